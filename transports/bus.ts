@@ -1,0 +1,52 @@
+/** The one small interface every transport implements: request, publish, subscribe, drain. */
+
+/** A message delivered to a subscription. */
+export interface BusMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  /** The reply subject, when the sender expects an answer. */
+  readonly reply?: string;
+  /** Publishes `data` to this message's reply subject; false when there is none. */
+  respond(data: Uint8Array): boolean;
+}
+
+export interface SubscribeOptions {
+  /** Members of one queue group share the messages: each goes to exactly one of them. */
+  readonly queue?: string;
+}
+
+export interface RequestOptions {
+  /** How long to wait for the first reply; the transport's default when absent. */
+  readonly timeoutMs?: number;
+}
+
+/** A live subscription; unsubscribing is idempotent. */
+export interface BusSubscription {
+  readonly subject: string;
+  unsubscribe(): void;
+}
+
+export type MessageHandler = (message: BusMessage) => void;
+
+/**
+ * A subject-based message bus (NATS semantics: `.`-separated tokens, `*` matches one
+ * token, `>` matches one or more trailing tokens).
+ *
+ * `request` rejects with `NoResponders` when nobody subscribes to the subject,
+ * `RequestTimeout` when nobody answered in time, and `BusClosed` after `close`/`drain`.
+ */
+export interface Bus {
+  request(subject: string, data: Uint8Array, options?: RequestOptions): Promise<Uint8Array>;
+  publish(subject: string, data: Uint8Array, options?: { readonly reply?: string }): void;
+  subscribe(subject: string, handler: MessageHandler, options?: SubscribeOptions): BusSubscription;
+  /** A fresh unique subject to receive on (NATS's `_INBOX.…`). */
+  inbox(): string;
+  /** Resolves once everything published so far has reached the server. */
+  flush(): Promise<void>;
+  /** Lets in-flight handlers finish, stops every subscription, then closes. */
+  drain(): Promise<void>;
+  /** Closes at once; pending requests reject with `BusClosed`. */
+  close(): Promise<void>;
+  /** Resolves when the bus is closed, by `close`, `drain` or loss of the connection. */
+  readonly closed: Promise<void>;
+}

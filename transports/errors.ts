@@ -1,0 +1,25 @@
+/** Transport-level failures: they say nothing about authentication. */
+
+/** Nobody subscribes to the requested subject. */
+export class NoResponders extends Error {
+  override readonly name = "NoResponders";
+  constructor(readonly subject: string) {
+    super(`no responders for ${subject}`);
+  }
+}
+
+/** Nobody answered the request in time. */
+export class RequestTimeout extends Error {
+  override readonly name = "RequestTimeout";
+  constructor(readonly subject: string, readonly timeoutMs: number) {
+    super(`request on ${subject} timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** The bus was closed or drained. */
+export class BusClosed extends Error {
+  override readonly name = "BusClosed";
+  constructor() {
+    super("bus is closed");
+  }
+}
