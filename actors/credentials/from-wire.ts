@@ -1,0 +1,27 @@
+/** Builds credentials objects from their wire form, rejecting malformed ones. */
+import { BadRequest } from "../errors.ts";
+import { Anonymous } from "./anonymous.ts";
+import type { Credentials, WireCredentials } from "./credentials.ts";
+import { OpaqueCredentials } from "./opaque.ts";
+import { UsernameHashedPassword } from "./username-hashed-password.ts";
+import { UsernamePassword } from "./username-password.ts";
+
+function stringField(wire: WireCredentials, field: string): string {
+  const value = wire[field];
+  if (typeof value !== "string") throw new BadRequest(`credentials.${field} must be a string`);
+  return value;
+}
+
+/** Rejects with `BadRequest` when a known kind lacks its fields; unknown kinds pass through opaque. */
+export function credentialsFromWire(wire: WireCredentials): Credentials {
+  switch (wire.kind) {
+    case UsernamePassword.kind:
+      return new UsernamePassword(stringField(wire, "username"), stringField(wire, "password"));
+    case UsernameHashedPassword.kind:
+      return new UsernameHashedPassword(stringField(wire, "username"), stringField(wire, "hashed"));
+    case Anonymous.kind:
+      return new Anonymous();
+    default:
+      return new OpaqueCredentials(wire);
+  }
+}

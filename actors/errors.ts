@@ -1,0 +1,154 @@
+/** The closed set of Portcullis errors: one class per protocol error code, and the table between them and the wire. */
+
+/** Every protocol error code (PROTOCOL.md), a closed set clients switch on. */
+export const ErrorCode = {
+  UnauthorizedLogin: "UnauthorizedLogin",
+  UnhandledCredentials: "UnhandledCredentials",
+  LoginFailed: "LoginFailed",
+  NoSuchInterface: "NoSuchInterface",
+  RateLimited: "RateLimited",
+  BadRequest: "BadRequest",
+  NoSuchMethod: "NoSuchMethod",
+  AvatarError: "AvatarError",
+  SessionEnded: "SessionEnded",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base of every error that crosses the wire; `message` is always safe to show a client. */
+export abstract class PortcullisError extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+/** Login could not complete (Twisted's `LoginFailed`); the base of the login refusals. */
+export class LoginFailed extends PortcullisError {
+  override readonly name: string = "LoginFailed";
+  readonly code: ErrorCode = ErrorCode.LoginFailed;
+  constructor(message = "login failed") {
+    super(message);
+  }
+}
+
+/**
+ * The credentials were checked and refused. One message for every refusal, so a wrong
+ * password and an unknown user cannot be told apart.
+ */
+export class UnauthorizedLogin extends LoginFailed {
+  override readonly name = "UnauthorizedLogin";
+  override readonly code = ErrorCode.UnauthorizedLogin;
+  constructor(message = UNAUTHORIZED_MESSAGE) {
+    super(message);
+  }
+}
+/** The one refusal text: identical for unknown users, wrong passwords, bad signatures. */
+export const UNAUTHORIZED_MESSAGE = "invalid credentials";
+
+/** No registered checker handles this credentials kind. */
+export class UnhandledCredentials extends LoginFailed {
+  override readonly name = "UnhandledCredentials";
+  override readonly code = ErrorCode.UnhandledCredentials;
+  constructor(message = "no checker handles these credentials") {
+    super(message);
+  }
+}
+
+/**
+ * A checker that could not be reached (no responders, withdrawn). Travels as `LoginFailed`:
+ * a checker that is down is never reported as a wrong password.
+ */
+export class CheckerUnavailable extends LoginFailed {
+  override readonly name = "CheckerUnavailable";
+  constructor(message = "credential checker unavailable") {
+    super(message);
+  }
+}
+
+/** Too many attempts; retry after `retryAfterMs`. */
+export class RateLimited extends LoginFailed {
+  override readonly name = "RateLimited";
+  override readonly code = ErrorCode.RateLimited;
+  constructor(readonly retryAfterMs: number, message = "too many attempts") {
+    super(message);
+  }
+}
+
+/** The realm supports none of the requested interfaces. */
+export class NoSuchInterface extends PortcullisError {
+  override readonly name = "NoSuchInterface";
+  readonly code = ErrorCode.NoSuchInterface;
+  constructor(message = "none of the requested interfaces is supported") {
+    super(message);
+  }
+}
+
+/** A malformed request. */
+export class BadRequest extends PortcullisError {
+  override readonly name = "BadRequest";
+  readonly code = ErrorCode.BadRequest;
+}
+
+/** The avatar's interface has no such method. */
+export class NoSuchMethod extends PortcullisError {
+  override readonly name = "NoSuchMethod";
+  readonly code = ErrorCode.NoSuchMethod;
+  constructor(message = "no such method") {
+    super(message);
+  }
+}
+
+/** An avatar method failed. Throw it from an avatar to send the client a chosen message. */
+export class AvatarError extends PortcullisError {
+  override readonly name = "AvatarError";
+  readonly code = ErrorCode.AvatarError;
+  constructor(message = "the avatar method failed") {
+    super(message);
+  }
+}
+
+/** The session is over (logout, timeout, revoked) or never existed. */
+export class SessionEnded extends PortcullisError {
+  override readonly name = "SessionEnded";
+  readonly code = ErrorCode.SessionEnded;
+  constructor(message = "session ended") {
+    super(message);
+  }
+}
+
+/** The wire shape of an error reply. */
+export interface WireError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly retryAfterMs?: number;
+}
+
+/** Turns any thrown value into a wire error; unknown errors become `fallback` with its own safe message. */
+export function toWireError(error: unknown, fallback: () => PortcullisError = () => new LoginFailed()): WireError {
+  const known = error instanceof PortcullisError ? error : fallback();
+  const wire: { code: ErrorCode; message: string; retryAfterMs?: number } = {
+    code: known.code,
+    message: known.message,
+  };
+  if (known instanceof RateLimited) wire.retryAfterMs = known.retryAfterMs;
+  return wire;
+}
+
+const fromCode: Record<ErrorCode, (wire: WireError) => PortcullisError> = {
+  UnauthorizedLogin: (w) => new UnauthorizedLogin(w.message),
+  UnhandledCredentials: (w) => new UnhandledCredentials(w.message),
+  LoginFailed: (w) => new LoginFailed(w.message),
+  NoSuchInterface: (w) => new NoSuchInterface(w.message),
+  RateLimited: (w) => new RateLimited(typeof w.retryAfterMs === "number" ? w.retryAfterMs : 1000, w.message),
+  BadRequest: (w) => new BadRequest(w.message),
+  NoSuchMethod: (w) => new NoSuchMethod(w.message),
+  AvatarError: (w) => new AvatarError(w.message),
+  SessionEnded: (w) => new SessionEnded(w.message),
+};
+
+/** Rebuilds the same error class on the far side; an unknown code is a `LoginFailed`. */
+export function fromWireError(wire: unknown): PortcullisError {
+  if (typeof wire === "object" && wire !== null) {
+    const { code, message } = wire as { code?: unknown; message?: unknown };
+    const make = typeof code === "string" && Object.hasOwn(fromCode, code) ? fromCode[code as ErrorCode] : undefined;
+    if (make) return make({ ...(wire as WireError), message: typeof message === "string" ? message : String(code) });
+  }
+  return new LoginFailed("malformed error reply");
+}

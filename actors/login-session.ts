@@ -1,0 +1,102 @@
+/** One running login saga, seen from outside: a promise for the avatar, one for the end, and its controls. */
+import type { Actor } from "xstate";
+import type { EndReason, LoginSagaOutput, SagaFailure, loginSagaMachine } from "../machines/login-saga.ts";
+import { LoginFailed, PortcullisError, SessionEnded } from "./errors.ts";
+import type { LoginResult } from "./realm.ts";
+
+export type LoginSagaActor = Actor<typeof loginSagaMachine>;
+
+/** Turns a saga failure into the error the client sees; unexpected throws become `LoginFailed`. */
+export function failureToError(failure: SagaFailure | null): PortcullisError {
+  if (failure === null) return new LoginFailed("login abandoned");
+  if (failure.timedOut) return new LoginFailed(`${failure.step} timed out`);
+  if (failure.cause instanceof PortcullisError) return failure.cause;
+  return new LoginFailed(`${failure.step} failed`);
+}
+
+/** How a session ended: its reason, and the saga's full output. */
+export interface SessionEnd extends LoginSagaOutput {
+  readonly reason: EndReason | null;
+}
+
+/** Watches a started saga actor. `ready` rejects with the protocol error when login fails. */
+export class LoginSession {
+  readonly ready: Promise<LoginResult>;
+  readonly ended: Promise<SessionEnd>;
+  #isActive = false;
+  #logout: Promise<void> | undefined;
+
+  constructor(readonly actor: LoginSagaActor) {
+    let resolveReady!: (result: LoginResult) => void;
+    let rejectReady!: (error: unknown) => void;
+    let resolveEnded!: (end: SessionEnd) => void;
+    this.ready = new Promise((resolve, reject) => {
+      resolveReady = resolve;
+      rejectReady = reject;
+    });
+    this.ended = new Promise((resolve) => (resolveEnded = resolve));
+    // Nobody may be awaiting `ready` (a client gone mid-login); the rejection is still observed.
+    this.ready.catch(() => undefined);
+    let settled = false;
+    const subscription = actor.subscribe({
+      next: (snapshot) => {
+        if (!settled) {
+          if (snapshot.matches("active")) {
+            settled = true;
+            this.#isActive = true;
+            resolveReady(snapshot.context.grant as LoginResult);
+          } else if (snapshot.matches({ resolvingAvatar: "abandoned" }) || snapshot.status === "done") {
+            settled = true;
+            rejectReady(
+              snapshot.context.failure ? failureToError(snapshot.context.failure) : new LoginFailed("login cancelled"),
+            );
+          }
+        }
+        if (snapshot.status === "done") {
+          this.#isActive = false;
+          subscription?.unsubscribe();
+          resolveEnded(snapshot.output as SessionEnd);
+        }
+      },
+      error: (error) => {
+        // A machine bug, not a login outcome: fail closed.
+        rejectReady(new LoginFailed());
+        resolveEnded({ reason: null, failure: { step: "realm", timedOut: false, cause: error }, logoutError: error });
+      },
+    });
+  }
+
+  /** True while the session is active (logged in, not yet logging out). */
+  get isActive(): boolean {
+    return this.#isActive;
+  }
+
+  /** Counts as activity: postpones the heartbeat timeout. */
+  touch(): void {
+    this.actor.send({ type: "ACTIVITY" });
+  }
+
+  /** Logs out (once, whatever the number of calls); resolves when the avatar is logged out. */
+  logout(): Promise<void> {
+    this.#logout ??= this.#end({ type: "LOGOUT" });
+    return this.#logout;
+  }
+
+  /** Ends the session for shutdown; resolves when the avatar is logged out. */
+  shutdown(): Promise<SessionEnd> {
+    this.actor.send({ type: "SHUTDOWN" });
+    return this.ended;
+  }
+
+  /** Ends the session as revoked. */
+  revoke(): Promise<SessionEnd> {
+    this.actor.send({ type: "REVOKE" });
+    return this.ended;
+  }
+
+  async #end(event: { type: "LOGOUT" }): Promise<void> {
+    this.actor.send(event);
+    const end = await this.ended;
+    if (end.reason === null && end.failure) throw new SessionEnded();
+  }
+}

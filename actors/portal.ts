@@ -1,0 +1,147 @@
+/** The Portal: dispatches credentials to the checker for their kind and the avatar id to the realm. */
+import { createActor, fromPromise } from "xstate";
+import { loginSagaMachine, type SagaTimeouts } from "../machines/login-saga.ts";
+import type { AvatarId, Checker } from "./checkers/checker.ts";
+import type { Credentials } from "./credentials/credentials.ts";
+import { CheckerUnavailable, LoginFailed, NoSuchInterface, UnhandledCredentials } from "./errors.ts";
+import { LoginSession } from "./login-session.ts";
+import type { LoginResult, Mind, Realm } from "./realm.ts";
+
+export interface PortalOptions {
+  /** Per-step limits of each login saga (see `SagaTimeouts`). */
+  readonly timeouts?: Partial<SagaTimeouts>;
+}
+
+export interface OpenSessionOptions {
+  readonly timeouts?: Partial<SagaTimeouts>;
+}
+
+function once(fn: () => void | Promise<void>): () => Promise<void> {
+  let ran: Promise<void> | undefined;
+  return () => (ran ??= Promise.resolve().then(fn));
+}
+
+/**
+ * Associates one realm with a set of checkers (Twisted's `Portal`). The portal only dispatches;
+ * every login runs as its own saga actor.
+ */
+export class Portal {
+  /** kind → checkers registered for it, the most recent last (it is the one used). */
+  readonly #checkers = new Map<string, Checker[]>();
+  readonly #machine;
+  readonly #timeouts: Partial<SagaTimeouts>;
+
+  constructor(readonly realm: Realm, checkers: Iterable<Checker> = [], options: PortalOptions = {}) {
+    this.#timeouts = options.timeouts ?? {};
+    for (const checker of checkers) this.registerChecker(checker);
+    this.#machine = loginSagaMachine.provide({
+      actors: {
+        checkCredentials: fromPromiseOf((input: { credentials: unknown }) =>
+          this.#requestAvatarId(input.credentials as Credentials),
+        ),
+        requestAvatar: fromPromiseOf((input: { avatarId: unknown; mind: unknown; interfaces: readonly string[] }) =>
+          this.#requestAvatar(input.avatarId as AvatarId, input.mind as Mind | null, input.interfaces),
+        ),
+        logoutAvatar: fromPromiseOf(async (input: { grant: unknown }) => {
+          await (input.grant as LoginResult).logout();
+        }),
+      },
+    });
+  }
+
+  /**
+   * Adds a checker for `kinds` (default: its `credentialKinds`). A later registration for a
+   * kind takes precedence over earlier ones; unregistering it restores the previous one.
+   */
+  registerChecker(checker: Checker, ...kinds: string[]): void {
+    for (const kind of kinds.length > 0 ? kinds : checker.credentialKinds) {
+      const stack = this.#checkers.get(kind);
+      if (stack) {
+        const at = stack.indexOf(checker);
+        if (at >= 0) stack.splice(at, 1);
+        stack.push(checker);
+      } else {
+        this.#checkers.set(kind, [checker]);
+      }
+    }
+  }
+
+  /** Removes a checker from every kind it was registered for. */
+  unregisterChecker(checker: Checker): void {
+    for (const [kind, stack] of this.#checkers) {
+      const at = stack.indexOf(checker);
+      if (at >= 0) stack.splice(at, 1);
+      if (stack.length === 0) this.#checkers.delete(kind);
+    }
+  }
+
+  /** The credentials kinds some checker handles, in registration order. */
+  listCredentialsKinds(): string[] {
+    return [...this.#checkers.keys()];
+  }
+
+  /** The checker that would check these credentials: the first registered kind they provide. */
+  checkerFor(credentials: Pick<Credentials, "kinds">): Checker | undefined {
+    for (const [kind, stack] of this.#checkers) {
+      if (credentials.kinds.includes(kind)) return stack[stack.length - 1];
+    }
+    return undefined;
+  }
+
+  /**
+   * Logs in (Twisted's `login`): resolves to the interface chosen, the avatar and its logout.
+   * Rejects with `UnhandledCredentials`, `UnauthorizedLogin`, `NoSuchInterface` or `LoginFailed`.
+   */
+  async login(credentials: Credentials, mind: Mind | null, ...interfaces: string[]): Promise<LoginResult> {
+    const session = this.openSession(credentials, mind, interfaces);
+    const grant = await session.ready;
+    return { interface: grant.interface, avatar: grant.avatar, logout: () => session.logout() };
+  }
+
+  /** Starts a login saga and returns its handle (the runtime face uses this). */
+  openSession(
+    credentials: Credentials,
+    mind: Mind | null,
+    interfaces: readonly string[],
+    options: OpenSessionOptions = {},
+  ): LoginSession {
+    if (interfaces.length === 0) throw new TypeError("login needs at least one interface");
+    const actor = createActor(this.#machine, {
+      input: { credentials, mind, interfaces, timeouts: { ...this.#timeouts, ...options.timeouts } },
+    });
+    const session = new LoginSession(actor);
+    actor.start();
+    return session;
+  }
+
+  async #requestAvatarId(credentials: Credentials): Promise<AvatarId> {
+    const checker = this.checkerFor(credentials);
+    if (!checker) throw new UnhandledCredentials(`no checker for ${credentials.kinds.join(", ")}`);
+    try {
+      return await checker.requestAvatarId(credentials);
+    } catch (error) {
+      if (!(error instanceof CheckerUnavailable)) throw error;
+      // A checker that is gone counts as withdrawn; the login is tried once on its fallback.
+      this.unregisterChecker(checker);
+      const fallback = this.checkerFor(credentials);
+      if (!fallback) throw new LoginFailed("no checker available");
+      return await fallback.requestAvatarId(credentials);
+    }
+  }
+
+  async #requestAvatar(avatarId: AvatarId, mind: Mind | null, interfaces: readonly string[]): Promise<LoginResult> {
+    const grant = await this.realm.requestAvatar(avatarId, mind, ...interfaces);
+    const logout = once(grant.logout);
+    if (!interfaces.includes(grant.interface)) {
+      // A realm answering with an interface nobody asked for is a realm bug; never hand it out.
+      await logout();
+      throw new NoSuchInterface();
+    }
+    return { interface: grant.interface, avatar: grant.avatar, logout };
+  }
+}
+
+/** The machine's placeholders are typed `unknown` in and out: it never looks inside. */
+function fromPromiseOf<I>(run: (input: I) => Promise<unknown>) {
+  return fromPromise<unknown, I>(({ input }) => run(input));
+}

@@ -1,0 +1,228 @@
+/** The login saga: credentials → avatarId → avatar → active until logout, as a pure xstate machine. */
+import { assign, fromPromise, setup } from "xstate";
+
+/** Why a session ended (PROTOCOL.md's `ended.reason`). */
+export const EndReason = {
+  logout: "logout",
+  timeout: "timeout",
+  revoked: "revoked",
+  avatarFailed: "avatar-failed",
+  shutdown: "shutdown",
+} as const;
+export type EndReason = (typeof EndReason)[keyof typeof EndReason];
+
+/** Per-step limits in ms. `sessionMs` 0 means the session never times out (the library face). */
+export interface SagaTimeouts {
+  readonly checkMs: number;
+  readonly realmMs: number;
+  readonly logoutMs: number;
+  readonly sessionMs: number;
+  /** How long to keep waiting for a realm's late answer so it can be logged out. */
+  readonly abandonMs: number;
+}
+
+export const defaultSagaTimeouts: SagaTimeouts = {
+  checkMs: 10_000,
+  realmMs: 10_000,
+  logoutMs: 10_000,
+  sessionMs: 0,
+  abandonMs: 60_000,
+};
+
+/** Why a login did not become a session: which step, and what it threw (or that it timed out). */
+export interface SagaFailure {
+  readonly step: "checker" | "realm";
+  readonly timedOut: boolean;
+  readonly cause?: unknown;
+}
+
+export interface LoginSagaInput {
+  /** Opaque to the machine; dropped from context once checked. */
+  readonly credentials: unknown;
+  readonly mind: unknown;
+  readonly interfaces: readonly string[];
+  readonly timeouts?: Partial<SagaTimeouts>;
+}
+
+export interface LoginSagaContext {
+  credentials: unknown;
+  readonly mind: unknown;
+  readonly interfaces: readonly string[];
+  readonly timeouts: SagaTimeouts;
+  avatarId: unknown;
+  /** What the realm granted (interface, avatar, logout); opaque to the machine. */
+  grant: unknown;
+  failure: SagaFailure | null;
+  reason: EndReason | null;
+  /** The client went away or timed out while the realm was answering: release on arrival. */
+  abandoned: boolean;
+  logoutError: unknown;
+}
+
+export type LoginSagaEvent =
+  | { type: "ACTIVITY" }
+  | { type: "LOGOUT" }
+  | { type: "CANCEL" }
+  | { type: "SHUTDOWN" }
+  | { type: "REVOKE" }
+  | { type: "AVATAR_FAILED" };
+
+export interface LoginSagaOutput {
+  readonly reason: EndReason | null;
+  readonly failure: SagaFailure | null;
+  readonly logoutError: unknown;
+}
+
+function notProvided(name: string): () => Promise<never> {
+  return () => Promise.reject(new Error(`loginSagaMachine: provide the '${name}' actor`));
+}
+
+/**
+ * Placeholders `checkCredentials`, `requestAvatar` and `logoutAvatar` are supplied with
+ * `.provide()`. `logoutAvatar` is invoked in exactly one state, so logout runs at most once.
+ */
+export const loginSagaMachine = setup({
+  types: {
+    context: {} as LoginSagaContext,
+    input: {} as LoginSagaInput,
+    events: {} as LoginSagaEvent,
+    output: {} as LoginSagaOutput,
+  },
+  actors: {
+    checkCredentials: fromPromise<unknown, { credentials: unknown }>(notProvided("checkCredentials")),
+    requestAvatar: fromPromise<unknown, { avatarId: unknown; mind: unknown; interfaces: readonly string[] }>(
+      notProvided("requestAvatar"),
+    ),
+    logoutAvatar: fromPromise<unknown, { grant: unknown }>(notProvided("logoutAvatar")),
+  },
+  delays: {
+    checkTimeout: ({ context }) => context.timeouts.checkMs,
+    realmTimeout: ({ context }) => context.timeouts.realmMs,
+    logoutTimeout: ({ context }) => context.timeouts.logoutMs,
+    sessionTimeout: ({ context }) => context.timeouts.sessionMs,
+    abandonTimeout: ({ context }) => context.timeouts.abandonMs,
+  },
+  actions: {
+    endWith: assign((_, params: { reason: EndReason }) => ({ reason: params.reason })),
+    // Secrets leave the context as soon as the checker is done with them.
+    forgetCredentials: assign({ credentials: null }),
+  },
+  guards: {
+    expires: ({ context }) => context.timeouts.sessionMs > 0,
+    abandoned: ({ context }) => context.abandoned,
+  },
+}).createMachine({
+  id: "loginSaga",
+  context: ({ input }) => ({
+    credentials: input.credentials,
+    mind: input.mind,
+    interfaces: input.interfaces,
+    timeouts: { ...defaultSagaTimeouts, ...input.timeouts },
+    avatarId: null,
+    grant: null,
+    failure: null,
+    reason: null,
+    abandoned: false,
+    logoutError: null,
+  }),
+  initial: "checking",
+  output: ({ context }) => ({ reason: context.reason, failure: context.failure, logoutError: context.logoutError }),
+  states: {
+    checking: {
+      invoke: {
+        src: "checkCredentials",
+        input: ({ context }) => ({ credentials: context.credentials }),
+        onDone: {
+          target: "resolvingAvatar",
+          actions: assign({ avatarId: ({ event }) => event.output, credentials: null }),
+        },
+        onError: {
+          target: "failed",
+          actions: assign({
+            failure: ({ event }) => ({ step: "checker", timedOut: false, cause: event.error }),
+            credentials: null,
+          }),
+        },
+      },
+      after: {
+        checkTimeout: {
+          target: "failed",
+          actions: assign({ failure: { step: "checker", timedOut: true }, credentials: null }),
+        },
+      },
+      on: {
+        LOGOUT: { target: "ended", actions: [{ type: "endWith", params: { reason: EndReason.logout } }, "forgetCredentials"] },
+        CANCEL: { target: "ended", actions: [{ type: "endWith", params: { reason: EndReason.logout } }, "forgetCredentials"] },
+        SHUTDOWN: { target: "ended", actions: [{ type: "endWith", params: { reason: EndReason.shutdown } }, "forgetCredentials"] },
+      },
+    },
+    resolvingAvatar: {
+      invoke: {
+        src: "requestAvatar",
+        input: ({ context }) => ({ avatarId: context.avatarId, mind: context.mind, interfaces: context.interfaces }),
+        onDone: [
+          // Compensation: nobody waits for this avatar any more, so it must not be left behind.
+          { guard: "abandoned", target: "loggingOut", actions: assign({ grant: ({ event }) => event.output }) },
+          { target: "active", actions: assign({ grant: ({ event }) => event.output }) },
+        ],
+        onError: [
+          { guard: "abandoned", target: "ended" },
+          {
+            target: "failed",
+            actions: assign({ failure: ({ event }) => ({ step: "realm", timedOut: false, cause: event.error }) }),
+          },
+        ],
+      },
+      initial: "waiting",
+      states: {
+        waiting: {
+          after: {
+            realmTimeout: { target: "abandoned", actions: assign({ failure: { step: "realm", timedOut: true } }) },
+          },
+          on: {
+            LOGOUT: { target: "abandoned", actions: { type: "endWith", params: { reason: EndReason.logout } } },
+            CANCEL: { target: "abandoned", actions: { type: "endWith", params: { reason: EndReason.logout } } },
+            SHUTDOWN: { target: "abandoned", actions: { type: "endWith", params: { reason: EndReason.shutdown } } },
+          },
+        },
+        abandoned: {
+          entry: assign({ abandoned: true }),
+          // A realm that never answers cannot hold the saga forever.
+          after: { abandonTimeout: { target: "#loginSaga.ended" } },
+        },
+      },
+    },
+    active: {
+      initial: "alive",
+      states: {
+        alive: {
+          after: {
+            sessionTimeout: { guard: "expires", target: "#loginSaga.loggingOut", actions: { type: "endWith", params: { reason: EndReason.timeout } } },
+          },
+        },
+      },
+      on: {
+        ACTIVITY: { target: ".alive", reenter: true },
+        LOGOUT: { target: "loggingOut", actions: { type: "endWith", params: { reason: EndReason.logout } } },
+        CANCEL: { target: "loggingOut", actions: { type: "endWith", params: { reason: EndReason.logout } } },
+        SHUTDOWN: { target: "loggingOut", actions: { type: "endWith", params: { reason: EndReason.shutdown } } },
+        REVOKE: { target: "loggingOut", actions: { type: "endWith", params: { reason: EndReason.revoked } } },
+        AVATAR_FAILED: { target: "loggingOut", actions: { type: "endWith", params: { reason: EndReason.avatarFailed } } },
+      },
+    },
+    loggingOut: {
+      invoke: {
+        src: "logoutAvatar",
+        input: ({ context }) => ({ grant: context.grant }),
+        onDone: { target: "ended" },
+        onError: { target: "ended", actions: assign({ logoutError: ({ event }) => event.error }) },
+      },
+      after: { logoutTimeout: { target: "ended", actions: assign({ logoutError: "logout timed out" }) } },
+    },
+    ended: { type: "final", entry: assign({ grant: null }) },
+    failed: { type: "final" },
+  },
+});
+
+/** The saga's state names, for callers that watch snapshots. */
+export type LoginSagaState = "checking" | "resolvingAvatar" | "active" | "loggingOut" | "ended" | "failed";

@@ -1,0 +1,31 @@
+/** A realm for tests that records every avatar it hands out and every logout. */
+import { ANONYMOUS, type AvatarId } from "../../actors/checkers/checker.ts";
+import { NoSuchInterface } from "../../actors/errors.ts";
+import type { LoginResult, Mind, Realm } from "../../actors/realm.ts";
+
+export class TestAvatar {
+  loggedIn = true;
+  logouts = 0;
+  constructor(readonly name: AvatarId, readonly mind: Mind | null) {}
+  logout(): void {
+    this.loggedIn = false;
+    this.logouts += 1;
+  }
+  whoami(): string {
+    return this.name === ANONYMOUS ? "anonymous" : this.name;
+  }
+}
+
+export class TestRealm implements Realm {
+  readonly avatars: TestAvatar[] = [];
+  constructor(readonly supported: readonly string[] = ["test.Testable"], private readonly delayMs = 0) {}
+
+  async requestAvatar(avatarId: AvatarId, mind: Mind | null, ...interfaces: string[]): Promise<LoginResult> {
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    const chosen = interfaces.find((i) => this.supported.includes(i));
+    if (chosen === undefined) throw new NoSuchInterface();
+    const avatar = new TestAvatar(avatarId, mind);
+    this.avatars.push(avatar);
+    return { interface: chosen, avatar, logout: () => avatar.logout() };
+  }
+}
