@@ -30,8 +30,9 @@ function harness(timeouts: Record<string, number> = {}) {
         calls.realm += 1;
         return realm.promise;
       }),
-      logoutAvatar: fromPromise(async () => {
+      logoutAvatar: fromPromise<unknown, any>(async () => {
         calls.logout += 1;
+        return undefined;
       }),
     },
   });
@@ -195,8 +196,8 @@ describe("loginSagaMachine", () => {
     const clock = new SimulatedClock();
     const machine = loginSagaMachine.provide({
       actors: {
-        checkCredentials: fromPromise(async () => "alice"),
-        requestAvatar: fromPromise(async () => ({})),
+        checkCredentials: fromPromise<unknown, any>(async () => "alice"),
+        requestAvatar: fromPromise<unknown, any>(async () => ({})),
         logoutAvatar: fromPromise(() => new Promise<unknown>(() => undefined)),
       },
     });

@@ -11,6 +11,9 @@ export class TestAvatar {
     this.loggedIn = false;
     this.logouts += 1;
   }
+  announce(text: string): void {
+    this.mind?.notify("announce", { text });
+  }
   whoami(): string {
     return this.name === ANONYMOUS ? "anonymous" : this.name;
   }

@@ -1,0 +1,94 @@
+/** The client side of the protocol: log in through any portal on the bus. */
+import type { Bus, BusSubscription } from "../../transports/bus.ts";
+import { NoResponders } from "../../transports/errors.ts";
+import type { EndReason } from "../../machines/login-saga.ts";
+import type { Credentials, WireCredentials } from "../credentials/credentials.ts";
+import { fromWireError, LoginFailed } from "../errors.ts";
+import { decodeObject, encode } from "../wire/codec.ts";
+import { subjectsFor, type Subjects } from "../wire/subjects.ts";
+import { RemoteSession, type LoginReply, type Notification } from "./remote-session.ts";
+
+export interface ClientOptions {
+  readonly prefix?: string;
+  /** How long a login may take before it fails (default 15 s). */
+  readonly timeoutMs?: number;
+}
+
+export interface LoginOptions {
+  /** What the client can use, in order of preference; at least one. */
+  readonly interfaces: readonly string[];
+  /** Receives this session's notifications; absent: no Mind (Twisted's `mind=None`). */
+  readonly mind?: (notification: Notification) => void;
+}
+
+/** Logs in through the portals on a bus. */
+export class PortalClient {
+  readonly #subjects: Subjects;
+  readonly #timeoutMs: number;
+
+  constructor(private readonly bus: Bus, options: ClientOptions = {}) {
+    this.#subjects = subjectsFor(options.prefix);
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
+  }
+
+  /**
+   * Logs in. Rejects with the protocol's error classes (`UnauthorizedLogin`,
+   * `UnhandledCredentials`, `NoSuchInterface`, `RateLimited`, `BadRequest`, `LoginFailed`).
+   */
+  async login(credentials: Credentials | WireCredentials, options: LoginOptions): Promise<RemoteSession> {
+    const wire = "toWire" in credentials && typeof credentials.toWire === "function" ? credentials.toWire() : credentials;
+    let session: RemoteSession | undefined;
+    let mindSubject: string | null = null;
+    let subscription: BusSubscription | undefined;
+    const early: Array<{ type: string; event?: string; data?: unknown; reason?: EndReason }> = [];
+    if (options.mind) {
+      const deliver = options.mind;
+      mindSubject = this.bus.inbox();
+      subscription = this.bus.subscribe(mindSubject, (message) => {
+        let body: Record<string, unknown>;
+        try {
+          body = decodeObject(message.data);
+        } catch {
+          return;
+        }
+        const item = body as { type: string; event?: string; data?: unknown; reason?: EndReason };
+        if (!session) early.push(item);
+        else dispatch(session, deliver, item);
+      });
+    }
+    let data: Uint8Array;
+    try {
+      data = await this.bus.request(
+        this.#subjects.login,
+        encode({ credentials: wire, interfaces: options.interfaces, mind: mindSubject }),
+        { timeoutMs: this.#timeoutMs },
+      );
+    } catch (error) {
+      subscription?.unsubscribe();
+      if (error instanceof NoResponders) throw new LoginFailed("no portal is serving");
+      throw error;
+    }
+    const reply = decodeObject(data);
+    if (reply["ok"] !== true) {
+      subscription?.unsubscribe();
+      throw fromWireError(reply["error"]);
+    }
+    session = new RemoteSession(this.bus, this.#subjects, reply as unknown as LoginReply, subscription);
+    for (const item of early) dispatch(session, options.mind!, item);
+    return session;
+  }
+}
+
+function dispatch(
+  session: RemoteSession,
+  deliver: (notification: Notification) => void,
+  item: { type: string; event?: string; data?: unknown; reason?: EndReason },
+): void {
+  if (item.type === "notify" && typeof item.event === "string") deliver({ event: item.event, data: item.data ?? null });
+  else if (item.type === "ended" && typeof item.reason === "string") session.ended(item.reason);
+}
+
+/** A client for the portals on `bus`. */
+export function connect(bus: Bus, options: ClientOptions = {}): PortalClient {
+  return new PortalClient(bus, options);
+}

@@ -1,0 +1,111 @@
+/** A client's live session: calls to its avatar, heartbeats, notifications and logout. */
+import type { Bus, BusSubscription } from "../../transports/bus.ts";
+import { BusClosed, NoResponders } from "../../transports/errors.ts";
+import type { EndReason } from "../../machines/login-saga.ts";
+import { fromWireError, SessionEnded } from "../errors.ts";
+import { decodeObject, encode } from "../wire/codec.ts";
+import type { Subjects } from "../wire/subjects.ts";
+
+/** A notification the avatar sent to this session's Mind. */
+export interface Notification {
+  readonly event: string;
+  readonly data: unknown;
+}
+
+export interface LoginReply {
+  readonly session: string;
+  readonly avatarId: string | null;
+  readonly interface: string;
+  readonly heartbeatMs: number;
+  readonly anonymous?: boolean;
+}
+
+/**
+ * What `PortalClient.login` resolves to. Pings every `heartbeatMs` on its own; `closed`
+ * resolves with the end reason (from the Mind's `ended` message when there is a Mind).
+ */
+export class RemoteSession {
+  readonly id: string;
+  readonly avatarId: string | null;
+  readonly anonymous: boolean;
+  readonly interface: string;
+  readonly heartbeatMs: number;
+  readonly closed: Promise<EndReason>;
+  #end!: (reason: EndReason) => void;
+  #over = false;
+  #timer: NodeJS.Timeout | undefined;
+  #mindSubscription: BusSubscription | undefined;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly subjects: Subjects,
+    reply: LoginReply,
+    mindSubscription: BusSubscription | undefined,
+  ) {
+    this.id = reply.session;
+    this.avatarId = reply.avatarId;
+    this.anonymous = reply.anonymous === true;
+    this.interface = reply.interface;
+    this.heartbeatMs = reply.heartbeatMs;
+    this.#mindSubscription = mindSubscription;
+    this.closed = new Promise((resolve) => (this.#end = resolve));
+    this.#timer = setInterval(() => {
+      this.ping().catch(() => undefined);
+    }, this.heartbeatMs);
+    // Heartbeats must not keep a process alive that has nothing else to do.
+    this.#timer.unref();
+  }
+
+  /** Calls `method` on the avatar. Rejects with the avatar's error, or `SessionEnded`. */
+  async call<T = unknown>(method: string, ...args: unknown[]): Promise<T> {
+    const reply = await this.#request("call", { method, args });
+    return reply["result"] as T;
+  }
+
+  /** Counts as activity; rejects with `SessionEnded` when the session is over. */
+  async ping(): Promise<void> {
+    await this.#request("ping", {});
+  }
+
+  /** Logs out; resolves once the avatar is logged out. Safe to call twice. */
+  async logout(): Promise<void> {
+    if (this.#over) return;
+    try {
+      await this.#request("logout", {});
+    } catch (error) {
+      if (!(error instanceof SessionEnded)) throw error;
+    }
+    this.ended("logout");
+  }
+
+  /** Called when the session is known to be over; the first reason wins. */
+  ended(reason: EndReason): void {
+    if (this.#over) return;
+    this.#over = true;
+    clearInterval(this.#timer);
+    // Let an `ended` notification in flight arrive before the mind subject goes away.
+    const subscription = this.#mindSubscription;
+    setTimeout(() => subscription?.unsubscribe(), 1000).unref();
+    this.#end(reason);
+  }
+
+  async #request(verb: "call" | "ping" | "logout", body: unknown): Promise<Record<string, unknown>> {
+    let data: Uint8Array;
+    try {
+      data = await this.bus.request(this.subjects.sessionVerb(this.id, verb), encode(body));
+    } catch (error) {
+      if (error instanceof NoResponders || error instanceof BusClosed) {
+        this.ended("timeout");
+        throw new SessionEnded();
+      }
+      throw error;
+    }
+    const reply = decodeObject(data);
+    if (reply["ok"] !== true) {
+      const error = fromWireError(reply["error"]);
+      if (error instanceof SessionEnded) this.ended("timeout");
+      throw error;
+    }
+    return reply;
+  }
+}

@@ -1,0 +1,48 @@
+/** Which avatar methods a client may call, and calling them. */
+import { AvatarError, NoSuchMethod, PortcullisError } from "../errors.ts";
+
+/** Lifecycle hooks and JavaScript machinery: never remotely callable. */
+const RESERVED = new Set(["constructor", "logout", "attached", "detached", "then", "toJSON", "toString", "valueOf"]);
+const METHOD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+type Method = (...args: unknown[]) => unknown;
+
+/**
+ * Finds `name` on the avatar: `perspective_NAME` first (Twisted's convention), else a method of
+ * the avatar's own class chain. Object.prototype and names starting with `_` are out of reach.
+ */
+export function findAvatarMethod(avatar: unknown, name: string): Method | undefined {
+  if (typeof avatar !== "object" || avatar === null || !METHOD_NAME.test(name)) return undefined;
+  const target = avatar as Record<string, unknown>;
+  const perspective = target[`perspective_${name}`];
+  if (typeof perspective === "function") return perspective.bind(avatar) as Method;
+  if (RESERVED.has(name)) return undefined;
+  for (let o: object | null = avatar; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    const descriptor = Object.getOwnPropertyDescriptor(o, name);
+    if (descriptor && typeof descriptor.value === "function") return (descriptor.value as Method).bind(avatar);
+    if (descriptor) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Calls `method` on the avatar. Rejects with `NoSuchMethod`, or `AvatarError` when the method
+ * throws: an `AvatarError` (or any protocol error) keeps its message, anything else gets a
+ * generic one, since an arbitrary exception may carry internals. `onUnexpected` sees the original.
+ */
+export async function callAvatar(
+  avatar: unknown,
+  method: string,
+  args: readonly unknown[],
+  onUnexpected: (error: unknown) => void,
+): Promise<unknown> {
+  const fn = findAvatarMethod(avatar, method);
+  if (!fn) throw new NoSuchMethod(`no such method: ${method}`);
+  try {
+    return await fn(...args);
+  } catch (error) {
+    if (error instanceof PortcullisError) throw error;
+    onUnexpected(error);
+    throw new AvatarError();
+  }
+}

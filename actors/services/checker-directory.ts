@@ -1,0 +1,80 @@
+/** The portal's view of checkers served on the bus: announce, discover and withdraw, kept in the Portal. */
+import type { Bus, BusSubscription } from "../../transports/bus.ts";
+import type { Logger } from "../logger.ts";
+import type { Portal } from "../portal.ts";
+import { decodeObject } from "../wire/codec.ts";
+import { announcement, parse, withdrawal, type Announcement } from "../wire/schemas.ts";
+import { subjectsFor } from "../wire/subjects.ts";
+import { RemoteChecker } from "./remote-checker.ts";
+
+export interface CheckerDirectoryOptions {
+  readonly prefix?: string;
+  readonly logger: Logger;
+  readonly checkerTimeoutMs?: number;
+}
+
+/**
+ * Registers announced checkers in `portal` (the newest announcement takes precedence for its
+ * kinds) and unregisters withdrawn ones, which restores the previous checker. A repeated
+ * announcement, or an answer to `discover`, of a known checker changes nothing.
+ */
+export class CheckerDirectory {
+  readonly #known = new Map<string, RemoteChecker>();
+  readonly #subscriptions: BusSubscription[] = [];
+  readonly #subjects;
+
+  constructor(private readonly bus: Bus, private readonly portal: Portal, private readonly options: CheckerDirectoryOptions) {
+    this.#subjects = subjectsFor(options.prefix);
+  }
+
+  /** Starts listening and asks every running checker to announce itself. */
+  start(): void {
+    const onAnnouncement = (data: Uint8Array) => this.#guard(() => this.#add(parse(announcement, decodeObject(data))));
+    this.#subscriptions.push(
+      this.bus.subscribe(this.#subjects.announce, (m) => onAnnouncement(m.data)),
+      this.bus.subscribe(this.#subjects.withdraw, (m) =>
+        this.#guard(() => this.#remove(parse(withdrawal, decodeObject(m.data)).name)),
+      ),
+    );
+    const inbox = this.bus.inbox();
+    this.#subscriptions.push(this.bus.subscribe(inbox, (m) => onAnnouncement(m.data)));
+    this.bus.publish(this.#subjects.discover, new Uint8Array(), { reply: inbox });
+  }
+
+  stop(): void {
+    for (const subscription of this.#subscriptions.splice(0)) subscription.unsubscribe();
+  }
+
+  /** Names of the remote checkers currently registered. */
+  names(): string[] {
+    return [...this.#known.keys()];
+  }
+
+  #add(announced: Announcement): void {
+    if (this.#known.has(announced.name)) return;
+    const checker = new RemoteChecker(this.bus, announced.name, announced.kinds, {
+      ...(this.options.prefix === undefined ? {} : { prefix: this.options.prefix }),
+      ...(this.options.checkerTimeoutMs === undefined ? {} : { timeoutMs: this.options.checkerTimeoutMs }),
+    });
+    this.#known.set(announced.name, checker);
+    this.portal.registerChecker(checker);
+    this.options.logger.info({ checker: announced.name, kinds: announced.kinds }, "checker registered");
+  }
+
+  #remove(name: string): void {
+    const checker = this.#known.get(name);
+    if (!checker) return;
+    this.#known.delete(name);
+    this.portal.unregisterChecker(checker);
+    this.options.logger.info({ checker: name }, "checker withdrawn");
+  }
+
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      // Garbage on a broadcast subject has nobody to answer to: note it and carry on.
+      this.options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, "ignored a malformed checker message");
+    }
+  }
+}

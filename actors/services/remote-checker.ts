@@ -1,0 +1,57 @@
+/** A checker served elsewhere on the bus, used by the Portal like any local checker. */
+import { BusClosed, NoResponders, RequestTimeout } from "../../transports/errors.ts";
+import type { Bus } from "../../transports/bus.ts";
+import { ANONYMOUS, type AvatarId, type Checker } from "../checkers/checker.ts";
+import type { Credentials } from "../credentials/credentials.ts";
+import { CheckerUnavailable, fromWireError, LoginFailed, PortcullisError } from "../errors.ts";
+import { decodeObject, encode } from "../wire/codec.ts";
+import { checkerReply, parse } from "../wire/schemas.ts";
+import { subjectsFor } from "../wire/subjects.ts";
+
+export interface RemoteCheckerOptions {
+  readonly prefix?: string;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Sends credentials to `P.checker.NAME`. Rejects with the checker's own error, with
+ * `CheckerUnavailable` when nobody serves it (the portal then falls back), and with
+ * `LoginFailed` when it times out or answers garbage: never with a refusal it did not make.
+ */
+export class RemoteChecker implements Checker {
+  readonly #subject: string;
+  readonly #timeoutMs: number;
+
+  constructor(
+    private readonly bus: Bus,
+    readonly name: string,
+    readonly credentialKinds: readonly string[],
+    options: RemoteCheckerOptions = {},
+  ) {
+    this.#subject = subjectsFor(options.prefix).checker(name);
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  async requestAvatarId(credentials: Credentials): Promise<AvatarId> {
+    let data: Uint8Array;
+    try {
+      data = await this.bus.request(this.#subject, encode({ credentials: credentials.toWire() }), {
+        timeoutMs: this.#timeoutMs,
+      });
+    } catch (error) {
+      if (error instanceof NoResponders) throw new CheckerUnavailable(`checker ${this.name} is unavailable`);
+      if (error instanceof RequestTimeout) throw new LoginFailed(`checker ${this.name} timed out`);
+      if (error instanceof BusClosed) throw new LoginFailed("portal is shutting down");
+      throw error;
+    }
+    let reply;
+    try {
+      reply = parse(checkerReply, decodeObject(data));
+    } catch (error) {
+      if (error instanceof PortcullisError) throw new LoginFailed(`checker ${this.name} answered garbage`);
+      throw error;
+    }
+    if (!reply.ok) throw fromWireError(reply.error);
+    return reply.anonymous === true ? ANONYMOUS : (reply.avatarId as string);
+  }
+}

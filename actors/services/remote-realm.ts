@@ -1,0 +1,105 @@
+/** A realm served elsewhere on the bus, used by the Portal like any local realm. */
+import type { Bus } from "../../transports/bus.ts";
+import { BusClosed, NoResponders, RequestTimeout } from "../../transports/errors.ts";
+import { ANONYMOUS, type AvatarId } from "../checkers/checker.ts";
+import { fromWireError, LoginFailed, PortcullisError } from "../errors.ts";
+import type { LoginResult, Mind, Realm } from "../realm.ts";
+import { decodeObject, encode } from "../wire/codec.ts";
+import { newIdentifier } from "../wire/identifiers.ts";
+import { subjectsFor, type Subjects } from "../wire/subjects.ts";
+import { RemoteAvatar } from "./remote-avatar.ts";
+import { RemoteMind } from "./remote-mind.ts";
+
+export interface RemoteRealmOptions {
+  readonly prefix?: string;
+  /** How long to wait for the realm's answer; long, so a late avatar can still be released. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Asks `P.realm.NAME.avatar` for an avatar. The avatar stays in the realm's process, reachable
+ * only through the session's subjects; what comes back is a `RemoteAvatar`. Rejects with the
+ * realm's `NoSuchInterface`, or `LoginFailed` when the realm is missing, slow or broken.
+ */
+export class RemoteRealm implements Realm {
+  readonly #subjects: Subjects;
+  readonly #timeoutMs: number;
+
+  constructor(private readonly bus: Bus, readonly name: string, options: RemoteRealmOptions = {}) {
+    this.#subjects = subjectsFor(options.prefix);
+    this.#subjects.realmAvatar(name);
+    this.#timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  async requestAvatar(avatarId: AvatarId, mind: Mind | null, ...interfaces: string[]): Promise<LoginResult> {
+    // The runtime portal hands over its RemoteMind (session id and mind subject); a library-face
+    // caller's own mind gets a fresh session whose notifications are bridged to it.
+    const session = mind instanceof RemoteMind ? mind.session : newIdentifier();
+    const bridge = mind !== null && !(mind instanceof RemoteMind) ? this.#bridge(mind) : undefined;
+    const mindSubject = mind instanceof RemoteMind ? mind.subject : (bridge?.subject ?? null);
+    const request = {
+      avatarId: avatarId === ANONYMOUS ? null : avatarId,
+      anonymous: avatarId === ANONYMOUS,
+      interfaces,
+      session,
+      mind: mindSubject,
+    };
+    let reply: Record<string, unknown>;
+    try {
+      reply = decodeObject(
+        await this.bus.request(this.#subjects.realmAvatar(this.name), encode(request), { timeoutMs: this.#timeoutMs }),
+      );
+    } catch (error) {
+      bridge?.close();
+      if (error instanceof RequestTimeout) {
+        // The realm may still create the avatar after we gave up: tell it to release it.
+        this.#release(session).catch(() => undefined);
+        throw new LoginFailed(`realm ${this.name} timed out`);
+      }
+      if (error instanceof NoResponders) throw new LoginFailed(`realm ${this.name} is unavailable`);
+      if (error instanceof BusClosed) throw new LoginFailed("portal is shutting down");
+      if (error instanceof PortcullisError) throw new LoginFailed(`realm ${this.name} answered garbage`);
+      throw error;
+    }
+    if (reply["ok"] !== true) {
+      bridge?.close();
+      throw fromWireError(reply["error"]);
+    }
+    const chosen = reply["interface"];
+    const avatar = new RemoteAvatar(this.bus, this.#subjects, session);
+    const logout = async () => {
+      try {
+        await this.#release(session);
+      } finally {
+        bridge?.close();
+      }
+    };
+    if (typeof chosen !== "string") {
+      await logout();
+      throw new LoginFailed(`realm ${this.name} answered garbage`);
+    }
+    return { interface: chosen, avatar, logout };
+  }
+
+  async #release(session: string): Promise<void> {
+    try {
+      await this.bus.request(this.#subjects.sessionVerb(session, "release"), encode({}), { timeoutMs: this.#timeoutMs });
+    } catch (error) {
+      // Nobody hosts the avatar any more: it is released already.
+      if (!(error instanceof NoResponders)) throw error;
+    }
+  }
+
+  #bridge(mind: Mind): { subject: string; close(): void } {
+    const subject = this.bus.inbox();
+    const subscription = this.bus.subscribe(subject, (message) => {
+      try {
+        const body = decodeObject(message.data);
+        if (body["type"] === "notify" && typeof body["event"] === "string") mind.notify(body["event"], body["data"]);
+      } catch {
+        // Not a notification: nothing to deliver.
+      }
+    });
+    return { subject, close: () => subscription.unsubscribe() };
+  }
+}

@@ -1,0 +1,66 @@
+/** Hosts a checker as a NATS service: `P.checker.NAME`, announced, discoverable, withdrawn on stop. */
+import type { Bus, BusSubscription } from "../../transports/bus.ts";
+import { ANONYMOUS, type Checker } from "../checkers/checker.ts";
+import { credentialsFromWire } from "../credentials/from-wire.ts";
+import { LoginFailed, UnhandledCredentials } from "../errors.ts";
+import { silentLogger, type Logger } from "../logger.ts";
+import { encode, okReply } from "../wire/codec.ts";
+import { checkerRequest, parse } from "../wire/schemas.ts";
+import { subjectsFor } from "../wire/subjects.ts";
+import { serveRequests } from "./responder.ts";
+
+export interface ServeCheckerOptions {
+  /** The service name (`P.checker.NAME`); one token of letters, digits, `-` and `_`. */
+  readonly name: string;
+  readonly prefix?: string;
+  readonly logger?: Logger;
+}
+
+export interface CheckerService {
+  readonly name: string;
+  readonly kinds: readonly string[];
+  /** Withdraws the checker and stops serving it; in-flight checks still get their answer. */
+  stop(): Promise<void>;
+}
+
+/** Serves `checker` until `stop()`. Rejects a name that is not a valid subject token. */
+export async function serveChecker(bus: Bus, checker: Checker, options: ServeCheckerOptions): Promise<CheckerService> {
+  const subjects = subjectsFor(options.prefix);
+  const logger = (options.logger ?? silentLogger).child({ checker: options.name });
+  const subject = subjects.checker(options.name);
+  const kinds = [...checker.credentialKinds];
+  const announcement = encode({ name: options.name, kinds });
+
+  const subscriptions: BusSubscription[] = [
+    serveRequests(
+      bus,
+      subject,
+      async (body) => {
+        const { credentials: wire } = parse(checkerRequest, body);
+        if (!kinds.includes(wire.kind)) throw new UnhandledCredentials(`checker ${options.name} does not handle ${wire.kind}`);
+        const avatarId = await checker.requestAvatarId(credentialsFromWire(wire));
+        return avatarId === ANONYMOUS ? okReply({ avatarId: null, anonymous: true }) : okReply({ avatarId });
+      },
+      { queue: subject, logger, fallback: () => new LoginFailed() },
+    ),
+    bus.subscribe(subjects.discover, (message) => {
+      if (message.reply !== undefined) message.respond(announcement);
+    }),
+  ];
+  bus.publish(subjects.announce, announcement);
+  await bus.flush();
+  logger.info({ kinds }, "checker announced");
+
+  let stopped: Promise<void> | undefined;
+  return {
+    name: options.name,
+    kinds,
+    stop: () =>
+      (stopped ??= (async () => {
+        for (const subscription of subscriptions) subscription.unsubscribe();
+        bus.publish(subjects.withdraw, encode({ name: options.name }));
+        await bus.flush().catch(() => undefined);
+        logger.info({}, "checker withdrawn");
+      })()),
+  };
+}

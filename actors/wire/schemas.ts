@@ -1,0 +1,54 @@
+/** The request payloads of PROTOCOL.md as schemas: anything else is a `BadRequest`. */
+import { z } from "zod";
+import { BadRequest } from "../errors.ts";
+
+const nonEmpty = z.string().min(1).max(1024);
+
+/** `credentials` travels on as it came: only `kind` is required here. */
+export const wireCredentials = z.looseObject({ kind: nonEmpty });
+
+export const loginRequest = z.object({
+  credentials: wireCredentials,
+  interfaces: z.array(nonEmpty).min(1).max(64),
+  mind: z.string().min(1).max(256).nullish(),
+});
+export type LoginRequest = z.infer<typeof loginRequest>;
+
+export const callRequest = z.object({
+  method: z.string().min(1).max(256),
+  args: z.array(z.unknown()).max(1024).optional(),
+});
+
+export const checkerRequest = z.object({ credentials: wireCredentials });
+
+export const checkerReply = z.union([
+  z.object({ ok: z.literal(true), avatarId: z.string(), anonymous: z.literal(false).optional() }),
+  z.object({ ok: z.literal(true), avatarId: z.null(), anonymous: z.literal(true) }),
+  z.object({ ok: z.literal(false), error: z.unknown() }),
+]);
+
+export const realmRequest = z.object({
+  avatarId: z.string().nullable(),
+  anonymous: z.boolean(),
+  interfaces: z.array(nonEmpty).min(1).max(64),
+  session: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
+  mind: z.string().min(1).max(256).nullable(),
+});
+export type RealmRequest = z.infer<typeof realmRequest>;
+
+export const announcement = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/).max(128),
+  kinds: z.array(nonEmpty).min(1).max(64),
+});
+export type Announcement = z.infer<typeof announcement>;
+
+export const withdrawal = z.object({ name: z.string().min(1).max(128) });
+
+/** Parses or rejects with `BadRequest` naming the first offending field (never its value). */
+export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue && issue.path.length > 0 ? issue.path.join(".") : "payload";
+  throw new BadRequest(`invalid ${where}: ${issue?.message ?? "malformed"}`);
+}

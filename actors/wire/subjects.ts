@@ -1,0 +1,54 @@
+/** Every subject of the protocol, built from the prefix `P` (default `cred`). */
+
+export const DEFAULT_PREFIX = "cred";
+
+export interface Subjects {
+  readonly prefix: string;
+  readonly login: string;
+  readonly challenge: string;
+  readonly portalQueue: string;
+  readonly announce: string;
+  readonly discover: string;
+  readonly withdraw: string;
+  session(id: string): string;
+  sessionVerb(id: string, verb: "call" | "ping" | "logout" | "release"): string;
+  checker(name: string): string;
+  realmAvatar(name: string): string;
+  realmQueue(name: string): string;
+}
+
+const TOKEN = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+
+/** Rejects a prefix or a service name that is not a plain dotted subject. */
+export function subjectsFor(prefix: string = DEFAULT_PREFIX): Subjects {
+  if (!TOKEN.test(prefix)) throw new TypeError(`invalid subject prefix: ${JSON.stringify(prefix)}`);
+  const name = (n: string) => {
+    if (!TOKEN.test(n)) throw new TypeError(`invalid service name: ${JSON.stringify(n)}`);
+    return n;
+  };
+  return {
+    prefix,
+    login: `${prefix}.login`,
+    challenge: `${prefix}.challenge`,
+    portalQueue: `${prefix}.portal`,
+    announce: `${prefix}.checkers.announce`,
+    discover: `${prefix}.checkers.discover`,
+    withdraw: `${prefix}.checkers.withdraw`,
+    session: (id) => `${prefix}.session.${id}`,
+    sessionVerb: (id, verb) => `${prefix}.session.${id}.${verb}`,
+    checker: (n) => `${prefix}.checker.${name(n)}`,
+    realmAvatar: (n) => `${prefix}.realm.${name(n)}.avatar`,
+    realmQueue: (n) => `${prefix}.realm.${name(n)}`,
+  };
+}
+
+const PUBLISH_SUBJECT = /^[^\s.*>]+(?:\.[^\s.*>]+)*$/;
+
+/**
+ * True when `subject` is a valid subject to publish a mind's notifications on, and is outside
+ * the runtime's own subjects: a mind on `P.session.X.logout` would let a client end another
+ * client's session with a notification.
+ */
+export function isSafeMindSubject(subject: string, prefix: string): boolean {
+  return subject.length <= 256 && PUBLISH_SUBJECT.test(subject) && !(subject === prefix || subject.startsWith(`${prefix}.`));
+}

@@ -1,0 +1,303 @@
+/** The runtime face (portal, checker and realm services, client) as one suite, run over every transport. */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Bus } from "../../../transports/bus.ts";
+import { NoResponders } from "../../../transports/errors.ts";
+import {
+  AllowAnonymousAccess,
+  connect,
+  InMemoryUsernamePasswordDatabaseDontUse,
+  LoginFailed,
+  NoSuchInterface,
+  RemoteRealm,
+  serveChecker,
+  servePortal,
+  serveRealm,
+  SimpleRealm,
+  UnauthorizedLogin,
+  UnhandledCredentials,
+  UsernamePassword,
+  type Notification,
+  type PortalService,
+} from "../../../actors/index.ts";
+import { TestRealm } from "../../support/test-realm.ts";
+
+export interface Network {
+  connect(): Promise<Bus> | Bus;
+  teardown(): Promise<void>;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const json = (value: unknown) => enc.encode(JSON.stringify(value));
+const parse = (data: Uint8Array) => JSON.parse(dec.decode(data)) as Record<string, any>;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error("condition not met in time");
+    await sleep(5);
+  }
+}
+
+export function runtimeContract(name: string, makeNetwork: () => Promise<Network>): void {
+  describe(`runtime over ${name}`, () => {
+    let network: Network;
+    let buses: Bus[];
+    let services: Array<{ close?: () => Promise<void>; stop?: () => Promise<void> }>;
+
+    const bus = async () => {
+      const b = await network.connect();
+      buses.push(b);
+      return b;
+    };
+    const checker = () => new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret", bob: "hunter2" });
+    async function portal(options: Partial<Parameters<typeof servePortal>[1]> = {}): Promise<PortalService> {
+      const service = await servePortal(await bus(), { realm: new SimpleRealm(), checkers: [checker()], ...options });
+      services.push(service);
+      return service;
+    }
+    const request = async (b: Bus, subject: string, body: unknown) => parse(await b.request(subject, json(body), { timeoutMs: 5000 }));
+    const login = (b: Bus, body: Record<string, unknown> = {}) =>
+      request(b, "cred.login", {
+        credentials: { kind: "username-password", username: "alice", password: "secret" },
+        interfaces: ["echo"],
+        ...body,
+      });
+
+    beforeEach(async () => {
+      network = await makeNetwork();
+      buses = [];
+      services = [];
+    });
+    afterEach(async () => {
+      for (const s of services.reverse()) await (s.close?.() ?? s.stop?.());
+      for (const b of buses) await b.close();
+      await network.teardown();
+    });
+
+    it("logs in, calls the avatar, delivers a notification to the Mind, and logs out with `ended` last", async () => {
+      await portal();
+      const client = connect(await bus());
+      const notes: Notification[] = [];
+      const session = await client.login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"], mind: (n) => notes.push(n) });
+      expect(session.avatarId).toBe("alice");
+      expect(session.interface).toBe("echo");
+      expect(await session.call("echo", { x: [1, 2] })).toEqual({ x: [1, 2] });
+      await session.call("announce", "hello");
+      await waitFor(() => notes.length === 1);
+      expect(notes[0]).toEqual({ event: "announce", data: { text: "hello" } });
+      await session.logout();
+      expect(await session.closed).toBe("logout");
+    });
+
+    it("answers a login with a 22-character session capability, the avatarId, the interface and heartbeatMs", async () => {
+      await portal({ heartbeatMs: 15000 });
+      const reply = await login(await bus());
+      expect(reply).toMatchObject({ ok: true, avatarId: "alice", interface: "echo", heartbeatMs: 15000 });
+      expect(reply["session"]).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(reply).not.toHaveProperty("anonymous");
+    });
+
+    it("publishes `notify` messages and a final `ended` on the raw mind subject", async () => {
+      await portal();
+      const b = await bus();
+      const mind = b.inbox();
+      const seen: any[] = [];
+      b.subscribe(mind, (m) => void seen.push(parse(m.data)));
+      const { session } = await login(b, { mind });
+      await request(b, `cred.session.${session}.call`, { method: "announce", args: ["hi"] });
+      expect(await request(b, `cred.session.${session}.logout`, {})).toEqual({ ok: true });
+      await waitFor(() => seen.length === 2);
+      expect(seen).toEqual([
+        { session, type: "notify", event: "announce", data: { text: "hi" } },
+        { session, type: "ended", reason: "logout" },
+      ]);
+    });
+
+    it("refuses a wrong password and an unknown user with the same UnauthorizedLogin reply", async () => {
+      await portal();
+      const b = await bus();
+      const wrong = await login(b, { credentials: { kind: "username-password", username: "alice", password: "nope" } });
+      const unknown = await login(b, { credentials: { kind: "username-password", username: "mallory", password: "secret" } });
+      expect(wrong).toEqual({ ok: false, error: { code: "UnauthorizedLogin", message: expect.any(String) } });
+      expect(unknown).toEqual(wrong);
+      await expect(connect(b).login(new UsernamePassword("alice", "x"), { interfaces: ["echo"] })).rejects.toBeInstanceOf(UnauthorizedLogin);
+    });
+
+    it("rejects a kind no checker handles with UnhandledCredentials", async () => {
+      await portal();
+      const reply = await login(await bus(), { credentials: { kind: "anonymous" } });
+      expect(reply["error"].code).toBe("UnhandledCredentials");
+      await expect(connect(buses[0]!).login({ kind: "x-custom", token: "t" }, { interfaces: ["echo"] })).rejects.toBeInstanceOf(
+        UnhandledCredentials,
+      );
+    });
+
+    it("logs in anonymously with avatarId null and anonymous true", async () => {
+      await portal({ checkers: [new AllowAnonymousAccess()] });
+      const reply = await login(await bus(), { credentials: { kind: "anonymous" } });
+      expect(reply).toMatchObject({ ok: true, avatarId: null, anonymous: true, interface: "echo" });
+    });
+
+    it("rejects interfaces the realm does not support with NoSuchInterface", async () => {
+      await portal();
+      const reply = await login(await bus(), { interfaces: ["game.Player"] });
+      expect(reply["error"].code).toBe("NoSuchInterface");
+    });
+
+    it("ends an idle session with reason timeout between 2× and 3× heartbeatMs + 1 s", async () => {
+      await portal({ heartbeatMs: 100 });
+      const b = await bus();
+      const mind = b.inbox();
+      let endedAt = 0;
+      let reason = "";
+      b.subscribe(mind, (m) => {
+        const body = parse(m.data);
+        if (body["type"] === "ended") {
+          endedAt = Date.now();
+          reason = body["reason"];
+        }
+      });
+      const started = Date.now();
+      const { session } = await login(b, { mind });
+      await waitFor(() => endedAt > 0, 3000);
+      expect(reason).toBe("timeout");
+      expect(endedAt - started).toBeGreaterThanOrEqual(200);
+      expect(endedAt - started).toBeLessThanOrEqual(1300 + 100);
+      await expect(b.request(`cred.session.${session}.ping`, json({}), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
+    });
+
+    it("keeps a session alive while the client pings", async () => {
+      await portal({ heartbeatMs: 100 });
+      const b = await bus();
+      const { session } = await login(b);
+      for (let i = 0; i < 8; i++) {
+        await sleep(80);
+        expect(await request(b, `cred.session.${session}.ping`, {})).toEqual({ ok: true });
+      }
+    });
+
+    it("answers requests for a session that is not live with no-responders, never silence", async () => {
+      await portal();
+      const b = await bus();
+      await expect(b.request("cred.session.AAAAAAAAAAAAAAAAAAAAAA.call", json({ method: "echo" }), { timeoutMs: 2000 })).rejects.toBeInstanceOf(
+        NoResponders,
+      );
+      const { session } = await login(b);
+      await request(b, `cred.session.${session}.logout`, {});
+      await expect(b.request(`cred.session.${session}.logout`, json({}), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
+    });
+
+    it("runs the avatar's logout exactly once on a double logout", async () => {
+      const realm = new TestRealm(["echo"]);
+      await portal({ realm });
+      const b = await bus();
+      const { session } = await login(b);
+      const [first, second] = await Promise.all([
+        request(b, `cred.session.${session}.logout`, {}),
+        request(b, `cred.session.${session}.logout`, {}),
+      ]);
+      expect(first).toEqual({ ok: true });
+      expect(second).toEqual({ ok: true });
+      expect(realm.avatars[0]!.logouts).toBe(1);
+    });
+
+    it("gives two concurrent logins two distinct sessions and avatars", async () => {
+      const realm = new TestRealm(["echo"]);
+      await portal({ realm });
+      const b = await bus();
+      const [a, c] = await Promise.all([login(b), login(b)]);
+      expect(a["session"]).not.toBe(c["session"]);
+      expect(realm.avatars).toHaveLength(2);
+      expect(realm.avatars[0]).not.toBe(realm.avatars[1]);
+    });
+
+    it("ends every session with `shutdown` and logs its avatar out when the portal closes", async () => {
+      const realm = new TestRealm(["echo"]);
+      const service = await portal({ realm });
+      const b = await bus();
+      const mind = b.inbox();
+      const reasons: string[] = [];
+      b.subscribe(mind, (m) => void reasons.push(parse(m.data)["reason"]));
+      await login(b, { mind });
+      await login(b, { mind });
+      await service.close();
+      await waitFor(() => reasons.length === 2);
+      expect(reasons).toEqual(["shutdown", "shutdown"]);
+      expect(realm.avatars.map((a) => a.logouts)).toEqual([1, 1]);
+      expect(service.sessions).toBe(0);
+    });
+
+    it("releases an avatar that arrives after the portal gave up on the login", async () => {
+      const realm = new TestRealm(["echo"], 300);
+      const service = await portal({ realm });
+      const pending = login(await bus());
+      await sleep(50);
+      await service.close();
+      const reply = await pending;
+      expect(reply["error"].code).toBe("LoginFailed");
+      await waitFor(() => realm.avatars.length === 1);
+      await waitFor(() => realm.avatars[0]!.logouts === 1);
+    });
+
+    it("logs in with the checker and the realm as services in other processes (connections)", async () => {
+      const realm = new TestRealm(["echo"]);
+      const checkers = await serveChecker(await bus(), checker(), { name: "memory" });
+      const realms = await serveRealm(await bus(), realm, { name: "game" });
+      services.push(checkers, realms);
+      await portal({ realm: new RemoteRealm(await bus(), "game"), checkers: [] });
+      const client = connect(await bus());
+      const notes: Notification[] = [];
+      const session = await client.login(new UsernamePassword("bob", "hunter2"), { interfaces: ["echo"], mind: (n) => notes.push(n) });
+      expect(session.avatarId).toBe("bob");
+      expect(await session.call("whoami")).toBe("bob");
+      await session.call("announce", "x");
+      await expect(client.login(new UsernamePassword("bob", "wrong"), { interfaces: ["echo"] })).rejects.toBeInstanceOf(UnauthorizedLogin);
+      await expect(client.login(new UsernamePassword("bob", "hunter2"), { interfaces: ["nope"] })).rejects.toBeInstanceOf(NoSuchInterface);
+      await session.logout();
+      expect(realm.avatars[0]!.logouts).toBe(1);
+      expect(realms.hosted).toBe(0);
+    });
+
+    it("swaps in a newly announced checker and restores the previous one when it is withdrawn", async () => {
+      await portal({ checkers: [] });
+      const first = await serveChecker(await bus(), new InMemoryUsernamePasswordDatabaseDontUse({ alice: "one" }), { name: "first" });
+      services.push(first);
+      const b = await bus();
+      await waitFor(() => true);
+      await sleep(50);
+      expect((await login(b, { credentials: { kind: "username-password", username: "alice", password: "one" } }))["ok"]).toBe(true);
+      const second = await serveChecker(await bus(), new InMemoryUsernamePasswordDatabaseDontUse({ alice: "two" }), { name: "second" });
+      await sleep(50);
+      expect((await login(b, { credentials: { kind: "username-password", username: "alice", password: "two" } }))["ok"]).toBe(true);
+      expect((await login(b, { credentials: { kind: "username-password", username: "alice", password: "one" } }))["ok"]).toBe(false);
+      await second.stop();
+      await sleep(50);
+      expect((await login(b, { credentials: { kind: "username-password", username: "alice", password: "one" } }))["ok"]).toBe(true);
+    });
+
+    it("treats a checker that has no responders as withdrawn and retries once on its fallback; none left is LoginFailed", async () => {
+      const service = await portal({ checkers: [checker()] });
+      const checkerBus = await bus();
+      const ghost = await serveChecker(checkerBus, new InMemoryUsernamePasswordDatabaseDontUse({}), { name: "ghost" });
+      await sleep(50);
+      // The ghost vanishes without withdrawing (its process died): only its subscription is gone.
+      await checkerBus.close();
+      const b = await bus();
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "alice" });
+      expect(service.portal.listCredentialsKinds()).toContain("username-password");
+      void ghost;
+      const lonely = await portal({ checkers: [], prefix: "lonely" });
+      const gone = await serveChecker(await bus().then((x) => x), new InMemoryUsernamePasswordDatabaseDontUse({}), { name: "gone", prefix: "lonely" });
+      void gone;
+      await sleep(50);
+      await buses[buses.length - 1]!.close();
+      const reply = await request(b, "lonely.login", { credentials: { kind: "username-password", username: "a", password: "b" }, interfaces: ["echo"] });
+      expect(reply["error"].code).toBe("LoginFailed");
+      void lonely;
+    });
+  });
+}
+
+export { LoginFailed };
