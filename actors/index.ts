@@ -41,3 +41,4 @@ export { serveChecker, type CheckerService, type ServeCheckerOptions } from "./s
 export { DEFAULT_HEARTBEAT_MS, servePortal, type PortalService, type ServePortalOptions } from "./services/serve-portal.ts";
 export { serveRealm, type RealmService, type ServeRealmOptions } from "./services/serve-realm.ts";
 export { DEFAULT_PREFIX, subjectsFor, type Subjects } from "./wire/subjects.ts";
+export * from "./strcred/index.ts";

@@ -26,7 +26,11 @@ export interface BusSubscription {
   unsubscribe(): void;
 }
 
-export type MessageHandler = (message: BusMessage) => void;
+/**
+ * Receives each message of a subscription, in order. When it returns a promise, `drain`
+ * waits for it to settle; a throw or rejection is reported and never stops delivery.
+ */
+export type MessageHandler = (message: BusMessage) => void | Promise<void>;
 
 /**
  * A subject-based message bus (NATS semantics: `.`-separated tokens, `*` matches one

@@ -11,6 +11,8 @@ export interface CheckerDirectoryOptions {
   readonly prefix?: string;
   readonly logger: Logger;
   readonly checkerTimeoutMs?: number;
+  /** Checkers this process serves itself and already gave the portal: their announcements add nothing. */
+  readonly localNames?: Iterable<string>;
 }
 
 /**
@@ -22,9 +24,11 @@ export class CheckerDirectory {
   readonly #known = new Map<string, RemoteChecker>();
   readonly #subscriptions: BusSubscription[] = [];
   readonly #subjects;
+  readonly #local: ReadonlySet<string>;
 
   constructor(private readonly bus: Bus, private readonly portal: Portal, private readonly options: CheckerDirectoryOptions) {
     this.#subjects = subjectsFor(options.prefix);
+    this.#local = new Set(options.localNames ?? []);
   }
 
   /** Starts listening and asks every running checker to announce itself. */
@@ -51,7 +55,7 @@ export class CheckerDirectory {
   }
 
   #add(announced: Announcement): void {
-    if (this.#known.has(announced.name)) return;
+    if (this.#known.has(announced.name) || this.#local.has(announced.name)) return;
     const checker = new RemoteChecker(this.bus, announced.name, announced.kinds, {
       ...(this.options.prefix === undefined ? {} : { prefix: this.options.prefix }),
       ...(this.options.checkerTimeoutMs === undefined ? {} : { timeoutMs: this.options.checkerTimeoutMs }),

@@ -29,6 +29,8 @@ export interface ServePortalOptions {
   readonly heartbeatMs?: number;
   readonly logger?: Logger;
   readonly timeouts?: Partial<Omit<SagaTimeouts, "sessionMs">>;
+  /** Names under which this process also serves its local `checkers`; not registered twice. */
+  readonly localCheckerNames?: Iterable<string>;
   /** Listen for checkers announced on the bus (default true). */
   readonly discoverCheckers?: boolean;
 }
@@ -54,7 +56,11 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   let closing: Promise<void> | undefined;
   // Logins still in their saga: a shutdown must reach them too, so a late avatar is released.
   const pending = new Set<LoginSession>();
-  const directory = new CheckerDirectory(bus, portal, { prefix: subjects.prefix, logger });
+  const directory = new CheckerDirectory(bus, portal, {
+    prefix: subjects.prefix,
+    logger,
+    ...(options.localCheckerNames === undefined ? {} : { localNames: options.localCheckerNames }),
+  });
   if (options.discoverCheckers !== false) directory.start();
 
   const login: BusSubscription = serveRequests(

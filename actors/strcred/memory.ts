@@ -1,0 +1,26 @@
+/** The `memory` auth type: `memory:alice:pw:bob:pw2`, Twisted's cred_memory plugin. */
+import { InMemoryUsernamePasswordDatabaseDontUse } from "../checkers/in-memory.ts";
+import { UsernameHashedPassword } from "../credentials/username-hashed-password.ts";
+import { UsernamePassword } from "../credentials/username-password.ts";
+import { InvalidAuthArgumentString } from "./errors.ts";
+import type { CheckerFactory } from "./factory.ts";
+
+export const inMemoryCheckerFactory: CheckerFactory = {
+  authType: "memory",
+  authHelp: `A checker that uses an in-memory user database.
+
+This is only of use in one-off test programs or examples which don't
+want to focus too much on how credentials are verified. You really
+don't want to use this for anything else. It is a toy.`,
+  argStringFormat: "A colon-separated list (name:password:...)",
+  credentialKinds: [UsernamePassword.kind, UsernameHashedPassword.kind],
+  generateChecker(argstring: string) {
+    const checker = new InMemoryUsernamePasswordDatabaseDontUse();
+    if (argstring) {
+      const pieces = argstring.split(":");
+      if (pieces.length % 2) throw new InvalidAuthArgumentString("argstring must be in format U:P:...");
+      for (let i = 0; i < pieces.length; i += 2) checker.addUser(pieces[i]!, pieces[i + 1]!);
+    }
+    return checker;
+  },
+};

@@ -1,0 +1,44 @@
+/** Finding checker factories by auth type and making checkers from `TYPE:ARGSTRING` (Twisted's strcred). */
+import type { Checker } from "../checkers/checker.ts";
+import { anonymousCheckerFactory } from "./anonymous.ts";
+import { InvalidAuthType } from "./errors.ts";
+import type { CheckerFactory } from "./factory.ts";
+import { inMemoryCheckerFactory } from "./memory.ts";
+
+const factories = new Map<string, CheckerFactory>(
+  [inMemoryCheckerFactory, anonymousCheckerFactory].map((f) => [f.authType, f]),
+);
+
+/** Makes a factory available to `makeChecker` and `--auth`; a later one replaces an earlier of the same type. */
+export function registerCheckerFactory(factory: CheckerFactory): void {
+  factories.set(factory.authType, factory);
+}
+
+/** Every available factory. */
+export function findCheckerFactories(): CheckerFactory[] {
+  return [...factories.values()];
+}
+
+/** Rejects with `InvalidAuthType` when no factory has `authType`. */
+export function findCheckerFactory(authType: string): CheckerFactory {
+  const factory = factories.get(authType);
+  if (!factory) throw new InvalidAuthType(authType);
+  return factory;
+}
+
+/** Splits `TYPE:ARGSTRING` at the first colon. */
+export function parseAuthDescription(description: string): { authType: string; argstring: string } {
+  const at = description.indexOf(":");
+  return at < 0
+    ? { authType: description, argstring: "" }
+    : { authType: description.slice(0, at), argstring: description.slice(at + 1) };
+}
+
+/**
+ * Makes a checker from a description such as `memory:alice:pw`. Rejects with `InvalidAuthType`
+ * or `InvalidAuthArgumentString`.
+ */
+export async function makeChecker(description: string): Promise<Checker> {
+  const { authType, argstring } = parseAuthDescription(description);
+  return findCheckerFactory(authType).generateChecker(argstring);
+}

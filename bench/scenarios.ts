@@ -1,0 +1,7 @@
+/** Every scenario the bench runs, in table order: the one place to add a new one. */
+import { rawNatsChain } from "./raw-nats-chain.ts";
+import { rawNats } from "./raw-nats.ts";
+import type { Scenario } from "./scenario.ts";
+import { twistedPb } from "./twisted-pb.ts";
+
+export const SCENARIOS: readonly Scenario[] = [rawNats, rawNatsChain, twistedPb];

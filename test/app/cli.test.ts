@@ -1,0 +1,118 @@
+/** The `portcullis` command: help, usage errors, and `serve` as a real process over a real nats-server. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, UsernamePassword, Anonymous, type Notification } from "../../actors/index.ts";
+import { main } from "../../app/cli.ts";
+import { connectNatsBus } from "../../transports/index.ts";
+import { startNatsServer, type NatsServerHandle } from "../support/nats-server.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(args, { write: (t: string) => ((out += t), true) } as never, { write: (t: string) => ((err += t), true) } as never);
+  return { code, out, err };
+}
+
+describe("portcullis CLI", () => {
+  it("lists every auth type in Twisted's --help-auth format", async () => {
+    const { code, out } = await runCli(["--help-auth"]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^Usage: --auth AuthType\[:ArgString\]\nFor detailed help: --help-auth-type AuthType\n/);
+    expect(out).toMatch(/memory\s+\tA colon-separated list \(name:password:\.\.\.\)/);
+    expect(out).toMatch(/anonymous\s*\tNo argstring required\./);
+  });
+
+  it("prints one auth type's help for --help-auth-type", async () => {
+    const { code, out } = await runCli(["--help-auth-type", "memory"]);
+    expect(code).toBe(0);
+    expect(out).toContain("Usage: --auth memory[:ArgString]\nArgString format: A colon-separated list (name:password:...)\n");
+    expect(out).toContain("  don't want to use this for anything else. It is a toy.\n\n");
+  });
+
+  it("exits 2 with a usage message, never a stack trace, for an unknown auth type", async () => {
+    const help = await runCli(["--help-auth-type", "nope"]);
+    expect(help.code).toBe(2);
+    expect(help.err).toContain("Invalid auth type: nope");
+    const serve = await runCli(["serve", "--nats", "nats://127.0.0.1:1", "--auth", "nope:x"]);
+    expect(serve.code).toBe(2);
+    expect(serve.err).toContain("Auth plugin not recognized: nope");
+    expect(serve.err).not.toMatch(/\n\s+at /);
+  });
+
+  it("exits 2 for a malformed argstring, a missing --nats, an unknown command and a bad --heartbeat-ms", async () => {
+    expect((await runCli(["serve", "--nats", "nats://x", "--auth", "memory:alice"])).err).toContain("argstring must be in format U:P:...");
+    const saved = process.env["NATS_URL"];
+    delete process.env["NATS_URL"];
+    try {
+      expect((await runCli(["serve", "--auth", "anonymous"])).err).toContain("serve needs --nats URL");
+    } finally {
+      if (saved !== undefined) process.env["NATS_URL"] = saved;
+    }
+    expect((await runCli(["frobnicate"])).code).toBe(2);
+    expect((await runCli(["serve", "--nats", "nats://x", "--auth", "anonymous", "--heartbeat-ms", "soon"])).err).toContain("--heartbeat-ms");
+    expect((await runCli(["--no-such-flag"])).code).toBe(2);
+  });
+});
+
+describe("portcullis serve (separate process, real nats-server)", () => {
+  let server: NatsServerHandle;
+  let child: ChildProcess;
+  let stderr = "";
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    child = spawn(
+      process.execPath,
+      ["--import", "tsx", "app/main.ts", "serve", "--nats", server.url, "--auth", "memory:alice:secret:bob:pw", "--auth", "anonymous", "--heartbeat-ms", "1000"],
+      { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    let stdout = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on("data", (chunk) => {
+        stdout += chunk;
+        if (stdout.includes("ready")) resolve();
+      });
+      child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await server.stop();
+  });
+
+  it("logs clients in, serves echo and announce, and ends sessions with `shutdown` on SIGTERM", async () => {
+    const bus = await connectNatsBus({ servers: server.url });
+    try {
+      const client = connect(bus);
+      const notes: Notification[] = [];
+      const alice = await client.login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"], mind: (n) => notes.push(n) });
+      expect(alice.heartbeatMs).toBe(1000);
+      expect(await alice.call("echo", [1, "two"])).toEqual([1, "two"]);
+      const anon = await client.login(new Anonymous(), { interfaces: ["echo"], mind: (n) => notes.push(n) });
+      expect(anon.anonymous).toBe(true);
+      await anon.call("announce", "hi from nobody");
+      await expect(client.login(new UsernamePassword("alice", "wrong"), { interfaces: ["echo"] })).rejects.toMatchObject({ code: "UnauthorizedLogin" });
+
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      const [code] = await exited;
+      expect(code).toBe(0);
+      expect(await alice.closed).toBe("shutdown");
+      expect(await anon.closed).toBe("shutdown");
+      expect(notes).toContainEqual({ event: "announce", data: { text: "hi from nobody" } });
+      // One structured line per login outcome, and no secret anywhere in the log.
+      const lines = stderr.trim().split("\n").map((l) => JSON.parse(l));
+      expect(lines.filter((l) => l.event === "login").map((l) => l.outcome)).toEqual(["ok", "ok", "refused"]);
+      expect(stderr).not.toContain("secret");
+      expect(stderr).not.toContain("wrong");
+    } finally {
+      await bus.close();
+    }
+  });
+});

@@ -1,0 +1,35 @@
+/** `npm start`'s demo: the transcript a newcomer sees, on the embedded bus and over NATS. */
+import { describe, expect, it } from "vitest";
+import { runDemo } from "../../app/demo.ts";
+import { startNatsServer } from "../support/nats-server.ts";
+
+function expectTranscript(lines: string[]): void {
+  const text = lines.join("\n");
+  expect(text).toMatch(/login guest\/password → ok: avatarId=guest interface=echo/);
+  expect(text).toContain('call echo("hello") → "hello"');
+  expect(text).toContain('mind ← announce {"text":"the game starts"}');
+  expect(text).toContain("login guest/wrong → UnauthorizedLogin");
+  expect(text).toContain("login with kind x-retina-scan → UnhandledCredentials");
+  expect(text).toContain("logout → session closed: logout");
+}
+
+describe("demo", () => {
+  it("shows login, call, notification, refusal, unknown kind and logout on the in-process bus", async () => {
+    const lines: string[] = [];
+    await runDemo(undefined, (line) => lines.push(line));
+    expect(lines[0]).toContain("embedded in-process bus");
+    expectTranscript(lines);
+  });
+
+  it("runs the same transcript over NATS when given a URL", async () => {
+    const server = await startNatsServer();
+    try {
+      const lines: string[] = [];
+      await runDemo(server.url, (line) => lines.push(line));
+      expect(lines[0]).toContain("NATS at");
+      expectTranscript(lines);
+    } finally {
+      await server.stop();
+    }
+  });
+});

@@ -1,0 +1,13 @@
+/** The public transport API: the Bus interface, its errors, and the in-process and NATS buses. */
+export type {
+  Bus,
+  BusMessage,
+  BusSubscription,
+  MessageHandler,
+  RequestOptions,
+  SubscribeOptions,
+} from "./bus.ts";
+export { BusClosed, NoResponders, RequestTimeout } from "./errors.ts";
+export type { HandlerErrorListener } from "./handler-runner.ts";
+export { createInProcessBus, InProcessNetwork, type InProcessOptions } from "./in-process.ts";
+export { connectNatsBus, type NatsBus, type NatsBusOptions } from "./nats.ts";

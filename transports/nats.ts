@@ -1,0 +1,229 @@
+/** The NATS bus: the Bus interface over a real nats-server, via nats.js v3. */
+import {
+  ClosedConnectionError,
+  connect,
+  createInbox,
+  DrainingConnectionError,
+  NoRespondersError,
+  RequestError,
+  TimeoutError,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from "@nats-io/transport-node";
+import type { Bus, BusMessage, BusSubscription, MessageHandler, RequestOptions, SubscribeOptions } from "./bus.ts";
+import { BusClosed, NoResponders, RequestTimeout } from "./errors.ts";
+import { HandlerRunner, type HandlerErrorListener } from "./handler-runner.ts";
+import { assertQueue, assertSubject, assertTimeout, SubjectUse } from "./validation.ts";
+
+/** Where and how to connect. */
+export interface NatsBusOptions {
+  readonly servers: string | string[];
+  /** The connection's name, shown by the server's monitoring. */
+  readonly name?: string;
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+  /** Default request timeout; 10000 ms when absent. */
+  readonly timeoutMs?: number;
+  /** Told when a handler throws or rejects; by default one process warning per subscription. */
+  readonly onHandlerError?: HandlerErrorListener;
+}
+
+/** A bus on one NATS connection. */
+export interface NatsBus extends Bus {
+  /** The underlying connection, for what the Bus does not cover (JetStream KV); do not close it directly. */
+  readonly connection: NatsConnection;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * Connects to NATS; rejects with nats.js's connection error when no server answers
+ * or the credentials are refused.
+ */
+export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> {
+  const connection = await connect({
+    servers: options.servers,
+    ...(options.name !== undefined && { name: options.name }),
+    ...(options.user !== undefined && { user: options.user }),
+    ...(options.pass !== undefined && { pass: options.pass }),
+    ...(options.token !== undefined && { token: options.token }),
+    // Each request otherwise captures a stack trace up front: measured ~60% more request throughput without.
+    noAsyncTraces: true,
+  });
+  return new NatsBusImpl(connection, options);
+}
+
+const State = { open: 0, draining: 1, closed: 2 } as const;
+type State = (typeof State)[keyof typeof State];
+
+class NatsBusImpl implements NatsBus {
+  readonly closed: Promise<void>;
+  readonly #runner: HandlerRunner;
+  readonly #timeoutMs: number;
+  readonly #subs = new Set<NatsSubscription>();
+  #state: State = State.open;
+  #draining: Promise<void> | undefined;
+
+  constructor(readonly connection: NatsConnection, options: NatsBusOptions) {
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#runner = new HandlerRunner(options.onHandlerError);
+    // The connection may also close on its own (server gone for good): the bus follows it.
+    this.closed = connection.closed().then(() => {
+      this.#state = State.closed;
+    });
+  }
+
+  request(subject: string, data: Uint8Array, options?: RequestOptions): Promise<Uint8Array> {
+    if (this.#state === State.closed) return Promise.reject(new BusClosed());
+    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
+    try {
+      assertSubject(subject, SubjectUse.publish);
+      assertTimeout(timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.connection.request(subject, data, { timeout: timeoutMs }).then(
+      dataOf,
+      (error: unknown) => {
+        throw this.#translate(error, subject, timeoutMs);
+      },
+    );
+  }
+
+  publish(subject: string, data: Uint8Array, options?: { readonly reply?: string }): void {
+    if (this.#state === State.closed) throw new BusClosed();
+    assertSubject(subject, SubjectUse.publish);
+    const reply = options?.reply;
+    if (reply !== undefined) assertSubject(reply, SubjectUse.publish);
+    try {
+      this.connection.publish(subject, data, reply === undefined ? undefined : { reply });
+    } catch (error) {
+      throw this.#translate(error, subject, 0);
+    }
+  }
+
+  subscribe(subject: string, handler: MessageHandler, options?: SubscribeOptions): BusSubscription {
+    if (this.#state !== State.open) throw new BusClosed();
+    assertSubject(subject, SubjectUse.subscribe);
+    const queue = options?.queue;
+    if (queue !== undefined) assertQueue(queue);
+    if (typeof handler !== "function") throw new TypeError("handler must be a function");
+    const sub = new NatsSubscription(subject, this.#subs);
+    const runner = this.#runner;
+    // A callback, not an async iterator: nats.js then calls it straight from its parser.
+    sub.inner = this.connection.subscribe(subject, {
+      ...(queue !== undefined && { queue }),
+      callback: (error, msg) => {
+        if (error !== null) runner.report(error, sub);
+        else runner.run(sub, handler, new NatsMessage(msg, this));
+      },
+    });
+    this.#subs.add(sub);
+    return sub;
+  }
+
+  inbox(): string {
+    return createInbox();
+  }
+
+  flush(): Promise<void> {
+    if (this.#state === State.closed) return Promise.reject(new BusClosed());
+    return this.connection.flush().catch((error: unknown) => {
+      throw this.#translate(error, "", 0);
+    });
+  }
+
+  drain(): Promise<void> {
+    if (this.#state === State.closed) return this.closed;
+    this.#draining ??= this.#drain();
+    return this.#draining;
+  }
+
+  close(): Promise<void> {
+    if (this.#state !== State.closed) {
+      this.#state = State.closed;
+      this.connection.close().catch(() => undefined);
+    }
+    return this.closed;
+  }
+
+  async #drain(): Promise<void> {
+    this.#state = State.draining;
+    // nats.js's own drain would stop publishing before async handlers answer: first unsubscribe
+    // (the server still delivers what it already sent), then wait for handlers, then drain the rest.
+    const subs = Array.from(this.#subs, (sub) => sub.inner!.drain());
+    await Promise.allSettled(subs);
+    this.#subs.clear();
+    // close() during a drain gives up on slow handlers.
+    await Promise.race([this.#runner.idle(), this.closed]);
+    if (!this.connection.isClosed() && !this.connection.isDraining()) {
+      await this.connection.drain().catch(() => undefined);
+    }
+    await this.closed;
+  }
+
+  /** Maps nats.js failures onto the bus's closed set; anything else passes through. */
+  #translate(error: unknown, subject: string, timeoutMs: number): unknown {
+    if (error instanceof TimeoutError) return new RequestTimeout(subject, timeoutMs);
+    // A no-responders status arrives wrapped: RequestError whose cause is NoRespondersError.
+    if (error instanceof NoRespondersError || (error instanceof RequestError && error.isNoResponders())) {
+      return new NoResponders(subject);
+    }
+    if (
+      error instanceof ClosedConnectionError ||
+      error instanceof DrainingConnectionError ||
+      this.#state === State.closed ||
+      this.connection.isClosed() ||
+      // Requests pending when the connection closes fail with a bare RequestError("connection closed").
+      (error instanceof RequestError && error.message === "connection closed")
+    ) {
+      return new BusClosed();
+    }
+    return error;
+  }
+}
+
+// nats.js hands out Buffers; a plain view keeps both buses alike (Buffer's toString and
+// slice differ from Uint8Array's).
+function dataOf(msg: Msg): Uint8Array {
+  const data = msg.data;
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+class NatsSubscription implements BusSubscription {
+  inner: Subscription | undefined;
+
+  constructor(readonly subject: string, private readonly owner: Set<NatsSubscription>) {}
+
+  unsubscribe(): void {
+    if (!this.owner.delete(this)) return;
+    this.inner?.unsubscribe();
+  }
+}
+
+class NatsMessage implements BusMessage {
+  #data: Uint8Array | undefined;
+
+  constructor(private readonly msg: Msg, private readonly bus: Bus) {}
+
+  get subject(): string {
+    return this.msg.subject;
+  }
+
+  get data(): Uint8Array {
+    return (this.#data ??= dataOf(this.msg));
+  }
+
+  get reply(): string | undefined {
+    return this.msg.reply || undefined;
+  }
+
+  respond(data: Uint8Array): boolean {
+    const reply = this.msg.reply;
+    if (!reply) return false;
+    this.bus.publish(reply, data);
+    return true;
+  }
+}
