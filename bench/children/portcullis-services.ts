@@ -1,0 +1,56 @@
+/** Child process: Portcullis services for the login benchmarks, in one of four roles. */
+import {
+  InMemoryUsernamePasswordDatabaseDontUse,
+  RemoteRealm,
+  serveChecker,
+  servePortal,
+  serveRealm,
+  SimpleRealm,
+} from "../../actors/index.ts";
+import { connectNatsBus } from "../../transports/index.ts";
+import { linkToParent } from "./parent-link.ts";
+
+// argv: natsUrl role, role one of: all-in-one | portal | checker | realm
+const [natsUrl, role] = process.argv.slice(2);
+if (natsUrl === undefined || role === undefined) throw new Error("usage: portcullis-services.ts <natsUrl> <role>");
+
+/** Sessions expire 2.5 × this after their login, so a long run holds a bounded number live. */
+export const BENCH_HEARTBEAT_MS = 2000;
+
+const bus = await connectNatsBus({ servers: natsUrl, name: `bench-${role}` });
+const checker = () => new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" });
+const stops: Array<() => Promise<void>> = [];
+
+switch (role) {
+  case "all-in-one": {
+    const portal = await servePortal(bus, { realm: new SimpleRealm(), checkers: [checker()], heartbeatMs: BENCH_HEARTBEAT_MS, discoverCheckers: false });
+    stops.push(() => portal.close());
+    break;
+  }
+  case "portal": {
+    const portal = await servePortal(bus, { realm: new RemoteRealm(bus, "bench"), heartbeatMs: BENCH_HEARTBEAT_MS });
+    stops.push(() => portal.close());
+    break;
+  }
+  case "checker": {
+    const service = await serveChecker(bus, checker(), { name: "bench" });
+    stops.push(() => service.stop());
+    break;
+  }
+  case "realm": {
+    const service = await serveRealm(bus, new SimpleRealm(), { name: "bench" });
+    stops.push(() => service.stop());
+    break;
+  }
+  default:
+    throw new Error(`unknown role ${role}`);
+}
+await bus.flush();
+
+linkToParent({
+  ready: { role },
+  close: async () => {
+    for (const stop of stops) await stop();
+    await bus.drain();
+  },
+});
