@@ -1,5 +1,5 @@
 /** The Portal: dispatches credentials to the checker for their kind and the avatar id to the realm. */
-import { createActor, fromPromise } from "xstate";
+import { createActor } from "xstate";
 import { loginSagaMachine, type SagaTimeouts } from "../machines/login-saga.ts";
 import type { AvatarId, Checker } from "./checkers/checker.ts";
 import type { Credentials } from "./credentials/credentials.ts";
@@ -35,16 +35,31 @@ export class Portal {
     this.#timeouts = options.timeouts ?? {};
     for (const checker of checkers) this.registerChecker(checker);
     this.#machine = loginSagaMachine.provide({
-      actors: {
-        checkCredentials: fromPromiseOf((input: { credentials: unknown }) =>
-          this.#requestAvatarId(input.credentials as Credentials),
-        ),
-        requestAvatar: fromPromiseOf((input: { avatarId: unknown; mind: unknown; interfaces: readonly string[] }) =>
-          this.#requestAvatar(input.avatarId as AvatarId, input.mind as Mind | null, input.interfaces),
-        ),
-        logoutAvatar: fromPromiseOf(async (input: { grant: unknown }) => {
-          await (input.grant as LoginResult).logout();
-        }),
+      actions: {
+        checkCredentials: ({ context, self }) => {
+          this.#requestAvatarId(context.credentials as Credentials).then(
+            (avatarId) => self.send({ type: "CHECKED", avatarId }),
+            (error: unknown) => self.send({ type: "CHECK_FAILED", error }),
+          );
+        },
+        requestAvatar: ({ context, self }) => {
+          this.#requestAvatar(context.avatarId as AvatarId, context.mind as Mind | null, context.interfaces).then(
+            (grant) => {
+              // The saga gave up waiting and ended: nobody else will ever log this avatar out.
+              if (self.getSnapshot().status !== "active") void Promise.resolve(grant.logout()).catch(() => undefined);
+              else self.send({ type: "GRANTED", grant });
+            },
+            (error: unknown) => self.send({ type: "REALM_FAILED", error }),
+          );
+        },
+        logoutAvatar: ({ context, self }) => {
+          Promise.resolve()
+            .then(() => (context.grant as LoginResult).logout())
+            .then(
+              () => self.send({ type: "LOGGED_OUT" }),
+              (error: unknown) => self.send({ type: "LOGGED_OUT", error }),
+            );
+        },
       },
     });
   }
@@ -141,7 +156,3 @@ export class Portal {
   }
 }
 
-/** The machine's placeholders are typed `unknown` in and out: it never looks inside. */
-function fromPromiseOf<I>(run: (input: I) => Promise<unknown>) {
-  return fromPromise<unknown, I>(({ input }) => run(input));
-}

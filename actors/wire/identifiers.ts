@@ -1,9 +1,20 @@
 /** Session and challenge identifiers: 128-bit random capabilities. */
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
+
+// One CSPRNG call per 256 identifiers instead of one each: a login creates one (measured ~4% of
+// a login's CPU unpooled). Bytes are used once and never handed out twice.
+const POOL_IDS = 256;
+const pool = Buffer.alloc(16 * POOL_IDS);
+let next = POOL_IDS;
 
 /** 128 random bits, base64url: 22 characters, valid as one subject token. */
 export function newIdentifier(): string {
-  return randomBytes(16).toString("base64url");
+  if (next === POOL_IDS) {
+    randomFillSync(pool);
+    next = 0;
+  }
+  const start = 16 * next++;
+  return pool.toString("base64url", start, start + 16);
 }
 
 /** Enough of an identifier to correlate log lines, never enough to use it. */

@@ -1,6 +1,6 @@
 /** The login saga alone: effects replaced by controllable promises, time by xstate's SimulatedClock. */
 import { describe, expect, it } from "vitest";
-import { createActor, fromPromise, SimulatedClock } from "xstate";
+import { createActor, SimulatedClock } from "xstate";
 import { loginSagaMachine } from "../../machines/login-saga.ts";
 
 function deferred<T>() {
@@ -20,20 +20,27 @@ function harness(timeouts: Record<string, number> = {}) {
   const realm = deferred<unknown>();
   const calls = { check: 0, realm: 0, logout: 0 };
   const clock = new SimulatedClock();
+  // The effects report back by events, as the Portal's do.
   const machine = loginSagaMachine.provide({
-    actors: {
-      checkCredentials: fromPromise(() => {
+    actions: {
+      checkCredentials: ({ self }) => {
         calls.check += 1;
-        return checker.promise;
-      }),
-      requestAvatar: fromPromise(() => {
+        checker.promise.then(
+          (avatarId) => self.send({ type: "CHECKED", avatarId }),
+          (error: unknown) => self.send({ type: "CHECK_FAILED", error }),
+        );
+      },
+      requestAvatar: ({ self }) => {
         calls.realm += 1;
-        return realm.promise;
-      }),
-      logoutAvatar: fromPromise<unknown, any>(async () => {
+        realm.promise.then(
+          (grant) => self.send({ type: "GRANTED", grant }),
+          (error: unknown) => self.send({ type: "REALM_FAILED", error }),
+        );
+      },
+      logoutAvatar: ({ self }) => {
         calls.logout += 1;
-        return undefined;
-      }),
+        queueMicrotask(() => self.send({ type: "LOGGED_OUT" }));
+      },
     },
   });
   const actor = createActor(machine, {
@@ -195,10 +202,10 @@ describe("loginSagaMachine", () => {
   it("ends even when the realm's logout hangs, after the logout limit", async () => {
     const clock = new SimulatedClock();
     const machine = loginSagaMachine.provide({
-      actors: {
-        checkCredentials: fromPromise<unknown, any>(async () => "alice"),
-        requestAvatar: fromPromise<unknown, any>(async () => ({})),
-        logoutAvatar: fromPromise(() => new Promise<unknown>(() => undefined)),
+      actions: {
+        checkCredentials: ({ self }) => queueMicrotask(() => self.send({ type: "CHECKED", avatarId: "alice" })),
+        requestAvatar: ({ self }) => queueMicrotask(() => self.send({ type: "GRANTED", grant: {} })),
+        logoutAvatar: () => undefined,
       },
     });
     const actor = createActor(machine, { clock, input: { credentials: null, mind: null, interfaces: ["i"], timeouts: { logoutMs: 50 } } });
