@@ -1,38 +1,69 @@
-/** The `portcullis` command. */
+/** The `portcullis` command: serve, checker, portal, realm, and the strcred help flags. */
 import { parseArgs } from "node:util";
-import { InvalidAuthArgumentString, InvalidAuthType } from "../actors/index.ts";
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
+import {
+  InvalidAuthArgumentString,
+  InvalidAuthType,
+  makeChecker,
+  RemoteRealm,
+  serveChecker,
+  servePortal,
+  serveRealm,
+  SimpleRealm,
+  type Checker,
+  type CheckerService,
+  type Realm,
+} from "../actors/index.ts";
 import { helpAuth, helpAuthType } from "./auth-help.ts";
 import { connectBus } from "./connect-bus.ts";
+import { loadPlugins } from "./load-plugins.ts";
 import { createLogger } from "./logger.ts";
-import { serve } from "./serve.ts";
+import { runUntilSignal } from "./run-until-signal.ts";
+import { serve, serviceNames } from "./serve.ts";
 import { UsageError } from "./usage-error.ts";
 
-const USAGE = `Usage: portcullis [--help-auth] [--help-auth-type TYPE] COMMAND [options]
+const USAGE = `Usage: portcullis [--plugin PKG] [--help-auth] [--help-auth-type TYPE] COMMAND [options]
 
 Commands:
-  serve    Run a portal, its checkers and the echo realm as NATS services until SIGTERM.
-           --nats URL          NATS server(s), comma-separated (default: $NATS_URL)
-           --auth TYPE:ARGS    a checker, repeatable (see --help-auth); e.g. memory:alice:pw
-           --prefix P          subject prefix (default: cred)
-           --heartbeat-ms N    heartbeat interval announced to clients (default: 15000)
-           --log-level LEVEL   pino level (default: $LOG_LEVEL or info); logs go to stderr
+  serve            a portal, its checkers and the echo realm in one process
+  checker          checkers only, each a P.checker.NAME service (announced, discoverable)
+  portal           a portal using a realm service (--realm NAME) and every announced checker
+  realm MODULE     serves the Realm a module exports (default export or \`realm\`); MODULE
+                   "echo" is the built-in echo realm
+
+Options:
+  --nats URL          NATS server(s), comma-separated (default: $NATS_URL)
+  --auth TYPE:ARGS    a checker, repeatable (see --help-auth); e.g. memory:alice:pw
+  --name NAME         service name for checker (one --auth) or realm (default: auth type / echo)
+  --realm NAME        portal: the realm service to use (default: echo)
+  --prefix P          subject prefix (default: cred)
+  --heartbeat-ms N    serve/portal: heartbeat announced to clients (default: 15000)
+  --log-level LEVEL   pino level (default: $LOG_LEVEL or info); logs go to stderr
+  --plugin PKG        load checker factories from an npm package, repeatable
 `;
 
 const OPTIONS = {
   help: { type: "boolean", short: "h" },
   "help-auth": { type: "boolean" },
   "help-auth-type": { type: "string" },
+  plugin: { type: "string", multiple: true },
   nats: { type: "string" },
   auth: { type: "string", multiple: true },
+  name: { type: "string" },
+  realm: { type: "string" },
   prefix: { type: "string" },
   "heartbeat-ms": { type: "string" },
   "log-level": { type: "string" },
 } as const;
 
-/** Runs the command line; resolves to the exit status (serve resolves when it has stopped). */
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
+type Print = (text: string) => void;
+
+/** Runs the command line; resolves to the exit status (services resolve when they have stopped). */
 export async function main(argv: readonly string[], out = process.stdout, err = process.stderr): Promise<number> {
   try {
-    return await run(argv, (text) => out.write(text));
+    return await run(argv, (text) => void out.write(text));
   } catch (error) {
     if (error instanceof UsageError) {
       err.write(`portcullis: ${error.message}\n\n${USAGE}`);
@@ -42,7 +73,7 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
   }
 }
 
-async function run(argv: readonly string[], print: (text: string) => void): Promise<number> {
+async function run(argv: readonly string[], print: Print): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -50,60 +81,154 @@ async function run(argv: readonly string[], print: (text: string) => void): Prom
     throw new UsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
+  await loadPlugins(values.plugin ?? []);
+  // Twisted's --help-auth family works on every subcommand, so these come first.
   if (values.help) return (print(USAGE), 0);
   if (values["help-auth"]) return (print(helpAuth()), 0);
   if (values["help-auth-type"] !== undefined) return (print(helpAuthType(values["help-auth-type"])), 0);
   const [command, ...rest] = positionals;
   if (command === undefined) throw new UsageError("a command is required");
-  if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`);
-  if (command !== "serve") throw new UsageError(`unknown command: ${command}`);
-  return runServe(values, print);
+  const commands: Record<string, (v: Values, args: string[], p: Print) => Promise<number>> = {
+    serve: runServe,
+    checker: runChecker,
+    portal: runPortal,
+    realm: runRealm,
+  };
+  const handler = commands[command];
+  if (!handler) throw new UsageError(`unknown command: ${command}`);
+  return handler(values, rest, print);
 }
 
-async function runServe(values: Record<string, unknown>, print: (text: string) => void): Promise<number> {
-  const natsUrl = (values["nats"] as string | undefined) ?? process.env["NATS_URL"];
-  if (!natsUrl) throw new UsageError("serve needs --nats URL (or NATS_URL)");
-  const auth = (values["auth"] as string[] | undefined) ?? [];
-  if (auth.length === 0) throw new UsageError("serve needs at least one --auth TYPE:ARGS");
-  const heartbeatText = values["heartbeat-ms"] as string | undefined;
-  const heartbeatMs = heartbeatText === undefined ? undefined : Number(heartbeatText);
-  if (heartbeatMs !== undefined && !(Number.isInteger(heartbeatMs) && heartbeatMs >= 10)) {
-    throw new UsageError("--heartbeat-ms must be an integer ≥ 10");
+function noArguments(args: string[]): void {
+  if (args.length > 0) throw new UsageError(`unexpected argument: ${args[0]}`);
+}
+
+function natsUrl(values: Values): string {
+  const url = values.nats ?? process.env["NATS_URL"];
+  if (!url) throw new UsageError("needs --nats URL (or NATS_URL)");
+  return url;
+}
+
+function heartbeat(values: Values): { heartbeatMs?: number } {
+  const text = values["heartbeat-ms"];
+  if (text === undefined) return {};
+  const heartbeatMs = Number(text);
+  if (!(Number.isInteger(heartbeatMs) && heartbeatMs >= 10)) throw new UsageError("--heartbeat-ms must be an integer ≥ 10");
+  return { heartbeatMs };
+}
+
+function prefix(values: Values): { prefix?: string } {
+  return values.prefix === undefined ? {} : { prefix: values.prefix };
+}
+
+/** Makes every --auth checker before touching the network, turning strcred errors into usage errors. */
+async function checkers(values: Values, required: boolean): Promise<{ descriptions: string[]; checkers: Checker[] }> {
+  const descriptions = values.auth ?? [];
+  if (required && descriptions.length === 0) throw new UsageError("needs at least one --auth TYPE:ARGS");
+  const made: Checker[] = [];
+  for (const description of descriptions) {
+    try {
+      made.push(await makeChecker(description));
+    } catch (error) {
+      if (error instanceof InvalidAuthType) throw new UsageError(`Auth plugin not recognized: ${error.authType}`);
+      if (error instanceof InvalidAuthArgumentString) throw new UsageError(`Invalid --auth argstring: ${error.message}`);
+      throw new UsageError(`Unexpected error: ${(error as Error).message}`);
+    }
   }
-  const prefix = values["prefix"] as string | undefined;
-  const logger = createLogger({ level: (values["log-level"] as string | undefined) ?? process.env["LOG_LEVEL"] ?? "info" });
-  let server;
+  return { descriptions, checkers: made };
+}
+
+function logger(values: Values) {
+  return createLogger({ level: values["log-level"] ?? process.env["LOG_LEVEL"] ?? "info" });
+}
+
+async function runServe(values: Values, args: string[], print: Print): Promise<number> {
+  noArguments(args);
+  const url = natsUrl(values);
+  const { descriptions } = await checkers(values, true);
+  const heartbeatOption = heartbeat(values);
+  const log = logger(values);
+  const { bus } = await connectBus(url, "portcullis-serve");
+  const server = await serve(bus, { auth: descriptions, logger: log, ...prefix(values), ...heartbeatOption });
+  print(`portcullis serve: ready (prefix ${values.prefix ?? "cred"}, checkers ${server.checkerNames.join(", ")}, realm echo)\n`);
+  return runUntilSignal(bus, log, () => server.close());
+}
+
+async function runChecker(values: Values, args: string[], print: Print): Promise<number> {
+  noArguments(args);
+  const url = natsUrl(values);
+  const { descriptions, checkers: made } = await checkers(values, true);
+  if (values.name !== undefined && made.length !== 1) throw new UsageError("--name needs exactly one --auth");
+  const names = values.name !== undefined ? [values.name] : serviceNames(descriptions);
+  const log = logger(values);
+  const { bus } = await connectBus(url, "portcullis-checker");
+  const services: CheckerService[] = [];
+  for (const [i, checker] of made.entries()) {
+    services.push(await serveChecker(bus, checker, { name: names[i]!, logger: log, ...prefix(values) }));
+  }
+  print(`portcullis checker: ready (${names.join(", ")})\n`);
+  return runUntilSignal(bus, log, async () => {
+    for (const service of services) await service.stop();
+  });
+}
+
+async function runPortal(values: Values, args: string[], print: Print): Promise<number> {
+  noArguments(args);
+  const url = natsUrl(values);
+  const { checkers: made } = await checkers(values, false);
+  const heartbeatOption = heartbeat(values);
+  const realmName = values.realm ?? "echo";
+  const log = logger(values);
+  const { bus } = await connectBus(url, "portcullis-portal");
+  const portal = await servePortal(bus, {
+    realm: new RemoteRealm(bus, realmName, prefix(values)),
+    checkers: made,
+    logger: log,
+    ...prefix(values),
+    ...heartbeatOption,
+  });
+  print(`portcullis portal: ready (realm ${realmName}, kinds ${portal.portal.listCredentialsKinds().join(", ") || "none yet"})\n`);
+  return runUntilSignal(bus, log, () => portal.close());
+}
+
+/** Loads the realm a module exports: its default export or `realm`, an object or a factory. */
+async function loadRealm(module: string): Promise<Realm> {
+  if (module === "echo") return new SimpleRealm();
+  let exports: Record<string, unknown>;
   try {
-    // Validate every --auth before touching the network.
-    const { makeChecker } = await import("../actors/index.ts");
-    for (const description of auth) await makeChecker(description);
+    const specifier = module.startsWith(".") || module.startsWith("/") ? pathToFileURL(resolve(module)).href : module;
+    exports = (await import(specifier)) as Record<string, unknown>;
   } catch (error) {
-    if (error instanceof InvalidAuthType) throw new UsageError(`Auth plugin not recognized: ${error.authType}`);
-    if (error instanceof InvalidAuthArgumentString) throw new UsageError(`Invalid --auth argstring: ${error.message}`);
-    throw error;
+    throw new UsageError(`cannot load realm module ${module}: ${(error as Error).message}`);
   }
-  const { bus } = await connectBus(natsUrl, "portcullis-serve");
+  let candidate = exports["default"] ?? exports["realm"];
+  if (typeof candidate === "function") {
+    const make = candidate as new () => unknown;
+    candidate = typeof make.prototype?.requestAvatar === "function" ? new make() : (candidate as () => unknown)();
+  }
+  if (typeof (candidate as Partial<Realm> | undefined)?.requestAvatar !== "function") {
+    throw new UsageError(`realm module ${module} exports no realm (a default or \`realm\` export with requestAvatar)`);
+  }
+  return candidate as Realm;
+}
+
+async function runRealm(values: Values, args: string[], print: Print): Promise<number> {
+  const [module, ...rest] = args;
+  if (module === undefined) throw new UsageError("realm needs a MODULE");
+  noArguments(rest);
+  const url = natsUrl(values);
+  const realm = await loadRealm(module);
+  const name = values.name ?? (module === "echo" ? "echo" : "realm");
+  const log = logger(values);
+  const { bus } = await connectBus(url, "portcullis-realm");
+  let service;
   try {
-    server = await serve(bus, {
-      auth,
-      logger,
-      ...(prefix === undefined ? {} : { prefix }),
-      ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
-    });
+    service = await serveRealm(bus, realm, { name, logger: log, ...prefix(values) });
   } catch (error) {
     await bus.close();
     if (error instanceof TypeError) throw new UsageError(error.message);
     throw error;
   }
-  print(`portcullis serve: ready (prefix ${prefix ?? "cred"}, checkers ${server.checkerNames.join(", ")}, realm echo)\n`);
-  const signal = await new Promise<NodeJS.Signals | "closed">((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-    void bus.closed.then(() => resolve("closed"));
-  });
-  logger.info({ signal }, "stopping: ending sessions and draining");
-  await server.close();
-  await bus.drain().catch(() => undefined);
-  logger.flush();
-  return signal === "closed" ? 1 : 0;
+  print(`portcullis realm: ready (${name})\n`);
+  return runUntilSignal(bus, log, () => service.stop());
 }

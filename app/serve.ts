@@ -26,7 +26,7 @@ export interface Server {
 }
 
 /** Gives each checker a service name: its auth type, numbered when one type appears twice. */
-function serviceNames(auth: readonly string[]): string[] {
+export function serviceNames(auth: readonly string[]): string[] {
   const seen = new Map<string, number>();
   return auth.map((description) => {
     const { authType } = parseAuthDescription(description);

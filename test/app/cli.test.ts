@@ -48,7 +48,7 @@ describe("portcullis CLI", () => {
     const saved = process.env["NATS_URL"];
     delete process.env["NATS_URL"];
     try {
-      expect((await runCli(["serve", "--auth", "anonymous"])).err).toContain("serve needs --nats URL");
+      expect((await runCli(["serve", "--auth", "anonymous"])).err).toContain("needs --nats URL");
     } finally {
       if (saved !== undefined) process.env["NATS_URL"] = saved;
     }
