@@ -1,0 +1,96 @@
+/** Issues and verifies signed session tokens (JWT via jose): log in once, present the token anywhere. */
+import { errors, jwtVerify, SignJWT, type CryptoKey, type KeyObject } from "jose";
+import { ANONYMOUS, type AvatarId } from "../checkers/checker.ts";
+import { UnauthorizedLogin } from "../errors.ts";
+import { newIdentifier } from "../wire/identifiers.ts";
+import { RevocationList } from "./revocation-list.ts";
+
+type Key = CryptoKey | KeyObject | Uint8Array;
+
+export interface TokenAuthorityOptions {
+  /** `HS256` with a shared secret (≥ 32 bytes), or `EdDSA` with an Ed25519 key pair. */
+  readonly algorithm: "HS256" | "EdDSA";
+  /** The HS256 secret, or the EdDSA private key; absent on portals that only verify (EdDSA). */
+  readonly signingKey?: Key;
+  /** The HS256 secret, or the EdDSA public key. */
+  readonly verifyingKey: Key;
+  /** Every portal sharing the key uses the same issuer (default `portcullis`). */
+  readonly issuer?: string;
+  /** Token lifetime (default 1 hour). */
+  readonly ttlMs?: number;
+  readonly revocations?: RevocationList;
+  readonly now?: () => number;
+}
+
+/** What a valid token says. */
+export interface TokenClaims {
+  readonly avatarId: AvatarId;
+  /** The token's id: what revocation names. */
+  readonly jti: string;
+  readonly expiresAt: number;
+}
+
+/**
+ * Signs tokens for logged-in avatars and checks them. `verify` rejects with `UnauthorizedLogin`
+ * (the same refusal as a wrong password) for a bad signature, an expired or a revoked token.
+ */
+export class TokenAuthority {
+  readonly revocations: RevocationList;
+  readonly #options: TokenAuthorityOptions;
+  readonly #issuer: string;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+
+  constructor(options: TokenAuthorityOptions) {
+    if (options.algorithm === "HS256" && options.verifyingKey instanceof Uint8Array && options.verifyingKey.byteLength < 32) {
+      throw new TypeError("an HS256 secret must be at least 32 bytes");
+    }
+    this.#options = options;
+    this.#issuer = options.issuer ?? "portcullis";
+    this.#ttlMs = options.ttlMs ?? 3_600_000;
+    this.#now = options.now ?? Date.now;
+    this.revocations = options.revocations ?? new RevocationList(this.#now);
+  }
+
+  /** Signs a token for `avatarId`; rejects when this authority holds no signing key. */
+  async issue(avatarId: AvatarId): Promise<{ token: string; claims: TokenClaims }> {
+    if (!this.#options.signingKey) throw new TypeError("this token authority cannot sign (no signing key)");
+    const now = this.#now();
+    // JWT times are whole seconds: round here so the claims match what `verify` will read back.
+    const claims: TokenClaims = { avatarId, jti: newIdentifier(), expiresAt: Math.floor((now + this.#ttlMs) / 1000) * 1000 };
+    const token = await new SignJWT(avatarId === ANONYMOUS ? { anon: true } : {})
+      .setProtectedHeader({ alg: this.#options.algorithm })
+      .setIssuer(this.#issuer)
+      .setSubject(avatarId === ANONYMOUS ? "" : avatarId)
+      .setJti(claims.jti)
+      .setIssuedAt(Math.floor(now / 1000))
+      .setExpirationTime(Math.floor(claims.expiresAt / 1000))
+      .sign(this.#options.signingKey);
+    return { token, claims };
+  }
+
+  async verify(token: string): Promise<TokenClaims> {
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, this.#options.verifyingKey, {
+        issuer: this.#issuer,
+        algorithms: [this.#options.algorithm],
+        currentDate: new Date(this.#now()),
+      }));
+    } catch (error) {
+      if (error instanceof errors.JOSEError || error instanceof TypeError) throw new UnauthorizedLogin();
+      throw error;
+    }
+    if (typeof payload.jti !== "string" || typeof payload.exp !== "number" || typeof payload.sub !== "string") {
+      throw new UnauthorizedLogin();
+    }
+    if (this.revocations.isRevoked(payload.jti)) throw new UnauthorizedLogin();
+    const avatarId: AvatarId = payload["anon"] === true ? ANONYMOUS : payload.sub;
+    return { avatarId, jti: payload.jti, expiresAt: payload.exp * 1000 };
+  }
+
+  /** Revokes a token by its id; portals end the sessions it opened (see `onRevoke`). */
+  revoke(claims: Pick<TokenClaims, "jti" | "expiresAt">): void {
+    this.revocations.revoke(claims.jti, claims.expiresAt);
+  }
+}

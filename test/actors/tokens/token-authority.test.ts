@@ -1,0 +1,90 @@
+/** Signed session tokens: issue, verify, expiry, revocation, and refusal as UnauthorizedLogin. */
+import { generateKeyPair } from "jose";
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { ANONYMOUS } from "../../../actors/checkers/checker.ts";
+import { TokenCredentials } from "../../../actors/credentials/token.ts";
+import { UnauthorizedLogin, UNAUTHORIZED_MESSAGE } from "../../../actors/errors.ts";
+import { TokenAuthority } from "../../../actors/tokens/token-authority.ts";
+import { TokenChecker } from "../../../actors/tokens/token-checker.ts";
+
+const secret = randomBytes(32);
+
+describe("TokenAuthority", () => {
+  it("issues an HS256 token that verifies to the same avatar id at another authority sharing the key", async () => {
+    const issuing = new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret });
+    const other = new TokenAuthority({ algorithm: "HS256", verifyingKey: secret });
+    const { token, claims } = await issuing.issue("alice");
+    expect(claims.jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    await expect(other.verify(token)).resolves.toEqual({
+      avatarId: "alice",
+      jti: claims.jti,
+      expiresAt: claims.expiresAt,
+    });
+  });
+
+  it("issues EdDSA tokens that a portal holding only the public key accepts", async () => {
+    const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519" });
+    const issuing = new TokenAuthority({ algorithm: "EdDSA", signingKey: privateKey, verifyingKey: publicKey });
+    const verifyOnly = new TokenAuthority({ algorithm: "EdDSA", verifyingKey: publicKey });
+    const { token } = await issuing.issue("bob");
+    expect((await verifyOnly.verify(token)).avatarId).toBe("bob");
+    await expect(verifyOnly.issue("bob")).rejects.toThrow(/cannot sign/);
+  });
+
+  it("carries ANONYMOUS through a token", async () => {
+    const authority = new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret });
+    const { token } = await authority.issue(ANONYMOUS);
+    expect((await authority.verify(token)).avatarId).toBe(ANONYMOUS);
+  });
+
+  it("refuses expired, tampered, foreign-key and revoked tokens with the one UnauthorizedLogin", async () => {
+    let now = Date.now();
+    const authority = new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret, ttlMs: 60_000, now: () => now });
+    const foreign = new TokenAuthority({ algorithm: "HS256", signingKey: randomBytes(32), verifyingKey: randomBytes(32) });
+    const { token, claims } = await authority.issue("alice");
+    const [h, p, s] = token.split(".");
+    const tampered = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, "base64url").toString()), sub: "mallory" })).toString("base64url")}.${s}`;
+    const refusals: unknown[] = [];
+    const refuse = async (p: Promise<unknown>) => refusals.push(await p.catch((e: unknown) => e));
+    await refuse(authority.verify(tampered));
+    await refuse(foreign.verify(token));
+    await refuse(authority.verify("not-a-jwt"));
+    authority.revoke(claims);
+    await refuse(authority.verify(token));
+    const fresh = await authority.issue("carol");
+    now += 61_000;
+    await refuse(authority.verify(fresh.token));
+    expect(refusals).toHaveLength(5);
+    for (const error of refusals as Error[]) {
+      expect(error).toBeInstanceOf(UnauthorizedLogin);
+      expect(error.message).toBe(UNAUTHORIZED_MESSAGE);
+    }
+  });
+
+  it("forgets revocations once the token has expired anyway", async () => {
+    let now = 1_000_000;
+    const authority = new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret, now: () => now });
+    authority.revoke({ jti: "a", expiresAt: now + 10 });
+    now += 20;
+    authority.revoke({ jti: "b", expiresAt: now + 10 });
+    expect(authority.revocations.size).toBe(1);
+    expect(authority.revocations.isRevoked("b")).toBe(true);
+  });
+
+  it("rejects an HS256 secret shorter than 32 bytes", () => {
+    expect(() => new TokenAuthority({ algorithm: "HS256", signingKey: randomBytes(8), verifyingKey: randomBytes(8) })).toThrow(TypeError);
+  });
+});
+
+describe("TokenChecker", () => {
+  it("resolves token credentials to the avatar id and never shows the token in JSON", async () => {
+    const authority = new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret });
+    const checker = new TokenChecker(authority);
+    const { token } = await authority.issue("alice");
+    const credentials = new TokenCredentials(token);
+    expect(await checker.requestAvatarId(credentials)).toBe("alice");
+    expect(JSON.stringify(credentials)).not.toContain(token);
+    await expect(checker.requestAvatarId(new TokenCredentials("x".repeat(9000)))).rejects.toBeInstanceOf(UnauthorizedLogin);
+  });
+});
