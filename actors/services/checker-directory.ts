@@ -41,7 +41,10 @@ export class CheckerDirectory {
       ),
     );
     const inbox = this.bus.inbox();
-    this.#subscriptions.push(this.bus.subscribe(inbox, (m) => onAnnouncement(m.data)));
+    // NATS answers a request nobody hears with an empty no-responders status on this inbox.
+    this.#subscriptions.push(this.bus.subscribe(inbox, (m) => {
+      if (m.data.byteLength > 0) onAnnouncement(m.data);
+    }));
     this.bus.publish(this.#subjects.discover, new Uint8Array(), { reply: inbox });
   }
 
