@@ -5,15 +5,23 @@ import type { AvatarId, Checker } from "./checkers/checker.ts";
 import type { Credentials } from "./credentials/credentials.ts";
 import { CheckerUnavailable, LoginFailed, NoSuchInterface, UnhandledCredentials } from "./errors.ts";
 import { LoginSession } from "./login-session.ts";
+import { guardLogin } from "./rate-limit/guard.ts";
+import type { RateLimiter } from "./rate-limit/rate-limiter.ts";
 import type { LoginResult, Mind, Realm } from "./realm.ts";
 
 export interface PortalOptions {
   /** Per-step limits of each login saga (see `SagaTimeouts`). */
   readonly timeouts?: Partial<SagaTimeouts>;
+  /** Counts refusals per account and source; past its threshold logins get `RateLimited`. */
+  readonly rateLimiter?: RateLimiter | null;
+  /** Told when the rate limiter fails (logins then fail closed with `LoginFailed`). */
+  readonly onRateLimiterError?: (error: unknown) => void;
 }
 
 export interface OpenSessionOptions {
   readonly timeouts?: Partial<SagaTimeouts>;
+  /** Where the attempt comes from (an address a front-end saw), for per-source rate limiting. */
+  readonly source?: string;
 }
 
 function once(fn: () => void | Promise<void>): () => Promise<void> {
@@ -30,14 +38,18 @@ export class Portal {
   readonly #checkers = new Map<string, Checker[]>();
   readonly #machine;
   readonly #timeouts: Partial<SagaTimeouts>;
+  readonly #rateLimiter: RateLimiter | null;
+  readonly #onRateLimiterError: ((error: unknown) => void) | undefined;
 
   constructor(readonly realm: Realm, checkers: Iterable<Checker> = [], options: PortalOptions = {}) {
     this.#timeouts = options.timeouts ?? {};
+    this.#rateLimiter = options.rateLimiter ?? null;
+    this.#onRateLimiterError = options.onRateLimiterError;
     for (const checker of checkers) this.registerChecker(checker);
     this.#machine = loginSagaMachine.provide({
       actions: {
         checkCredentials: ({ context, self }) => {
-          this.#requestAvatarId(context.credentials as Credentials).then(
+          this.#guardedRequestAvatarId(context.credentials as Credentials, context.source).then(
             (avatarId) => self.send({ type: "CHECKED", avatarId }),
             (error: unknown) => self.send({ type: "CHECK_FAILED", error }),
           );
@@ -122,11 +134,23 @@ export class Portal {
   ): LoginSession {
     if (interfaces.length === 0) throw new TypeError("login needs at least one interface");
     const actor = createActor(this.#machine, {
-      input: { credentials, mind, interfaces, timeouts: { ...this.#timeouts, ...options.timeouts } },
+      input: { credentials, mind, interfaces, timeouts: { ...this.#timeouts, ...options.timeouts }, source: options.source },
     });
     const session = new LoginSession(actor);
     actor.start();
     return session;
+  }
+
+  #guardedRequestAvatarId(credentials: Credentials, source: string | undefined): Promise<AvatarId> {
+    if (this.#rateLimiter === null) return this.#requestAvatarId(credentials);
+    const username = credentials.toWire()["username"];
+    const keys = {
+      ...(typeof username === "string" ? { account: username } : {}),
+      ...(source === undefined ? {} : { source }),
+    };
+    return guardLogin(this.#rateLimiter, keys, () => this.#requestAvatarId(credentials), {
+      ...(this.#onRateLimiterError ? { onError: this.#onRateLimiterError } : {}),
+    });
   }
 
   async #requestAvatarId(credentials: Credentials): Promise<AvatarId> {

@@ -16,6 +16,7 @@ import {
   type Realm,
 } from "../actors/index.ts";
 import { helpAuth, helpAuthType } from "./auth-help.ts";
+import { hashCommand } from "./hash-command.ts";
 import { connectBus } from "./connect-bus.ts";
 import { loadPlugins } from "./load-plugins.ts";
 import { createLogger } from "./logger.ts";
@@ -29,6 +30,8 @@ Commands:
   serve            a portal, its checkers and the echo realm in one process
   checker          checkers only, each a P.checker.NAME service (announced, discoverable)
   portal           a portal using a realm service (--realm NAME) and every announced checker
+  hash [USERNAME]  prints a password-file line USERNAME:HASH (argon2id; --algorithm scrypt|bcrypt),
+                   reading the password without echo
   realm MODULE     serves the Realm a module exports (default export or \`realm\`); MODULE
                    "echo" is the built-in echo realm
 
@@ -74,6 +77,10 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
 }
 
 async function run(argv: readonly string[], print: Print): Promise<number> {
+  // `hash` has options of its own (and reads a password), so it takes the rest of the line.
+  if (argv[0] === "hash") {
+    return hashCommand(argv.slice(1), { stdin: process.stdin, stdout: { write: print }, stderr: process.stderr });
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });

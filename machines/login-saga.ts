@@ -42,6 +42,8 @@ export interface LoginSagaInput {
   readonly mind: unknown;
   readonly interfaces: readonly string[];
   readonly timeouts?: Partial<SagaTimeouts>;
+  /** Where the attempt came from, for rate limiting; opaque to the machine. */
+  readonly source?: string | undefined;
 }
 
 export interface LoginSagaContext {
@@ -49,6 +51,7 @@ export interface LoginSagaContext {
   readonly mind: unknown;
   readonly interfaces: readonly string[];
   readonly timeouts: SagaTimeouts;
+  readonly source: string | undefined;
   avatarId: unknown;
   /** What the realm granted (interface, avatar, logout); opaque to the machine. */
   grant: unknown;
@@ -122,6 +125,7 @@ export const loginSagaMachine = setup({
     mind: input.mind,
     interfaces: input.interfaces,
     timeouts: { ...defaultSagaTimeouts, ...input.timeouts },
+    source: input.source,
     avatarId: null,
     grant: null,
     failure: null,

@@ -11,3 +11,4 @@ export { BusClosed, NoResponders, RequestTimeout } from "./errors.ts";
 export type { HandlerErrorListener } from "./handler-runner.ts";
 export { createInProcessBus, InProcessNetwork, type InProcessOptions } from "./in-process.ts";
 export { connectNatsBus, type NatsBus, type NatsBusOptions } from "./nats.ts";
+export { jsonCodec, KvConflict, openKvStore, type KvItem, type KvStore, type KvStoreOptions, type KvValueCodec } from "./kv.ts";

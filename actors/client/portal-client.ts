@@ -17,8 +17,11 @@ export interface ClientOptions {
 export interface LoginOptions {
   /** What the client can use, in order of preference; at least one. */
   readonly interfaces: readonly string[];
-  /** Receives this session's notifications; absent: no Mind (Twisted's `mind=None`). */
-  readonly mind?: (notification: Notification) => void;
+  /**
+   * Receives this session's notifications; `true`: a Mind read with `session.notifications()`
+   * only; absent: no Mind (Twisted's `mind=None`).
+   */
+  readonly mind?: ((notification: Notification) => void) | true;
 }
 
 /** Logs in through the portals on a bus. */
@@ -37,12 +40,46 @@ export class PortalClient {
    */
   async login(credentials: Credentials | WireCredentials, options: LoginOptions): Promise<RemoteSession> {
     const wire = "toWire" in credentials && typeof credentials.toWire === "function" ? credentials.toWire() : credentials;
+    return (await this.loginAt(this.#subjects.login, { credentials: wire }, options)).session;
+  }
+
+  /**
+   * Asks a portal for a challenge (`P.challenge`): resolves to `{"id", "challenge", "expiresInMs"}`.
+   * Rejects with `UnhandledCredentials`, `BadRequest`, `RateLimited` or `LoginFailed`.
+   */
+  async requestChallenge(fields: { readonly mechanism: string } & Record<string, unknown>): Promise<Record<string, unknown>> {
+    let data: Uint8Array;
+    try {
+      data = await this.bus.request(this.#subjects.challenge, encode(fields), { timeoutMs: this.#timeoutMs });
+    } catch (error) {
+      if (error instanceof NoResponders) throw new LoginFailed("no portal is serving");
+      throw error;
+    }
+    const reply = decodeObject(data);
+    if (reply["ok"] !== true) throw fromWireError(reply["error"]);
+    return reply;
+  }
+
+  /** The subjects of this client's portals. */
+  get subjects(): Subjects {
+    return this.#subjects;
+  }
+
+  /**
+   * Sends a login request to `subject` (`P.login`, or `P.challenge.ID` for a challenge's answer)
+   * with `fields` plus `interfaces` and `mind`, and resolves to the session and the full reply
+   * (for mechanism fields such as scram-sha-256's `final`). Rejects as `login` does.
+   */
+  async loginAt(
+    subject: string,
+    fields: Record<string, unknown>,
+    options: LoginOptions,
+  ): Promise<{ session: RemoteSession; reply: Record<string, unknown> }> {
     let session: RemoteSession | undefined;
     let mindSubject: string | null = null;
     let subscription: BusSubscription | undefined;
     const early: Array<{ type: string; event?: string; data?: unknown; reason?: EndReason }> = [];
     if (options.mind) {
-      const deliver = options.mind;
       mindSubject = this.bus.inbox();
       subscription = this.bus.subscribe(mindSubject, (message) => {
         let body: Record<string, unknown>;
@@ -53,14 +90,14 @@ export class PortalClient {
         }
         const item = body as { type: string; event?: string; data?: unknown; reason?: EndReason };
         if (!session) early.push(item);
-        else dispatch(session, deliver, item);
+        else dispatch(session, item);
       });
     }
     let data: Uint8Array;
     try {
       data = await this.bus.request(
-        this.#subjects.login,
-        encode({ credentials: wire, interfaces: options.interfaces, mind: mindSubject }),
+        subject,
+        encode({ ...fields, interfaces: options.interfaces, mind: mindSubject }),
         { timeoutMs: this.#timeoutMs },
       );
     } catch (error) {
@@ -73,18 +110,15 @@ export class PortalClient {
       subscription?.unsubscribe();
       throw fromWireError(reply["error"]);
     }
-    session = new RemoteSession(this.bus, this.#subjects, reply as unknown as LoginReply, subscription);
-    for (const item of early) dispatch(session, options.mind!, item);
-    return session;
+    const callback = typeof options.mind === "function" ? options.mind : undefined;
+    session = new RemoteSession(this.bus, this.#subjects, reply as unknown as LoginReply, subscription, callback);
+    for (const item of early) dispatch(session, item);
+    return { session, reply };
   }
 }
 
-function dispatch(
-  session: RemoteSession,
-  deliver: (notification: Notification) => void,
-  item: { type: string; event?: string; data?: unknown; reason?: EndReason },
-): void {
-  if (item.type === "notify" && typeof item.event === "string") deliver({ event: item.event, data: item.data ?? null });
+function dispatch(session: RemoteSession, item: { type: string; event?: string; data?: unknown; reason?: EndReason }): void {
+  if (item.type === "notify" && typeof item.event === "string") session.deliver({ event: item.event, data: item.data ?? null });
   else if (item.type === "ended" && typeof item.reason === "string") session.ended(item.reason);
 }
 

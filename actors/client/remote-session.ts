@@ -5,6 +5,7 @@ import type { EndReason } from "../../machines/login-saga.ts";
 import { fromWireError, SessionEnded } from "../errors.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 import type { Subjects } from "../wire/subjects.ts";
+import { NotificationStream } from "./notification-stream.ts";
 
 /** A notification the avatar sent to this session's Mind. */
 export interface Notification {
@@ -23,6 +24,7 @@ export interface LoginReply {
 /**
  * What `PortalClient.login` resolves to. Pings every `heartbeatMs` on its own; `closed`
  * resolves with the end reason (from the Mind's `ended` message when there is a Mind).
+ * Notifications reach the login's `mind` callback and every `notifications()` iterator.
  */
 export class RemoteSession {
   readonly id: string;
@@ -35,12 +37,14 @@ export class RemoteSession {
   #over = false;
   #timer: NodeJS.Timeout | undefined;
   #mindSubscription: BusSubscription | undefined;
+  #streams: Set<NotificationStream> | undefined;
 
   constructor(
     private readonly bus: Bus,
     private readonly subjects: Subjects,
     reply: LoginReply,
     mindSubscription: BusSubscription | undefined,
+    private readonly onNotification?: (notification: Notification) => void,
   ) {
     this.id = reply.session;
     this.avatarId = reply.avatarId;
@@ -78,11 +82,32 @@ export class RemoteSession {
     this.ended("logout");
   }
 
+  /**
+   * The session's notifications, in order, from now until the session ends (then the loop
+   * ends). Only a login with a Mind (`mind` callback or `mind: true`) receives any; several
+   * iterators each get every notification.
+   */
+  notifications(): AsyncIterableIterator<Notification> {
+    const stream = new NotificationStream((s) => this.#streams?.delete(s));
+    if (this.#over) stream.end();
+    else (this.#streams ??= new Set()).add(stream);
+    return stream;
+  }
+
+  /** Hands one notification from the Mind to the callback and the iterators (the client calls this). */
+  deliver(notification: Notification): void {
+    if (this.#over) return;
+    this.onNotification?.(notification);
+    for (const stream of this.#streams ?? []) stream.push(notification);
+  }
+
   /** Called when the session is known to be over; the first reason wins. */
   ended(reason: EndReason): void {
     if (this.#over) return;
     this.#over = true;
     clearInterval(this.#timer);
+    for (const stream of this.#streams ?? []) stream.end();
+    this.#streams = undefined;
     // Let an `ended` notification in flight arrive before the mind subject goes away.
     const subscription = this.#mindSubscription;
     setTimeout(() => subscription?.unsubscribe(), 1000).unref();

@@ -1,15 +1,21 @@
 /** Answers one `P.session.ID.call` request on a hosted avatar. */
 import type { Logger } from "../logger.ts";
+import { SupervisedAvatar } from "../supervision/supervised-avatar.ts";
 import { okReply } from "../wire/codec.ts";
 import { callRequest, parse } from "../wire/schemas.ts";
 import { callAvatar } from "./avatar-methods.ts";
 import { describe } from "./responder.ts";
 
-/** Rejects with `BadRequest`, `NoSuchMethod` or `AvatarError`. */
+/**
+ * Calls a supervised avatar (waiting for a restart in progress) or a bare one. Rejects with
+ * `BadRequest`, `NoSuchMethod`, `AvatarError` or, once the supervisor gave up, `SessionEnded`.
+ */
 export async function answerCall(body: Record<string, unknown>, avatar: unknown, logger: Logger): Promise<Uint8Array> {
   const { method, args } = parse(callRequest, body);
-  const result = await callAvatar(avatar, method, args ?? [], (error) =>
-    logger.warn({ method, err: describe(error) }, "avatar method threw"),
-  );
+  const onUnexpected = (error: unknown) => logger.warn({ method, err: describe(error) }, "avatar method threw");
+  const result =
+    avatar instanceof SupervisedAvatar
+      ? await avatar.call(method, args ?? [], onUnexpected)
+      : await callAvatar(avatar, method, args ?? [], onUnexpected);
   return okReply({ result: result === undefined ? null : result });
 }

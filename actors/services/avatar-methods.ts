@@ -1,5 +1,6 @@
 /** Which avatar methods a client may call, and calling them. */
 import { AvatarError, NoSuchMethod, PortcullisError } from "../errors.ts";
+import { AvatarCrashed } from "../supervision/avatar-crashed.ts";
 
 /** Lifecycle hooks and JavaScript machinery: never remotely callable. */
 const RESERVED = new Set(["constructor", "logout", "attached", "detached", "then", "toJSON", "toString", "valueOf"]);
@@ -29,6 +30,7 @@ export function findAvatarMethod(avatar: unknown, name: string): Method | undefi
  * Calls `method` on the avatar. Rejects with `NoSuchMethod`, or `AvatarError` when the method
  * throws: an `AvatarError` (or any protocol error) keeps its message, anything else gets a
  * generic one, since an arbitrary exception may carry internals. `onUnexpected` sees the original.
+ * `AvatarCrashed` passes through untouched: it is the supervisor's business, not the caller's.
  */
 export async function callAvatar(
   avatar: unknown,
@@ -41,7 +43,7 @@ export async function callAvatar(
   try {
     return await fn(...args);
   } catch (error) {
-    if (error instanceof PortcullisError) throw error;
+    if (error instanceof PortcullisError || error instanceof AvatarCrashed) throw error;
     onUnexpected(error);
     throw new AvatarError();
   }

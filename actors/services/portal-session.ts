@@ -1,9 +1,11 @@
-/** One live session on the portal: its `P.session.ID.>` subscription, heartbeats, logout and its end. */
+/** One live session on the portal: its `P.session.ID.>` subscription, heartbeats, supervision, logout and its end. */
 import type { Bus } from "../../transports/bus.ts";
-import { AvatarError, BadRequest } from "../errors.ts";
+import type { AvatarId } from "../checkers/checker.ts";
+import { AvatarError, BadRequest, NoSuchInterface } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { LoginSession, SessionEnd } from "../login-session.ts";
-import type { LoginResult } from "../realm.ts";
+import type { LoginResult, Realm } from "../realm.ts";
+import { SupervisedAvatar, type SupervisionOptions } from "../supervision/supervised-avatar.ts";
 import { okEmpty } from "../wire/codec.ts";
 import { shortId } from "../wire/identifiers.ts";
 import type { Subjects } from "../wire/subjects.ts";
@@ -14,8 +16,11 @@ import { respondTo } from "./responder.ts";
 
 export interface HostedSession {
   readonly shortId: string;
+  /** Resolves once the session is over: avatar logged out, subscription gone, `ended` published. */
   readonly ended: Promise<SessionEnd>;
   shutdown(): Promise<SessionEnd>;
+  /** Ends the session with reason `revoked`. */
+  revoke(): Promise<SessionEnd>;
 }
 
 export interface HostSessionInput {
@@ -24,20 +29,38 @@ export interface HostSessionInput {
   readonly grant: LoginResult;
   readonly mind: RemoteMind;
   readonly logger: Logger;
+  /**
+   * The realm that granted a local avatar, asked again (same avatarId, mind, interfaces) to
+   * restart it after a crash. Absent: a local avatar's first crash ends the session.
+   */
+  readonly realm?: Realm;
+  /** Restart policy and call wait for a local avatar (a realm service supervises its own). */
+  readonly supervision?: SupervisionOptions;
 }
 
 /**
  * Subscribes the session's own subjects (one subscription, so a request for a session that is
- * not live gets no-responders, never silence). With a local avatar the portal answers `call`;
- * with a remote one the realm's process answers and the portal only counts it as activity.
+ * not live gets no-responders, never silence). With a local avatar the portal answers `call`
+ * through the avatar's supervisor; with a remote one the realm's process answers and supervises,
+ * the portal only counts calls as activity and hears `failed` when the realm's supervisor gives up.
  */
 export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInput): HostedSession {
-  const { id, session, grant, mind, logger } = input;
+  const { id, session, grant, mind, logger, realm } = input;
   const base = subjects.session(id);
-  const local = !(grant.avatar instanceof RemoteAvatar);
   const short = shortId(id);
-  const log = logger.child({ session: short });
+  const log = new SessionLogger(logger, short);
   const serve = { logger: log, fallback: () => new AvatarError() };
+  const avatarFailed = () => session.actor.send({ type: "AVATAR_FAILED" });
+  const supervised =
+    grant.avatar instanceof RemoteAvatar
+      ? undefined
+      : new SupervisedAvatar({
+          ...input.supervision,
+          grant,
+          restart: realm && (() => requestAgain(realm, session, mind)),
+          onGiveUp: avatarFailed,
+          logger: log,
+        });
 
   const subscription = bus.subscribe(`${base}.>`, (message) => {
     const verb = message.subject.slice(base.length + 1);
@@ -47,25 +70,81 @@ export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInpu
         return;
       case "call":
         session.touch();
-        if (local) void respondTo(message, (body) => answerCall(body, grant.avatar, log), serve);
+        if (supervised) void respondTo(message, (body) => answerCall(body, supervised, log), serve);
         return;
       case "logout":
-        void respondTo(message, async () => (await session.logout(), okEmpty()), serve);
+        // Answered once the avatar is logged out and `ended` is on its way to the Mind.
+        void respondTo(message, async () => (await session.logout(), await ended, okEmpty()), serve);
         return;
       case "release":
         // The realm's process answers release for remote avatars; clients may not send it.
-        if (local) void respondTo(message, () => Promise.reject(new BadRequest("release is not a client subject")), serve);
+        if (supervised) void respondTo(message, () => Promise.reject(new BadRequest("release is not a client subject")), serve);
+        return;
+      case "failed":
+        // The realm service's supervisor gave up on its avatar (an internal subject, like release).
+        if (supervised) void respondTo(message, () => Promise.reject(new BadRequest("failed is not a client subject")), serve);
+        else void respondTo(message, () => (avatarFailed(), okEmpty()), serve);
         return;
       default:
         void respondTo(message, () => Promise.reject(new BadRequest(`unknown session subject: ${verb}`)), serve);
     }
   });
 
-  const ended = session.ended.then((end) => {
+  const ended = session.ended.then(async (end) => {
     subscription.unsubscribe();
+    // The saga logged out the avatar it was granted; a restarted one is logged out here.
+    await supervised?.stop();
     mind.end(end.reason ?? "logout");
     log.info({ event: "session-ended", reason: end.reason }, "session ended");
     return end;
   });
-  return { shortId: short, ended, shutdown: () => session.shutdown().then(() => ended) };
+  // A session already over is not sent anything more (its saga has stopped).
+  const live = () => session.actor.getSnapshot().status === "active";
+  return {
+    shortId: short,
+    ended,
+    shutdown: () => (live() ? session.shutdown().then(() => ended) : ended),
+    revoke: () => (live() ? session.revoke().then(() => ended) : ended),
+  };
+}
+
+/**
+ * `logger.child({ session })`, made on first use: most sessions never log more than their end,
+ * and a pino child per live session costs a few hundred bytes (one process holds ~100k).
+ */
+class SessionLogger implements Logger {
+  #child: Logger | undefined;
+
+  constructor(private readonly parent: Logger, private readonly session: string) {}
+
+  get #log(): Logger {
+    return (this.#child ??= this.parent.child({ session: this.session }));
+  }
+
+  debug(object: Record<string, unknown>, message?: string): void {
+    this.#log.debug(object, message);
+  }
+  info(object: Record<string, unknown>, message?: string): void {
+    this.#log.info(object, message);
+  }
+  warn(object: Record<string, unknown>, message?: string): void {
+    this.#log.warn(object, message);
+  }
+  error(object: Record<string, unknown>, message?: string): void {
+    this.#log.error(object, message);
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    return this.#log.child(bindings);
+  }
+}
+
+/** The restart: the same realm asked for the same avatarId, mind and interfaces. */
+async function requestAgain(realm: Realm, session: LoginSession, mind: RemoteMind): Promise<LoginResult> {
+  const { avatarId, interfaces } = session.actor.getSnapshot().context;
+  const grant = await realm.requestAvatar(avatarId as AvatarId, mind, ...interfaces);
+  if (!interfaces.includes(grant.interface)) {
+    await grant.logout();
+    throw new NoSuchInterface();
+  }
+  return grant;
 }

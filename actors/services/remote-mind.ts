@@ -1,33 +1,162 @@
-/** A Mind whose notifications are messages on the client's mind subject. */
+/** A Mind whose notifications are messages on the client's mind subject, paced and bounded per session. */
 import type { Bus } from "../../transports/bus.ts";
 import type { EndReason } from "../../machines/login-saga.ts";
 import type { Mind } from "../realm.ts";
 import { encode } from "../wire/codec.ts";
 
 /**
- * Publishes `notify` messages, then one `ended`, to `subject` (null: Twisted's `mind=None`,
- * notifications are accepted and dropped). Once closed it drops everything, so nothing follows
- * `ended`.
+ * How fast one session's notifications go out, and how many may wait. NATS publishing is
+ * fire-and-forget and the bus reports no per-subject backpressure, so "a Mind that cannot keep
+ * up" is defined by rate: past `burst`, notifications faster than `ratePerSecond` wait in the
+ * session's queue; past `maxQueued` messages or `maxQueuedBytes`, they are dropped and counted.
+ */
+export interface MindLimits {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+  readonly maxQueued: number;
+  readonly maxQueuedBytes: number;
+}
+
+export const defaultMindLimits: MindLimits = {
+  ratePerSecond: 1_000,
+  burst: 200,
+  maxQueued: 1_000,
+  maxQueuedBytes: 1 << 20,
+};
+
+/**
+ * Publishes `notify` messages in order, then one `ended`, to `subject` (null: Twisted's
+ * `mind=None`, notifications are accepted and dropped). Notifications beyond the limits are
+ * dropped; once the queue has drained, `{"type":"notify","event":"dropped","data":{"count":N}}`
+ * says how many, at the place of the gap. A healthy Mind holds no queue and no timer. Once
+ * closed it drops everything, so nothing follows `ended`.
  */
 export class RemoteMind implements Mind {
   #open = true;
+  readonly #limits: MindLimits;
+  #tokens: number;
+  #refilledAt = 0;
+  // A queue only while the Mind is behind: `#head` avoids shifting the array.
+  #queue: Uint8Array[] | undefined;
+  #head = 0;
+  #queuedBytes = 0;
+  #dropped = 0;
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly bus: Bus, readonly subject: string | null, readonly session: string) {}
+  constructor(
+    private readonly bus: Bus,
+    readonly subject: string | null,
+    readonly session: string,
+    limits?: Partial<MindLimits>,
+  ) {
+    this.#limits = limits === undefined ? defaultMindLimits : { ...defaultMindLimits, ...limits };
+    this.#tokens = this.#limits.burst;
+  }
+
+  /** Messages waiting to go out (0 while the Mind keeps up). */
+  get queued(): number {
+    return this.#queue === undefined ? 0 : this.#queue.length - this.#head;
+  }
+
+  /** Bytes waiting to go out. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
 
   notify(event: string, data?: unknown): void {
     if (!this.#open || this.subject === null) return;
-    this.bus.publish(this.subject, encode({ session: this.session, type: "notify", event, data: data ?? null }));
+    // Dropping goes on until the queue has drained, so the `dropped` notice marks one gap.
+    if (this.#dropped > 0) {
+      this.#dropped++;
+      return;
+    }
+    const message = encode({ session: this.session, type: "notify", event, data: data ?? null });
+    if (this.#queue === undefined && this.#take()) {
+      this.#publish(message);
+      return;
+    }
+    if (this.queued >= this.#limits.maxQueued || this.#queuedBytes + message.byteLength > this.#limits.maxQueuedBytes) {
+      this.#dropped = 1;
+      // Even with nothing queued (one message over the byte budget) the notice must come.
+      this.#schedule();
+      return;
+    }
+    (this.#queue ??= []).push(message);
+    this.#queuedBytes += message.byteLength;
+    this.#schedule();
   }
 
-  /** Publishes the session's last message and closes the mind. */
+  /** Publishes what is still queued (at once), the `dropped` notice if any, then the session's last message. */
   end(reason: EndReason): void {
     if (this.#open && this.subject !== null) {
-      this.bus.publish(this.subject, encode({ session: this.session, type: "ended", reason }));
+      this.#flush(true);
+      this.#publish(encode({ session: this.session, type: "ended", reason }));
     }
     this.close();
   }
 
+  /** Drops whatever is queued; nothing more is published. */
   close(): void {
     this.#open = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#queue = undefined;
+    this.#queuedBytes = 0;
+    this.#dropped = 0;
+  }
+
+  #take(): boolean {
+    const now = performance.now();
+    const { ratePerSecond, burst } = this.#limits;
+    this.#tokens = Math.min(burst, this.#tokens + ((now - this.#refilledAt) * ratePerSecond) / 1000);
+    this.#refilledAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined) return;
+    const waitMs = Math.max(1, Math.ceil(((1 - this.#tokens) * 1000) / this.#limits.ratePerSecond));
+    this.#timer = setTimeout(this.#drain, waitMs);
+    // Pacing must not keep a process alive on its own.
+    this.#timer.unref();
+  }
+
+  readonly #drain = (): void => {
+    this.#timer = undefined;
+    if (!this.#open) return;
+    this.#flush(false);
+    if (this.#queue !== undefined || this.#dropped > 0) this.#schedule();
+  };
+
+  /** Publishes queued messages while tokens last (or `all` of them), then the `dropped` notice once drained. */
+  #flush(all: boolean): void {
+    const queue = this.#queue;
+    if (queue !== undefined) {
+      while (this.#head < queue.length && (all || this.#take())) {
+        const message = queue[this.#head]!;
+        queue[this.#head++] = undefined!;
+        this.#queuedBytes -= message.byteLength;
+        this.#publish(message);
+      }
+      if (this.#head < queue.length) return;
+      this.#queue = undefined;
+      this.#head = 0;
+    }
+    if (this.#dropped > 0) {
+      const count = this.#dropped;
+      this.#dropped = 0;
+      this.#publish(encode({ session: this.session, type: "notify", event: "dropped", data: { count } }));
+    }
+  }
+
+  #publish(message: Uint8Array): void {
+    try {
+      this.bus.publish(this.subject!, message);
+    } catch {
+      // The bus is closed: nobody will hear this session again.
+      this.close();
+    }
   }
 }

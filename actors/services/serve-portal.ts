@@ -1,4 +1,4 @@
-/** Hosts a Portal on the bus: `P.login` in queue group `P.portal`, and every session it opens. */
+/** Hosts a Portal on the bus: `P.login` and `P.challenge` in queue group `P.portal`, and every session it opens. */
 import type { Bus, BusSubscription } from "../../transports/bus.ts";
 import type { SagaTimeouts } from "../../machines/login-saga.ts";
 import type { Checker } from "../checkers/checker.ts";
@@ -8,14 +8,14 @@ import { silentLogger, type Logger } from "../logger.ts";
 import { Portal } from "../portal.ts";
 import type { LoginSession } from "../login-session.ts";
 import type { Realm } from "../realm.ts";
-import { newIdentifier } from "../wire/identifiers.ts";
 import { loginRequest, parse } from "../wire/schemas.ts";
-import { isSafeMindSubject, subjectsFor } from "../wire/subjects.ts";
+import { subjectsFor } from "../wire/subjects.ts";
 import { CheckerDirectory } from "./checker-directory.ts";
-import { hostSession, type HostedSession } from "./portal-session.ts";
-import { RemoteMind } from "./remote-mind.ts";
+import { CHALLENGE_KINDS } from "../challenges/registry.ts";
+import { loginCompleter } from "./complete-login.ts";
+import type { HostedSession } from "./portal-session.ts";
 import { serveRequests } from "./responder.ts";
-import { okReply } from "../wire/codec.ts";
+import { serveChallenges, type ChallengeOptions } from "./serve-challenges.ts";
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
@@ -33,6 +33,8 @@ export interface ServePortalOptions {
   readonly localCheckerNames?: Iterable<string>;
   /** Listen for checkers announced on the bus (default true). */
   readonly discoverCheckers?: boolean;
+  /** `P.challenge`: expiry, mechanisms, cram-md5's host name, limits. */
+  readonly challenges?: ChallengeOptions;
 }
 
 export interface PortalService {
@@ -63,50 +65,35 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   });
   if (options.discoverCheckers !== false) directory.start();
 
+  const completeLogin = loginCompleter({
+    bus,
+    subjects,
+    portal,
+    heartbeatMs,
+    logger,
+    sessions,
+    pending,
+    isClosing: () => closing !== undefined,
+  });
+
   const login: BusSubscription = serveRequests(
     bus,
     subjects.login,
     async (body) => {
-      const started = performance.now();
       const request = parse(loginRequest, body);
-      const mindSubject = request.mind ?? null;
-      if (mindSubject !== null && !isSafeMindSubject(mindSubject, subjects.prefix)) {
-        throw new BadRequest("invalid mind: must be a plain subject outside the portal's prefix");
+      // A challenge answer sent straight to P.login could be replayed: challenge kinds only
+      // ever reach a checker through the challenge actor that issued the challenge.
+      if (CHALLENGE_KINDS.has(request.credentials.kind)) {
+        throw new BadRequest(`credentials of kind ${request.credentials.kind} are only accepted on ${subjects.challenge}`);
       }
-      const credentials = credentialsFromWire(request.credentials);
-      const id = newIdentifier();
-      const mind = new RemoteMind(bus, mindSubject, id);
-      if (closing) throw new LoginFailed("portal is shutting down");
-      const session = portal.openSession(credentials, mind, request.interfaces);
-      pending.add(session);
-      try {
-        const grant = await session.ready.finally(() => pending.delete(session));
-        const avatarId = session.actor.getSnapshot().context.avatarId;
-        const anonymous = typeof avatarId !== "string";
-        const hosted = hostSession(bus, subjects, { id, session, grant, mind, logger });
-        sessions.set(id, hosted);
-        void hosted.ended.then(() => sessions.delete(id));
-        logger.info(
-          { event: "login", outcome: "ok", kind: request.credentials.kind, avatarId: anonymous ? null : avatarId, session: hosted.shortId, durationMs: elapsed(started) },
-          "login succeeded",
-        );
-        return okReply({
-          session: id,
-          avatarId: anonymous ? null : avatarId,
-          interface: grant.interface,
-          heartbeatMs,
-          ...(anonymous ? { anonymous: true } : {}),
-        });
-      } catch (error) {
-        mind.close();
-        logger.info(
-          { event: "login", outcome: "refused", kind: request.credentials.kind, code: (error as { code?: string }).code ?? "LoginFailed", durationMs: elapsed(started) },
-          "login refused",
-        );
-        throw error;
-      }
+      return completeLogin(request, () => credentialsFromWire(request.credentials), { kind: request.credentials.kind });
     },
     { queue: subjects.portalQueue, logger, fallback: () => new LoginFailed() },
+  );
+  const challenges = serveChallenges(
+    bus,
+    { subjects, portal, completeLogin, logger, isClosing: () => closing !== undefined },
+    options.challenges,
   );
   await bus.flush();
   // Give running checkers a moment to answer `discover` before the first login arrives.
@@ -122,6 +109,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
         login.unsubscribe();
         directory.stop();
         await Promise.all([
+          challenges.close(),
           ...[...pending].map((s) => s.shutdown()),
           ...[...sessions.values()].map((s) => s.shutdown()),
         ]);
@@ -129,6 +117,3 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   };
 }
 
-function elapsed(started: number): number {
-  return Math.round((performance.now() - started) * 1000) / 1000;
-}

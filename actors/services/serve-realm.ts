@@ -1,15 +1,15 @@
-/** Hosts a realm as a NATS service: `P.realm.NAME.avatar`, and each avatar on its session's subjects. */
+/** Hosts a realm as a NATS service: `P.realm.NAME.avatar`, and each supervised avatar on its session's subjects. */
 import type { Bus, BusSubscription } from "../../transports/bus.ts";
 import { ANONYMOUS } from "../checkers/checker.ts";
 import { AvatarError, BadRequest, LoginFailed, NoSuchInterface } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
-import type { Realm } from "../realm.ts";
-import { okEmpty, okReply } from "../wire/codec.ts";
-import { shortId } from "../wire/identifiers.ts";
-import { parse, realmRequest } from "../wire/schemas.ts";
+import type { LoginResult, Realm } from "../realm.ts";
+import { SupervisedAvatar, type SupervisionOptions } from "../supervision/supervised-avatar.ts";
+import { encode, okEmpty, okReply } from "../wire/codec.ts";
+import { parse, realmRequest, type RealmRequest } from "../wire/schemas.ts";
 import { isSafeMindSubject, subjectsFor } from "../wire/subjects.ts";
 import { answerCall } from "./avatar-call.ts";
-import { RemoteMind } from "./remote-mind.ts";
+import { RemoteMind, type MindLimits } from "./remote-mind.ts";
 import { respondTo, serveRequests } from "./responder.ts";
 
 export interface ServeRealmOptions {
@@ -17,6 +17,12 @@ export interface ServeRealmOptions {
   readonly name: string;
   readonly prefix?: string;
   readonly logger?: Logger;
+  /** Restart policy and call wait of every hosted avatar. */
+  readonly supervision?: SupervisionOptions;
+  /** Pacing and bound of each session's notifications (see `MindLimits`). */
+  readonly mindLimits?: Partial<MindLimits>;
+  /** How long to wait for the portal to acknowledge `failed` before releasing on our own (default 5000). */
+  readonly failedTimeoutMs?: number;
 }
 
 export interface RealmService {
@@ -39,28 +45,52 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
   const hosted = new Map<string, Hosted>();
   const fallback = () => new AvatarError();
 
-  const host = (session: string, avatar: unknown, logout: () => void | Promise<void>, mind: RemoteMind): void => {
+  // Asks the realm for the avatar of one session: at login, and again for each restart.
+  const requestAvatar = async (request: RealmRequest, mind: RemoteMind): Promise<LoginResult> => {
+    const grant = await realm.requestAvatar(request.anonymous ? ANONYMOUS : request.avatarId!, mind, ...request.interfaces);
+    if (!request.interfaces.includes(grant.interface)) {
+      await grant.logout();
+      throw new NoSuchInterface();
+    }
+    return grant;
+  };
+
+  const host = (request: RealmRequest, grant: LoginResult, mind: RemoteMind): void => {
+    const { session } = request;
     const base = subjects.session(session);
     let released: Promise<void> | undefined;
     const release = () =>
       (released ??= (async () => {
         subscription.unsubscribe();
         hosted.delete(session);
+        // Closed first: nothing from this process follows the portal's `ended`.
         mind.close();
-        try {
-          await logout();
-        } catch (error) {
-          logger.warn({ session: shortId(session), err: String(error) }, "avatar logout threw");
-        }
+        await supervised.stop();
       })());
+    // The supervisor gave up: the portal ends the session (`avatar-failed`) and then releases us;
+    // a portal that does not answer leaves us to release on our own.
+    const reportFailed = async () => {
+      try {
+        await bus.request(`${base}.failed`, encode({}), { timeoutMs: options.failedTimeoutMs ?? 5_000 });
+      } catch {
+        await release();
+      }
+    };
+    const supervised = new SupervisedAvatar({
+      ...options.supervision,
+      grant,
+      restart: () => requestAvatar(request, mind),
+      onGiveUp: () => void reportFailed(),
+      logger,
+    });
     const subscription = bus.subscribe(`${base}.>`, (message) => {
       const verb = message.subject.slice(base.length + 1);
       if (verb === "call") {
-        void respondTo(message, (body) => answerCall(body, avatar, logger), { logger, fallback });
+        void respondTo(message, (body) => answerCall(body, supervised, logger), { logger, fallback });
       } else if (verb === "release") {
         void respondTo(message, async () => (await release(), okEmpty()), { logger, fallback });
       }
-      // ping and logout belong to the portal hosting the saga.
+      // ping, logout and failed belong to the portal hosting the saga.
     });
     hosted.set(session, { subscription, release });
   };
@@ -73,13 +103,9 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       if (request.mind !== null && !isSafeMindSubject(request.mind, subjects.prefix)) throw new BadRequest("invalid mind subject");
       if (!request.anonymous && request.avatarId === null) throw new BadRequest("invalid avatarId: required");
       if (hosted.has(request.session)) throw new BadRequest("session already hosted");
-      const mind = new RemoteMind(bus, request.mind, request.session);
-      const grant = await realm.requestAvatar(request.anonymous ? ANONYMOUS : request.avatarId!, mind, ...request.interfaces);
-      if (!request.interfaces.includes(grant.interface)) {
-        await grant.logout();
-        throw new NoSuchInterface();
-      }
-      host(request.session, grant.avatar, grant.logout, mind);
+      const mind = new RemoteMind(bus, request.mind, request.session, options.mindLimits);
+      const grant = await requestAvatar(request, mind);
+      host(request, grant, mind);
       return okReply({ interface: grant.interface });
     },
     { queue: subjects.realmQueue(options.name), logger, fallback: () => new LoginFailed() },

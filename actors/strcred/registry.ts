@@ -4,9 +4,14 @@ import { anonymousCheckerFactory } from "./anonymous.ts";
 import { InvalidAuthType } from "./errors.ts";
 import type { CheckerFactory } from "./factory.ts";
 import { inMemoryCheckerFactory } from "./memory.ts";
+import { scramCheckerFactory } from "./scram.ts";
+import { sshKeyCheckerFactory } from "./sshkey.ts";
+import { fileCheckerFactory } from "./file.ts";
+import { hashedCheckerFactory } from "./hashed.ts";
+import { htpasswdCheckerFactory } from "./htpasswd.ts";
 
 const factories = new Map<string, CheckerFactory>(
-  [inMemoryCheckerFactory, anonymousCheckerFactory].map((f) => [f.authType, f]),
+  [inMemoryCheckerFactory, anonymousCheckerFactory, fileCheckerFactory, hashedCheckerFactory, htpasswdCheckerFactory, scramCheckerFactory, sshKeyCheckerFactory].map((f) => [f.authType, f]),
 );
 
 /** Makes a factory available to `makeChecker` and `--auth`; a later one replaces an earlier of the same type. */

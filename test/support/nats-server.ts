@@ -121,3 +121,9 @@ async function stop(child: ChildProcess, storeDir: string): Promise<void> {
   }
   rmSync(storeDir, { recursive: true, force: true });
 }
+
+/**
+ * nats.conf's restricted client user, for end-to-end permission tests. Development values:
+ * nats.conf says why they are public and what production must do instead.
+ */
+export const DEV_CLIENT = { user: "portcullis-client", pass: "portcullis-dev-client" } as const;

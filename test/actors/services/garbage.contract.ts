@@ -274,7 +274,7 @@ export function garbageContract(name: string, makeNetwork: () => Promise<Network
       buses.push(b);
       return b;
     };
-    const send = (b: Bus, subject: string, payload: Uint8Array) => b.request(subject, payload, { timeoutMs: 5000 });
+    const send = (b: Bus, subject: string, payload: Uint8Array) => b.request(subject, payload, { timeoutMs: 2000 });
     const request = async (b: Bus, subject: string, value: unknown) => parse(await send(b, subject, json(value)));
     const login = (b: Bus) => request(b, "cred.login", validLogin);
 

@@ -1,0 +1,159 @@
+/** One live challenge on the portal that issued it: the challenge machine with its effects, on `P.challenge.ID`. */
+import { createActor } from "xstate";
+import type { Bus, BusMessage, BusSubscription } from "../../transports/bus.ts";
+import { challengeMachine, type ChallengeOutput } from "../../machines/challenge.ts";
+import { BadRequest, LoginFailed, PortcullisError, UnauthorizedLogin } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { CompleteLogin } from "../services/complete-login.ts";
+import { describe as describeError } from "../services/responder.ts";
+import { decodeObject, errorReply, okReply } from "../wire/codec.ts";
+import { shortId } from "../wire/identifiers.ts";
+import type { ChallengeMechanism, ChallengeStep, IssueContext, Issued } from "./mechanism.ts";
+import { challengeAnswer, parse } from "./schemas.ts";
+
+export interface ChallengeActorInput {
+  readonly bus: Bus;
+  /** `P.challenge.ID`. */
+  readonly subject: string;
+  readonly id: string;
+  readonly mechanism: ChallengeMechanism;
+  /** The `P.challenge` request body. */
+  readonly request: Record<string, unknown>;
+  readonly context: IssueContext;
+  readonly expiresInMs: number;
+  readonly completeLogin: CompleteLogin;
+  readonly logger: Logger;
+}
+
+/** A parsed response, carried by the machine's RESPONSE / QUERY events to the effects. */
+interface Answer {
+  readonly message: BusMessage;
+  readonly step: ChallengeStep;
+  readonly interfaces?: readonly string[] | undefined;
+  readonly mind?: string | null | undefined;
+}
+
+const fallback = () => new LoginFailed();
+
+/**
+ * Starts a challenge. `opened` resolves with the challenge once its subject is subscribed (so the
+ * client's answer can never beat it), or rejects with the reason it could not be issued;
+ * `finished` resolves when it is over, after which its subject has no responder.
+ */
+export class ChallengeActor {
+  readonly opened: Promise<Issued>;
+  readonly finished: Promise<ChallengeOutput>;
+  readonly #actor;
+  #issued: Issued | undefined;
+  #subscription: BusSubscription | undefined;
+
+  constructor(private readonly input: ChallengeActorInput) {
+    const log = input.logger.child({ challenge: shortId(input.id), mechanism: input.mechanism.name });
+    let open!: (issued: Issued) => void;
+    let fail!: (error: unknown) => void;
+    this.opened = new Promise((resolve, reject) => ((open = resolve), (fail = reject)));
+    this.opened.catch(() => undefined);
+    const machine = challengeMachine.provide({
+      actions: {
+        issue: ({ self }) => {
+          Promise.resolve()
+            .then(() => input.mechanism.issue(input.request, input.context))
+            .then(async (issued) => {
+              this.#issued = issued;
+              this.#subscription = input.bus.subscribe(input.subject, (message) => this.#onMessage(message));
+              await input.bus.flush();
+              self.send({ type: "ISSUED" });
+              open(issued);
+            })
+            .catch((error: unknown) => {
+              self.send({ type: "ISSUE_FAILED", error });
+              fail(error);
+            });
+        },
+        verify: ({ event, self }) => {
+          if (event.type !== "RESPONSE") return;
+          const answer = event.response as Answer;
+          this.#verify(answer).then(
+            (reply) => {
+              answer.message.respond(reply);
+              self.send({ type: "VERIFIED" });
+            },
+            (error: unknown) => {
+              answer.message.respond(errorReply(error, fallback));
+              self.send({ type: "REFUSED", error: error instanceof PortcullisError ? error.code : describeError(error) });
+            },
+          );
+        },
+        answerQuery: ({ event }) => {
+          if (event.type !== "QUERY") return;
+          const answer = event.query as Answer;
+          if (answer.step.type !== "query") return;
+          const { query, answer: toReply } = answer.step;
+          input.context.query(query).then(
+            (reply) => answer.message.respond(okReply(toReply(reply))),
+            (error: unknown) => answer.message.respond(errorReply(error, fallback)),
+          );
+        },
+        refuseResponse: ({ event }) => {
+          const answer = (event.type === "RESPONSE" ? event.response : event.type === "QUERY" ? event.query : undefined) as Answer | undefined;
+          answer?.message.respond(errorReply(new UnauthorizedLogin()));
+        },
+      },
+    });
+    this.#actor = createActor(machine, { input: { expiresInMs: input.expiresInMs } });
+    this.finished = new Promise((resolve) => {
+      const subscription = this.#actor.subscribe({
+        complete: () => {
+          subscription.unsubscribe();
+          this.#subscription?.unsubscribe();
+          const output = this.#actor.getSnapshot().output!;
+          log.debug({ event: "challenge-ended", outcome: output.outcome, rounds: output.rounds }, "challenge ended");
+          resolve(output);
+        },
+        error: (error) => {
+          // A machine bug: fail closed, never leave the subject answering.
+          this.#subscription?.unsubscribe();
+          log.error({ err: describeError(error) }, "challenge machine failed");
+          resolve({ outcome: "refused", rounds: 0, failure: error });
+        },
+      });
+    });
+    this.#actor.start();
+  }
+
+  /** Ends the challenge now (portal shutdown); an answer being verified still gets its reply. */
+  cancel(): void {
+    this.#actor.send({ type: "CANCEL" });
+  }
+
+  #onMessage(message: BusMessage): void {
+    if (message.reply === undefined) return;
+    if (this.#actor.getSnapshot().status !== "active") {
+      message.respond(errorReply(new UnauthorizedLogin()));
+      return;
+    }
+    let answer: Answer;
+    try {
+      const { username, interfaces, mind, body } = parse(challengeAnswer, decodeObject(message.data));
+      const step = this.input.mechanism.step({ username, body }, this.#issued!);
+      if (step.type === "login" && interfaces === undefined) throw new BadRequest("invalid interfaces: expected an array");
+      answer = { message, step, interfaces, mind };
+    } catch (error) {
+      // Garbage is not an answer: the round stays open.
+      message.respond(errorReply(error, fallback));
+      return;
+    }
+    this.#actor.send(answer.step.type === "query" ? { type: "QUERY", query: answer } : { type: "RESPONSE", response: answer });
+  }
+
+  async #verify(answer: Answer): Promise<Uint8Array> {
+    const step = answer.step;
+    if (step.type !== "login") throw new BadRequest("not an answer");
+    if (step.refuse === true) throw new UnauthorizedLogin();
+    return this.input.completeLogin(
+      { interfaces: answer.interfaces!, mind: answer.mind },
+      () => step.credentials,
+      { kind: this.input.mechanism.name, log: { via: "challenge" }, ...(step.extra ? { extra: step.extra } : {}) },
+    );
+  }
+}

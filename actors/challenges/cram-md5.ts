@@ -1,0 +1,69 @@
+/** `cram-md5` (RFC 2195, Twisted's `CramMD5Credentials`): HMAC-MD5 of a `<random.time@host>` challenge. */
+import { createHmac, randomInt, timingSafeEqual } from "node:crypto";
+import { BadRequest } from "../errors.ts";
+import type { Credentials } from "../credentials/credentials.ts";
+import { asChallengeResponse, ChallengeResponse } from "./challenge-credentials.ts";
+import type { ChallengeMechanism, ChallengeStep } from "./mechanism.ts";
+
+export const CRAM_MD5 = "cram-md5";
+
+/** The RFC 2195 response: lowercase hex HMAC-MD5, key = password, message = the challenge text. */
+export function cramMD5Response(password: string, challenge: string): string {
+  return createHmac("md5", Buffer.from(password, "utf8")).update(challenge, "utf8").digest("hex");
+}
+
+/** A cram-md5 answer; a checker that holds the password calls `checkPassword`. */
+export class CramMD5Credentials extends ChallengeResponse {
+  static readonly kind = CRAM_MD5;
+
+  constructor(username: string, challenge: string, response: string) {
+    super(CRAM_MD5, username, challenge, response);
+  }
+
+  /** These credentials whether local or opaque from the wire; rejects with `BadRequest` when malformed. */
+  static from(credentials: Credentials): CramMD5Credentials {
+    return asChallengeResponse(credentials, CRAM_MD5, CramMD5Credentials, (u, c, r) => new CramMD5Credentials(u, c, r));
+  }
+
+  /** True when the response is the HMAC of the challenge keyed with `password`; constant time. */
+  checkPassword(password: string): boolean {
+    return equalHex(cramMD5Response(password, this.challenge), this.response);
+  }
+}
+
+/** Compares a computed lowercase hex digest with a presented one without leaking where they differ. */
+export function equalHex(expected: string, presented: string): boolean {
+  const a = Buffer.from(expected, "utf8");
+  const b = Buffer.from(presented.toLowerCase(), "utf8");
+  // Lengths are public (a digest's length is fixed); only equal-length buffers reach timingSafeEqual.
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Rejects with `BadRequest` when the field is not a string within its limit. */
+export function answerField(body: Record<string, unknown>, field: string, maxLength = 8192): string {
+  const value = body[field];
+  if (typeof value !== "string" || value.length === 0 || value.length > maxLength) {
+    throw new BadRequest(`invalid ${field}: expected a non-empty string`);
+  }
+  return value;
+}
+
+/** The answer's username; rejects with `BadRequest` when missing. */
+export function requireUsername(username: string | undefined): string {
+  if (username === undefined) throw new BadRequest("invalid username: expected a non-empty string");
+  return username;
+}
+
+export const cramMD5Mechanism: ChallengeMechanism = {
+  name: CRAM_MD5,
+  issue(_request, context) {
+    // Twisted's shape, `<%d.%d@%s>`: the random part makes it unique, the time makes it fresh.
+    const random = randomInt(0, 2 ** 47);
+    return { challenge: `<${random}.${Math.floor(Date.now() / 1000)}@${context.host}>` };
+  },
+  step(answer, issued): ChallengeStep {
+    const username = requireUsername(answer.username);
+    const response = answerField(answer.body, "response", 256);
+    return { type: "login", credentials: new CramMD5Credentials(username, issued.challenge, response) };
+  },
+};

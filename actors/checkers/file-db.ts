@@ -1,0 +1,191 @@
+/** Twisted's `FilePasswordDB`: a delimited text file of users and passwords, reloaded when it changes. */
+import { open } from "node:fs/promises";
+import type { Credentials } from "../credentials/credentials.ts";
+import { constantTimeEqual } from "../credentials/constant-time.ts";
+import { UsernameHashedPassword } from "../credentials/username-hashed-password.ts";
+import { UsernamePassword } from "../credentials/username-password.ts";
+import { LoginFailed, UnauthorizedLogin } from "../errors.ts";
+import { silentLogger, type Logger } from "../logger.ts";
+import type { AvatarId, Checker } from "./checker.ts";
+
+/** Turns the password a client sent into the form the file stores (Twisted's `hash`). */
+export type FileHash = (username: string, password: string, stored: string) => string | Promise<string>;
+
+/** How a password file is laid out (Twisted's `FilePasswordDB` arguments). */
+export interface PasswordFileLayout {
+  /** Field delimiter; default ":". */
+  readonly delim?: string;
+  /** Index of the username among the fields; default 0. */
+  readonly usernameField?: number;
+  /** Index of the password among the fields; default 1. */
+  readonly passwordField?: number;
+  /** When false, names are looked up, and come back, lower-cased; default true. */
+  readonly caseSensitive?: boolean;
+  /**
+   * When true the file is re-read only when its size, times or inode change; when false (the
+   * default, as Twisted) it is re-read on every lookup.
+   */
+  readonly cache?: boolean;
+  readonly logger?: Logger;
+}
+
+export interface FilePasswordDBOptions extends PasswordFileLayout {
+  /** With it the file holds hashes and only `username-password` credentials are checked. */
+  readonly hash?: FileHash;
+}
+
+/** Thrown by a `validate` callback to refuse a whole file (it is then treated as unparsable). */
+export class MalformedPasswordFile extends Error {
+  override readonly name = "MalformedPasswordFile";
+}
+
+interface Snapshot {
+  readonly users: ReadonlyMap<string, string>;
+  readonly signature: string;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The parsed contents of a password file, swapped in whole: a reload parses the new file fully
+ * first, and a file that is missing, unreadable, empty (mid-rewrite) or malformed keeps the
+ * previous contents. Only with no good contents yet does `lookup` reject with `UnauthorizedLogin`.
+ */
+export class PasswordFile {
+  readonly #delim: string;
+  readonly #ufield: number;
+  readonly #pfield: number;
+  readonly #caseSensitive: boolean;
+  readonly #cache: boolean;
+  readonly #logger: Logger;
+  #snapshot: Snapshot | undefined;
+  #loading: Promise<void> | undefined;
+  #lastFailure = "";
+
+  constructor(
+    readonly path: string,
+    layout: PasswordFileLayout = {},
+    private readonly validate: (stored: string, line: number) => void = () => undefined,
+  ) {
+    this.#delim = layout.delim ?? ":";
+    this.#ufield = layout.usernameField ?? 0;
+    this.#pfield = layout.passwordField ?? 1;
+    this.#caseSensitive = layout.caseSensitive ?? true;
+    this.#cache = layout.cache ?? false;
+    this.#logger = (layout.logger ?? silentLogger).child({ passwordFile: path });
+  }
+
+  /** The name as the file stores it (lower-cased when case-insensitive). */
+  canonical(username: string): string {
+    return this.#caseSensitive ? username : username.toLowerCase();
+  }
+
+  /** Every user and stored password, after a reload if needed. Rejects with `UnauthorizedLogin` when there are none yet. */
+  async users(): Promise<ReadonlyMap<string, string>> {
+    // One read at a time: concurrent lookups share it.
+    await (this.#loading ??= this.#reload().finally(() => (this.#loading = undefined)));
+    if (this.#snapshot === undefined) throw new UnauthorizedLogin();
+    return this.#snapshot.users;
+  }
+
+  /** The stored password of `username` (any case when case-insensitive), or undefined. */
+  async lookup(username: string): Promise<string | undefined> {
+    return (await this.users()).get(this.canonical(username));
+  }
+
+  async #reload(): Promise<void> {
+    let handle;
+    try {
+      handle = await open(this.path, "r");
+      const before = await handle.stat({ bigint: true });
+      const signature = `${before.ino}:${before.size}:${before.mtimeNs}:${before.ctimeNs}`;
+      if (this.#cache && this.#snapshot?.signature === signature) return;
+      const bytes = await handle.readFile();
+      const after = await handle.stat({ bigint: true });
+      if (after.size !== before.size || after.mtimeNs !== before.mtimeNs) throw new MalformedPasswordFile("changed while being read");
+      if (bytes.length === 0) throw new MalformedPasswordFile("empty (taken as being rewritten)");
+      this.#snapshot = { users: this.#parse(decoder.decode(bytes)), signature };
+      this.#lastFailure = "";
+    } catch (error) {
+      this.#failed(error);
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  #parse(text: string): Map<string, string> {
+    const users = new Map<string, string>();
+    const lines = text.split("\n");
+    for (const [index, raw] of lines.entries()) {
+      // As Twisted: trailing whitespace goes, and lines with too few fields are skipped.
+      const parts = raw.trimEnd().split(this.#delim);
+      if (this.#ufield >= parts.length || this.#pfield >= parts.length) continue;
+      const username = this.canonical(parts[this.#ufield]!);
+      const stored = parts[this.#pfield]!;
+      this.validate(stored, index + 1);
+      // The first entry wins (Twisted without cache, and Apache): see docs/checkers.md.
+      if (users.has(username)) this.#logger.warn({ username, line: index + 1 }, "duplicate user ignored; the first entry wins");
+      else users.set(username, stored);
+    }
+    return users;
+  }
+
+  #failed(error: unknown): void {
+    const reason = error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error);
+    if (this.#snapshot === undefined) {
+      this.#logger.error({ err: reason }, "unable to load the password file; refusing every login");
+    } else if (reason !== this.#lastFailure) {
+      this.#logger.warn({ err: reason }, "unable to reload the password file; keeping its previous contents");
+    }
+    this.#lastFailure = reason;
+  }
+}
+
+/** A value no stored password equals, compared against for unknown users so they cost the same. */
+const UNKNOWN_USER_PASSWORD = "\u0000portcullis-unknown-user\u0000";
+
+/**
+ * Users and passwords from a text file in Twisted's format. Plaintext files check
+ * `username-password` and `username-hashed-password`; with `hash`, only `username-password`.
+ * Rejects with `UnauthorizedLogin` (also while the file has never been readable), and with
+ * `LoginFailed` when `hash` throws.
+ */
+export class FilePasswordDB implements Checker {
+  readonly credentialKinds: readonly string[];
+  readonly #file: PasswordFile;
+  readonly #hash: FileHash | undefined;
+
+  constructor(path: string, options: FilePasswordDBOptions = {}) {
+    this.#file = new PasswordFile(path, options);
+    this.#hash = options.hash;
+    this.credentialKinds = this.#hash ? [UsernamePassword.kind] : [UsernamePassword.kind, UsernameHashedPassword.kind];
+  }
+
+  get path(): string {
+    return this.#file.path;
+  }
+
+  async requestAvatarId(credentials: Credentials): Promise<AvatarId> {
+    const plain = credentials instanceof UsernamePassword;
+    if (!(plain || (credentials instanceof UsernameHashedPassword && !this.#hash))) throw new UnauthorizedLogin();
+    const users = await this.#file.users();
+    const username = this.#file.canonical(credentials.username);
+    const stored = users.get(username);
+    if (this.#hash && plain) {
+      // Unknown users are hashed against some stored entry: same format, so about the same cost.
+      const against = stored ?? users.values().next().value ?? UNKNOWN_USER_PASSWORD;
+      let hashed: string;
+      try {
+        hashed = await this.#hash(credentials.username, credentials.password, against);
+      } catch {
+        throw new LoginFailed("the password file's hash function failed");
+      }
+      if (constantTimeEqual(hashed, against) && stored !== undefined) return username;
+      throw new UnauthorizedLogin();
+    }
+    // Unknown users still pay for a comparison, so timing does not reveal who exists.
+    const matches = credentials.checkPassword(stored ?? UNKNOWN_USER_PASSWORD);
+    if (stored === undefined || !matches) throw new UnauthorizedLogin();
+    return username;
+  }
+}

@@ -1,0 +1,106 @@
+/** A store of password hashes, each tagged with its algorithm (PHC strings, htpasswd lines), with rehash on login. */
+import { randomBytes } from "node:crypto";
+import type { Credentials } from "../credentials/credentials.ts";
+import { UsernamePassword } from "../credentials/username-password.ts";
+import { UnauthorizedLogin } from "../errors.ts";
+import { argon2id } from "../hashing/argon2id.ts";
+import type { PasswordHasher } from "../hashing/hasher.ts";
+import { verifierFor } from "../hashing/identify.ts";
+import { silentLogger, type Logger } from "../logger.ts";
+import type { AvatarId, Checker } from "./checker.ts";
+import { MalformedPasswordFile, PasswordFile, type PasswordFileLayout } from "./file-db.ts";
+
+/** Where the hashes come from: `lookup` resolves to a user's stored hash or undefined. */
+export interface HashSource {
+  lookup(username: string): Promise<string | undefined> | string | undefined;
+}
+
+export interface HashedPasswordCheckerOptions {
+  /** The configured algorithm and parameters: new hashes, the dummy hash, what counts as weaker. Default `argon2id()`. */
+  readonly hasher?: PasswordHasher;
+  /**
+   * Called after a successful login whose stored hash is of another algorithm or weaker than
+   * `hasher`'s parameters, with a fresh hash to store. It runs after the login has been answered;
+   * its failures are logged, never reported to the client.
+   */
+  readonly onRehash?: (username: string, hash: string) => void | Promise<void>;
+  readonly logger?: Logger;
+}
+
+/** A file of `user:hash` lines (PHC strings or htpasswd hashes), reloaded as `FilePasswordDB` is. */
+export function hashFile(path: string, layout: PasswordFileLayout = {}): HashSource {
+  // A line whose hash no algorithm recognises refuses the whole file: a truncated rewrite must
+  // not replace good contents (the previous ones are kept) and a typo must not go unnoticed.
+  return new PasswordFile(path, { cache: true, ...layout }, (stored, line) => {
+    if (verifierFor(stored) === undefined) throw new MalformedPasswordFile(`line ${line}: unrecognised hash format`);
+  });
+}
+
+/** A fixed or live map of usernames to hashes; later changes to a `Map` are seen. */
+export function hashMap(users: ReadonlyMap<string, string> | Record<string, string>): HashSource {
+  const map = users instanceof Map ? users : new Map(Object.entries(users));
+  return { lookup: (username) => map.get(username) };
+}
+
+/**
+ * Checks `username-password` credentials against stored hashes, verifying off the event loop in
+ * constant time. Unknown users, and users whose hash is unrecognisable, are verified against a
+ * dummy hash of the configured algorithm so they cost what a wrong password costs. Rejects with
+ * `UnauthorizedLogin`.
+ */
+export class HashedPasswordChecker implements Checker {
+  readonly credentialKinds: readonly string[] = [UsernamePassword.kind];
+  readonly #source: HashSource;
+  readonly #hasher: PasswordHasher;
+  readonly #onRehash: HashedPasswordCheckerOptions["onRehash"];
+  readonly #logger: Logger;
+  #dummy: Promise<string> | undefined;
+
+  constructor(source: HashSource | ReadonlyMap<string, string> | Record<string, string>, options: HashedPasswordCheckerOptions = {}) {
+    this.#source = isSource(source) ? source : hashMap(source);
+    this.#hasher = options.hasher ?? argon2id();
+    this.#onRehash = options.onRehash;
+    this.#logger = (options.logger ?? silentLogger).child({ checker: "hashed" });
+  }
+
+  /** The configured hasher. */
+  get hasher(): PasswordHasher {
+    return this.#hasher;
+  }
+
+  async requestAvatarId(credentials: Credentials): Promise<AvatarId> {
+    if (!(credentials instanceof UsernamePassword)) throw new UnauthorizedLogin();
+    const { username, password } = credentials;
+    const stored = await this.#source.lookup(username);
+    const verifier = stored === undefined ? undefined : verifierFor(stored);
+    if (stored !== undefined && verifier === undefined) this.#logger.error({ username }, "stored hash has an unrecognised format");
+    if (stored === undefined || verifier === undefined) {
+      await this.#hasher.verify(await this.#dummyHash(), password);
+      throw new UnauthorizedLogin();
+    }
+    if (!(await verifier.verify(stored, password))) throw new UnauthorizedLogin();
+    if (this.#onRehash && this.#hasher.needsRehash(stored)) void this.#rehash(username, password, verifier.algorithm);
+    return username;
+  }
+
+  #dummyHash(): Promise<string> {
+    // Made once, lazily, with the configured parameters; a failure is retried next time.
+    return (this.#dummy ??= this.#hasher.hash(randomBytes(18).toString("base64")).catch((error: unknown) => {
+      this.#dummy = undefined;
+      throw error;
+    }));
+  }
+
+  async #rehash(username: string, password: string, from: string): Promise<void> {
+    try {
+      await this.#onRehash!(username, await this.#hasher.hash(password));
+      this.#logger.info({ username, from, to: this.#hasher.algorithm }, "password rehashed");
+    } catch (error) {
+      this.#logger.error({ username, err: String(error) }, "rehash on login failed");
+    }
+  }
+}
+
+function isSource(value: unknown): value is HashSource {
+  return typeof (value as HashSource).lookup === "function" && !(value instanceof Map);
+}

@@ -1,0 +1,30 @@
+/** bcrypt (`$2a$`, `$2b$`, `$2y$`) through @node-rs/bcrypt, which runs on libuv's thread pool. */
+import { hash, parseOptions, verify } from "@node-rs/bcrypt";
+import { HashAlgorithm, type PasswordHasher } from "./hasher.ts";
+
+export interface BcryptParams {
+  /** log2 of the rounds. */
+  readonly cost: number;
+}
+
+/** Cost 12 (the library's default; OWASP's floor is 10). */
+export const BCRYPT_DEFAULTS: BcryptParams = { cost: 12 };
+
+const PATTERN = /^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$/;
+
+/**
+ * A bcrypt hasher with `params` (defaults: `BCRYPT_DEFAULTS`). bcrypt reads only the first 72
+ * bytes of a password: longer ones are truncated, as every bcrypt does.
+ */
+export function bcrypt(params: Partial<BcryptParams> = {}): PasswordHasher {
+  const { cost } = { ...BCRYPT_DEFAULTS, ...params };
+  const recognizes = (stored: string) => PATTERN.test(stored);
+  return {
+    algorithm: HashAlgorithm.bcrypt,
+    recognizes,
+    hash: (password) => hash(password, { cost, version: "2b" }),
+    // The library compares in constant time; the stored hash supplies cost and salt.
+    verify: (stored, password) => (recognizes(stored) ? verify(password, stored).catch(() => false) : Promise.resolve(false)),
+    needsRehash: (stored) => !recognizes(stored) || parseOptions(stored).cost < cost,
+  };
+}

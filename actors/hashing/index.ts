@@ -1,0 +1,8 @@
+/** Password hashing: current algorithms (argon2id, scrypt, bcrypt) and htpasswd's legacy ones, read for migration. */
+export { apr1, apr1Digest } from "./apr1.ts";
+export { argon2id, ARGON2ID_DEFAULTS, type Argon2idParams } from "./argon2id.ts";
+export { bcrypt, BCRYPT_DEFAULTS, type BcryptParams } from "./bcrypt.ts";
+export { HashAlgorithm, type PasswordHasher, type PasswordVerifier } from "./hasher.ts";
+export { verifierFor } from "./identify.ts";
+export { scrypt, SCRYPT_DEFAULTS, type ScryptParams } from "./scrypt.ts";
+export { sha1 } from "./sha1.ts";

@@ -1,0 +1,74 @@
+/** scrypt in the PHC format (`$scrypt$ln=…,r=…,p=…$salt$hash`, as passlib writes it) through node:crypto's async scrypt. */
+import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { HashAlgorithm, type PasswordHasher } from "./hasher.ts";
+import { fromB64, parseParams, toB64 } from "./phc.ts";
+
+export interface ScryptParams {
+  /** log2 of the CPU/memory cost N. */
+  readonly ln: number;
+  /** Block size. */
+  readonly r: number;
+  /** Parallelisation. */
+  readonly p: number;
+}
+
+/** OWASP's first recommendation: N = 2^17 (128 MiB), r = 8, p = 1. */
+export const SCRYPT_DEFAULTS: ScryptParams = { ln: 17, r: 8, p: 1 };
+
+const KEY_LENGTH = 32;
+// A hash file is configuration, but a typo must not make one login allocate gigabytes.
+const MAX_LN = 20;
+const MAX_RP = 2 ** 20;
+
+interface Parsed extends ScryptParams {
+  readonly salt: Buffer;
+  readonly key: Buffer;
+}
+
+function parse(stored: string): Parsed | undefined {
+  const parts = stored.split("$");
+  if (parts.length !== 5 || parts[0] !== "" || parts[1] !== "scrypt") return undefined;
+  const params = parseParams(parts[2]!);
+  const salt = fromB64(parts[3]!);
+  const key = fromB64(parts[4]!);
+  if (!params || !salt || !key || params.size !== 3) return undefined;
+  const ln = params.get("ln");
+  const r = params.get("r");
+  const p = params.get("p");
+  if (ln === undefined || r === undefined || p === undefined) return undefined;
+  if (ln < 1 || ln > MAX_LN || r < 1 || p < 1 || r * p > MAX_RP || salt.length < 1 || key.length < 16) return undefined;
+  return { ln, r, p, salt, key };
+}
+
+// Never scryptSync: the async form runs on libuv's thread pool, keeping the event loop free.
+function derive(password: string, salt: Buffer, length: number, { ln, r, p }: ScryptParams): Promise<Buffer> {
+  const N = 2 ** ln;
+  const options: ScryptOptions = { N, r, p, maxmem: 128 * N * r + 128 * r * p + 1024 * 1024 };
+  return new Promise((resolve, reject) =>
+    scryptCallback(password, salt, length, options, (error, key) => (error ? reject(error) : resolve(key))),
+  );
+}
+
+/** A scrypt hasher with `params` (defaults: `SCRYPT_DEFAULTS`). */
+export function scrypt(params: Partial<ScryptParams> = {}): PasswordHasher {
+  const configured = { ...SCRYPT_DEFAULTS, ...params };
+  return {
+    algorithm: HashAlgorithm.scrypt,
+    recognizes: (stored) => parse(stored) !== undefined,
+    async hash(password) {
+      const salt = randomBytes(16);
+      const key = await derive(password, salt, KEY_LENGTH, configured);
+      return `$scrypt$ln=${configured.ln},r=${configured.r},p=${configured.p}$${toB64(salt)}$${toB64(key)}`;
+    },
+    async verify(stored, password) {
+      const parsed = parse(stored);
+      if (!parsed) return false;
+      const key = await derive(password, parsed.salt, parsed.key.length, parsed);
+      return timingSafeEqual(key, parsed.key);
+    },
+    needsRehash(stored) {
+      const s = parse(stored);
+      return !s || s.ln < configured.ln || s.r < configured.r || s.p < configured.p || s.salt.length < 16 || s.key.length < KEY_LENGTH;
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/** One login attempt under a rate limiter: check first, then count the outcome. */
+import { LoginFailed, RateLimited, UnauthorizedLogin } from "../errors.ts";
+import type { RateLimiter, RateLimitKeys } from "./rate-limiter.ts";
+
+export interface GuardLoginOptions {
+  /** Told when the limiter fails to record an outcome (the login's own outcome stands). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Runs `attempt` unless the keys are limited. Rejects with `RateLimited` (without running
+ * `attempt`) when they are, with `LoginFailed` when the limiter cannot say (fail closed: an
+ * unreachable store must not mean unlimited guessing), and otherwise with `attempt`'s own error.
+ * Only `UnauthorizedLogin` counts as a failure: a checker that is down is not the user's fault.
+ */
+export async function guardLogin<T>(
+  limiter: RateLimiter,
+  keys: RateLimitKeys,
+  attempt: () => Promise<T> | T,
+  options: GuardLoginOptions = {},
+): Promise<T> {
+  let wait: number;
+  try {
+    wait = await limiter.check(keys);
+  } catch (error) {
+    options.onError?.(error);
+    throw new LoginFailed("rate limiter unavailable");
+  }
+  if (wait > 0) throw new RateLimited(wait);
+  let result: T;
+  try {
+    result = await attempt();
+  } catch (error) {
+    // Recorded before the refusal goes out, so that the client's next attempt already sees it.
+    if (error instanceof UnauthorizedLogin) await limiter.failed(keys).catch((e: unknown) => options.onError?.(e));
+    throw error;
+  }
+  await limiter.succeeded(keys).catch((e: unknown) => options.onError?.(e));
+  return result;
+}

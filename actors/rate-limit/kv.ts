@@ -1,0 +1,109 @@
+/** A rate limiter shared by every portal, in a JetStream KV bucket, counting with compare-and-set. */
+import { KvConflict, openKvStore, type KvStore, type KvValueCodec } from "../../transports/kv.ts";
+import type { NatsBus } from "../../transports/nats.ts";
+import { afterFailure, retryAfterMs, type BackoffPolicy, type FailureRecord } from "./backoff.ts";
+import {
+  countedKeys,
+  policiesOf,
+  type Dimension,
+  type RateLimiter,
+  type RateLimiterOptions,
+  type RateLimitKeys,
+} from "./rate-limiter.ts";
+
+export interface KvRateLimiterOptions extends RateLimiterOptions {
+  /** The bucket; `portcullis_rate_limit` when absent. Portals that share it share their counts. */
+  readonly bucket?: string;
+  /** `file` (default) or `memory`. */
+  readonly storage?: "file" | "memory";
+  /** Writes lost to a concurrent writer are retried this many times before `failed` rejects; default 100. */
+  readonly maxRetries?: number;
+}
+
+export const DEFAULT_RATE_LIMIT_BUCKET = "portcullis_rate_limit";
+const DEFAULT_MAX_RETRIES = 100;
+
+/** Garbage in the bucket counts as no failures rather than blocking logins or crashing them. */
+const recordCodec: KvValueCodec<FailureRecord | undefined> = {
+  encode: (record) => new TextEncoder().encode(JSON.stringify(record)),
+  decode: (data) => {
+    try {
+      const value = JSON.parse(new TextDecoder().decode(data)) as Partial<FailureRecord> | null;
+      const valid = Number.isSafeInteger(value?.failures) && Number.isFinite(value?.lastFailureAt);
+      return valid ? { failures: value!.failures!, lastFailureAt: value!.lastFailureAt! } : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+/**
+ * Every failure is a read then an update conditional on the revision read; a write that lost to
+ * another portal is retried on the fresh value, so no count is ever lost. Records expire with the
+ * bucket's TTL (the longest `forgetAfterMs`). `check` and `succeeded` reject with the store's
+ * error when JetStream is unreachable; `failed` also with `KvConflict` after `maxRetries` losses.
+ */
+export class KvRateLimiter implements RateLimiter {
+  readonly #policies: Record<Dimension, BackoffPolicy>;
+  readonly #now: () => number;
+  readonly #maxRetries: number;
+
+  /** Use `openKvRateLimiter`; this takes a store already opened with a TTL at least `forgetAfterMs`. */
+  constructor(private readonly store: KvStore<FailureRecord | undefined>, options: KvRateLimiterOptions = {}) {
+    this.#policies = policiesOf(options);
+    this.#now = options.now ?? Date.now;
+    this.#maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+  }
+
+  async check(keys: RateLimitKeys): Promise<number> {
+    const now = this.#now();
+    const waits = await Promise.all(
+      countedKeys(keys, this.#policies).map(async ({ id, policy }) => {
+        const item = await this.store.get(id);
+        return retryAfterMs(item?.value, policy, now);
+      }),
+    );
+    return Math.max(0, ...waits);
+  }
+
+  async failed(keys: RateLimitKeys): Promise<void> {
+    await Promise.all(countedKeys(keys, this.#policies).map(({ id, policy }) => this.#increment(id, policy)));
+  }
+
+  async succeeded(keys: RateLimitKeys): Promise<void> {
+    await Promise.all(
+      countedKeys(keys, this.#policies)
+        .filter(({ dimension }) => dimension === "account")
+        .map(({ id }) => this.store.delete(id)),
+    );
+  }
+
+  async #increment(id: string, policy: BackoffPolicy): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const item = await this.store.get(id);
+      const next = afterFailure(item?.value, policy, this.#now());
+      try {
+        if (item === null) await this.store.create(id, next);
+        else await this.store.update(id, next, item.revision);
+        return;
+      } catch (error) {
+        if (!(error instanceof KvConflict) || attempt >= this.#maxRetries) throw error;
+        // Spread the losers out so that they do not collide again on the next revision.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt + 1, 10)));
+      }
+    }
+  }
+}
+
+/** Opens (creating if needed) the shared bucket on the bus's connection. Rejects when JetStream is unavailable. */
+export async function openKvRateLimiter(bus: NatsBus, options: KvRateLimiterOptions = {}): Promise<KvRateLimiter> {
+  const policies = policiesOf(options);
+  const store = await openKvStore<FailureRecord | undefined>(bus, {
+    bucket: options.bucket ?? DEFAULT_RATE_LIMIT_BUCKET,
+    // Each key's last write is its last failure: it may go once the longest policy has forgotten it.
+    ttlMs: Math.max(policies.account.forgetAfterMs, policies.source.forgetAfterMs),
+    codec: recordCodec,
+    ...(options.storage !== undefined && { storage: options.storage }),
+  });
+  return new KvRateLimiter(store, options);
+}

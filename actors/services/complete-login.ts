@@ -1,0 +1,101 @@
+/** The end of every login on a portal: credentials → login saga → hosted session → the login reply. */
+import type { Bus } from "../../transports/bus.ts";
+import type { Credentials } from "../credentials/credentials.ts";
+import { BadRequest, LoginFailed } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { LoginSession } from "../login-session.ts";
+import type { Portal } from "../portal.ts";
+import { okReply } from "../wire/codec.ts";
+import { newIdentifier } from "../wire/identifiers.ts";
+import { isSafeMindSubject, type Subjects } from "../wire/subjects.ts";
+import { hostSession, type HostedSession } from "./portal-session.ts";
+import { RemoteMind } from "./remote-mind.ts";
+
+/** The login fields every login request carries (`P.login`, `P.challenge.ID`). */
+export interface LoginFields {
+  readonly interfaces: readonly string[];
+  readonly mind?: string | null | undefined;
+}
+
+export interface CompleteLoginOptions {
+  /** The kind logged (the credentials' own kind by default). */
+  readonly kind?: string;
+  /** Extra fields for a successful reply (scram-sha-256's `final`); never logged. */
+  readonly extra?: Record<string, unknown>;
+  /** Extra fields for the login's log line. */
+  readonly log?: Record<string, unknown>;
+}
+
+export interface LoginHostDeps {
+  readonly bus: Bus;
+  readonly subjects: Subjects;
+  readonly portal: Portal;
+  readonly heartbeatMs: number;
+  readonly logger: Logger;
+  /** Live sessions of this instance, kept up to date here. */
+  readonly sessions: Map<string, HostedSession>;
+  /** Logins still in their saga, so a shutdown reaches them too. */
+  readonly pending: Set<LoginSession>;
+  readonly isClosing: () => boolean;
+}
+
+/** Completes logins for one portal instance. */
+export type CompleteLogin = (
+  fields: LoginFields,
+  credentials: () => Credentials,
+  options?: CompleteLoginOptions,
+) => Promise<Uint8Array>;
+
+/**
+ * Makes the portal's login completion. It rejects with `BadRequest` for an unsafe mind subject
+ * (checked before `credentials()` is called), `LoginFailed` while shutting down, and with the
+ * saga's error (`UnauthorizedLogin`, `UnhandledCredentials`, `NoSuchInterface`, `LoginFailed`).
+ */
+export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
+  const { bus, subjects, portal, heartbeatMs, logger, sessions, pending } = deps;
+  return async (fields, makeCredentials, options = {}) => {
+    const started = performance.now();
+    const mindSubject = fields.mind ?? null;
+    if (mindSubject !== null && !isSafeMindSubject(mindSubject, subjects.prefix)) {
+      throw new BadRequest("invalid mind: must be a plain subject outside the portal's prefix");
+    }
+    const credentials = makeCredentials();
+    const kind = options.kind ?? credentials.kinds[0];
+    const id = newIdentifier();
+    const mind = new RemoteMind(bus, mindSubject, id);
+    if (deps.isClosing()) throw new LoginFailed("portal is shutting down");
+    const session = portal.openSession(credentials, mind, fields.interfaces);
+    pending.add(session);
+    try {
+      const grant = await session.ready.finally(() => pending.delete(session));
+      const avatarId = session.actor.getSnapshot().context.avatarId;
+      const anonymous = typeof avatarId !== "string";
+      const hosted = hostSession(bus, subjects, { id, session, grant, mind, logger });
+      sessions.set(id, hosted);
+      void hosted.ended.then(() => sessions.delete(id));
+      logger.info(
+        { event: "login", outcome: "ok", kind, ...options.log, avatarId: anonymous ? null : avatarId, session: hosted.shortId, durationMs: elapsed(started) },
+        "login succeeded",
+      );
+      return okReply({
+        session: id,
+        avatarId: anonymous ? null : avatarId,
+        interface: grant.interface,
+        heartbeatMs,
+        ...(anonymous ? { anonymous: true } : {}),
+        ...options.extra,
+      });
+    } catch (error) {
+      mind.close();
+      logger.info(
+        { event: "login", outcome: "refused", kind, ...options.log, code: (error as { code?: string }).code ?? "LoginFailed", durationMs: elapsed(started) },
+        "login refused",
+      );
+      throw error;
+    }
+  };
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1000;
+}

@@ -1,0 +1,130 @@
+/** Serves `P.challenge` for a portal instance: each request issues a challenge actor living on `P.challenge.ID`. */
+import { hostname } from "node:os";
+import type { Bus, BusSubscription } from "../../transports/bus.ts";
+import { BusClosed, NoResponders, RequestTimeout } from "../../transports/errors.ts";
+import { DEFAULT_CHALLENGE_EXPIRY_MS } from "../../machines/challenge.ts";
+import { ChallengeActor } from "../challenges/challenge-actor.ts";
+import { answersChallengeQueries, challengeQuerySubject } from "../challenges/challenge-query.ts";
+import type { ChallengeMechanism, ChallengeQuery } from "../challenges/mechanism.ts";
+import { defaultChallengeMechanisms } from "../challenges/registry.ts";
+import { challengeRequest, parse } from "../challenges/schemas.ts";
+import { fromWireError, LoginFailed, RateLimited, UnhandledCredentials } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { Portal } from "../portal.ts";
+import { decodeObject, encode, okReply } from "../wire/codec.ts";
+import { newIdentifier } from "../wire/identifiers.ts";
+import type { Subjects } from "../wire/subjects.ts";
+import type { CompleteLogin } from "./complete-login.ts";
+import { RemoteChecker } from "./remote-checker.ts";
+import { serveRequests } from "./responder.ts";
+
+export interface ChallengeOptions {
+  /** How long each round of a challenge stays open (default 60000 ms). */
+  readonly expiresInMs?: number;
+  /** The host named in cram-md5 challenges (default: this machine's host name). */
+  readonly host?: string;
+  /** The mechanisms offered (default: all of PROTOCOL.md's). */
+  readonly mechanisms?: Iterable<ChallengeMechanism>;
+  /** Open challenges this instance holds at most; beyond it `P.challenge` gets `RateLimited`. */
+  readonly maxOpen?: number;
+  /** How long a checker may take to answer a challenge query (default 10000 ms). */
+  readonly queryTimeoutMs?: number;
+}
+
+export interface ChallengeServiceDeps {
+  readonly subjects: Subjects;
+  readonly portal: Portal;
+  readonly completeLogin: CompleteLogin;
+  readonly logger: Logger;
+  readonly isClosing: () => boolean;
+}
+
+export interface ChallengeService {
+  /** Challenges open on this instance. */
+  readonly open: number;
+  /** Stops issuing and ends every open challenge (answers being verified still get their reply). */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `P.challenge` in queue group `P.portal`. Replies `UnhandledCredentials` for a mechanism
+ * this portal does not offer or no checker handles, `BadRequest` for garbage, `RateLimited` when
+ * `maxOpen` challenges are open, `LoginFailed` while shutting down or when the checker cannot answer.
+ */
+export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: ChallengeOptions = {}): ChallengeService {
+  const { subjects, portal, logger } = deps;
+  const expiresInMs = options.expiresInMs ?? DEFAULT_CHALLENGE_EXPIRY_MS;
+  if (!Number.isInteger(expiresInMs) || expiresInMs < 1) throw new TypeError("challenge expiresInMs must be a positive integer");
+  const maxOpen = options.maxOpen ?? 10_000;
+  const queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
+  const host = options.host ?? hostname();
+  const mechanisms = new Map([...(options.mechanisms ?? defaultChallengeMechanisms)].map((m) => [m.name, m]));
+  const open = new Map<string, ChallengeActor>();
+
+  async function query(q: ChallengeQuery): Promise<Record<string, unknown>> {
+    const checker = portal.checkerFor({ kinds: [q.mechanism] });
+    if (!checker) throw new UnhandledCredentials(`no checker for ${q.mechanism}`);
+    if (answersChallengeQueries(checker)) return checker.answerChallengeQuery(q);
+    if (!(checker instanceof RemoteChecker)) throw new LoginFailed(`the checker for ${q.mechanism} cannot answer challenge queries`);
+    let data: Uint8Array;
+    try {
+      data = await bus.request(challengeQuerySubject(subjects.checker(checker.name)), encode(q), { timeoutMs: queryTimeoutMs });
+    } catch (error) {
+      if (error instanceof NoResponders) throw new LoginFailed(`checker ${checker.name} does not answer challenge queries`);
+      if (error instanceof RequestTimeout) throw new LoginFailed(`checker ${checker.name} timed out`);
+      if (error instanceof BusClosed) throw new LoginFailed("portal is shutting down");
+      throw error;
+    }
+    let reply: Record<string, unknown>;
+    try {
+      reply = decodeObject(data);
+    } catch {
+      throw new LoginFailed(`checker ${checker.name} answered garbage`);
+    }
+    if (reply["ok"] !== true) throw fromWireError(reply["error"]);
+    return reply;
+  }
+
+  const subscription: BusSubscription = serveRequests(
+    bus,
+    subjects.challenge,
+    async (body) => {
+      const request = parse(challengeRequest, body);
+      const mechanism = mechanisms.get(request.mechanism);
+      if (!mechanism || !portal.checkerFor({ kinds: [mechanism.name] })) {
+        throw new UnhandledCredentials(`no checker for ${request.mechanism}`);
+      }
+      if (deps.isClosing()) throw new LoginFailed("portal is shutting down");
+      if (open.size >= maxOpen) throw new RateLimited(1000, "too many open challenges");
+      const id = newIdentifier();
+      const actor = new ChallengeActor({
+        bus,
+        subject: `${subjects.challenge}.${id}`,
+        id,
+        mechanism,
+        request: body,
+        context: { host, query },
+        expiresInMs,
+        completeLogin: deps.completeLogin,
+        logger,
+      });
+      open.set(id, actor);
+      void actor.finished.then(() => open.delete(id));
+      const issued = await actor.opened;
+      return okReply({ id, challenge: issued.challenge, expiresInMs });
+    },
+    { queue: subjects.portalQueue, logger, fallback: () => new LoginFailed() },
+  );
+
+  return {
+    get open() {
+      return open.size;
+    },
+    close: async () => {
+      subscription.unsubscribe();
+      const actors = [...open.values()];
+      for (const actor of actors) actor.cancel();
+      await Promise.all(actors.map((a) => a.finished));
+    },
+  };
+}

@@ -1,0 +1,21 @@
+/** The `htpasswd` auth type: `htpasswd:/path/to/.htpasswd`, an Apache password file. */
+import { htpasswdChecker } from "../checkers/htpasswd.ts";
+import { UsernamePassword } from "../credentials/username-password.ts";
+import type { CheckerFactory } from "./factory.ts";
+import { requirePath } from "./file.ts";
+
+export const htpasswdCheckerFactory: CheckerFactory & { errorOutput: { write(text: string): unknown } } = {
+  authType: "htpasswd",
+  authHelp: `This checker expects to receive the location of an Apache
+htpasswd file. Each line in the file should be of the format
+'username:hash', with bcrypt ($2y$, from 'htpasswd -B'), SHA-1
+({SHA}, 'htpasswd -s') or MD5 ($apr1$, 'htpasswd -m') hashes.
+crypt() and plain-text lines are not supported. The file is read
+again when it changes.`,
+  argStringFormat: "Location of an Apache htpasswd file.",
+  credentialKinds: [UsernamePassword.kind],
+  errorOutput: process.stderr,
+  generateChecker(argstring: string) {
+    return htpasswdChecker(requirePath(this.authType, argstring, this.errorOutput));
+  },
+};

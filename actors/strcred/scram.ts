@@ -1,0 +1,25 @@
+/** The `scram` auth type: `scram:alice:pw:bob:pw2`, users kept as SCRAM-SHA-256 keys only. */
+import { ScramChecker } from "../checkers/scram.ts";
+import { SCRAM_SHA_256 } from "../challenges/scram-sha-256.ts";
+import { InvalidAuthArgumentString } from "./errors.ts";
+import type { CheckerFactory } from "./factory.ts";
+
+export const scramCheckerFactory: CheckerFactory = {
+  authType: "scram",
+  authHelp: `A SCRAM-SHA-256 checker (RFC 5802, RFC 7677) for the scram-sha-256 challenge.
+
+Passwords given on the command line are turned into salted keys at start-up
+(PBKDF2-SHA-256, 4096 iterations) and then forgotten: the checker keeps only
+salt, iterations, StoredKey and ServerKey, and never sees a password again.`,
+  argStringFormat: "A colon-separated list (name:password:...)",
+  credentialKinds: [SCRAM_SHA_256],
+  generateChecker(argstring: string) {
+    const checker = new ScramChecker();
+    if (argstring) {
+      const pieces = argstring.split(":");
+      if (pieces.length % 2) throw new InvalidAuthArgumentString("argstring must be in format U:P:...");
+      for (let i = 0; i < pieces.length; i += 2) checker.addUser(pieces[i]!, pieces[i + 1]!);
+    }
+    return checker;
+  },
+};

@@ -1,0 +1,25 @@
+/** The `sshkey` auth type: `sshkey:alice=/path/authorized_keys:bob=/path2`, Twisted's cred_sshkeys. */
+import { SSHPublicKeyDatabase } from "../checkers/ssh-keys.ts";
+import { SSH_KEY } from "../challenges/ssh-key.ts";
+import { InvalidAuthArgumentString } from "./errors.ts";
+import type { CheckerFactory } from "./factory.ts";
+
+export const sshKeyCheckerFactory: CheckerFactory = {
+  authType: "sshkey",
+  authHelp: `Checks ssh-key challenge answers against authorized_keys files.
+
+Each user names an OpenSSH authorized_keys style file, read at every login
+(ssh-ed25519 and ssh-rsa keys; signatures ssh-ed25519 and rsa-sha2-256).
+Comments and blank lines are skipped; malformed lines are logged and skipped.`,
+  argStringFormat: "A colon-separated list (user=/path/to/authorized_keys:...)",
+  credentialKinds: [SSH_KEY],
+  generateChecker(argstring: string) {
+    const files: Record<string, string> = {};
+    for (const piece of argstring ? argstring.split(":") : []) {
+      const at = piece.indexOf("=");
+      if (at <= 0 || at === piece.length - 1) throw new InvalidAuthArgumentString("argstring must be in format user=/path:...");
+      files[piece.slice(0, at)] = piece.slice(at + 1);
+    }
+    return new SSHPublicKeyDatabase(files);
+  },
+};

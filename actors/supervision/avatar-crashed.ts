@@ -1,0 +1,17 @@
+/** `AvatarCrashed`: what a plain avatar throws to say it is broken and must be restarted. */
+
+/**
+ * Thrown by an avatar method (or its `cause` chain's owner) when the avatar's own state is
+ * broken: the call is answered with a generic `AvatarError` and the session's supervisor
+ * restarts the avatar (asks the realm again). Any other exception only fails the one call.
+ * Never sent on the wire: its message may hold internals.
+ */
+export class AvatarCrashed extends Error {
+  override readonly name = "AvatarCrashed";
+  constructor(message = "avatar crashed", options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The one message a client sees for the call that crashed the avatar. */
+export const CRASHED_MESSAGE = "the avatar failed and is being restarted";

@@ -1,0 +1,93 @@
+/** The single-game server of seed 002: one board, two seats taken in login order, and everyone attached to it. */
+import { BOARD_SIZE, Color, GoBoard, IllegalMove, type Point } from "./go-board.ts";
+import type { GameMind } from "./game-mind.ts";
+
+/** What `getBoard()` returns. */
+export interface BoardView {
+  readonly size: number;
+  readonly rows: string[];
+  readonly toMove: Color;
+  readonly moves: number;
+  readonly over: boolean;
+  readonly black: string | null;
+  readonly white: string | null;
+}
+
+/**
+ * Holds the board and seats, and pushes every change to every attached GameMind (players and
+ * spectators). It trusts the `color` it is given: only a perspective, which got its color from
+ * the realm at login, ever passes one. Never hand a table to a client.
+ */
+export class GoTable {
+  readonly #board: GoBoard;
+  readonly #seats: Record<Color, string | null> = { black: null, white: null };
+  readonly #watchers = new Set<GameMind>();
+
+  constructor(size: number = BOARD_SIZE) {
+    this.#board = new GoBoard(size);
+  }
+
+  /** `player`'s seat: the one they already hold, else the next free one in login order; null when full. */
+  seat(player: string): Color | null {
+    for (const color of [Color.black, Color.white]) if (this.#seats[color] === player) return color;
+    for (const color of [Color.black, Color.white]) {
+      if (this.#seats[color] === null) {
+        this.#seats[color] = player;
+        this.#broadcast((m) => m.joined(color, player));
+        return color;
+      }
+    }
+    return null;
+  }
+
+  /** Starts pushing changes to `mind`. */
+  attach(mind: GameMind): void {
+    this.#watchers.add(mind);
+  }
+
+  /** Stops pushing to `mind`; when it was a player's, the others are told they left. */
+  detach(mind: GameMind, color?: Color): void {
+    if (!this.#watchers.delete(mind)) return;
+    const player = color === undefined ? null : this.#seats[color];
+    if (color !== undefined && player) this.#broadcast((m) => m.left(color, player));
+  }
+
+  get watchers(): number {
+    return this.#watchers.size;
+  }
+
+  /** Plays for `color`; throws `IllegalMove` (also while the other seat is empty). */
+  move(color: Color, x: unknown, y: unknown): { x: number; y: number; captured: readonly Point[] } {
+    this.#checkOpponent();
+    const { captured } = this.#board.play(color, x, y);
+    const [px, py] = [x as number, y as number];
+    const next = this.#board.toMove;
+    this.#broadcast((m) => m.moved(px, py, color, captured, next));
+    return { x: px, y: py, captured };
+  }
+
+  /** Passes for `color`; the second pass in a row ends the game. Throws `IllegalMove`. */
+  pass(color: Color): void {
+    this.#checkOpponent();
+    this.#board.pass(color);
+    const next = this.#board.toMove;
+    this.#broadcast((m) => m.passed(color, next));
+    if (this.#board.over) {
+      const rows = this.#board.rows();
+      this.#broadcast((m) => m.gameOver(rows));
+    }
+  }
+
+  view(): BoardView {
+    const b = this.#board;
+    return { size: b.size, rows: b.rows(), toMove: b.toMove, moves: b.moves, over: b.over, ...this.#seats };
+  }
+
+  #checkOpponent(): void {
+    if (this.#seats.black === null || this.#seats.white === null) throw new IllegalMove("waiting for an opponent");
+  }
+
+  #broadcast(send: (mind: GameMind) => void): void {
+    for (const mind of this.#watchers) send(mind);
+  }
+}

@@ -1,0 +1,152 @@
+/** The client SDK's loginWithChallenge against a portal with local checkers, and the ssh-key query. */
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InMemoryUsernamePasswordDatabaseDontUse, servePortal, SimpleRealm, UnauthorizedLogin, UnhandledCredentials, type PortalService } from "../../../actors/index.ts";
+import { sshKeySigner } from "../../../actors/client/challenge-answers.ts";
+import { loginWithChallenge } from "../../../actors/client/challenge-login.ts";
+import { connect } from "../../../actors/client/portal-client.ts";
+import { ScramChecker } from "../../../actors/checkers/scram.ts";
+import { SSHPublicKeyDatabase } from "../../../actors/checkers/ssh-keys.ts";
+import { InvalidAuthArgumentString } from "../../../actors/strcred/errors.ts";
+import { makeChecker } from "../../../actors/strcred/registry.ts";
+import { InProcessNetwork } from "../../../transports/index.ts";
+import { NoResponders } from "../../../transports/errors.ts";
+import { captureLogs } from "./challenge.contract.ts";
+
+const enc = new TextEncoder();
+const json = (value: unknown) => enc.encode(JSON.stringify(value));
+const parse = (data: Uint8Array) => JSON.parse(new TextDecoder().decode(data)) as Record<string, any>;
+
+describe("loginWithChallenge with local checkers", () => {
+  const dir = mkdtempSync(join(tmpdir(), "portcullis-sdk-"));
+  const ed = generateKeyPairSync("ed25519");
+  const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const stranger = generateKeyPairSync("ed25519");
+  const logs = captureLogs();
+  let network: InProcessNetwork;
+  let service: PortalService;
+
+  beforeAll(async () => {
+    const edSigner = sshKeySigner(ed.privateKey);
+    const rsaSigner = sshKeySigner(rsa.privateKey.export({ format: "pem", type: "pkcs8" }).toString());
+    writeFileSync(
+      join(dir, "alice"),
+      [`# comment`, ``, `ssh-ed25519 ${edSigner.publicKey} alice`, `ssh-rsa ${rsaSigner.publicKey}`, `garbage line here`, `ssh-rsa ${edSigner.publicKey} type-mismatch`].join("\n"),
+    );
+    const scram = new ScramChecker();
+    scram.addUser("alice", "pw-alice");
+    network = new InProcessNetwork();
+    service = await servePortal(network.connect(), {
+      realm: new SimpleRealm(),
+      checkers: [
+        new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw-alice" }, { challenges: true }),
+        scram,
+        new SSHPublicKeyDatabase({ alice: join(dir, "alice"), ghost: join(dir, "missing") }, { logger: logs.logger }),
+      ],
+      logger: logs.logger,
+      discoverCheckers: false,
+    });
+  });
+  afterAll(async () => {
+    await service.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const mechanism of ["cram-md5", "pb-md5", "scram-sha-256"]) {
+    it(`logs in with ${mechanism} and refuses a wrong password with UnauthorizedLogin`, async () => {
+      const bus = network.connect();
+      const session = await loginWithChallenge(bus, mechanism, { username: "alice", password: "pw-alice" }, { interfaces: ["echo"] });
+      expect(session.avatarId).toBe("alice");
+      expect(await session.call("echo", "hi")).toBe("hi");
+      await session.logout();
+      await expect(
+        loginWithChallenge(connect(bus), mechanism, { username: "alice", password: "nope" }, { interfaces: ["echo"] }),
+      ).rejects.toBeInstanceOf(UnauthorizedLogin);
+    });
+  }
+
+  it("logs in with ssh-key for an Ed25519 and an RSA key (PEM), and refuses an unlisted key", async () => {
+    const bus = network.connect();
+    for (const privateKey of [ed.privateKey, rsa.privateKey.export({ format: "pem", type: "pkcs8" }).toString()]) {
+      const session = await loginWithChallenge(bus, "ssh-key", { username: "alice", privateKey }, { interfaces: ["echo"] });
+      expect(session.avatarId).toBe("alice");
+      await session.logout();
+    }
+    await expect(
+      loginWithChallenge(bus, "ssh-key", { username: "alice", privateKey: stranger.privateKey }, { interfaces: ["echo"] }),
+    ).rejects.toBeInstanceOf(UnauthorizedLogin);
+    await expect(
+      loginWithChallenge(bus, "ssh-key", { username: "ghost", privateKey: ed.privateKey }, { interfaces: ["echo"] }),
+    ).rejects.toBeInstanceOf(UnauthorizedLogin);
+  });
+
+  it("answers an ssh-key query without a signature with keyAcceptable and keeps the challenge open", async () => {
+    const bus = network.connect();
+    const ask = async (subject: string, body: unknown) => parse(await bus.request(subject, json(body), { timeoutMs: 2000 }));
+    const { id, challenge } = await ask("cred.challenge", { mechanism: "ssh-key" });
+    const good = sshKeySigner(ed.privateKey);
+    const other = sshKeySigner(stranger.privateKey);
+    const subject = `cred.challenge.${id}`;
+    expect(await ask(subject, { username: "alice", algorithm: good.algorithm, publicKey: good.publicKey })).toEqual({ ok: true, keyAcceptable: true });
+    expect(await ask(subject, { username: "alice", algorithm: other.algorithm, publicKey: other.publicKey })).toEqual({ ok: true, keyAcceptable: false });
+    expect(await ask(subject, { username: "alice", algorithm: "rsa-sha2-256", publicKey: good.publicKey })).toEqual({ ok: true, keyAcceptable: false });
+    const reply = await ask(subject, {
+      username: "alice",
+      algorithm: good.algorithm,
+      publicKey: good.publicKey,
+      signature: good.sign(challenge),
+      interfaces: ["echo"],
+    });
+    expect(reply).toMatchObject({ ok: true, avatarId: "alice" });
+    await ask(`cred.session.${reply["session"]}.logout`, {});
+  });
+
+  it("rejects a mechanism no checker handles with UnhandledCredentials", async () => {
+    await expect(
+      loginWithChallenge(network.connect(), "cram-md5x", { username: "alice", password: "pw-alice" }, { interfaces: ["echo"] }),
+    ).rejects.toBeInstanceOf(UnhandledCredentials);
+  });
+
+  it("logs bad authorized_keys lines and unreadable files by line number, never their content", () => {
+    const warnings = logs.lines.map((l) => JSON.parse(l)).filter((r) => r.level === 40);
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ line: 5, msg: "skipped a bad authorized_keys line" }),
+        expect.objectContaining({ line: 6, msg: "skipped a bad authorized_keys line" }),
+        expect.objectContaining({ err: "ENOENT", msg: "cannot read authorized_keys" }),
+      ]),
+    );
+    expect(logs.lines.join("\n")).not.toContain("garbage line here");
+    expect(logs.lines.join("\n")).not.toContain("pw-alice");
+  });
+
+  it("ends open challenges when the portal closes", async () => {
+    const local = new InProcessNetwork();
+    const portal = await servePortal(local.connect(), {
+      realm: new SimpleRealm(),
+      checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" }, { challenges: true })],
+      discoverCheckers: false,
+    });
+    const bus = local.connect();
+    const { id } = parse(await bus.request("cred.challenge", json({ mechanism: "pb-md5" })));
+    await portal.close();
+    await expect(bus.request(`cred.challenge.${id}`, json({ username: "alice", response: "00", interfaces: ["echo"] }))).rejects.toBeInstanceOf(
+      NoResponders,
+    );
+  });
+});
+
+describe("challenge checker factories", () => {
+  it("makes an SSHPublicKeyDatabase from sshkey:user=path:… and rejects a malformed argstring", async () => {
+    expect(await makeChecker("sshkey:alice=/tmp/a:bob=/tmp/b")).toBeInstanceOf(SSHPublicKeyDatabase);
+    await expect(makeChecker("sshkey:alice")).rejects.toBeInstanceOf(InvalidAuthArgumentString);
+  });
+
+  it("makes a ScramChecker from scram:user:password:… and rejects an odd argstring", async () => {
+    expect(await makeChecker("scram:alice:pw")).toBeInstanceOf(ScramChecker);
+    await expect(makeChecker("scram:alice")).rejects.toBeInstanceOf(InvalidAuthArgumentString);
+  });
+});

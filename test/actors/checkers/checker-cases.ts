@@ -1,0 +1,133 @@
+/** Every checker the contract runs over, with cheap hash parameters so the suite stays fast. */
+import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  AllowAnonymousAccess,
+  ANONYMOUS,
+  Anonymous,
+  argon2id,
+  bcrypt,
+  FilePasswordDB,
+  HashedPasswordChecker,
+  hashFile,
+  htpasswdChecker,
+  InMemoryUsernamePasswordDatabaseDontUse,
+  scrypt,
+  UsernameHashedPassword,
+  UsernamePassword,
+  type FilePasswordDBOptions,
+  type PasswordHasher,
+} from "../../../actors/index.ts";
+import type { CheckerCase } from "./checker.contract.ts";
+
+/** Low-cost hashers: the contract tests behaviour, not strength. */
+export const cheap = {
+  argon2id: argon2id({ memoryCost: 256, timeCost: 1 }),
+  scrypt: scrypt({ ln: 4 }),
+  bcrypt: bcrypt({ cost: 4 }),
+} satisfies Record<string, PasswordHasher>;
+
+/** Twisted's HashlessFilePasswordDBMixin users. */
+export const USERS = [
+  ["user1", "password1"],
+  ["user2", "password2"],
+  ["user3", "password3"],
+] as const;
+
+const UP = UsernamePassword.kind;
+const UHP = UsernameHashedPassword.kind;
+const hex = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** Htpasswd lines made by Debian's `htpasswd` (apache2-utils 2.4): -m, -s and -B -C 4. */
+export const HTPASSWD_VECTORS = {
+  alice: ["secret", "$apr1$ZMNh0Prn$UXXYr3735AAUkdD68SD8T1"],
+  bob: ["hunter2", "{SHA}87u9ZqY9S/F0eUBXjsPQEDUw4h0="],
+  carol: ["pässwörd", "$2y$04$18gQWHOaKSNwxV4q0w.H2OvIbXR1TR4PfeULHRR.YrAF7e3qPZsjy"],
+} as const;
+
+function plainFile(name: string, line: (u: string, p: string) => string, options: FilePasswordDBOptions, usernameAs = (u: string) => u): CheckerCase {
+  const hashed = options.hash !== undefined;
+  return {
+    name,
+    make(dir) {
+      const path = join(dir, "passwd");
+      writeFileSync(path, USERS.map(([u, p]) => `${line(u, p)}\n`).join(""));
+      return new FilePasswordDB(path, options);
+    },
+    kinds: hashed ? [UP] : [UP, UHP],
+    good: USERS.flatMap(([u, p]) => [
+      [new UsernamePassword(usernameAs(u), p), u] as const,
+      ...(hashed ? [] : [[new UsernameHashedPassword(usernameAs(u), p), u] as const]),
+    ]),
+    wrongPassword: new UsernamePassword("user1", "password3"),
+    unknownUser: new UsernamePassword("bloof", "blarf"),
+    wrongKind: hashed ? new UsernameHashedPassword("user1", hex("password1")) : new Anonymous(),
+  };
+}
+
+function hashedStore(name: string, hasher: PasswordHasher, source: "file" | "map"): CheckerCase {
+  return {
+    name,
+    async make(dir) {
+      const lines = await Promise.all(USERS.map(async ([u, p]) => [u, await hasher.hash(p)] as const));
+      if (source === "map") return new HashedPasswordChecker(Object.fromEntries(lines), { hasher });
+      const path = join(dir, "hashes");
+      writeFileSync(path, lines.map(([u, h]) => `${u}:${h}\n`).join(""));
+      return new HashedPasswordChecker(hashFile(path), { hasher });
+    },
+    kinds: [UP],
+    good: USERS.map(([u, p]) => [new UsernamePassword(u, p), u] as const),
+    wrongPassword: new UsernamePassword("user1", "password3"),
+    unknownUser: new UsernamePassword("bloof", "blarf"),
+    wrongKind: new UsernameHashedPassword("user1", "password1"),
+  };
+}
+
+export const CHECKER_CASES: readonly CheckerCase[] = [
+  {
+    name: "InMemoryUsernamePasswordDatabaseDontUse",
+    make: () => new InMemoryUsernamePasswordDatabaseDontUse(Object.fromEntries(USERS)),
+    kinds: [UP, UHP],
+    good: USERS.flatMap(([u, p]) => [[new UsernamePassword(u, p), u] as const, [new UsernameHashedPassword(u, p), u] as const]),
+    wrongPassword: new UsernamePassword("user1", "password3"),
+    unknownUser: new UsernamePassword("bloof", "blarf"),
+    wrongKind: new Anonymous(),
+  },
+  plainFile("FilePasswordDB, user:password", (u, p) => `${u}:${p}`, {}),
+  plainFile("FilePasswordDB, user:password, cached", (u, p) => `${u}:${p}`, { cache: true }),
+  plainFile("FilePasswordDB, 'password dingle dongle user'", (u, p) => `${p} dingle dongle ${u}`, { delim: " ", usernameField: 3, passwordField: 0 }),
+  plainFile(
+    "FilePasswordDB, 'zip,zap,User,zup,password', case-insensitive",
+    (u, p) => `zip,zap,${u[0]!.toUpperCase()}${u.slice(1)},zup,${p}`,
+    { delim: ",", usernameField: 2, passwordField: 4, caseSensitive: false },
+    (u) => u.toUpperCase(),
+  ),
+  // Twisted's LocallyHashedFilePasswordDBMixin, with SHA-256 hex instead of hexlify.
+  plainFile("FilePasswordDB, hashed on disk", (u, p) => `${u}:${hex(p)}`, { hash: (_u, p) => hex(p) }),
+  hashedStore("HashedPasswordChecker, argon2id file", cheap.argon2id, "file"),
+  hashedStore("HashedPasswordChecker, scrypt file", cheap.scrypt, "file"),
+  hashedStore("HashedPasswordChecker, bcrypt file", cheap.bcrypt, "file"),
+  hashedStore("HashedPasswordChecker, argon2id map", cheap.argon2id, "map"),
+  {
+    name: "htpasswdChecker, apr1 + {SHA} + bcrypt lines",
+    make(dir) {
+      const path = join(dir, ".htpasswd");
+      writeFileSync(path, Object.entries(HTPASSWD_VECTORS).map(([u, [, h]]) => `${u}:${h}\n`).join(""));
+      return htpasswdChecker(path, { hasher: cheap.bcrypt });
+    },
+    kinds: [UP],
+    good: Object.entries(HTPASSWD_VECTORS).map(([u, [p]]) => [new UsernamePassword(u, p), u] as const),
+    wrongPassword: new UsernamePassword("alice", "hunter2"),
+    unknownUser: new UsernamePassword("mallory", "secret"),
+    wrongKind: new UsernameHashedPassword("alice", "secret"),
+  },
+  {
+    name: "AllowAnonymousAccess",
+    make: () => new AllowAnonymousAccess(),
+    kinds: [Anonymous.kind],
+    good: [[new Anonymous(), ANONYMOUS]],
+    wrongKind: new UsernamePassword("user1", "password1"),
+    reliesOnPortalForKinds: true,
+  },
+];

@@ -1,0 +1,172 @@
+/** FilePasswordDB: Twisted's tested behaviours, and reloading without a window of refusals. */
+import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  FilePasswordDB,
+  LoginFailed,
+  UnauthorizedLogin,
+  UsernameHashedPassword,
+  UsernamePassword,
+  type Logger,
+} from "../../../actors/index.ts";
+
+function recordingLogger(): Logger & { entries: Array<{ level: string; object: Record<string, unknown>; message?: string }> } {
+  const entries: Array<{ level: string; object: Record<string, unknown>; message?: string }> = [];
+  const at = (level: string) => (object: Record<string, unknown>, message?: string) => void entries.push({ level, object, message });
+  const logger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: () => logger, entries };
+  return logger;
+}
+
+const USERS = [
+  ["user1", "pass1"],
+  ["user2", "pass2"],
+  ["user3", "pass3"],
+] as const;
+
+describe("FilePasswordDB", () => {
+  let dir: string;
+  let path: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "portcullis-file-db-"));
+    path = join(dir, "passwd");
+    writeFileSync(path, USERS.map(([u, p]) => `${u}:${p}\n`).join(""));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const login = (db: FilePasswordDB, username: string, password: string) => Promise.resolve(db.requestAvatarId(new UsernamePassword(username, password)));
+
+  it("refuses every login with UnauthorizedLogin and logs an error when the file does not exist", async () => {
+    const logger = recordingLogger();
+    const db = new FilePasswordDB(join(dir, "test_thisbetternoteverexist.db"), { logger });
+    await expect(login(db, "user1", "pass1")).rejects.toBeInstanceOf(UnauthorizedLogin);
+    await expect(login(db, "user1", "pass1")).rejects.toBeInstanceOf(UnauthorizedLogin);
+    expect(logger.entries.filter((e) => e.level === "error")).toHaveLength(2);
+    expect(JSON.stringify(logger.entries[0])).toContain("ENOENT");
+  });
+
+  it("looks names up case-sensitively by default", async () => {
+    const db = new FilePasswordDB(path);
+    for (const [u, p] of USERS) {
+      await expect(login(db, u.toUpperCase(), p)).rejects.toBeInstanceOf(UnauthorizedLogin);
+      expect(await login(db, u, p)).toBe(u);
+    }
+  });
+
+  it("returns the lower-cased name when case-insensitive", async () => {
+    writeFileSync(path, "Alice:pw\nBOB:pw2\n");
+    const db = new FilePasswordDB(path, { caseSensitive: false });
+    expect(await login(db, "ALICE", "pw")).toBe("alice");
+    expect(await login(db, "bob", "pw2")).toBe("bob");
+  });
+
+  it("checks client-hashed credentials against a plaintext file", async () => {
+    const db = new FilePasswordDB(path);
+    expect(await db.requestAvatarId(new UsernameHashedPassword("user2", "pass2"))).toBe("user2");
+  });
+
+  it("passes username, password and the stored value to the hash function and compares its result", async () => {
+    writeFileSync(path, "user1:SA$pass1\n");
+    const calls: string[][] = [];
+    const db = new FilePasswordDB(path, {
+      hash: (u, p, stored) => (calls.push([u, p, stored]), `${stored.slice(0, 3)}${p}`),
+    });
+    expect(db.credentialKinds).toEqual(["username-password"]);
+    expect(await login(db, "user1", "pass1")).toBe("user1");
+    expect(calls).toEqual([["user1", "pass1", "SA$pass1"]]);
+    await expect(db.requestAvatarId(new UsernameHashedPassword("user1", "SA$pass1"))).rejects.toBeInstanceOf(UnauthorizedLogin);
+  });
+
+  it("runs the hash function for unknown users too, so they cost what a wrong password costs", async () => {
+    let calls = 0;
+    const db = new FilePasswordDB(path, { hash: (_u, p) => (calls++, p) });
+    await expect(login(db, "nobody", "pass1")).rejects.toBeInstanceOf(UnauthorizedLogin);
+    expect(calls).toBe(1);
+  });
+
+  it("fails with LoginFailed, not a refusal, when the hash function throws", async () => {
+    const db = new FilePasswordDB(path, {
+      hash: () => {
+        throw new Error("boom");
+      },
+    });
+    const error = await login(db, "user1", "pass1").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LoginFailed);
+    expect(error).not.toBeInstanceOf(UnauthorizedLogin);
+  });
+
+  it("skips lines with too few fields and strips trailing whitespace, as Twisted", async () => {
+    writeFileSync(path, "lonely\n\nuser1:pass1   \r\n:\n");
+    const db = new FilePasswordDB(path);
+    expect(await login(db, "user1", "pass1")).toBe("user1");
+    await expect(login(db, "lonely", "")).rejects.toBeInstanceOf(UnauthorizedLogin);
+  });
+
+  it("keeps the first entry of a user listed twice, and warns", async () => {
+    writeFileSync(path, "user1:first\nuser1:second\n");
+    for (const cache of [false, true]) {
+      const logger = recordingLogger();
+      const db = new FilePasswordDB(path, { cache, logger });
+      expect(await login(db, "user1", "first")).toBe("user1");
+      await expect(login(db, "user1", "second")).rejects.toBeInstanceOf(UnauthorizedLogin);
+      expect(logger.entries.some((e) => e.level === "warn" && e.object["line"] === 2)).toBe(true);
+    }
+  });
+
+  describe.each([false, true])("reloading (cache %s)", (cache) => {
+    it("sees a rewritten file without a restart", async () => {
+      const db = new FilePasswordDB(path, { cache });
+      expect(await login(db, "user1", "pass1")).toBe("user1");
+      writeFileSync(path, "user1:changed\nuser4:pass4\n");
+      expect(await login(db, "user4", "pass4")).toBe("user4");
+      await expect(login(db, "user1", "pass1")).rejects.toBeInstanceOf(UnauthorizedLogin);
+      expect(await login(db, "user1", "changed")).toBe("user1");
+    });
+
+    it("sees a file replaced by rename", async () => {
+      const db = new FilePasswordDB(path, { cache });
+      expect(await login(db, "user1", "pass1")).toBe("user1");
+      writeFileSync(join(dir, "new"), "user5:pass5\n");
+      renameSync(join(dir, "new"), path);
+      expect(await login(db, "user5", "pass5")).toBe("user5");
+    });
+
+    it("keeps the previous users while the file is missing, empty or not UTF-8", async () => {
+      const logger = recordingLogger();
+      const db = new FilePasswordDB(path, { cache, logger });
+      expect(await login(db, "user2", "pass2")).toBe("user2");
+      unlinkSync(path);
+      expect(await login(db, "user2", "pass2")).toBe("user2");
+      writeFileSync(path, "");
+      expect(await login(db, "user2", "pass2")).toBe("user2");
+      writeFileSync(path, Buffer.from([0x75, 0x3a, 0xff, 0xfe, 0x0a]));
+      expect(await login(db, "user2", "pass2")).toBe("user2");
+      expect(logger.entries.filter((e) => e.level === "warn").length).toBeGreaterThanOrEqual(3);
+      expect(logger.entries.filter((e) => e.level === "error")).toEqual([]);
+      writeFileSync(path, "user2:new\n");
+      expect(await login(db, "user2", "new")).toBe("user2");
+    });
+
+    it("never refuses a valid user while the file is rewritten over and over", async () => {
+      const db = new FilePasswordDB(path, { cache });
+      const contents = USERS.map(([u, p]) => `${u}:${p}\n`).join("");
+      let writing = true;
+      const writer = (async () => {
+        for (let i = 0; writing; i++) {
+          // Alternate in-place rewrites (truncate, then write) with atomic renames.
+          if (i % 2) writeFileSync(path, contents + `extra${i}:x\n`);
+          else {
+            writeFileSync(join(dir, "tmp"), contents);
+            renameSync(join(dir, "tmp"), path);
+          }
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      })();
+      const results = await Promise.all(Array.from({ length: 300 }, (_, i) => login(db, USERS[i % 3]![0], USERS[i % 3]![1])));
+      writing = false;
+      await writer;
+      expect(new Set(results)).toEqual(new Set(["user1", "user2", "user3"]));
+    });
+  });
+});

@@ -1,0 +1,166 @@
+/** HashedPasswordChecker: rehash on login, dummy hashes for unknown users, and hash files that refuse bad contents. */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  argon2id,
+  bcrypt,
+  HashedPasswordChecker,
+  hashFile,
+  htpasswdChecker,
+  scrypt,
+  UnauthorizedLogin,
+  UsernamePassword,
+  verifierFor,
+  type Logger,
+  type PasswordHasher,
+} from "../../../actors/index.ts";
+import { cheap, HTPASSWD_VECTORS } from "./checker-cases.ts";
+
+function recordingLogger(): Logger & { entries: Array<{ level: string; message?: string }> } {
+  const entries: Array<{ level: string; message?: string }> = [];
+  const at = (level: string) => (_object: Record<string, unknown>, message?: string) => void entries.push({ level, message });
+  const logger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: () => logger, entries };
+  return logger;
+}
+
+/** Records every hash a hasher is asked to verify. */
+function spying(hasher: PasswordHasher): PasswordHasher & { verified: string[] } {
+  const verified: string[] = [];
+  return { ...hasher, verified, verify: (stored, password) => (verified.push(stored), hasher.verify(stored, password)) };
+}
+
+const login = (checker: HashedPasswordChecker, username: string, password: string) =>
+  checker.requestAvatarId(new UsernamePassword(username, password));
+
+describe("HashedPasswordChecker", () => {
+  it("calls onRehash with a fresh hash of the configured algorithm after logging in on another algorithm", async () => {
+    const users = new Map<string, string>([["alice", HTPASSWD_VECTORS.alice[1]]]);
+    const onRehash = vi.fn((username: string, hash: string) => void users.set(username, hash));
+    const checker = new HashedPasswordChecker(users, { hasher: cheap.argon2id, onRehash });
+    expect(await login(checker, "alice", "secret")).toBe("alice");
+    await vi.waitFor(() => expect(onRehash).toHaveBeenCalledTimes(1));
+    const [username, hash] = onRehash.mock.calls[0]!;
+    expect(username).toBe("alice");
+    expect(verifierFor(hash)?.algorithm).toBe("argon2id");
+    expect(await login(checker, "alice", "secret")).toBe("alice");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(onRehash).toHaveBeenCalledTimes(1);
+  });
+
+  it.each([
+    ["argon2id", argon2id({ memoryCost: 256, timeCost: 1 }), argon2id({ memoryCost: 512, timeCost: 1 })],
+    ["scrypt", scrypt({ ln: 4 }), scrypt({ ln: 5 })],
+    ["bcrypt", bcrypt({ cost: 4 }), bcrypt({ cost: 5 })],
+  ] as const)("rehashes %s hashes weaker than the configured parameters", async (_name, weak, configured) => {
+    const onRehash = vi.fn();
+    const checker = new HashedPasswordChecker({ bob: await weak.hash("pw") }, { hasher: configured, onRehash });
+    expect(await login(checker, "bob", "pw")).toBe("bob");
+    await vi.waitFor(() => expect(onRehash).toHaveBeenCalledTimes(1));
+    expect(configured.needsRehash(onRehash.mock.calls[0]![1])).toBe(false);
+  });
+
+  it("does not rehash a current hash, a stronger one, or after a wrong password", async () => {
+    const onRehash = vi.fn();
+    const checker = new HashedPasswordChecker(
+      { current: await cheap.scrypt.hash("pw"), stronger: await scrypt({ ln: 6 }).hash("pw"), old: HTPASSWD_VECTORS.bob[1] },
+      { hasher: cheap.scrypt, onRehash },
+    );
+    await login(checker, "current", "pw");
+    await login(checker, "stronger", "pw");
+    await expect(login(checker, "old", "wrong")).rejects.toBeInstanceOf(UnauthorizedLogin);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(onRehash).not.toHaveBeenCalled();
+  });
+
+  it("logs a failing onRehash and still logs the user in", async () => {
+    const logger = recordingLogger();
+    const checker = new HashedPasswordChecker(
+      { bob: HTPASSWD_VECTORS.bob[1] },
+      { hasher: cheap.bcrypt, logger, onRehash: () => Promise.reject(new Error("disk full")) },
+    );
+    expect(await login(checker, "bob", "hunter2")).toBe("bob");
+    await vi.waitFor(() => expect(logger.entries).toContainEqual({ level: "error", message: "rehash on login failed" }));
+  });
+
+  it("verifies unknown users against a dummy hash of the configured algorithm", async () => {
+    const hasher = spying(cheap.scrypt);
+    const checker = new HashedPasswordChecker({ alice: HTPASSWD_VECTORS.alice[1] }, { hasher });
+    await expect(login(checker, "mallory", "secret")).rejects.toBeInstanceOf(UnauthorizedLogin);
+    await expect(login(checker, "eve", "secret")).rejects.toBeInstanceOf(UnauthorizedLogin);
+    expect(hasher.verified).toHaveLength(2);
+    expect(hasher.verified[0]).toBe(hasher.verified[1]);
+    expect(verifierFor(hasher.verified[0]!)?.algorithm).toBe("scrypt");
+    expect(hasher.needsRehash(hasher.verified[0]!)).toBe(false);
+  });
+
+  it("refuses, logs and pays the dummy cost for a user whose stored hash is unrecognisable", async () => {
+    const hasher = spying(cheap.bcrypt);
+    const logger = recordingLogger();
+    const checker = new HashedPasswordChecker(new Map([["dave", "plaintext"]]), { hasher, logger });
+    await expect(login(checker, "dave", "plaintext")).rejects.toBeInstanceOf(UnauthorizedLogin);
+    expect(hasher.verified).toHaveLength(1);
+    expect(logger.entries.some((e) => e.level === "error")).toBe(true);
+  });
+
+  it("takes about as long for an unknown user as for a wrong password", async () => {
+    const hasher = scrypt({ ln: 12 });
+    const checker = new HashedPasswordChecker({ alice: await hasher.hash("secret") }, { hasher });
+    await expect(login(checker, "nobody", "x")).rejects.toThrow(); // makes the dummy hash
+    const time = async (username: string) => {
+      const started = performance.now();
+      await login(checker, username, "wrong").catch(() => undefined);
+      return performance.now() - started;
+    };
+    const samples = { known: [] as number[], unknown: [] as number[] };
+    for (let i = 0; i < 7; i++) {
+      samples.known.push(await time("alice"));
+      samples.unknown.push(await time("nobody"));
+    }
+    // The fastest of several runs: other work on a busy machine only ever adds time.
+    const ratio = Math.min(...samples.unknown) / Math.min(...samples.known);
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(2);
+  });
+
+  describe("over a file", () => {
+    let dir: string;
+    let path: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), "portcullis-hashed-"));
+      path = join(dir, "hashes");
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("refuses every login and logs an error while the file has an unrecognised hash", async () => {
+      writeFileSync(path, `alice:${HTPASSWD_VECTORS.alice[1]}\nbob:not-a-hash\n`);
+      const logger = recordingLogger();
+      const checker = new HashedPasswordChecker(hashFile(path, { logger }), { hasher: cheap.bcrypt });
+      await expect(login(checker, "alice", "secret")).rejects.toBeInstanceOf(UnauthorizedLogin);
+      expect(logger.entries.some((e) => e.level === "error")).toBe(true);
+    });
+
+    it("keeps its previous users when a rewrite is malformed or cut short, and takes the next good one", async () => {
+      const good = `alice:${HTPASSWD_VECTORS.alice[1]}\ncarol:${HTPASSWD_VECTORS.carol[1]}\n`;
+      writeFileSync(path, good);
+      const checker = new HashedPasswordChecker(hashFile(path), { hasher: cheap.bcrypt });
+      expect(await login(checker, "carol", "pässwörd")).toBe("carol");
+      writeFileSync(path, good.slice(0, -20)); // a bcrypt hash cut short
+      expect(await login(checker, "carol", "pässwörd")).toBe("carol");
+      writeFileSync(path, `bob:${HTPASSWD_VECTORS.bob[1]}\n`);
+      expect(await login(checker, "bob", "hunter2")).toBe("bob");
+      await expect(login(checker, "carol", "pässwörd")).rejects.toBeInstanceOf(UnauthorizedLogin);
+    });
+
+    it("reads an htpasswd file and migrates it to bcrypt by default", async () => {
+      writeFileSync(path, Object.entries(HTPASSWD_VECTORS).map(([u, [, h]]) => `${u}:${h}\n`).join(""));
+      const onRehash = vi.fn();
+      const checker = htpasswdChecker(path, { onRehash });
+      expect(checker.hasher.algorithm).toBe("bcrypt");
+      expect(await login(checker, "bob", "hunter2")).toBe("bob");
+      await vi.waitFor(() => expect(onRehash).toHaveBeenCalledTimes(1));
+      expect(onRehash.mock.calls[0]![1]).toMatch(/^\$2b\$12\$/);
+    });
+  });
+});

@@ -1,0 +1,120 @@
+/** The hash algorithms (actors/hashing): known vectors, PHC parsing, rehash policy, and staying off the event loop. */
+import { scryptSync } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { apr1, apr1Digest, argon2id, bcrypt, scrypt, sha1, verifierFor, type PasswordHasher } from "../../../actors/index.ts";
+import { HTPASSWD_VECTORS } from "./checker-cases.ts";
+
+/** More lines made by Debian's `htpasswd` (apache2-utils 2.4) and `openssl passwd -apr1`. */
+const APR1_VECTORS: ReadonlyArray<readonly [string, string]> = [
+  ["$apr1$ZMNh0Prn$UXXYr3735AAUkdD68SD8T1", "secret"],
+  ["$apr1$2Dfj483U$XD9EVXrUULMb4ucWyQNr30", "hunter2"],
+  ["$apr1$K5XUhBTL$7XOEonothBool0mojtLZR.", "pässwörd"],
+  ["$apr1$4kdUch0W$E2rtcy5NwA3X6Jn.LGURA0", "a".repeat(100)],
+  ["$apr1$ac3ojvPC$10J1E14F6HQs3MtYJhjAa.", ""],
+  ["$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/", "secret"],
+];
+
+// RFC 7914 §12: scrypt("password", "NaCl", N=1024, r=8, p=16, dkLen=64), in PHC form.
+const RFC7914 =
+  "$scrypt$ln=10,r=8,p=16$TmFDbA$" +
+  Buffer.from(
+    "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731622eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640",
+    "hex",
+  )
+    .toString("base64")
+    .replace(/=+$/, "");
+
+/** The longest gap between ticks of a 2 ms interval while `work` runs. */
+async function maxTickGap(work: () => Promise<unknown>): Promise<number> {
+  let last = performance.now();
+  let max = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    max = Math.max(max, now - last);
+    last = now;
+  }, 2);
+  try {
+    await work();
+  } finally {
+    clearInterval(timer);
+  }
+  return Math.max(max, performance.now() - last);
+}
+
+describe("hashing", () => {
+  it("verifies Apache's $apr1$ vectors and refuses other passwords", async () => {
+    for (const [stored, password] of APR1_VECTORS) {
+      expect(verifierFor(stored)).toBe(apr1);
+      expect(await apr1.verify(stored, password)).toBe(true);
+      expect(await apr1.verify(stored, `${password}x`)).toBe(false);
+    }
+    expect(apr1Digest("secret", "abcdefgh")).toBe("h9FWgUz3n9YxylKLlR5SQ/");
+  });
+
+  it("verifies Apache's {SHA} and $2y$ lines", async () => {
+    for (const [password, stored] of Object.values(HTPASSWD_VECTORS)) {
+      const verifier = verifierFor(stored)!;
+      expect(await verifier.verify(stored, password)).toBe(true);
+      expect(await verifier.verify(stored, "wrong")).toBe(false);
+    }
+    expect(verifierFor("{SHA}87u9ZqY9S/F0eUBXjsPQEDUw4h0=")).toBe(sha1);
+  });
+
+  it("verifies the RFC 7914 scrypt vector written as a PHC string", async () => {
+    expect(verifierFor(RFC7914)?.algorithm).toBe("scrypt");
+    expect(await scrypt().verify(RFC7914, "password")).toBe(true);
+    expect(await scrypt().verify(RFC7914, "Password")).toBe(false);
+  });
+
+  describe.each([
+    ["argon2id", argon2id({ memoryCost: 256, timeCost: 1 }), argon2id({ memoryCost: 512, timeCost: 1 }), /^\$argon2id\$v=19\$m=256,t=1,p=1\$/],
+    ["scrypt", scrypt({ ln: 4 }), scrypt({ ln: 5 }), /^\$scrypt\$ln=4,r=8,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/],
+    ["bcrypt", bcrypt({ cost: 4 }), bcrypt({ cost: 5 }), /^\$2b\$04\$/],
+  ] as const)("%s", (algorithm, hasher: PasswordHasher, stronger: PasswordHasher, format) => {
+    it("makes salted PHC strings tagged with the algorithm that verify", async () => {
+      const [a, b] = [await hasher.hash("pässwörd"), await hasher.hash("pässwörd")];
+      expect(a).toMatch(format);
+      expect(a).not.toBe(b);
+      expect(verifierFor(a)?.algorithm).toBe(algorithm);
+      expect(await hasher.verify(a, "pässwörd")).toBe(true);
+      expect(await hasher.verify(a, "passwörd")).toBe(false);
+    });
+
+    it("wants a rehash only for weaker parameters or another algorithm", async () => {
+      const stored = await hasher.hash("pw");
+      expect(hasher.needsRehash(stored)).toBe(false);
+      expect(stronger.needsRehash(stored)).toBe(true);
+      expect(hasher.needsRehash(await stronger.hash("pw"))).toBe(false);
+      expect(hasher.needsRehash("$apr1$ZMNh0Prn$UXXYr3735AAUkdD68SD8T1")).toBe(true);
+    });
+
+    it("resolves false for malformed hashes instead of rejecting", async () => {
+      const stored = await hasher.hash("pw");
+      for (const bad of [stored.slice(0, 12), `${stored}$x`, stored.replace(/.$/, "!"), "", "$argon2id$", "$scrypt$ln=99,r=8,p=1$AAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA"]) {
+        expect(await hasher.verify(bad, "pw")).toBe(false);
+      }
+    });
+  });
+
+  it.each([
+    ["argon2id", argon2id({ memoryCost: 65_536, timeCost: 2 })],
+    ["scrypt", scrypt({ ln: 15 })],
+    ["bcrypt", bcrypt({ cost: 10 })],
+  ] as const)("keeps the event loop ticking while %s verifies", async (_name, hasher) => {
+    const stored = await hasher.hash("pw");
+    const started = performance.now();
+    const gap = await maxTickGap(async () => expect(await hasher.verify(stored, "pw")).toBe(true));
+    const elapsed = performance.now() - started;
+    // One verification of tens of milliseconds: run on the loop, it would be one gap as long.
+    expect(elapsed).toBeGreaterThan(30);
+    expect(gap).toBeLessThan(Math.max(20, elapsed / 2));
+  });
+
+  it("measures a stall when hashing does block the loop (control for the test above)", async () => {
+    const gap = await maxTickGap(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      scryptSync("pw", "salt", 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+    });
+    expect(gap).toBeGreaterThan(30);
+  });
+});

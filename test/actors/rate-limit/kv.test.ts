@@ -1,0 +1,87 @@
+/** KvRateLimiter on a real nats-server with JetStream: the shared contract, and no lost counts between portals. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FailureRecord } from "../../../actors/rate-limit/backoff.ts";
+import { openKvRateLimiter } from "../../../actors/rate-limit/kv.ts";
+import { countedKeys, policiesOf } from "../../../actors/rate-limit/rate-limiter.ts";
+import { openKvStore } from "../../../transports/kv.ts";
+import { connectNatsBus, type NatsBus } from "../../../transports/nats.ts";
+import { startNatsServer, type NatsServerHandle } from "../../support/nats-server.ts";
+import { ManualClock, rateLimiterContract } from "./rate-limiter.contract.ts";
+
+let server: NatsServerHandle;
+let buses: NatsBus[] = [];
+let buckets = 0;
+const bucket = () => `rate_test_${process.pid}_${++buckets}`;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  buses = await Promise.all([1, 2, 3].map(() => connectNatsBus({ servers: server.url })));
+});
+afterAll(async () => {
+  await Promise.all(buses.map((bus) => bus.close()));
+  await server?.stop();
+});
+
+// A fresh bucket per test: counts must not leak between them.
+rateLimiterContract("NATS KV", (options) => openKvRateLimiter(buses[0]!, { ...options, bucket: bucket(), storage: "memory" }));
+
+/** The stored record of a key, read on its own connection. */
+async function stored(bus: NatsBus, name: string, keys: { account?: string; source?: string }): Promise<FailureRecord[]> {
+  const store = await openKvStore<FailureRecord>(bus, { bucket: name });
+  const ids = countedKeys(keys, policiesOf({}));
+  return Promise.all(ids.map(async ({ id }) => (await store.get(id))!.value));
+}
+
+describe("KvRateLimiter", () => {
+  it("should lose no count when two portals record failures concurrently", async () => {
+    const name = bucket();
+    const clock = new ManualClock();
+    const [a, b] = await Promise.all(
+      [buses[0]!, buses[1]!].map((bus) => openKvRateLimiter(bus, { bucket: name, storage: "memory", now: clock.now })),
+    );
+    const N = 40;
+    const keys = { account: "alice", source: "10.0.0.1" };
+    await Promise.all(Array.from({ length: N }, (_, i) => (i % 2 === 0 ? a! : b!).failed(keys)));
+    const records = await stored(buses[2]!, name, keys);
+    expect(records.map((r) => r.failures)).toEqual([N, N]);
+    expect(await a!.check({ account: "alice" })).toBe(15 * 60_000);
+  });
+
+  it("should share counts and resets between portals", async () => {
+    const name = bucket();
+    const clock = new ManualClock();
+    const [a, b] = await Promise.all(
+      [buses[0]!, buses[1]!].map((bus) => openKvRateLimiter(bus, { bucket: name, storage: "memory", now: clock.now })),
+    );
+    for (let i = 0; i < 5; i++) await (i % 2 ? a! : b!).failed({ account: "alice" });
+    expect(await a!.check({ account: "alice" })).toBe(1000);
+    expect(await b!.check({ account: "alice" })).toBe(1000);
+    await a!.succeeded({ account: "alice" });
+    expect(await b!.check({ account: "alice" })).toBe(0);
+    await b!.failed({ account: "alice" });
+    expect((await stored(buses[2]!, name, { account: "alice" }))[0]!.failures).toBe(1);
+  });
+
+  it("should treat garbage in the bucket as no failures, and overwrite it", async () => {
+    const name = bucket();
+    const limiter = await openKvRateLimiter(buses[0]!, { bucket: name, storage: "memory" });
+    const raw = await openKvStore<string>(buses[1]!, {
+      bucket: name,
+      codec: { encode: (s) => new TextEncoder().encode(s), decode: (d) => new TextDecoder().decode(d) },
+    });
+    const id = countedKeys({ account: "alice" }, policiesOf({}))[0]!.id;
+    await raw.create(id, "{not json");
+    expect(await limiter.check({ account: "alice" })).toBe(0);
+    await limiter.failed({ account: "alice" });
+    expect((await stored(buses[2]!, name, { account: "alice" }))[0]!.failures).toBe(1);
+  });
+
+  it("should give the bucket a TTL of the longest forgetAfterMs", async () => {
+    const name = bucket();
+    await openKvRateLimiter(buses[0]!, { bucket: name, storage: "memory", source: { forgetAfterMs: 7_200_000 } });
+    // JetStream's own API, over the plain bus: the stream behind the bucket, max_age in nanoseconds.
+    const reply = await buses[0]!.request(`$JS.API.STREAM.INFO.KV_${name}`, new Uint8Array());
+    const info = JSON.parse(new TextDecoder().decode(reply)) as { config: { max_age: number } };
+    expect(info.config.max_age).toBe(7_200_000 * 1_000_000);
+  });
+});

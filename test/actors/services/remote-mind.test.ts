@@ -1,0 +1,111 @@
+/** RemoteMind's pacing and bound: notifications in order, a bounded queue, and the `dropped` notice. */
+import { describe, expect, it } from "vitest";
+import { RemoteMind } from "../../../actors/services/remote-mind.ts";
+import { createInProcessBus } from "../../../transports/index.ts";
+import type { Bus } from "../../../transports/bus.ts";
+
+const dec = new TextDecoder();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function recorder(): { bus: Bus; seen: Array<Record<string, any>> } {
+  const bus = createInProcessBus();
+  const seen: Array<Record<string, any>> = [];
+  bus.subscribe("mind", (m) => void seen.push(JSON.parse(dec.decode(m.data))));
+  return { bus, seen };
+}
+
+async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await sleep(5);
+  }
+}
+
+describe("RemoteMind", () => {
+  it("publishes notifications at once, in order, while the Mind keeps up", async () => {
+    const { bus, seen } = recorder();
+    const mind = new RemoteMind(bus, "mind", "S");
+    for (let i = 0; i < 50; i++) mind.notify("n", i);
+    expect(mind.queued).toBe(0);
+    await bus.flush();
+    expect(seen.map((m) => m["data"])).toEqual([...Array(50).keys()]);
+  });
+
+  it("queues notifications past the burst and sends them at the configured rate, in order", async () => {
+    const { bus, seen } = recorder();
+    const mind = new RemoteMind(bus, "mind", "S", { ratePerSecond: 200, burst: 5, maxQueued: 100 });
+    for (let i = 0; i < 25; i++) mind.notify("n", i);
+    expect(mind.queued).toBe(20);
+    await bus.flush();
+    expect(seen).toHaveLength(5);
+    await until(() => seen.length === 25);
+    expect(seen.map((m) => m["data"])).toEqual([...Array(25).keys()]);
+    expect(seen.some((m) => m["event"] === "dropped")).toBe(false);
+  });
+
+  it("bounds the queue under a flood and reports what it dropped once the queue drains", async () => {
+    const { bus, seen } = recorder();
+    const mind = new RemoteMind(bus, "mind", "S", { ratePerSecond: 1000, burst: 10, maxQueued: 100 });
+    const payload = "x".repeat(100);
+    const before = process.memoryUsage().heapUsed;
+    let maxQueued = 0;
+    for (let i = 0; i < 200_000; i++) {
+      mind.notify("n", { i, payload });
+      if (mind.queued > maxQueued) maxQueued = mind.queued;
+    }
+    expect(maxQueued).toBe(100);
+    // 200k notifications of ~150 bytes would be ~30 MB if kept; the mind holds 100 of them.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(20_000_000);
+    await until(() => seen.some((m) => m["event"] === "dropped"));
+    const data = seen.filter((m) => m["event"] === "n").map((m) => m["data"]["i"]);
+    expect(data).toEqual([...Array(110).keys()]);
+    expect(seen[seen.length - 1]).toEqual({ session: "S", type: "notify", event: "dropped", data: { count: 200_000 - 110 } });
+    expect(mind.queued).toBe(0);
+    // After the notice the Mind is back to normal.
+    mind.notify("n", { i: -1 });
+    await until(() => seen[seen.length - 1]!["data"]["i"] === -1);
+  });
+
+  it("bounds the queue by bytes too", async () => {
+    const { bus, seen } = recorder();
+    const mind = new RemoteMind(bus, "mind", "S", { ratePerSecond: 1000, burst: 1, maxQueued: 1000, maxQueuedBytes: 1000 });
+    for (let i = 0; i < 100; i++) mind.notify("n", "y".repeat(100));
+    expect(mind.queuedBytes).toBeLessThanOrEqual(1000);
+    expect(mind.queued).toBeLessThan(10);
+    await until(() => seen.some((m) => m["event"] === "dropped"));
+    const notes = seen.filter((m) => m["event"] === "n").length;
+    expect(seen[seen.length - 1]!["data"]["count"]).toBe(100 - notes);
+  });
+
+  it("reports a single notification larger than the byte budget as dropped", async () => {
+    const { bus, seen } = recorder();
+    const mind = new RemoteMind(bus, "mind", "S", { burst: 1, maxQueuedBytes: 100 });
+    mind.notify("small");
+    mind.notify("big", "z".repeat(500));
+    await until(() => seen.length === 2);
+    expect(seen.map((m) => m["event"])).toEqual(["small", "dropped"]);
+  });
+
+  it("sends what is queued, then the dropped notice, then `ended` last when the session ends", async () => {
+    const { bus, seen } = recorder();
+    const mind = new RemoteMind(bus, "mind", "S", { ratePerSecond: 10, burst: 2, maxQueued: 3 });
+    for (let i = 0; i < 10; i++) mind.notify("n", i);
+    mind.end("logout");
+    mind.notify("late");
+    await bus.flush();
+    expect(seen.map((m) => m["event"] ?? m["type"])).toEqual(["n", "n", "n", "n", "n", "dropped", "ended"]);
+    expect(seen[5]!["data"]).toEqual({ count: 5 });
+    expect(seen[6]).toEqual({ session: "S", type: "ended", reason: "logout" });
+  });
+
+  it("accepts and drops notifications when the session has no mind", async () => {
+    const { bus, seen } = recorder();
+    const mind = new RemoteMind(bus, null, "S", { burst: 1, maxQueued: 1 });
+    for (let i = 0; i < 1000; i++) mind.notify("n", i);
+    mind.end("logout");
+    await bus.flush();
+    expect(mind.queued).toBe(0);
+    expect(seen).toEqual([]);
+  });
+});

@@ -1,0 +1,166 @@
+/** nats.conf's authorization, end to end: what its restricted client user may and may not do on a real nats-server. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  connect,
+  ECHO_INTERFACE,
+  InMemoryUsernamePasswordDatabaseDontUse,
+  servePortal,
+  SimpleRealm,
+  type Notification,
+  type PortalService,
+} from "../../actors/index.ts";
+import { newIdentifier } from "../../actors/wire/identifiers.ts";
+import { connectNatsBus, NoResponders, type Bus, type NatsBus } from "../../transports/index.ts";
+import { DEV_CLIENT, startNatsServer, type NatsServerHandle } from "../support/nats-server.ts";
+import { recordViolations, rejectionOf, violationIn, waitFor, type Violation } from "./permission-violation.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const json = (value: unknown) => enc.encode(JSON.stringify(value));
+const parse = (data: Uint8Array) => JSON.parse(dec.decode(data)) as Record<string, any>;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const USERS = { alice: "secret", bob: "hunter2" };
+const login = (username: keyof typeof USERS) => ({ kind: "username-password", username, password: USERS[username] });
+
+/** Internal subjects a client must never reach; the spy on the service side counts what arrives there. */
+const INTERNAL = ["cred.checker.>", "cred.checkers.>", "cred.realm.>", "cred.session.*.release", "cred.portal"];
+
+let server: NatsServerHandle;
+let service: Bus;
+let portal: PortalService;
+const buses: Bus[] = [];
+const reached: string[] = [];
+
+async function client(): Promise<{ bus: NatsBus; violations: Violation[]; handlerErrors: unknown[] }> {
+  const handlerErrors: unknown[] = [];
+  const bus = await connectNatsBus({ servers: server.url, ...DEV_CLIENT, onHandlerError: (error) => void handlerErrors.push(error) });
+  buses.push(bus);
+  return { bus, violations: recordViolations(bus), handlerErrors };
+}
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  // No credentials: the development `no_auth_user` makes this connection the service user.
+  service = await connectNatsBus({ servers: server.url });
+  portal = await servePortal(service, {
+    realm: new SimpleRealm(),
+    checkers: [new InMemoryUsernamePasswordDatabaseDontUse(USERS)],
+    discoverCheckers: false,
+  });
+  for (const subject of INTERNAL) service.subscribe(subject, (m) => void reached.push(m.subject));
+  await service.flush();
+});
+
+afterAll(async () => {
+  for (const bus of buses) await bus.close();
+  await portal?.close();
+  await service?.close();
+  await server?.stop();
+});
+
+describe("nats.conf's client user", () => {
+  it("should log in, call, ping, receive its Mind's notifications and log out", async () => {
+    const { bus, violations } = await client();
+    const events: Notification[] = [];
+    const session = await connect(bus).login(login("alice"), { interfaces: [ECHO_INTERFACE], mind: (n) => events.push(n) });
+    expect(await session.call("echo", "hi")).toBe("hi");
+    await session.call("announce", "to my mind");
+    await session.ping();
+    await waitFor(() => events.length === 1);
+    expect(events).toEqual([{ event: "announce", data: { text: "to my mind" } }]);
+    await session.logout();
+    expect(await session.closed).toBe("logout");
+    expect(violations).toEqual([]);
+  });
+
+  it("should reach the challenge subjects (an unknown challenge gets no-responders, not a violation)", async () => {
+    const { bus, violations } = await client();
+    const reply = parse(await bus.request("cred.challenge", json({ mechanism: "no-such-mechanism" })));
+    expect(reply["ok"]).toBe(false);
+    expect(reply["error"]["code"]).toBe("UnhandledCredentials");
+    await expect(bus.request(`cred.challenge.${newIdentifier()}`, json({ response: "x" }), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
+    expect(violations).toEqual([]);
+  });
+
+  it("should refuse connecting with a wrong password", async () => {
+    await expect(connectNatsBus({ servers: server.url, user: DEV_CLIENT.user, pass: "wrong" })).rejects.toThrow(/Authorization/i);
+  });
+
+  describe("publishing", () => {
+    const own = newIdentifier();
+    const denied = [
+      "cred.checker.memory",
+      "cred.realm.echo.avatar",
+      `cred.session.${own}.release`,
+      "cred.checkers.announce",
+      "cred.checkers.withdraw",
+      "cred.checkers.discover",
+      "cred.portal",
+      "cred.login.extra",
+      `_INBOX.${own}`,
+    ];
+
+    it.each(denied)("should refuse a request on %s with a publish permission violation", async (subject) => {
+      const { bus, violations } = await client();
+      const error = await rejectionOf(bus.request(subject, json({ credentials: login("bob"), forged: true }), { timeoutMs: 2000 }));
+      // The request itself fails with the violation (not a timeout, not no-responders)...
+      expect(violationIn(error)).toEqual({ operation: "publish", subject });
+      // ...and the connection reports it too.
+      await waitFor(() => violations.length === 1);
+      expect(violations).toEqual([{ operation: "publish", subject }]);
+    });
+
+    it("should refuse plain publishes asynchronously, and nothing reaches the internal subjects", async () => {
+      const { bus, violations } = await client();
+      const before = reached.length;
+      for (const subject of denied) bus.publish(subject, json({ forged: true }));
+      // The server answers each refused PUB with -ERR before the PONG of this flush.
+      await bus.flush();
+      await waitFor(() => violations.length === denied.length);
+      expect(violations).toEqual(denied.map((subject) => ({ operation: "publish", subject })));
+      await service.flush();
+      await sleep(100);
+      expect(reached.slice(before)).toEqual([]);
+    });
+  });
+
+  describe("subscribing", () => {
+    it("should refuse `cred.>`, the portal's and checkers' subjects and another client's session subjects", async () => {
+      const bob = await connect((await client()).bus).login(login("bob"), { interfaces: [ECHO_INTERFACE] });
+      const { bus, violations, handlerErrors } = await client();
+      const subjects = ["cred.>", "cred.login", "cred.checker.memory", `cred.session.${bob.id}.>`, `cred.session.${bob.id}.call`, "cred.session.*.call", ">"];
+      let delivered = 0;
+      for (const subject of subjects) bus.subscribe(subject, () => void delivered++);
+      await bus.flush();
+      await waitFor(() => violations.length === subjects.length);
+      expect(violations).toEqual(subjects.map((subject) => ({ operation: "subscription", subject })));
+      // The bus also hands each refused subscription's error to onHandlerError.
+      await waitFor(() => handlerErrors.length === subjects.length);
+      expect(handlerErrors.map((e) => violationIn(e)?.subject)).toEqual(subjects);
+      // Bob's session is unaffected and nobody saw his traffic.
+      expect(await bob.call("whoami")).toBe("bob");
+      await sleep(50);
+      expect(delivered).toBe(0);
+      await bob.logout();
+    });
+
+    // KNOWN LIMIT (nats.conf, docs/perspective-broker.md): one shared client user with
+    // `subscribe: _INBOX.>` can subscribe to `_INBOX.>` itself and read other clients' login
+    // replies, session ids included. Fixing it needs a per-client inbox prefix (transport change)
+    // or JWT permission templates. `it.fails` keeps this visible until then.
+    it.fails("should not let a client read another client's replies on `_INBOX.>`", async () => {
+      const mallory = await client();
+      const seen: string[] = [];
+      mallory.bus.subscribe("_INBOX.>", (m) => void seen.push(dec.decode(m.data)));
+      await mallory.bus.flush();
+      const bob = await connect((await client()).bus).login(login("bob"), { interfaces: [ECHO_INTERFACE] });
+      await sleep(100);
+      const stolen = seen.find((text) => text.includes(bob.id));
+      try {
+        expect(stolen).toBeUndefined();
+      } finally {
+        await bob.logout();
+      }
+    });
+  });
+});

@@ -1,0 +1,107 @@
+/** A small typed key-value store over a JetStream KV bucket: get, create, and update-if-unchanged (compare-and-set). */
+import { Kvm, type KV } from "@nats-io/kv";
+import type { NatsBus } from "./nats.ts";
+
+/** A value and the revision it was stored at; pass the revision to `update` to write only if nobody wrote since. */
+export interface KvItem<T> {
+  readonly value: T;
+  readonly revision: number;
+}
+
+/** How values become bytes and back. `decode` may throw on garbage; `get` then rejects with that error. */
+export interface KvValueCodec<T> {
+  encode(value: T): Uint8Array;
+  decode(data: Uint8Array): T;
+}
+
+/** One bucket. Keys are NATS KV keys: `[-/_=.a-zA-Z0-9]+`, not starting or ending with `.`. */
+export interface KvStore<T> {
+  readonly bucket: string;
+  /** The current value, or null when the key is absent, deleted, purged or expired. */
+  get(key: string): Promise<KvItem<T> | null>;
+  /** Stores a new key; rejects with `KvConflict` when the key already holds a value. Resolves to the revision. */
+  create(key: string, value: T): Promise<number>;
+  /** Overwrites the key only if `revision` is still its latest; rejects with `KvConflict` otherwise. */
+  update(key: string, value: T, revision: number): Promise<number>;
+  /** Removes the key (whatever its revision). */
+  delete(key: string): Promise<void>;
+}
+
+export interface KvStoreOptions<T> {
+  /** Bucket name (`[-_a-zA-Z0-9]+`); created when missing, opened when present. */
+  readonly bucket: string;
+  /** Every value expires this long after it was last written (the bucket's max age); none when absent. */
+  readonly ttlMs?: number;
+  /** `file` (default) survives a server restart; `memory` does not. */
+  readonly storage?: "file" | "memory";
+  /** Defaults to JSON. */
+  readonly codec?: KvValueCodec<T>;
+}
+
+/** A compare-and-set lost: the key was written by someone else since it was read (or exists already, for create). */
+export class KvConflict extends Error {
+  override readonly name = "KvConflict";
+  constructor(readonly key: string) {
+    super(`key ${key} was changed concurrently`);
+  }
+}
+
+/** JetStream's "wrong last sequence" API errors (10071, 10164): the expected revision was not the latest. */
+const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
+
+function isWrongLastSequence(error: unknown): boolean {
+  // Matched by code: JetStreamApiError lives in @nats-io/jetstream, which this package does not import directly.
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === "number" && WRONG_LAST_SEQUENCE.has(code);
+}
+
+/** Plain JSON values. */
+export function jsonCodec<T>(): KvValueCodec<T> {
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  return {
+    encode: (value) => encoder.encode(JSON.stringify(value)),
+    decode: (data) => JSON.parse(decoder.decode(data)) as T,
+  };
+}
+
+/** Creates (or opens) the bucket on the bus's connection. Rejects when JetStream is not enabled or the name is invalid. */
+export async function openKvStore<T>(bus: NatsBus, options: KvStoreOptions<T>): Promise<KvStore<T>> {
+  const kv = await new Kvm(bus.connection).create(options.bucket, {
+    // One value per key: the store only ever needs the latest, and CAS compares against it.
+    history: 1,
+    ...(options.ttlMs !== undefined && { ttl: options.ttlMs }),
+    ...(options.storage !== undefined && { storage: options.storage }),
+  });
+  return new JetStreamKvStore(options.bucket, kv, options.codec ?? jsonCodec<T>());
+}
+
+class JetStreamKvStore<T> implements KvStore<T> {
+  constructor(readonly bucket: string, private readonly kv: KV, private readonly codec: KvValueCodec<T>) {}
+
+  async get(key: string): Promise<KvItem<T> | null> {
+    const entry = await this.kv.get(key);
+    if (entry === null || entry.operation !== "PUT") return null;
+    return { value: this.codec.decode(entry.value), revision: entry.revision };
+  }
+
+  create(key: string, value: T): Promise<number> {
+    return this.#cas(key, () => this.kv.create(key, this.codec.encode(value)));
+  }
+
+  update(key: string, value: T, revision: number): Promise<number> {
+    return this.#cas(key, () => this.kv.update(key, this.codec.encode(value), revision));
+  }
+
+  delete(key: string): Promise<void> {
+    return this.kv.delete(key);
+  }
+
+  async #cas(key: string, write: () => Promise<number>): Promise<number> {
+    try {
+      return await write();
+    } catch (error) {
+      throw isWrongLastSequence(error) ? new KvConflict(key) : error;
+    }
+  }
+}
