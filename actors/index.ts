@@ -75,3 +75,8 @@ export { isMachineAvatar, MachineAvatar, type AvatarCallEvent, type AvatarReplyE
 export { DEFAULT_CALL_WAIT_MS, SupervisedAvatar, type SupervisedAvatarInput, type SupervisionOptions } from "./supervision/supervised-avatar.ts";
 export { defaultMindLimits, type MindLimits } from "./services/remote-mind.ts";
 export { NotificationStream } from "./client/notification-stream.ts";
+export { TokenCredentials } from "./credentials/token.ts";
+export { TokenAuthority, type TokenAuthorityOptions, type TokenClaims } from "./tokens/token-authority.ts";
+export { TokenChecker } from "./tokens/token-checker.ts";
+export { RevocationList } from "./tokens/revocation-list.ts";
+export { TokenSessions, revokeSubject, type RevocableSession } from "./services/token-sessions.ts";

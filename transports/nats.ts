@@ -24,6 +24,12 @@ export interface NatsBusOptions {
   readonly user?: string;
   readonly pass?: string;
   readonly token?: string;
+  /**
+   * Prefix of this connection's reply and mind subjects (default `_INBOX`). Give each client
+   * NATS user its own (e.g. `_INBOX_alice`) and allow it to subscribe only to `PREFIX.>`: with one
+   * shared prefix any client allowed `_INBOX.>` could read other clients' replies.
+   */
+  readonly inboxPrefix?: string;
   /** Default request timeout; 10000 ms when absent. */
   readonly timeoutMs?: number;
   /** Told when a handler throws or rejects; by default one process warning per subscription. */
@@ -49,6 +55,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> 
     ...(options.user !== undefined && { user: options.user }),
     ...(options.pass !== undefined && { pass: options.pass }),
     ...(options.token !== undefined && { token: options.token }),
+    ...(options.inboxPrefix !== undefined && { inboxPrefix: options.inboxPrefix }),
     // Each request otherwise captures a stack trace up front: measured ~60% more request throughput without.
     noAsyncTraces: true,
   });
@@ -66,7 +73,10 @@ class NatsBusImpl implements NatsBus {
   #state: State = State.open;
   #draining: Promise<void> | undefined;
 
+  readonly #inboxPrefix: string | undefined;
+
   constructor(readonly connection: NatsConnection, options: NatsBusOptions) {
+    this.#inboxPrefix = options.inboxPrefix;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#runner = new HandlerRunner(options.onHandlerError);
     // The connection may also close on its own (server gone for good): the bus follows it.
@@ -125,7 +135,7 @@ class NatsBusImpl implements NatsBus {
   }
 
   inbox(): string {
-    return createInbox();
+    return createInbox(this.#inboxPrefix);
   }
 
   flush(): Promise<void> {

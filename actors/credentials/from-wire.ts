@@ -5,6 +5,8 @@ import type { Credentials, WireCredentials } from "./credentials.ts";
 import { OpaqueCredentials } from "./opaque.ts";
 import { UsernameHashedPassword } from "./username-hashed-password.ts";
 import { UsernamePassword } from "./username-password.ts";
+import { TokenCredentials } from "./token.ts";
+import { UsernamePasswordOtp } from "../checkers/totp.ts";
 
 function stringField(wire: WireCredentials, field: string): string {
   const value = wire[field];
@@ -19,6 +21,10 @@ export function credentialsFromWire(wire: WireCredentials): Credentials {
       return new UsernamePassword(stringField(wire, "username"), stringField(wire, "password"));
     case UsernameHashedPassword.kind:
       return new UsernameHashedPassword(stringField(wire, "username"), stringField(wire, "hashed"));
+    case UsernamePasswordOtp.kind:
+      return new UsernamePasswordOtp(stringField(wire, "username"), stringField(wire, "password"), stringField(wire, "otp"));
+    case TokenCredentials.kind:
+      return new TokenCredentials(stringField(wire, "token"));
     case Anonymous.kind:
       return new Anonymous();
     default:

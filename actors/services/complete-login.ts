@@ -1,6 +1,9 @@
 /** The end of every login on a portal: credentials → login saga → hosted session → the login reply. */
 import type { Bus } from "../../transports/bus.ts";
+import { ANONYMOUS } from "../checkers/checker.ts";
 import type { Credentials } from "../credentials/credentials.ts";
+import { TokenCredentials } from "../credentials/token.ts";
+import type { TokenSessions } from "./token-sessions.ts";
 import { BadRequest, LoginFailed } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { LoginSession } from "../login-session.ts";
@@ -15,6 +18,8 @@ import { RemoteMind } from "./remote-mind.ts";
 export interface LoginFields {
   readonly interfaces: readonly string[];
   readonly mind?: string | null | undefined;
+  /** Ask for a session token in the reply (portals configured with a TokenAuthority). */
+  readonly issueToken?: boolean | undefined;
 }
 
 export interface CompleteLoginOptions {
@@ -37,6 +42,8 @@ export interface LoginHostDeps {
   /** Logins still in their saga, so a shutdown reaches them too. */
   readonly pending: Set<LoginSession>;
   readonly isClosing: () => boolean;
+  /** Issues session tokens and ends the sessions of revoked ones; absent: no tokens. */
+  readonly tokens?: TokenSessions | undefined;
 }
 
 /** Completes logins for one portal instance. */
@@ -59,6 +66,7 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
     if (mindSubject !== null && !isSafeMindSubject(mindSubject, subjects.prefix)) {
       throw new BadRequest("invalid mind: must be a plain subject outside the portal's prefix");
     }
+    if (fields.issueToken === true && !deps.tokens) throw new BadRequest("this portal issues no session tokens");
     const credentials = makeCredentials();
     const kind = options.kind ?? credentials.kinds[0];
     const id = newIdentifier();
@@ -73,6 +81,12 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       const hosted = hostSession(bus, subjects, { id, session, grant, mind, logger });
       sessions.set(id, hosted);
       void hosted.ended.then(() => sessions.delete(id));
+      let issued: { token: string; tokenExpiresAt: number } | undefined;
+      if (deps.tokens) {
+        const revocable = { revoke: () => session.revoke(), ended: hosted.ended };
+        if (credentials instanceof TokenCredentials) deps.tokens.trackLoginWith(credentials.token, revocable);
+        if (fields.issueToken === true) issued = await deps.tokens.issue(anonymous ? ANONYMOUS : (avatarId as string), revocable);
+      }
       logger.info(
         { event: "login", outcome: "ok", kind, ...options.log, avatarId: anonymous ? null : avatarId, session: hosted.shortId, durationMs: elapsed(started) },
         "login succeeded",
@@ -83,6 +97,7 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
         interface: grant.interface,
         heartbeatMs,
         ...(anonymous ? { anonymous: true } : {}),
+        ...issued,
         ...options.extra,
       });
     } catch (error) {

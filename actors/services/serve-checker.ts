@@ -8,6 +8,8 @@ import { encode, okReply } from "../wire/codec.ts";
 import { checkerRequest, parse } from "../wire/schemas.ts";
 import { subjectsFor } from "../wire/subjects.ts";
 import { serveRequests } from "./responder.ts";
+import { answersChallengeQueries, challengeQuerySubject } from "../challenges/challenge-query.ts";
+import { challengeRequest, parse as parseChallenge } from "../challenges/schemas.ts";
 
 export interface ServeCheckerOptions {
   /** The service name (`P.checker.NAME`); one token of letters, digits, `-` and `_`. */
@@ -47,6 +49,18 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
       if (message.reply !== undefined) message.respond(announcement);
     }),
   ];
+  if (answersChallengeQueries(checker)) {
+    // scram-sha-256 and ssh-key ask the checker before the answer (docs/challenges.md); subscribed
+    // before the announcement goes out, so no portal can ask too early.
+    subscriptions.push(
+      serveRequests(
+        bus,
+        challengeQuerySubject(subject),
+        async (body) => okReply(await checker.answerChallengeQuery(parseChallenge(challengeRequest, body))),
+        { queue: subject, logger, fallback: () => new LoginFailed() },
+      ),
+    );
+  }
   bus.publish(subjects.announce, announcement);
   await bus.flush();
   logger.info({ kinds }, "checker announced");

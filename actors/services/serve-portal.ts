@@ -16,6 +16,12 @@ import { loginCompleter } from "./complete-login.ts";
 import type { HostedSession } from "./portal-session.ts";
 import { serveRequests } from "./responder.ts";
 import { serveChallenges, type ChallengeOptions } from "./serve-challenges.ts";
+import { TokenSessions } from "./token-sessions.ts";
+import { TokenChecker } from "../tokens/token-checker.ts";
+import type { TokenAuthority } from "../tokens/token-authority.ts";
+import { TokenCredentials } from "../credentials/token.ts";
+import { MemoryRateLimiter } from "../rate-limit/memory.ts";
+import type { RateLimiter } from "../rate-limit/rate-limiter.ts";
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
@@ -35,10 +41,20 @@ export interface ServePortalOptions {
   readonly discoverCheckers?: boolean;
   /** `P.challenge`: expiry, mechanisms, cram-md5's host name, limits. */
   readonly challenges?: ChallengeOptions;
+  /**
+   * Counts refusals per account; past the threshold logins get `RateLimited` (default: an
+   * in-memory limiter, 5 refusals then backoff from 1 s; `openKvRateLimiter` shares counts
+   * between portals; `null` turns limiting off).
+   */
+  readonly rateLimiter?: RateLimiter | null;
+  /** Signs session tokens (`issueToken` in a login) and checks `token` credentials (seed 003). */
+  readonly tokens?: TokenAuthority;
 }
 
 export interface PortalService {
   readonly portal: Portal;
+  /** Token issuing and revocation, when the portal has a TokenAuthority. */
+  readonly tokens: TokenSessions | undefined;
   /** Live sessions hosted by this instance. */
   readonly sessions: number;
   /** Stops taking logins and ends every session with `shutdown` (each avatar logged out). */
@@ -53,7 +69,19 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   // Between the protocol's bounds: no earlier than 2× and no later than 3× heartbeatMs + 1 s.
   const sessionMs = Math.round(heartbeatMs * 2.5);
   const logger = options.logger ?? silentLogger;
-  const portal = new Portal(options.realm, options.checkers ?? [], { timeouts: { ...options.timeouts, sessionMs } });
+  const rateLimiter = options.rateLimiter === undefined ? new MemoryRateLimiter() : options.rateLimiter;
+  const portal = new Portal(options.realm, options.checkers ?? [], {
+    timeouts: { ...options.timeouts, sessionMs },
+    rateLimiter,
+    onRateLimiterError: (error) => logger.error({ err: String(error) }, "rate limiter failed; refusing logins"),
+  });
+  let tokens: TokenSessions | undefined;
+  if (options.tokens) {
+    // Registered first, so an announced token checker for the same kind still takes precedence.
+    if (!portal.listCredentialsKinds().includes(TokenCredentials.kind)) portal.registerChecker(new TokenChecker(options.tokens));
+    tokens = new TokenSessions(bus, subjects, options.tokens, logger);
+    tokens.start();
+  }
   const sessions = new Map<string, HostedSession>();
   let closing: Promise<void> | undefined;
   // Logins still in their saga: a shutdown must reach them too, so a late avatar is released.
@@ -74,6 +102,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     sessions,
     pending,
     isClosing: () => closing !== undefined,
+    tokens,
   });
 
   const login: BusSubscription = serveRequests(
@@ -101,6 +130,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
 
   return {
     portal,
+    tokens,
     get sessions() {
       return sessions.size;
     },
@@ -108,6 +138,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
       (closing ??= (async () => {
         login.unsubscribe();
         directory.stop();
+        tokens?.stop();
         await Promise.all([
           challenges.close(),
           ...[...pending].map((s) => s.shutdown()),

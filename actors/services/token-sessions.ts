@@ -72,6 +72,13 @@ export class TokenSessions {
     }
   }
 
+  /** Revokes a token by its text (read, not verified: revoking a forged token is harmless). */
+  async revokeToken(token: string): Promise<void> {
+    const { jti, exp } = decodeJwt(token);
+    if (typeof jti !== "string" || typeof exp !== "number") throw new TypeError("not a session token");
+    await this.revoke({ jti, expiresAt: exp * 1000 });
+  }
+
   /** Revokes at every portal listening on the bus. */
   async revoke(claims: { jti: string; expiresAt: number }): Promise<void> {
     this.authority.revoke(claims);

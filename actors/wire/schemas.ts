@@ -11,6 +11,8 @@ export const loginRequest = z.object({
   credentials: wireCredentials,
   interfaces: z.array(nonEmpty).min(1).max(64),
   mind: z.string().min(1).max(256).nullish(),
+  /** Addition: ask for a signed session token (seed 003) in the reply. */
+  issueToken: z.boolean().optional(),
 });
 export type LoginRequest = z.infer<typeof loginRequest>;
 

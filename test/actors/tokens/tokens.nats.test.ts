@@ -1,0 +1,104 @@
+/** Seed 003 over a real nats-server: log in once centrally, present the token at every game server; revocation ends its sessions. */
+import { generateKeyPair } from "jose";
+import { randomBytes } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  InMemoryUsernamePasswordDatabaseDontUse,
+  servePortal,
+  SimpleRealm,
+  TokenAuthority,
+  type PortalService,
+} from "../../../actors/index.ts";
+import { connectNatsBus, type Bus } from "../../../transports/index.ts";
+import { startNatsServer, type NatsServerHandle } from "../../support/nats-server.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const ask = async (bus: Bus, subject: string, body: unknown) =>
+  JSON.parse(dec.decode(await bus.request(subject, enc.encode(JSON.stringify(body)), { timeoutMs: 5000 }))) as Record<string, any>;
+const password = { kind: "username-password", username: "alice", password: "secret" };
+
+describe("session tokens over NATS (seed 003)", () => {
+  let server: NatsServerHandle;
+  let buses: Bus[];
+  let portals: PortalService[];
+  const bus = async () => {
+    const b = await connectNatsBus({ servers: server.url });
+    buses.push(b);
+    return b;
+  };
+  beforeEach(async () => {
+    server = await startNatsServer();
+    buses = [];
+    portals = [];
+  });
+  afterEach(async () => {
+    for (const p of portals) await p.close();
+    for (const b of buses) await b.close();
+    await server.stop();
+  });
+
+  it("accepts a token issued by the central portal at a game server that never sees the password", async () => {
+    const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519" });
+    const central = await servePortal(await bus(), {
+      prefix: "central",
+      realm: new SimpleRealm(),
+      checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })],
+      tokens: new TokenAuthority({ algorithm: "EdDSA", signingKey: privateKey, verifyingKey: publicKey }),
+    });
+    // The game server holds only the public key and has no password checker at all.
+    const game = await servePortal(await bus(), {
+      prefix: "game2",
+      realm: new SimpleRealm(),
+      tokens: new TokenAuthority({ algorithm: "EdDSA", verifyingKey: publicKey }),
+    });
+    portals.push(central, game);
+    const client = await bus();
+    const first = await ask(client, "central.login", { credentials: password, interfaces: ["echo"], issueToken: true });
+    expect(first).toMatchObject({ ok: true, avatarId: "alice", token: expect.any(String), tokenExpiresAt: expect.any(Number) });
+    const second = await ask(client, "game2.login", { credentials: { kind: "token", token: first["token"] }, interfaces: ["echo"] });
+    expect(second).toMatchObject({ ok: true, avatarId: "alice", interface: "echo" });
+    expect(await ask(client, `game2.session.${second["session"]}.call`, { method: "whoami" })).toEqual({ ok: true, result: "alice" });
+    const forged = await ask(client, "game2.login", { credentials: { kind: "token", token: `${first["token"]}x` }, interfaces: ["echo"] });
+    expect(forged["error"]).toEqual({ code: "UnauthorizedLogin", message: "invalid credentials" });
+    const noPassword = await ask(client, "game2.login", { credentials: password, interfaces: ["echo"] });
+    expect(noPassword["error"].code).toBe("UnhandledCredentials");
+  });
+
+  it("ends every session a revoked token opened, at every portal, and refuses the token afterwards", async () => {
+    const secret = randomBytes(32);
+    const authority = () => new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret });
+    const checkers = () => [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })];
+    const a = await servePortal(await bus(), { realm: new SimpleRealm(), checkers: checkers(), tokens: authority() });
+    const b = await servePortal(await bus(), { realm: new SimpleRealm(), checkers: checkers(), tokens: authority() });
+    portals.push(a, b);
+    const client = await bus();
+    const mind = client.inbox();
+    const endings: string[] = [];
+    client.subscribe(mind, (m) => {
+      const body = JSON.parse(dec.decode(m.data));
+      if (body.type === "ended") endings.push(body.reason);
+    });
+    const issued = await ask(client, "cred.login", { credentials: password, interfaces: ["echo"], mind, issueToken: true });
+    // Several logins with the token: the queue group spreads them over both portals.
+    for (let i = 0; i < 6; i++) {
+      expect((await ask(client, "cred.login", { credentials: { kind: "token", token: issued["token"] }, interfaces: ["echo"], mind }))["ok"]).toBe(true);
+    }
+    expect(a.sessions + b.sessions).toBe(7);
+    await a.tokens!.revokeToken(issued["token"]);
+    const until = Date.now() + 3000;
+    while (endings.length < 7 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(endings).toEqual(Array(7).fill("revoked"));
+    expect(a.sessions + b.sessions).toBe(0);
+    for (let i = 0; i < 4; i++) {
+      const again = await ask(client, "cred.login", { credentials: { kind: "token", token: issued["token"] }, interfaces: ["echo"] });
+      expect(again["error"].code).toBe("UnauthorizedLogin");
+    }
+  });
+
+  it("refuses issueToken with BadRequest at a portal without a token authority", async () => {
+    portals.push(await servePortal(await bus(), { realm: new SimpleRealm(), checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })] }));
+    const reply = await ask(await bus(), "cred.login", { credentials: password, interfaces: ["echo"], issueToken: true });
+    expect(reply["error"].code).toBe("BadRequest");
+  });
+});
