@@ -1,9 +1,9 @@
 /** The Portal: dispatches credentials to the checker for their kind and the avatar id to the realm. */
-import { createActor } from "xstate";
+import { createActor, type InspectionEvent } from "xstate";
 import { loginSagaMachine, type SagaTimeouts } from "../machines/login-saga.ts";
 import type { AvatarId, Checker } from "./checkers/checker.ts";
 import type { Credentials } from "./credentials/credentials.ts";
-import { CheckerUnavailable, LoginFailed, NoSuchInterface, UnhandledCredentials } from "./errors.ts";
+import { CheckerUnavailable, LoginFailed, NoSuchInterface, PortcullisError, UnhandledCredentials } from "./errors.ts";
 import { LoginSession } from "./login-session.ts";
 import { guardLogin } from "./rate-limit/guard.ts";
 import type { RateLimiter } from "./rate-limit/rate-limiter.ts";
@@ -16,6 +16,17 @@ export interface PortalOptions {
   readonly rateLimiter?: RateLimiter | null;
   /** Told when the rate limiter fails (logins then fail closed with `LoginFailed`). */
   readonly onRateLimiterError?: (error: unknown) => void;
+  /**
+   * Receives every saga's xstate inspection events (for `@statelyai/inspect` or a log). Secrets
+   * never appear in them: credentials serialize redacted and leave the context once checked.
+   */
+  readonly inspect?: (event: InspectionEvent) => void;
+  /**
+   * Told about a checker, realm or logout that threw something outside the protocol's errors.
+   * Only a sanitized `LoginFailed` travels on through the saga (and its inspection events): an
+   * arbitrary exception may carry a secret in its message.
+   */
+  readonly onUnexpectedError?: (step: "checker" | "realm" | "logout", error: unknown) => void;
 }
 
 export interface OpenSessionOptions {
@@ -40,18 +51,26 @@ export class Portal {
   readonly #timeouts: Partial<SagaTimeouts>;
   readonly #rateLimiter: RateLimiter | null;
   readonly #onRateLimiterError: ((error: unknown) => void) | undefined;
+  readonly #inspect: ((event: InspectionEvent) => void) | undefined;
 
   constructor(readonly realm: Realm, checkers: Iterable<Checker> = [], options: PortalOptions = {}) {
     this.#timeouts = options.timeouts ?? {};
     this.#rateLimiter = options.rateLimiter ?? null;
     this.#onRateLimiterError = options.onRateLimiterError;
+    this.#inspect = options.inspect;
+    const onUnexpected = options.onUnexpectedError;
+    const sanitize = (step: "checker" | "realm" | "logout", error: unknown): PortcullisError => {
+      if (error instanceof PortcullisError) return error;
+      onUnexpected?.(step, error);
+      return new LoginFailed(`${step} failed`);
+    };
     for (const checker of checkers) this.registerChecker(checker);
     this.#machine = loginSagaMachine.provide({
       actions: {
         checkCredentials: ({ context, self }) => {
           this.#guardedRequestAvatarId(context.credentials as Credentials, context.source).then(
             (avatarId) => self.send({ type: "CHECKED", avatarId }),
-            (error: unknown) => self.send({ type: "CHECK_FAILED", error }),
+            (error: unknown) => self.send({ type: "CHECK_FAILED", error: sanitize("checker", error) }),
           );
         },
         requestAvatar: ({ context, self }) => {
@@ -61,7 +80,7 @@ export class Portal {
               if (self.getSnapshot().status !== "active") void Promise.resolve(grant.logout()).catch(() => undefined);
               else self.send({ type: "GRANTED", grant });
             },
-            (error: unknown) => self.send({ type: "REALM_FAILED", error }),
+            (error: unknown) => self.send({ type: "REALM_FAILED", error: sanitize("realm", error) }),
           );
         },
         logoutAvatar: ({ context, self }) => {
@@ -69,7 +88,7 @@ export class Portal {
             .then(() => (context.grant as LoginResult).logout())
             .then(
               () => self.send({ type: "LOGGED_OUT" }),
-              (error: unknown) => self.send({ type: "LOGGED_OUT", error }),
+              (error: unknown) => self.send({ type: "LOGGED_OUT", error: sanitize("logout", error) }),
             );
         },
       },
@@ -135,6 +154,7 @@ export class Portal {
     if (interfaces.length === 0) throw new TypeError("login needs at least one interface");
     const actor = createActor(this.#machine, {
       input: { credentials, mind, interfaces, timeouts: { ...this.#timeouts, ...options.timeouts }, source: options.source },
+      ...(this.#inspect ? { inspect: this.#inspect } : {}),
     });
     const session = new LoginSession(actor);
     actor.start();

@@ -37,6 +37,16 @@ export const DEFAULT_BUDGET: Budget = {
   throughput: { warmupSeconds: 0.3, maxOps: 200_000, maxSeconds: 1.5 },
 };
 
+/**
+ * A shorter budget for the many-row groups added for issues 3 and 4 (checker cost, refusal
+ * timing, challenges, notifications), so the whole `npm run bench` stays within a few minutes.
+ * Every row of such a group, floor included, uses it, so the comparison stays like for like.
+ */
+export const QUICK_BUDGET: Budget = {
+  latency: { warmupOps: 200, warmupSeconds: 0.4, samples: 1500, maxSeconds: 1.2 },
+  throughput: { warmupSeconds: 0.2, maxOps: 100_000, maxSeconds: 0.8 },
+};
+
 /** What a measured row reports: sequential median and p99, and ops/s at each in-flight level. */
 export interface Measured {
   readonly p50Ms: number;

@@ -11,6 +11,19 @@ export const GROUP = {
   roundTrip: "NATS round trip",
   /** A login: portal → checker → realm, each in its own process; Twisted PB as the peer. */
   login: "login",
+  /** Logins through a hashing checker beside the raw cost of its KDF (issue 3): one group per algorithm. */
+  argon2id: "checker cost: argon2id",
+  scrypt: "checker cost: scrypt",
+  bcrypt: "checker cost: bcrypt",
+  /** Refusals: an unknown user beside a wrong password (the floor), which must cost the same. */
+  refusalArgon2id: "refusal timing: argon2id",
+  refusalMemory: "refusal timing: in-memory",
+  /** Challenge-response logins (two round trips) beside a plain password login on the same checker. */
+  challenge: "challenge login",
+  /** Mind notifications delivered to a subscriber beside the same hops in raw NATS. */
+  notify: "Mind notification",
+  /** Heap per live session in one process (issue 4) beside a bare xstate actor and a bare NATS subscription. */
+  sessions: "sessions at scale",
 } as const;
 export type Group = (typeof GROUP)[keyof typeof GROUP];
 
@@ -18,6 +31,8 @@ export interface MeasuredRow extends Measured {
   readonly label: string;
   /** Printed under the table (versions, how many connections, what a hop means here). */
   readonly note?: string;
+  /** Also print, under the table, this row's p99 ÷ its floor's p99 (refusal timing). */
+  readonly compareP99?: boolean;
 }
 
 /** A row that could not be measured here, with what to do about it. */
@@ -27,7 +42,18 @@ export interface SkippedRow {
   readonly note?: string;
 }
 
-export type BenchRow = MeasuredRow | SkippedRow;
+/**
+ * A row that is not a timing (bytes per session…): `value` is shown in the scenario cell and
+ * `versus` in the last column; the timing cells stay empty.
+ */
+export interface ValueRow {
+  readonly label: string;
+  readonly value: string;
+  readonly versus?: string;
+  readonly note?: string;
+}
+
+export type BenchRow = MeasuredRow | SkippedRow | ValueRow;
 
 export interface Scenario {
   /** Unique; what `--only` matches. Kebab-case, like the file. */
@@ -61,4 +87,12 @@ export interface BenchContext {
 
 export function isSkipped(row: BenchRow): row is SkippedRow {
   return "skipped" in row;
+}
+
+export function isValueRow(row: BenchRow): row is ValueRow {
+  return "value" in row;
+}
+
+export function isMeasured(row: BenchRow): row is MeasuredRow {
+  return !isSkipped(row) && !isValueRow(row);
 }

@@ -1,7 +1,7 @@
 /** Renders scenario outcomes as one markdown table, and splices it into the README between markers. */
 import { readFile, writeFile } from "node:fs/promises";
 import { IN_FLIGHT } from "./measure.ts";
-import { isSkipped } from "./scenario.ts";
+import { isMeasured, isSkipped, isValueRow } from "./scenario.ts";
 import type { BenchRow, MeasuredRow, Scenario } from "./scenario.ts";
 
 export type Outcome =
@@ -25,7 +25,7 @@ export function renderTable(outcomes: readonly Outcome[]): string {
     const floor = ordered
       .filter((o) => o.scenario.floor && "rows" in o)
       .flatMap((o) => ("rows" in o ? o.rows : []))
-      .find((r): r is MeasuredRow => !isSkipped(r));
+      .find((r): r is MeasuredRow => isMeasured(r));
 
     for (const outcome of ordered) {
       if ("error" in outcome) {
@@ -39,6 +39,14 @@ export function renderTable(outcomes: readonly Outcome[]): string {
           lines.push(row([group, r.label, "skipped", ...blank(IN_FLIGHT.length + 2)]));
           notes.push(`${r.label} skipped: ${r.skipped}`);
           continue;
+        }
+        if (isValueRow(r)) {
+          const label = `${outcome.scenario.floor ? `**${r.label}**` : r.label}: ${r.value}`;
+          lines.push(row([group, label, ...blank(IN_FLIGHT.length + 2), r.versus ?? (outcome.scenario.floor ? "floor" : "–")]));
+          continue;
+        }
+        if (r.compareP99 && floor && !outcome.scenario.floor) {
+          notes.push(`${r.label}: p99 ÷ floor's p99 = ${ratio(r.p99Ms / floor.p99Ms)} (p50: ${ratio(r.p50Ms / floor.p50Ms)})`);
         }
         const versus = outcome.scenario.floor ? "floor" : floor ? compare(r, floor) : "–";
         lines.push(

@@ -78,7 +78,8 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       const grant = await session.ready.finally(() => pending.delete(session));
       const avatarId = session.actor.getSnapshot().context.avatarId;
       const anonymous = typeof avatarId !== "string";
-      const hosted = hostSession(bus, subjects, { id, session, grant, mind, logger });
+      // With the realm the session can rebuild a crashed avatar (supervision, docs/sessions.md).
+      const hosted = hostSession(bus, subjects, { id, session, grant, mind, logger, realm: portal.realm });
       sessions.set(id, hosted);
       void hosted.ended.then(() => sessions.delete(id));
       let issued: { token: string; tokenExpiresAt: number } | undefined;

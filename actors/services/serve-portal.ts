@@ -74,6 +74,9 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     timeouts: { ...options.timeouts, sessionMs },
     rateLimiter,
     onRateLimiterError: (error) => logger.error({ err: String(error) }, "rate limiter failed; refusing logins"),
+    // The type only: a message could carry whatever the failing code put in it.
+    onUnexpectedError: (step, error) =>
+      logger.error({ step, errorType: error instanceof Error ? error.name : typeof error }, "unexpected error in a login step"),
   });
   let tokens: TokenSessions | undefined;
   if (options.tokens) {

@@ -1,7 +1,7 @@
 /** The README's split deployment, run as written: checker, realm and portal as three processes over a real nats-server. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { connect, UsernamePassword } from "../../actors/index.ts";
@@ -88,5 +88,47 @@ describe("portcullis checker / realm / portal", () => {
     expect(out).toMatch(/reverse\s*\tA colon-separated list of usernames/);
     expect(await main(["realm", "./test/fixtures/reverse-plugin.mjs", "--nats", "nats://127.0.0.1:1"], sink(() => undefined), sink((t) => (err += t)))).toBe(2);
     expect(err).toContain("exports no realm");
+  });
+});
+
+describe("portcullis hash + serve --auth hashed (README)", () => {
+  it("runs the README's password-file example and logs alice in with that password", async () => {
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { execFileSync } = await import("node:child_process");
+    const dir = await mkdtemp(`${tmpdir()}/portcullis-readme-`);
+    server = await startNatsServer();
+    try {
+      const readme = readFileSync(`${root}README.md`, "utf8");
+      const block = readme.split("<!-- cli-hash-examples:start -->")[1]!.split("<!-- cli-hash-examples:end -->")[0]!;
+      const lines = block.split("\n").filter((l) => l.includes("portcullis "));
+      expect(lines).toHaveLength(2);
+      // Line 1: echo 'PASSWORD' | portcullis hash alice >> users.txt
+      const [, password, hashArgs] = /^echo '([^']*)' \| portcullis (hash \S+) >> users\.txt$/.exec(lines[0]!.trim())!;
+      const line = execFileSync(process.execPath, ["--import", "tsx", "app/main.ts", ...hashArgs!.split(" ")], { cwd: root, input: `${password}\n` }).toString();
+      expect(line).toMatch(/^alice:\$argon2id\$/);
+      writeFileSync(`${dir}/users.txt`, line);
+      // Line 2: portcullis serve … --auth hashed:users.txt, run in that directory.
+      const serveArgs = lines[1]!.trim().split(/\s+/).slice(1).map((a) => (a === "nats://127.0.0.1:4222" ? server!.url : a.replace("hashed:users.txt", `hashed:${dir}/users.txt`)));
+      await start(serveArgs);
+      const bus = await connectNatsBus({ servers: server.url });
+      try {
+        const session = await connect(bus).login(new UsernamePassword("alice", password!), { interfaces: ["echo"] });
+        expect(session.avatarId).toBe("alice");
+        await expect(connect(bus).login(new UsernamePassword("alice", "wrong"), { interfaces: ["echo"] })).rejects.toMatchObject({ code: "UnauthorizedLogin" });
+        await session.logout();
+      } finally {
+        await bus.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it("answers --help-auth-type on a subcommand too", async () => {
+    let out = "";
+    const sink = { write: (t: string) => ((out += t), true) } as never;
+    expect(await main(["serve", "--help-auth-type", "hashed"], sink, sink)).toBe(0);
+    expect(out).toContain("Usage: --auth hashed[:ArgString]");
   });
 });

@@ -186,6 +186,19 @@ export function supervisionContract(name: string, makeNetwork: () => Promise<Net
       expect(await call(s, "ok")).toEqual({ ok: true, result: 1 });
     });
 
+    it("logs out a replacement that arrives after the session ended during its restart", async () => {
+      const s = await open({ restartDelayMs: 300 });
+      await call(s, "crash");
+      // Past the 10 ms backoff: the realm is answering the restart.
+      await sleep(60);
+      expect(s.realm.requests).toBe(2);
+      expect(await request(`cred.session.${s.id}.logout`, {})).toEqual({ ok: true });
+      await waitFor(() => endedReason(s) !== undefined);
+      expect(endedReason(s)).toBe("logout");
+      await waitFor(() => s.realm.requests === 2 && s.realm.totalLogouts === 2, 3000);
+      expect(s.realm.logouts).toEqual([1, 1]);
+    });
+
     it("supervises an xstate avatar: calls as events, replies as emitted events, an actor error is a crash", async () => {
       const s = await open({ machine: true });
       expect(await call(s, "increment")).toEqual({ ok: true, result: 1 });
