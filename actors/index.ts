@@ -80,3 +80,4 @@ export { TokenAuthority, type TokenAuthorityOptions, type TokenClaims } from "./
 export { TokenChecker } from "./tokens/token-checker.ts";
 export { RevocationList } from "./tokens/revocation-list.ts";
 export { TokenSessions, revokeSubject, type RevocableSession } from "./services/token-sessions.ts";
+export { LingeringRealm, type LingeringRealmOptions } from "./realms/lingering-realm.ts";

@@ -47,6 +47,16 @@ export const QUICK_BUDGET: Budget = {
   throughput: { warmupSeconds: 0.2, maxOps: 100_000, maxSeconds: 0.8 },
 };
 
+/**
+ * For rows whose operation takes tens of milliseconds (scrypt, bcrypt): fewer sequential samples,
+ * and no throughput warm-up, because at 128 in flight every phase also waits for 128 operations
+ * to drain after its clock stops.
+ */
+export const SLOW_OP_BUDGET: Budget = {
+  latency: { warmupOps: 5, warmupSeconds: 0.2, samples: 100, maxSeconds: 0.8 },
+  throughput: { warmupSeconds: 0, maxOps: 100_000, maxSeconds: 0.8 },
+};
+
 /** What a measured row reports: sequential median and p99, and ops/s at each in-flight level. */
 export interface Measured {
   readonly p50Ms: number;

@@ -1,9 +1,37 @@
-/** Every scenario the bench runs, in table order: the one place to add a new one. */
+/** Every scenario the bench runs, in table order: the one place to add a new one. Floors come before their rows. */
+import { checkerArgon2id } from "./checker-argon2id.ts";
+import { checkerBcrypt } from "./checker-bcrypt.ts";
+import { checkerMemory } from "./checker-memory.ts";
+import { checkerScrypt } from "./checker-scrypt.ts";
+import { kdfArgon2id } from "./kdf-argon2id.ts";
+import { kdfBcrypt } from "./kdf-bcrypt.ts";
+import { kdfScrypt } from "./kdf-scrypt.ts";
 import { loginOneProcess } from "./login-one-process.ts";
 import { loginSplit } from "./login-split.ts";
 import { rawNatsChain } from "./raw-nats-chain.ts";
 import { rawNats } from "./raw-nats.ts";
+import { refusalArgon2idUnknownUser } from "./refusal-argon2id-unknown-user.ts";
+import { refusalArgon2idWrongPassword } from "./refusal-argon2id-wrong-password.ts";
+import { refusalMemoryUnknownUser } from "./refusal-memory-unknown-user.ts";
+import { refusalMemoryWrongPassword } from "./refusal-memory-wrong-password.ts";
 import type { Scenario } from "./scenario.ts";
 import { twistedPb } from "./twisted-pb.ts";
 
-export const SCENARIOS: readonly Scenario[] = [rawNats, loginOneProcess, rawNatsChain, loginSplit, twistedPb];
+export const SCENARIOS: readonly Scenario[] = [
+  rawNats,
+  loginOneProcess,
+  rawNatsChain,
+  loginSplit,
+  twistedPb,
+  kdfArgon2id,
+  checkerArgon2id,
+  checkerMemory,
+  kdfScrypt,
+  checkerScrypt,
+  kdfBcrypt,
+  checkerBcrypt,
+  refusalArgon2idWrongPassword,
+  refusalArgon2idUnknownUser,
+  refusalMemoryWrongPassword,
+  refusalMemoryUnknownUser,
+];

@@ -22,6 +22,8 @@ export interface LoginOptions {
    * only; absent: no Mind (Twisted's `mind=None`).
    */
   readonly mind?: ((notification: Notification) => void) | true;
+  /** Ask the portal for a session token (seed 003): `session.token`, to log in elsewhere. */
+  readonly issueToken?: boolean;
 }
 
 /** Logs in through the portals on a bus. */
@@ -97,7 +99,7 @@ export class PortalClient {
     try {
       data = await this.bus.request(
         subject,
-        encode({ ...fields, interfaces: options.interfaces, mind: mindSubject }),
+        encode({ ...fields, interfaces: options.interfaces, mind: mindSubject, ...(options.issueToken ? { issueToken: true } : {}) }),
         { timeoutMs: this.#timeoutMs },
       );
     } catch (error) {

@@ -19,6 +19,8 @@ export interface LoginReply {
   readonly interface: string;
   readonly heartbeatMs: number;
   readonly anonymous?: boolean;
+  readonly token?: string;
+  readonly tokenExpiresAt?: number;
 }
 
 /**
@@ -32,6 +34,8 @@ export class RemoteSession {
   readonly anonymous: boolean;
   readonly interface: string;
   readonly heartbeatMs: number;
+  /** The session token, when the login asked for one (`issueToken`). */
+  readonly token: string | undefined;
   readonly closed: Promise<EndReason>;
   #end!: (reason: EndReason) => void;
   #over = false;
@@ -51,6 +55,7 @@ export class RemoteSession {
     this.anonymous = reply.anonymous === true;
     this.interface = reply.interface;
     this.heartbeatMs = reply.heartbeatMs;
+    this.token = reply.token;
     this.#mindSubscription = mindSubscription;
     this.closed = new Promise((resolve) => (this.#end = resolve));
     this.#timer = setInterval(() => {
@@ -61,6 +66,22 @@ export class RemoteSession {
   }
 
   /** Calls `method` on the avatar. Rejects with the avatar's error, or `SessionEnded`. */
+  /** Safe to log: the session id is a capability and the token a credential, so neither appears. */
+  toJSON(): Record<string, unknown> {
+    return { session: `${this.id.slice(0, 6)}…`, avatarId: this.avatarId, interface: this.interface, token: this.token === undefined ? undefined : "[redacted]" };
+  }
+
+  /**
+   * The avatar as a proxy: `session.avatar.move(3, 4)` is `session.call("move", 3, 4)`. Every
+   * property is a remote method; only the avatar decides which exist (`NoSuchMethod` otherwise).
+   */
+  get avatar(): Record<string, (...args: unknown[]) => Promise<unknown>> {
+    return new Proxy({} as Record<string, (...args: unknown[]) => Promise<unknown>>, {
+      // `then` stays undefined so the proxy is not mistaken for a promise by `await`.
+      get: (_target, method) => (typeof method === "string" && method !== "then" ? (...args: unknown[]) => this.call(method, ...args) : undefined),
+    });
+  }
+
   async call<T = unknown>(method: string, ...args: unknown[]): Promise<T> {
     const reply = await this.#request("call", { method, args });
     return reply["result"] as T;

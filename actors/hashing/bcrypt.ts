@@ -1,5 +1,5 @@
 /** bcrypt (`$2a$`, `$2b$`, `$2y$`) through @node-rs/bcrypt, which runs on libuv's thread pool. */
-import { hash, parseOptions, verify } from "@node-rs/bcrypt";
+import { hash, verify } from "@node-rs/bcrypt";
 import { HashAlgorithm, type PasswordHasher } from "./hasher.ts";
 
 export interface BcryptParams {
@@ -22,9 +22,10 @@ export function bcrypt(params: Partial<BcryptParams> = {}): PasswordHasher {
   return {
     algorithm: HashAlgorithm.bcrypt,
     recognizes,
-    hash: (password) => hash(password, { cost, version: "2b" }),
+    // $2y$ (what the library writes) and $2b$ are the same algorithm; $2b$ is the portable tag.
+    hash: async (password) => `$2b$${(await hash(password, cost)).slice(4)}`,
     // The library compares in constant time; the stored hash supplies cost and salt.
     verify: (stored, password) => (recognizes(stored) ? verify(password, stored).catch(() => false) : Promise.resolve(false)),
-    needsRehash: (stored) => !recognizes(stored) || parseOptions(stored).cost < cost,
+    needsRehash: (stored) => !recognizes(stored) || Number(stored.slice(4, 6)) < cost,
   };
 }
