@@ -20,6 +20,7 @@ import { hashCommand } from "./hash-command.ts";
 import { connectBus } from "./connect-bus.ts";
 import { loadPlugins } from "./load-plugins.ts";
 import { createLogger } from "./logger.ts";
+import { rateLimiterFor } from "./rate-limiter.ts";
 import { runUntilSignal } from "./run-until-signal.ts";
 import { serve, serviceNames } from "./serve.ts";
 import { UsageError } from "./usage-error.ts";
@@ -155,8 +156,9 @@ async function runServe(values: Values, args: string[], print: Print): Promise<n
   const { descriptions } = await checkers(values, true);
   const heartbeatOption = heartbeat(values);
   const log = logger(values);
-  const { bus } = await connectBus(url, "portcullis-serve");
-  const server = await serve(bus, { auth: descriptions, logger: log, ...prefix(values), ...heartbeatOption });
+  const { bus, kind } = await connectBus(url, "portcullis-serve");
+  const rateLimiter = await rateLimiterFor(bus, kind);
+  const server = await serve(bus, { auth: descriptions, logger: log, rateLimiter, ...prefix(values), ...heartbeatOption });
   print(`portcullis serve: ready (prefix ${values.prefix ?? "cred"}, checkers ${server.checkerNames.join(", ")}, realm echo)\n`);
   return runUntilSignal(bus, log, () => server.close());
 }
@@ -186,8 +188,9 @@ async function runPortal(values: Values, args: string[], print: Print): Promise<
   const heartbeatOption = heartbeat(values);
   const realmName = values.realm ?? "echo";
   const log = logger(values);
-  const { bus } = await connectBus(url, "portcullis-portal");
+  const { bus, kind } = await connectBus(url, "portcullis-portal");
   const portal = await servePortal(bus, {
+    rateLimiter: await rateLimiterFor(bus, kind),
     realm: new RemoteRealm(bus, realmName, prefix(values)),
     checkers: made,
     logger: log,

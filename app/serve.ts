@@ -9,6 +9,7 @@ import {
   SimpleRealm,
   type Checker,
   type CheckerService,
+  type RateLimiter,
 } from "../actors/index.ts";
 import type { Bus } from "../transports/index.ts";
 
@@ -17,6 +18,8 @@ export interface ServeOptions {
   readonly prefix?: string;
   readonly heartbeatMs?: number;
   readonly logger: PinoLogger;
+  /** Counts refusals (default: the portal's in-memory limiter). */
+  readonly rateLimiter?: RateLimiter;
 }
 
 export interface Server {
@@ -57,6 +60,7 @@ export async function serve(bus: Bus, options: ServeOptions): Promise<Server> {
     realm,
     checkers,
     localCheckerNames: names,
+    ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter }),
     logger,
     ...prefix,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),

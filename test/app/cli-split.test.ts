@@ -132,3 +132,27 @@ describe("portcullis hash + serve --auth hashed (README)", () => {
     expect(out).toContain("Usage: --auth hashed[:ArgString]");
   });
 });
+
+describe("portals started by the CLI share rate-limit counts over NATS", () => {
+  it("limits an account after five refusals spread over two portal processes", async () => {
+    server = await startNatsServer();
+    await start(["checker", "--nats", server.url, "--auth", "memory:alice:secret"]);
+    await start(["realm", "echo", "--nats", server.url]);
+    await start(["portal", "--nats", server.url]);
+    await start(["portal", "--nats", server.url]);
+    const bus = await connectNatsBus({ servers: server.url });
+    try {
+      const client = connect(bus);
+      const codes: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        codes.push(await client.login(new UsernamePassword("alice", `wrong${i}`), { interfaces: ["echo"] }).then(() => "ok", (e: { code: string }) => e.code));
+      }
+      // With a per-process count neither portal would have seen five refusals.
+      expect(codes).toEqual([...Array(5).fill("UnauthorizedLogin"), "RateLimited"]);
+      const limited = await client.login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"] }).catch((e) => e);
+      expect(limited).toMatchObject({ code: "RateLimited", retryAfterMs: expect.any(Number) });
+    } finally {
+      await bus.close();
+    }
+  }, 30_000);
+});
