@@ -44,7 +44,8 @@ Options:
   --prefix P          subject prefix (default: cred)
   --heartbeat-ms N    serve/portal: heartbeat announced to clients (default: 15000)
   --log-level LEVEL   pino level (default: $LOG_LEVEL or info); logs go to stderr
-  --plugin PKG        load checker factories from an npm package, repeatable
+  --plugin PKG        load checker factories from an npm package or path, repeatable
+                      (also: $PORTCULLIS_PLUGINS, comma-separated)
 `;
 
 const OPTIONS = {
@@ -89,7 +90,9 @@ async function run(argv: readonly string[], print: Print): Promise<number> {
     throw new UsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
-  await loadPlugins(values.plugin ?? []);
+  // Plugins come from the command line and from the environment (deployment configuration).
+  const fromEnv = (process.env["PORTCULLIS_PLUGINS"] ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+  await loadPlugins([...fromEnv, ...(values.plugin ?? [])]);
   // Twisted's --help-auth family works on every subcommand, so these come first.
   if (values.help) return (print(USAGE), 0);
   if (values["help-auth"]) return (print(helpAuth()), 0);

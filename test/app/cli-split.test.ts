@@ -86,6 +86,14 @@ describe("portcullis checker / realm / portal", () => {
     const sink = (f: (t: string) => void) => ({ write: (t: string) => (f(t), true) }) as never;
     expect(await main(["--plugin", "./test/fixtures/reverse-plugin.mjs", "--help-auth"], sink((t) => (out += t)), sink((t) => (err += t)))).toBe(0);
     expect(out).toMatch(/reverse\s*\tA colon-separated list of usernames/);
+    process.env["PORTCULLIS_PLUGINS"] = "./test/fixtures/reverse-plugin.mjs";
+    try {
+      out = "";
+      expect(await main(["--help-auth-type", "reverse"], sink((t) => (out += t)), sink((t) => (err += t)))).toBe(0);
+      expect(out).toContain("Usage: --auth reverse[:ArgString]");
+    } finally {
+      delete process.env["PORTCULLIS_PLUGINS"];
+    }
     expect(await main(["realm", "./test/fixtures/reverse-plugin.mjs", "--nats", "nats://127.0.0.1:1"], sink(() => undefined), sink((t) => (err += t)))).toBe(2);
     expect(err).toContain("exports no realm");
   });

@@ -14,12 +14,31 @@ import {
   htpasswdChecker,
   InMemoryUsernamePasswordDatabaseDontUse,
   scrypt,
+  CascadingChecker,
+  TokenAuthority,
+  TokenChecker,
+  TokenCredentials,
   UsernameHashedPassword,
   UsernamePassword,
   type FilePasswordDBOptions,
   type PasswordHasher,
 } from "../../../actors/index.ts";
 import type { CheckerCase } from "./checker.contract.ts";
+
+const KEY = new TextEncoder().encode("contract-suite-token-key-32bytes!");
+/** Tokens made once: a valid one, one from another key, one already expired. */
+const TOKENS = await (async () => {
+  const authority = new TokenAuthority({ algorithm: "HS256", signingKey: KEY, verifyingKey: KEY });
+  const other = new TextEncoder().encode("another-key-entirely-32-bytes-long");
+  const foreign = new TokenAuthority({ algorithm: "HS256", signingKey: other, verifyingKey: other });
+  const past = new TokenAuthority({ algorithm: "HS256", signingKey: KEY, verifyingKey: KEY, now: () => Date.now() - 7_200_000 });
+  return {
+    authority,
+    alice: (await authority.issue("alice")).token,
+    foreign: (await foreign.issue("alice")).token,
+    expired: (await past.issue("alice")).token,
+  };
+})();
 
 /** Low-cost hashers: the contract tests behaviour, not strength. */
 export const cheap = {
@@ -129,5 +148,33 @@ export const CHECKER_CASES: readonly CheckerCase[] = [
     good: [[new Anonymous(), ANONYMOUS]],
     wrongKind: new UsernamePassword("user1", "password1"),
     reliesOnPortalForKinds: true,
+  },
+  {
+    // Seed 004's setup: two in-memory checkers, tried in order.
+    name: "CascadingChecker (seed 004: two in-memory checkers)",
+    make: () => {
+      const cascade = new CascadingChecker();
+      cascade.registerChecker(new InMemoryUsernamePasswordDatabaseDontUse({ foo: "bar", boo: "far" }));
+      cascade.registerChecker(new InMemoryUsernamePasswordDatabaseDontUse({ for: "bao" }));
+      return cascade;
+    },
+    kinds: [UP, UHP],
+    good: [
+      [new UsernamePassword("foo", "bar"), "foo"],
+      [new UsernamePassword("for", "bao"), "for"],
+    ],
+    wrongPassword: new UsernamePassword("for", "bar"),
+    unknownUser: new UsernamePassword("steve", "pswd"),
+    wrongKind: new Anonymous(),
+  },
+  {
+    // "Wrong password": a token signed with another key; "unknown user": a token that expired.
+    name: "TokenChecker (HS256)",
+    make: () => new TokenChecker(TOKENS.authority),
+    kinds: [TokenCredentials.kind],
+    good: [[new TokenCredentials(TOKENS.alice), "alice"]],
+    wrongPassword: new TokenCredentials(TOKENS.foreign),
+    unknownUser: new TokenCredentials(TOKENS.expired),
+    wrongKind: new UsernamePassword("alice", "secret"),
   },
 ];
