@@ -81,3 +81,4 @@ export { TokenChecker } from "./tokens/token-checker.ts";
 export { RevocationList } from "./tokens/revocation-list.ts";
 export { TokenSessions, revokeSubject, type RevocableSession } from "./services/token-sessions.ts";
 export { LingeringRealm, type LingeringRealmOptions } from "./realms/lingering-realm.ts";
+export { tokenCheckerFactory } from "./strcred/token.ts";

@@ -9,9 +9,10 @@ import { sshKeyCheckerFactory } from "./sshkey.ts";
 import { fileCheckerFactory } from "./file.ts";
 import { hashedCheckerFactory } from "./hashed.ts";
 import { htpasswdCheckerFactory } from "./htpasswd.ts";
+import { tokenCheckerFactory } from "./token.ts";
 
 const factories = new Map<string, CheckerFactory>(
-  [inMemoryCheckerFactory, anonymousCheckerFactory, fileCheckerFactory, hashedCheckerFactory, htpasswdCheckerFactory, scramCheckerFactory, sshKeyCheckerFactory].map((f) => [f.authType, f]),
+  [inMemoryCheckerFactory, anonymousCheckerFactory, fileCheckerFactory, hashedCheckerFactory, htpasswdCheckerFactory, scramCheckerFactory, sshKeyCheckerFactory, tokenCheckerFactory].map((f) => [f.authType, f]),
 );
 
 /** Makes a factory available to `makeChecker` and `--auth`; a later one replaces an earlier of the same type. */
