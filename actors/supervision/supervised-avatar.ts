@@ -100,7 +100,7 @@ export class SupervisedAvatar {
       this.#over ??= "stopped";
       this.#supervisor?.send({ type: "STOP" });
       this.#supervisor = undefined;
-      this.#rejectWaiters(new SessionEnded());
+      this.#rejectWaiters(() => new SessionEnded());
       const current = this.#current;
       this.#current = undefined;
       current?.machine?.stop();
@@ -167,7 +167,7 @@ export class SupervisedAvatar {
         giveUp: ({ context }) => {
           this.#over = "failed";
           this.#supervisor = undefined;
-          this.#rejectWaiters(new SessionEnded());
+          this.#rejectWaiters(() => new SessionEnded());
           logger.error({ event: "avatar-failed", restarts: context.restarts, err: String(context.lastError) }, "supervisor gave up");
           this.input.onGiveUp(context.lastError);
         },
@@ -199,10 +199,13 @@ export class SupervisedAvatar {
     });
   }
 
-  #rejectWaiters(error: unknown): void {
+  /** `error` is made only when someone waits: an Error captures a stack, and most sessions end with no waiter. */
+  #rejectWaiters(makeError: () => unknown): void {
     const waiters = this.#waiters;
     this.#waiters = undefined;
-    for (const waiter of waiters ?? []) {
+    if (!waiters || waiters.length === 0) return;
+    const error = makeError();
+    for (const waiter of waiters) {
       clearTimeout(waiter.timer);
       waiter.reject(error);
     }
