@@ -26,7 +26,9 @@ export class LoginSession {
   #isActive = false;
   #logout: Promise<void> | undefined;
 
-  constructor(readonly actor: LoginSagaActor) {
+  #lastTouch = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly actor: LoginSagaActor, readonly coalesceMs = 0) {
     let resolveReady!: (result: LoginResult) => void;
     let rejectReady!: (error: unknown) => void;
     let resolveEnded!: (end: SessionEnd) => void;
@@ -71,8 +73,19 @@ export class LoginSession {
     return this.#isActive;
   }
 
-  /** Counts as activity: postpones the heartbeat timeout. */
+  /**
+   * Counts as activity: postpones the heartbeat timeout. Activity within `coalesceMs` of the last
+   * one forwarded to the saga is not forwarded again: each forward is an xstate transition and a
+   * timer reset, and a busy session would pay it on every call. With `coalesceMs` ≤ 0.25 × the
+   * session timer's 2.5 × heartbeat, the timeout still lands 2.25–2.5 × heartbeat after the last
+   * activity, inside the protocol's 2×…3× + 1 s.
+   */
   touch(): void {
+    if (this.coalesceMs > 0) {
+      const now = performance.now();
+      if (now - this.#lastTouch < this.coalesceMs) return;
+      this.#lastTouch = now;
+    }
     this.actor.send({ type: "ACTIVITY" });
   }
 

@@ -156,7 +156,9 @@ export class Portal {
       input: { credentials, mind, interfaces, timeouts: { ...this.#timeouts, ...options.timeouts }, source: options.source },
       ...(this.#inspect ? { inspect: this.#inspect } : {}),
     });
-    const session = new LoginSession(actor);
+    const sessionMs = options.timeouts?.sessionMs ?? this.#timeouts.sessionMs ?? 0;
+    // A tenth of the session timer: well inside the 0.25 × heartbeat the protocol's window allows.
+    const session = new LoginSession(actor, sessionMs / 10);
     actor.start();
     return session;
   }

@@ -1,4 +1,5 @@
 /** Runs a benchmark peer in its own process and talks to it in JSON lines over stdin/stdout. */
+import { childArgs } from "./compile.ts";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
@@ -139,15 +140,14 @@ export function spawnChild(spec: ChildSpec): Promise<ChildHandle> {
   });
 }
 
-/** Runs a TypeScript entry (path relative to `cwd`) under tsx in a fresh Node process. */
+/** Runs a TypeScript entry (path relative to `cwd`) in a fresh Node process: its tsc output when compiled, else under tsx. */
 export function spawnTsChild(
   name: string,
   entry: string,
   args: readonly string[],
   cwd: string,
 ): Promise<ChildHandle> {
-  // `--import tsx` rather than the tsx CLI: one process instead of a wrapper plus a child.
-  return spawnChild({ name, command: process.execPath, args: ["--import", "tsx", entry, ...args], cwd });
+  return spawnChild({ name, command: process.execPath, args: [...childArgs(entry), ...args], cwd });
 }
 
 async function exitsWithin(exited: Promise<void>, ms: number): Promise<boolean> {

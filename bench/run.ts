@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { createContext } from "./context.ts";
 import { describeMachine } from "./machine.ts";
 import { DEFAULT_BUDGET } from "./measure.ts";
+import { compileBench } from "./compile.ts";
 import { startNatsServer } from "./nats-server.ts";
 import type { NatsServer } from "./nats-server.ts";
 import type { Scenario } from "./scenario.ts";
@@ -45,6 +46,7 @@ async function main(): Promise<number> {
     }
   }
 
+  compileBench(REPO_ROOT);
   const server = await startNatsServer(REPO_ROOT);
   const stopOnSignal = (signal: NodeJS.Signals): void => {
     log(`${signal}: stopping nats-server`);

@@ -4,6 +4,7 @@
  * subscription measured in the same process. Stops early at a time or heap budget and reports
  * how many it reached.
  */
+import { childArgs } from "./compile.ts";
 import { PASSWORD, USERNAME } from "./kdf-params.ts";
 import { GROUP } from "./scenario.ts";
 import type { Scenario } from "./scenario.ts";
@@ -30,7 +31,7 @@ export const sessionsAtScale: Scenario = {
     const holder = await ctx.spawn({
       name: "session-holder.ts",
       command: process.execPath,
-      args: ["--expose-gc", "--max-old-space-size=6144", "--import", "tsx", "bench/children/session-holder.ts", ctx.natsUrl, String(HEARTBEAT_MS)],
+      args: ["--expose-gc", "--max-old-space-size=6144", ...childArgs("bench/children/session-holder.ts"), ctx.natsUrl, String(HEARTBEAT_MS)],
     });
     const floors = await holder.call<{ actorBytes: number; subscriptionBytes: number }>("floors", { n: FLOOR_N }, 60_000);
     const baseline = await holder.call<{ heapUsed: number; sessions: number }>("settled", {}, 30_000);
