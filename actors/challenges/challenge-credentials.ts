@@ -1,5 +1,5 @@
 /** Credentials made by a challenge: who answered, what was asked and the answer, as a checker receives them. */
-import { BadRequest } from "../errors.ts";
+import { BadRequest, UnhandledCredentials } from "../errors.ts";
 import { redacted, type Credentials, type WireCredentials } from "../credentials/credentials.ts";
 
 /**
@@ -49,6 +49,7 @@ export function asChallengeResponse<T extends ChallengeResponse>(
 ): T {
   if (credentials instanceof type) return credentials;
   const wire = credentials.toWire();
-  if (wire.kind !== kind) throw new BadRequest(`credentials are not ${kind}`);
+  // A checker asked about a kind it does not check refuses as the Portal would, never with BadRequest.
+  if (wire.kind !== kind) throw new UnhandledCredentials(`credentials are not ${kind}`);
   return make(wireString(wire, "username", 1024), wireString(wire, "challenge"), wireString(wire, "response"));
 }

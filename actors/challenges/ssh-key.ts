@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { Credentials, WireCredentials } from "../credentials/credentials.ts";
 import { redacted } from "../credentials/credentials.ts";
-import { BadRequest } from "../errors.ts";
+import { BadRequest, UnhandledCredentials } from "../errors.ts";
 import { wireString } from "./challenge-credentials.ts";
 import { answerField, requireUsername } from "./cram-md5.ts";
 import type { ChallengeMechanism, ChallengeStep } from "./mechanism.ts";
@@ -30,7 +30,7 @@ export class SSHKeyCredentials implements Credentials {
   static from(credentials: Credentials): SSHKeyCredentials {
     if (credentials instanceof SSHKeyCredentials) return credentials;
     const wire = credentials.toWire();
-    if (wire.kind !== SSH_KEY) throw new BadRequest("credentials are not ssh-key");
+    if (wire.kind !== SSH_KEY) throw new UnhandledCredentials("credentials are not ssh-key");
     const algorithm = wire["algorithm"];
     if (!isSSHAlgorithm(algorithm)) throw new BadRequest("credentials.algorithm must be ssh-ed25519 or rsa-sha2-256");
     return new SSHKeyCredentials(

@@ -1,5 +1,5 @@
 /** Every checker the contract runs over, with cheap hash parameters so the suite stays fast. */
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -15,6 +15,13 @@ import {
   InMemoryUsernamePasswordDatabaseDontUse,
   scrypt,
   CascadingChecker,
+  ScramChecker,
+  ScramCredentials,
+  scramClient,
+  SSHKeyCredentials,
+  SSHPublicKeyDatabase,
+  sshKeySigner,
+  type SSHKeySigner,
   TokenAuthority,
   TokenChecker,
   TokenCredentials,
@@ -39,6 +46,13 @@ const TOKENS = await (async () => {
     expired: (await past.issue("alice")).token,
   };
 })();
+
+const SCRAM_SALT = Buffer.from("contract-salt-16").toString("base64");
+
+const SSH = {
+  alice: sshKeySigner(generateKeyPairSync("ed25519").privateKey),
+  mallory: sshKeySigner(generateKeyPairSync("ed25519").privateKey),
+};
 
 /** Low-cost hashers: the contract tests behaviour, not strength. */
 export const cheap = {
@@ -177,4 +191,44 @@ export const CHECKER_CASES: readonly CheckerCase[] = [
     unknownUser: new TokenCredentials(TOKENS.expired),
     wrongKind: new UsernamePassword("alice", "secret"),
   },
+  {
+    // The exchange is built here as a client and the portal would: the checker's verification is stateless.
+    name: "ScramChecker (scram-sha-256, stored keys only)",
+    make: () => {
+      const checker = new ScramChecker({ iterations: 16 });
+      checker.addUser("alice", "pencil", { salt: SCRAM_SALT });
+      return checker;
+    },
+    kinds: [ScramCredentials.kind],
+    good: [[scramAnswer("alice", "pencil"), "alice"]],
+    wrongPassword: scramAnswer("alice", "pen"),
+    unknownUser: scramAnswer("mallory", "pencil"),
+    wrongKind: new UsernamePassword("alice", "pencil"),
+  },
+  {
+    name: "SSHPublicKeyDatabase (ssh-ed25519, authorized_keys file)",
+    make: (dir) => {
+      const path = join(dir, "authorized_keys");
+      writeFileSync(path, `# alice's keys\n\nssh-ed25519 ${SSH.alice.publicKey} alice@laptop\nnot a key line\n`);
+      return new SSHPublicKeyDatabase({ alice: path });
+    },
+    kinds: [SSHKeyCredentials.kind],
+    good: [[sshAnswer("alice", SSH.alice), "alice"]],
+    wrongPassword: sshAnswer("alice", SSH.mallory),
+    unknownUser: sshAnswer("mallory", SSH.mallory),
+    wrongKind: new UsernamePassword("alice", "x"),
+  },
 ];
+
+
+/** A client-final for a server-first the portal could have issued, with the user's real salt. */
+function scramAnswer(username: string, password: string): ScramCredentials {
+  const client = scramClient(username, password, "clientnonce");
+  const serverFirst = `r=clientnonceSERVERnonce,s=${SCRAM_SALT},i=16`;
+  return new ScramCredentials(username, `${client.first.slice(3)},${serverFirst}`, client.final(serverFirst));
+}
+
+function sshAnswer(username: string, signer: SSHKeySigner): SSHKeyCredentials {
+  const challenge = randomBytes(32).toString("base64");
+  return new SSHKeyCredentials(username, challenge, signer.algorithm, signer.publicKey, signer.sign(challenge));
+}
