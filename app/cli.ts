@@ -20,7 +20,7 @@ import { hashCommand } from "./hash-command.ts";
 import { connectBus } from "./connect-bus.ts";
 import { loadPlugins } from "./load-plugins.ts";
 import { createLogger } from "./logger.ts";
-import { rateLimiterFor } from "./rate-limiter.ts";
+import { parseRateLimit, rateLimiterFor } from "./rate-limiter.ts";
 import { runUntilSignal } from "./run-until-signal.ts";
 import { serve, serviceNames } from "./serve.ts";
 import { UsageError } from "./usage-error.ts";
@@ -43,6 +43,8 @@ Options:
   --realm NAME        portal: the realm service to use (default: echo)
   --prefix P          subject prefix (default: cred)
   --heartbeat-ms N    serve/portal: heartbeat announced to clients (default: 15000)
+  --rate-limit N|off  serve/portal: refusals per account before backoff (default 5; shared
+                      through JetStream KV over NATS), or off
   --log-level LEVEL   pino level (default: $LOG_LEVEL or info); logs go to stderr
   --plugin PKG        load checker factories from an npm package or path, repeatable
                       (also: $PORTCULLIS_PLUGINS, comma-separated)
@@ -60,6 +62,7 @@ const OPTIONS = {
   prefix: { type: "string" },
   "heartbeat-ms": { type: "string" },
   "log-level": { type: "string" },
+  "rate-limit": { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -158,9 +161,10 @@ async function runServe(values: Values, args: string[], print: Print): Promise<n
   const url = natsUrl(values);
   const { descriptions } = await checkers(values, true);
   const heartbeatOption = heartbeat(values);
+  const rateLimit = parseRateLimit(values["rate-limit"]);
   const log = logger(values);
   const { bus, kind } = await connectBus(url, "portcullis-serve");
-  const rateLimiter = await rateLimiterFor(bus, kind);
+  const rateLimiter = await rateLimiterFor(bus, kind, rateLimit, values.prefix);
   const server = await serve(bus, { auth: descriptions, logger: log, rateLimiter, ...prefix(values), ...heartbeatOption });
   print(`portcullis serve: ready (prefix ${values.prefix ?? "cred"}, checkers ${server.checkerNames.join(", ")}, realm echo)\n`);
   return runUntilSignal(bus, log, () => server.close());
@@ -190,10 +194,11 @@ async function runPortal(values: Values, args: string[], print: Print): Promise<
   const { checkers: made } = await checkers(values, false);
   const heartbeatOption = heartbeat(values);
   const realmName = values.realm ?? "echo";
+  const rateLimit = parseRateLimit(values["rate-limit"]);
   const log = logger(values);
   const { bus, kind } = await connectBus(url, "portcullis-portal");
   const portal = await servePortal(bus, {
-    rateLimiter: await rateLimiterFor(bus, kind),
+    rateLimiter: await rateLimiterFor(bus, kind, rateLimit, values.prefix),
     realm: new RemoteRealm(bus, realmName, prefix(values)),
     checkers: made,
     logger: log,

@@ -1,11 +1,30 @@
 /** Chooses the rate limiter for a portal process: shared JetStream KV counts over NATS, memory otherwise. */
 import { MemoryRateLimiter, openKvRateLimiter, type RateLimiter } from "../actors/index.ts";
 import type { Bus, NatsBus } from "../transports/index.ts";
+import { UsageError } from "./usage-error.ts";
+
+/** `--rate-limit`: `off`, or the refusals per account before backoff starts (default 5). */
+export function parseRateLimit(text: string | undefined): { threshold: number } | null | undefined {
+  if (text === undefined) return undefined;
+  if (text === "off") return null;
+  const threshold = Number(text);
+  if (!Number.isInteger(threshold) || threshold < 1) throw new UsageError("--rate-limit must be off or an integer ≥ 1");
+  return { threshold };
+}
 
 /**
  * Over NATS every portal counts in one KV bucket (compare-and-set, so two portals cannot lose
- * counts); on the in-process bus there is only one portal, so memory is enough.
+ * counts); on the in-process bus there is only one portal, so memory is enough. `null`: off.
  */
-export async function rateLimiterFor(bus: Bus, kind: "nats" | "in-process"): Promise<RateLimiter> {
-  return kind === "nats" ? openKvRateLimiter(bus as NatsBus) : new MemoryRateLimiter();
+export async function rateLimiterFor(
+  bus: Bus,
+  kind: "nats" | "in-process",
+  setting: { threshold: number } | null | undefined,
+  prefix = "cred",
+): Promise<RateLimiter | null> {
+  if (setting === null) return null;
+  const options = setting === undefined ? {} : { account: { threshold: setting.threshold } };
+  if (kind === "in-process") return new MemoryRateLimiter(options);
+  // One bucket per prefix: deployments sharing a NATS account keep their counts apart.
+  return openKvRateLimiter(bus as NatsBus, { ...options, bucket: `portcullis_rate_limit_${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}` });
 }

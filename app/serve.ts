@@ -18,8 +18,8 @@ export interface ServeOptions {
   readonly prefix?: string;
   readonly heartbeatMs?: number;
   readonly logger: PinoLogger;
-  /** Counts refusals (default: the portal's in-memory limiter). */
-  readonly rateLimiter?: RateLimiter;
+  /** Counts refusals (default: the portal's in-memory limiter; null: off). */
+  readonly rateLimiter?: RateLimiter | null;
 }
 
 export interface Server {

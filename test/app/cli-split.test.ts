@@ -164,3 +164,25 @@ describe("portals started by the CLI share rate-limit counts over NATS", () => {
     }
   }, 30_000);
 });
+
+describe("portcullis serve --rate-limit", () => {
+  it("limits after the given number of refusals, and never with off", async () => {
+    server = await startNatsServer();
+    await start(["serve", "--nats", server.url, "--auth", "memory:alice:secret", "--rate-limit", "2", "--prefix", "two"]);
+    await start(["serve", "--nats", server.url, "--auth", "memory:alice:secret", "--rate-limit", "off", "--prefix", "free"]);
+    const bus = await connectNatsBus({ servers: server.url });
+    try {
+      const codes = async (prefix: string, n: number) => {
+        const client = connect(bus, { prefix });
+        const out: string[] = [];
+        for (let i = 0; i < n; i++) out.push(await client.login(new UsernamePassword("alice", "no"), { interfaces: ["echo"] }).then(() => "ok", (e: { code: string }) => e.code));
+        return out;
+      };
+      expect(await codes("two", 3)).toEqual(["UnauthorizedLogin", "UnauthorizedLogin", "RateLimited"]);
+      expect(new Set(await codes("free", 12))).toEqual(new Set(["UnauthorizedLogin"]));
+    } finally {
+      await bus.close();
+    }
+    expect(await main(["serve", "--nats", "nats://x", "--auth", "anonymous", "--rate-limit", "lots"], { write: () => true } as never, { write: () => true } as never)).toBe(2);
+  }, 30_000);
+});
