@@ -79,6 +79,12 @@ export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInpu
       case "release":
         // The realm's process answers release for remote avatars; clients may not send it.
         if (supervised) void respondTo(message, () => Promise.reject(new BadRequest("release is not a client subject")), serve);
+        // A release the portal did not send (its own comes while logging out) leaves no avatar
+        // behind the session: end it, or its calls would meet silence until the timeout.
+        else if (session.isActive) {
+          (grant.avatar as RemoteAvatar).markReleased();
+          void session.logout();
+        }
         return;
       case "failed":
         // The realm service's supervisor gave up on its avatar (an internal subject, like release).

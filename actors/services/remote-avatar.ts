@@ -7,7 +7,19 @@ import type { Subjects } from "../wire/subjects.ts";
 
 /** Like PB's RemoteReference: `callRemote` is the only way in. */
 export class RemoteAvatar {
+  #released = false;
+
   constructor(private readonly bus: Bus, private readonly subjects: Subjects, readonly session: string) {}
+
+  /** True once the realm's process let go of the avatar (so nobody needs to ask it again). */
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /** Records that the realm's process already released the avatar. */
+  markReleased(): void {
+    this.#released = true;
+  }
 
   /** Rejects with the avatar's error, or `SessionEnded` once the session is over. */
   async callRemote(method: string, ...args: unknown[]): Promise<unknown> {

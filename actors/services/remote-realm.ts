@@ -69,7 +69,7 @@ export class RemoteRealm implements Realm {
     const avatar = new RemoteAvatar(this.bus, this.#subjects, session);
     const logout = async () => {
       try {
-        await this.#release(session);
+        if (!avatar.released) await this.#release(session);
       } finally {
         bridge?.close();
       }

@@ -260,6 +260,25 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(realms.hosted).toBe(0);
     });
 
+    it("ends a remote-realm session whose avatar was released behind the portal's back, so calls never meet silence", async () => {
+      const realm = new TestRealm(["echo"]);
+      const realms = await serveRealm(await bus(), realm, { name: "game" });
+      services.push(realms);
+      const service = await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const mind = b.inbox();
+      const reasons: string[] = [];
+      b.subscribe(mind, (m) => void reasons.push(parse(m.data)["reason"]));
+      const { session } = await login(b, { mind });
+      expect(await request(b, `cred.session.${session}.release`, {})).toEqual({ ok: true });
+      // `ended` is published after the session's subscription is gone: wait on the wire, not on local state.
+      await waitFor(() => reasons.length === 1);
+      expect(reasons).toEqual(["logout"]);
+      expect(service.sessions).toBe(0);
+      await expect(b.request(`cred.session.${session}.call`, json({ method: "whoami" }), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
+      expect(realm.avatars[0]!.logouts).toBe(1);
+    });
+
     it("swaps in a newly announced checker and restores the previous one when it is withdrawn", async () => {
       await portal({ checkers: [] });
       const first = await serveChecker(await bus(), new InMemoryUsernamePasswordDatabaseDontUse({ alice: "one" }), { name: "first" });
