@@ -47,7 +47,7 @@ export class LoginSession {
             settled = true;
             this.#isActive = true;
             resolveReady(snapshot.context.grant as LoginResult);
-          } else if (snapshot.matches({ resolvingAvatar: "abandoned" }) || snapshot.status === "done") {
+          } else if (snapshot.matches("abandoned") || snapshot.status === "done") {
             settled = true;
             rejectReady(
               snapshot.context.failure ? failureToError(snapshot.context.failure) : new LoginFailed("login cancelled"),

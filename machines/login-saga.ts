@@ -116,7 +116,6 @@ export const loginSagaMachine = setup({
   },
   guards: {
     expires: ({ context }) => context.timeouts.sessionMs > 0,
-    abandoned: ({ context }) => context.abandoned,
   },
 }).createMachine({
   id: "loginSaga",
@@ -163,54 +162,42 @@ export const loginSagaMachine = setup({
     },
     resolvingAvatar: {
       entry: "requestAvatar",
-      on: {
-        GRANTED: [
-          // Compensation: nobody waits for this avatar any more, so it must not be left behind.
-          { guard: "abandoned", target: "loggingOut", actions: assign({ grant: ({ event }) => event.grant }) },
-          { target: "active", actions: assign({ grant: ({ event }) => event.grant }) },
-        ],
-        REALM_FAILED: [
-          { guard: "abandoned", target: "ended" },
-          {
-            target: "failed",
-            actions: assign({ failure: ({ event }) => ({ step: "realm", timedOut: false, cause: event.error }) }),
-          },
-        ],
+      after: {
+        realmTimeout: { target: "abandoned", actions: assign({ failure: { step: "realm", timedOut: true } }) },
       },
-      initial: "waiting",
-      states: {
-        waiting: {
-          after: {
-            realmTimeout: { target: "abandoned", actions: assign({ failure: { step: "realm", timedOut: true } }) },
-          },
-          on: {
-            LOGOUT: { target: "abandoned", actions: { type: "endWith", params: { reason: EndReason.logout } } },
-            CANCEL: { target: "abandoned", actions: { type: "endWith", params: { reason: EndReason.logout } } },
-            SHUTDOWN: { target: "abandoned", actions: { type: "endWith", params: { reason: EndReason.shutdown } } },
-          },
+      on: {
+        GRANTED: { target: "active", actions: assign({ grant: ({ event }) => event.grant }) },
+        REALM_FAILED: {
+          target: "failed",
+          actions: assign({ failure: ({ event }) => ({ step: "realm", timedOut: false, cause: event.error }) }),
         },
-        abandoned: {
-          entry: assign({ abandoned: true }),
-          // A realm that never answers cannot hold the saga forever.
-          after: { abandonTimeout: { target: "#loginSaga.ended" } },
-        },
+        LOGOUT: { target: "abandoned", actions: { type: "endWith", params: { reason: EndReason.logout } } },
+        CANCEL: { target: "abandoned", actions: { type: "endWith", params: { reason: EndReason.logout } } },
+        SHUTDOWN: { target: "abandoned", actions: { type: "endWith", params: { reason: EndReason.shutdown } } },
+      },
+    },
+    // Nobody waits for the avatar any more, but the realm is still answering: compensation.
+    // (States are kept flat on purpose: each nesting level costs every login a few µs.)
+    abandoned: {
+      entry: assign({ abandoned: true }),
+      // A realm that never answers cannot hold the saga forever.
+      after: { abandonTimeout: { target: "ended" } },
+      on: {
+        GRANTED: { target: "loggingOut", actions: assign({ grant: ({ event }) => event.grant }) },
+        REALM_FAILED: { target: "ended" },
       },
     },
     active: {
-      initial: "alive",
-      states: {
-        alive: {
-          after: {
-            sessionTimeout: {
-              guard: "expires",
-              target: "#loginSaga.loggingOut",
-              actions: { type: "endWith", params: { reason: EndReason.timeout } },
-            },
-          },
+      after: {
+        sessionTimeout: {
+          guard: "expires",
+          target: "loggingOut",
+          actions: { type: "endWith", params: { reason: EndReason.timeout } },
         },
       },
       on: {
-        ACTIVITY: { target: ".alive", reenter: true },
+        // Re-entering restarts the `after` timer: activity postpones the timeout.
+        ACTIVITY: { target: "active", reenter: true },
         LOGOUT: { target: "loggingOut", actions: { type: "endWith", params: { reason: EndReason.logout } } },
         CANCEL: { target: "loggingOut", actions: { type: "endWith", params: { reason: EndReason.logout } } },
         SHUTDOWN: { target: "loggingOut", actions: { type: "endWith", params: { reason: EndReason.shutdown } } },
@@ -231,4 +218,4 @@ export const loginSagaMachine = setup({
 });
 
 /** The saga's state names, for callers that watch snapshots. */
-export type LoginSagaState = "checking" | "resolvingAvatar" | "active" | "loggingOut" | "ended" | "failed";
+export type LoginSagaState = "checking" | "resolvingAvatar" | "abandoned" | "active" | "loggingOut" | "ended" | "failed";
