@@ -4,7 +4,7 @@
  */
 import { KDF_PARAMS, PASSWORD, type Kdf } from "./kdf-params.ts";
 import { profile, QUICK_BUDGET, SLOW_OP_BUDGET } from "./measure.ts";
-import type { Budget } from "./measure.ts";
+import type { Budget, Measured } from "./measure.ts";
 import { GROUP } from "./scenario.ts";
 import type { Group, Scenario } from "./scenario.ts";
 import { connectClient, passwordLogin } from "./wire-client.ts";
@@ -15,23 +15,68 @@ const GROUP_OF: Readonly<Record<Kdf, Group>> = { argon2id: GROUP.argon2id, scryp
 const budgetFor = (checker: Kdf | "memory"): Budget => (checker === "scrypt" || checker === "bcrypt" ? SLOW_OP_BUDGET : QUICK_BUDGET);
 const POOL = `libuv thread pool of ${process.env.UV_THREADPOOL_SIZE ?? 4}`;
 
+/**
+ * argon2id carries a target (runtime overhead under 10%) and single short windows on this VM
+ * varied by ±20%: its floor and its login are measured alternately, three rounds each, over
+ * longer windows, and both rows report the per-field median.
+ */
+const ALTERNATE_ROUNDS = 3;
+const ARGON2_BUDGET: Budget = {
+  latency: { warmupOps: 5, warmupSeconds: 0.3, samples: 80, maxSeconds: 1.5 },
+  throughput: { warmupSeconds: 0.5, maxOps: 100_000, maxSeconds: 2.5 },
+};
+/** The login medians measured by the argon2id floor's alternation, handed to `checker-argon2id`. */
+let alternatedLogin: Measured | undefined;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function medianOf(runs: Measured[]): Measured {
+  return {
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    samples: runs.reduce((n, r) => n + r.samples, 0),
+    opsPerSec: { 1: median(runs.map((r) => r.opsPerSec[1])), 16: median(runs.map((r) => r.opsPerSec[16])), 128: median(runs.map((r) => r.opsPerSec[128])) },
+  };
+}
+
 /** Floor: `verify(stored, password)` of the same hash in the bench process, nothing else. */
 export function kdfFloor(kdf: Kdf): Scenario {
   return {
     name: `kdf-${kdf}`,
     group: GROUP_OF[kdf],
     floor: true,
-    async run() {
+    async run(ctx) {
       const { label, make } = KDF_PARAMS[kdf];
       const hasher = make();
       const stored = await hasher.hash(PASSWORD);
-      const measured = await profile(async () => {
+      const raw = async () => {
         if (!(await hasher.verify(stored, PASSWORD))) throw new Error(`${kdf} verify returned false`);
-      }, budgetFor(kdf));
+      };
+      let measured: Measured;
+      if (kdf === "argon2id") {
+        await ctx.spawnTs("bench/children/checker-portal.ts", [ctx.natsUrl, kdf, "2000"]);
+        const nc = await connectClient(ctx.natsUrl);
+        ctx.onCleanup(() => nc.close());
+        const floors: Measured[] = [];
+        const logins: Measured[] = [];
+        for (let round = 0; round < ALTERNATE_ROUNDS; round++) {
+          floors.push(await profile(raw, ARGON2_BUDGET));
+          logins.push(await profile(() => passwordLogin(nc, USERNAME, PASSWORD), ARGON2_BUDGET));
+        }
+        measured = medianOf(floors);
+        alternatedLogin = medianOf(logins);
+      } else {
+        measured = await profile(raw, budgetFor(kdf));
+      }
       return [
         {
           label: `raw ${kdf} verify`,
-          note: `${label}: the library call alone, in the bench process (${POOL}), at the same in-flight levels as the logins.`,
+          note:
+            `${label}: the library call alone, in the bench process (${POOL}), at the same in-flight levels as the logins` +
+            (kdf === "argon2id" ? `; median of ${ALTERNATE_ROUNDS} rounds alternated with the argon2id login's.` : "."),
           ...measured,
         },
       ];
@@ -48,10 +93,16 @@ export function checkerLogin(checker: Kdf | "memory", group: Group = GROUP_OF[ch
     name: `checker-${checker}`,
     group,
     async run(ctx) {
-      await ctx.spawnTs("bench/children/checker-portal.ts", [ctx.natsUrl, checker, "2000"]);
-      const nc = await connectClient(ctx.natsUrl);
-      ctx.onCleanup(() => nc.close());
-      const measured = await profile(() => passwordLogin(nc, USERNAME, PASSWORD), budgetFor(checker));
+      let measured: Measured;
+      if (checker === "argon2id" && alternatedLogin !== undefined) {
+        // Measured by the floor, alternated with it (see kdfFloor).
+        measured = alternatedLogin;
+      } else {
+        await ctx.spawnTs("bench/children/checker-portal.ts", [ctx.natsUrl, checker, "2000"]);
+        const nc = await connectClient(ctx.natsUrl);
+        ctx.onCleanup(() => nc.close());
+        measured = await profile(() => passwordLogin(nc, USERNAME, PASSWORD), budgetFor(checker));
+      }
       const what = checker === "memory" ? "InMemoryUsernamePasswordDatabaseDontUse (no KDF)" : `HashedPasswordChecker, ${KDF_PARAMS[checker].label}`;
       return [
         {
