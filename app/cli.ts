@@ -159,13 +159,13 @@ function logger(values: Values) {
 async function runServe(values: Values, args: string[], print: Print): Promise<number> {
   noArguments(args);
   const url = natsUrl(values);
-  const { descriptions } = await checkers(values, true);
+  const { descriptions, checkers: made } = await checkers(values, true);
   const heartbeatOption = heartbeat(values);
   const rateLimit = parseRateLimit(values["rate-limit"]);
   const log = logger(values);
   const { bus, kind } = await connectBus(url, "portcullis-serve");
   const rateLimiter = await rateLimiterFor(bus, kind, rateLimit, values.prefix);
-  const server = await serve(bus, { auth: descriptions, logger: log, rateLimiter, ...prefix(values), ...heartbeatOption });
+  const server = await serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefix(values), ...heartbeatOption });
   print(`portcullis serve: ready (prefix ${values.prefix ?? "cred"}, checkers ${server.checkerNames.join(", ")}, realm echo)\n`);
   return runUntilSignal(bus, log, () => server.close());
 }

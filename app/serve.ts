@@ -15,6 +15,8 @@ import type { Bus } from "../transports/index.ts";
 
 export interface ServeOptions {
   readonly auth: readonly string[];
+  /** The checkers `auth` describes, when already made (in the same order). */
+  readonly checkers?: readonly Checker[];
   readonly prefix?: string;
   readonly heartbeatMs?: number;
   readonly logger: PinoLogger;
@@ -45,8 +47,10 @@ export function serviceNames(auth: readonly string[]): string[] {
  * Rejects with `InvalidAuthType` or `InvalidAuthArgumentString` for a bad `--auth`.
  */
 export async function serve(bus: Bus, options: ServeOptions): Promise<Server> {
-  const checkers: Checker[] = [];
-  for (const description of options.auth) checkers.push(await makeChecker(description));
+  // Checkers already made (the CLI makes them to validate `--auth`) are used as they are: making
+  // a file checker twice would leave a second watcher on its file.
+  const checkers: Checker[] = options.checkers ? [...options.checkers] : [];
+  if (!options.checkers) for (const description of options.auth) checkers.push(await makeChecker(description));
   const names = serviceNames(options.auth);
   const prefix = options.prefix === undefined ? {} : { prefix: options.prefix };
   const logger = options.logger;

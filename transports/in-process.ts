@@ -4,7 +4,7 @@ import type { Bus, BusMessage, BusSubscription, MessageHandler, RequestOptions, 
 import { BusClosed, NoResponders, RequestTimeout } from "./errors.ts";
 import { HandlerRunner, type HandlerErrorListener } from "./handler-runner.ts";
 import { RoutedSubscription, Router, SubscriptionState as State, type Endpoint } from "./in-process-router.ts";
-import { assertQueue, assertSubject, assertTimeout, SubjectUse } from "./validation.ts";
+import { assertQueue, assertSubject, invalidRequest, SubjectUse } from "./validation.ts";
 
 /** Options shared by every endpoint of an in-process network. */
 export interface InProcessOptions {
@@ -70,12 +70,8 @@ class InProcessBus implements Bus, Endpoint {
   request(subject: string, data: Uint8Array, options?: RequestOptions): Promise<Uint8Array> {
     if (this.#state === State.closed) return Promise.reject(new BusClosed());
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
-    try {
-      assertSubject(subject, SubjectUse.publish);
-      assertTimeout(timeoutMs);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const invalid = invalidRequest(subject, timeoutMs);
+    if (invalid) return invalid;
     const match = this.#router.match(subject);
     if (match.plain.length === 0 && match.groups.length === 0) {
       return Promise.reject(new NoResponders(subject));

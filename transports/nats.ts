@@ -14,7 +14,7 @@ import {
 import type { Bus, BusMessage, BusSubscription, MessageHandler, RequestOptions, SubscribeOptions } from "./bus.ts";
 import { BusClosed, NoResponders, RequestTimeout } from "./errors.ts";
 import { HandlerRunner, type HandlerErrorListener } from "./handler-runner.ts";
-import { assertQueue, assertSubject, assertTimeout, SubjectUse } from "./validation.ts";
+import { assertQueue, assertSubject, invalidRequest, SubjectUse } from "./validation.ts";
 
 /** Where and how to connect. */
 export interface NatsBusOptions {
@@ -88,12 +88,8 @@ class NatsBusImpl implements NatsBus {
   request(subject: string, data: Uint8Array, options?: RequestOptions): Promise<Uint8Array> {
     if (this.#state === State.closed) return Promise.reject(new BusClosed());
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
-    try {
-      assertSubject(subject, SubjectUse.publish);
-      assertTimeout(timeoutMs);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const invalid = invalidRequest(subject, timeoutMs);
+    if (invalid) return invalid;
     return this.connection.request(subject, data, { timeout: timeoutMs }).then(
       dataOf,
       (error: unknown) => {

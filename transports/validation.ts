@@ -72,3 +72,17 @@ export function assertTimeout(timeoutMs: number): void {
     throw new TypeError(`timeoutMs must be a positive number of milliseconds, not ${timeoutMs}`);
   }
 }
+
+/**
+ * Checks a request's subject and timeout. Returns the rejection a request must return (a
+ * request never throws synchronously: its errors are the promise's), or undefined when valid.
+ */
+export function invalidRequest(subject: string, timeoutMs: number): Promise<never> | undefined {
+  try {
+    assertSubject(subject, SubjectUse.publish);
+    assertTimeout(timeoutMs);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return undefined;
+}

@@ -1,5 +1,4 @@
 /** No secret of any credentials kind reaches a log line, an error message or an inspection event. */
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { InspectionEvent } from "xstate";
 import {
@@ -23,7 +22,7 @@ import {
   type Checker,
   type Credentials,
 } from "../../actors/index.ts";
-import { createLogger } from "../../app/logger.ts";
+import { captureLogs } from "../support/capture-logs.ts";
 import { TestRealm } from "../support/test-realm.ts";
 
 const SECRET = "Sup3r-S3cret-Value";
@@ -69,8 +68,7 @@ async function cases(): Promise<Array<{ kind: string; checker: Checker; good: Cr
 
 describe("secrets", () => {
   it("never reach a log line, an error message or an inspection event, for every credentials kind", async () => {
-    const lines: string[] = [];
-    const logger = createLogger({ level: "trace", destination: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }) as never });
+    const { lines, logger } = captureLogs("trace");
     for (const { kind, checker, good, bad, secrets } of await cases()) {
       const events: InspectionEvent[] = [];
       const portal = new Portal(new TestRealm(), [checker], { inspect: (e) => events.push(e) });

@@ -55,6 +55,7 @@ import type { LoginResult, Mind, Realm } from "../../actors/realm.ts";
 import { RemoteAvatar } from "../../actors/services/remote-avatar.ts";
 import { RemoteMind } from "../../actors/services/remote-mind.ts";
 import { TestAvatar, TestRealm } from "../support/test-realm.ts";
+import { sleep, waitFor } from "../support/wire.ts";
 
 /** One Portal wired to `realm`, with no checker registered yet. */
 export interface PortalSetup<R extends Realm> {
@@ -97,15 +98,7 @@ const BAD: ReadonlyArray<readonly [string, string]> = [
   ["bloof", "blarf"],
 ];
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error("condition not met in time");
-    await sleep(5);
-  }
-}
 
 export function portalContract(name: string, makeSetup: MakeSetup): void {
   describe(`Portal (${name})`, () => {

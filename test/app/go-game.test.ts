@@ -19,11 +19,9 @@ import { connectNatsBus, NoResponders, type Bus, type NatsBus } from "../../tran
 import { newIdentifier } from "../../actors/wire/identifiers.ts";
 import { recordViolations, rejectionOf, violationIn, waitFor, type Violation } from "../e2e/permission-violation.ts";
 import { DEV_CLIENT, startNatsServer, type NatsServerHandle } from "../support/nats-server.ts";
+import { json, parse } from "../support/wire.ts";
 
-const enc = new TextEncoder();
 const dec = new TextDecoder();
-const json = (value: unknown) => enc.encode(JSON.stringify(value));
-const parse = (data: Uint8Array) => JSON.parse(dec.decode(data)) as Record<string, any>;
 
 const PASSWORDS = { alice: "alice-pw", bob: "bob-pw", carol: "carol-pw", dave: "dave-pw" } as const;
 type User = keyof typeof PASSWORDS;

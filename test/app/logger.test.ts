@@ -1,20 +1,10 @@
 /** Logging: one structured line per login outcome, and no secret in any line. */
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { AllowAnonymousAccess, connect, InMemoryUsernamePasswordDatabaseDontUse, servePortal, SimpleRealm } from "../../actors/index.ts";
-import { createLogger } from "../../app/logger.ts";
+import { captureLogs } from "../support/capture-logs.ts";
 import { InProcessNetwork } from "../../transports/index.ts";
 
-function capture() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(...String(chunk).split("\n").filter(Boolean));
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level: "debug", destination: stream as never }) };
-}
+const capture = () => captureLogs();
 
 describe("logging", () => {
   it("writes one line per login outcome with avatarId, kind, outcome and duration, and never a password", async () => {

@@ -13,12 +13,9 @@ import { newIdentifier } from "../../actors/wire/identifiers.ts";
 import { connectNatsBus, NoResponders, type Bus, type NatsBus } from "../../transports/index.ts";
 import { DEV_CLIENT, startNatsServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { recordViolations, rejectionOf, violationIn, waitFor, type Violation } from "./permission-violation.ts";
+import { json, parse, sleep } from "../support/wire.ts";
 
-const enc = new TextEncoder();
 const dec = new TextDecoder();
-const json = (value: unknown) => enc.encode(JSON.stringify(value));
-const parse = (data: Uint8Array) => JSON.parse(dec.decode(data)) as Record<string, any>;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const USERS = { alice: "secret", bob: "hunter2" };
 const login = (username: keyof typeof USERS) => ({ kind: "username-password", username, password: USERS[username] });
 

@@ -14,7 +14,7 @@ import { InvalidAuthArgumentString } from "../../../actors/strcred/errors.ts";
 import { makeChecker } from "../../../actors/strcred/registry.ts";
 import { InProcessNetwork } from "../../../transports/index.ts";
 import { NoResponders } from "../../../transports/errors.ts";
-import { captureLogs } from "./challenge.contract.ts";
+import { captureLogs } from "../../support/capture-logs.ts";
 
 const enc = new TextEncoder();
 const json = (value: unknown) => enc.encode(JSON.stringify(value));

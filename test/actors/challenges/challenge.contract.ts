@@ -3,37 +3,17 @@
  * builds itself and responses computed here with node:crypto. Run over every transport.
  */
 import { createHash, createHmac } from "node:crypto";
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Bus } from "../../../transports/bus.ts";
 import { NoResponders } from "../../../transports/errors.ts";
 import { InMemoryUsernamePasswordDatabaseDontUse, servePortal, SimpleRealm, UNAUTHORIZED_MESSAGE, type PortalService } from "../../../actors/index.ts";
-import { createLogger } from "../../../app/logger.ts";
+import { captureLogs } from "../../support/capture-logs.ts";
+import { type Network, json, parse, sleep } from "../../support/wire.ts";
 
-export interface Network {
-  connect(): Promise<Bus> | Bus;
-  teardown(): Promise<void>;
-}
 
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-const json = (value: unknown) => enc.encode(JSON.stringify(value));
-const parse = (data: Uint8Array) => JSON.parse(dec.decode(data)) as Record<string, any>;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const PASSWORDS = { alice: "correct-horse-battery", bob: "hunter2-staple" } as const;
 
-/** A pino logger writing into an array, as the app's logger does. */
-export function captureLogs() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(...String(chunk).split("\n").filter(Boolean));
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level: "debug", destination: stream as never }) };
-}
 
 /** What each mechanism contributes to the shared suite. */
 export interface MechanismCase {
@@ -105,7 +85,7 @@ export function challengeContract(
     });
 
     it("answers garbage on P.challenge with BadRequest", async () => {
-      for (const body of [enc.encode("not json"), json([1]), json({}), json({ mechanism: 7 }), json({ mechanism: "" })]) {
+      for (const body of [new TextEncoder().encode("not json"), json([1]), json({}), json({ mechanism: 7 }), json({ mechanism: "" })]) {
         expect(await raw("cred.challenge", body)).toMatchObject({ ok: false, error: { code: "BadRequest" } });
       }
     });
@@ -185,7 +165,7 @@ export function challengeContract(
 
         it("answers garbage on P.challenge.ID with BadRequest and keeps the challenge open", async () => {
           const { id, challenge } = await issue();
-          for (const body of [enc.encode("{"), json("x"), json({ ...c.answer(user, "good", challenge), interfaces: [] }), json({ username: 5 })]) {
+          for (const body of [new TextEncoder().encode("{"), json("x"), json({ ...c.answer(user, "good", challenge), interfaces: [] }), json({ username: 5 })]) {
             expect(await raw(`cred.challenge.${id}`, body)).toMatchObject({ ok: false, error: { code: "BadRequest" } });
           }
           expect(await answer(id, c.answer(user, "good", challenge))).toMatchObject({ ok: true });

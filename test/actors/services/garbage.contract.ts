@@ -17,7 +17,8 @@ import {
   type RealmService,
 } from "../../../actors/index.ts";
 import { TestRealm } from "../../support/test-realm.ts";
-import type { Network } from "./runtime.contract.ts";
+import type { Network } from "../../support/wire.ts";
+import { json, parse, sleep } from "../../support/wire.ts";
 
 /** The one password in play: no reply or log line may carry any 4-character piece of it. */
 const SECRET = "s3cr3t-Qz9!vK#7";
@@ -27,10 +28,6 @@ const MiB = 1024 * KiB;
 const UNHOSTED = "AAAAAAAAAAAAAAAAAAAAAA";
 
 const enc = new TextEncoder();
-const dec = new TextDecoder();
-const json = (value: unknown) => enc.encode(JSON.stringify(value));
-const parse = (data: Uint8Array) => JSON.parse(dec.decode(data)) as Record<string, any>;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Garbage {
   readonly label: string;

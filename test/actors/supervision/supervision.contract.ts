@@ -20,25 +20,10 @@ import { CRASHED_MESSAGE } from "../../../actors/supervision/avatar-crashed.ts";
 import type { RestartPolicy } from "../../../machines/session-supervisor.ts";
 import { newIdentifier } from "../../../actors/wire/identifiers.ts";
 import { CrashRealm, type CrashRealmOptions } from "../../support/crash-realm.ts";
+import { type Network, json, parse, sleep, waitFor } from "../../support/wire.ts";
 
-export interface Network {
-  connect(): Promise<Bus> | Bus;
-  teardown(): Promise<void>;
-}
 
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-const json = (value: unknown) => enc.encode(JSON.stringify(value));
-const parse = (data: Uint8Array) => JSON.parse(dec.decode(data)) as Record<string, any>;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error("condition not met in time");
-    await sleep(5);
-  }
-}
 
 /** Where the avatar lives: in the portal's process, or in a realm service the portal reaches over the bus. */
 type Hosting = "portal" | "realm service";
