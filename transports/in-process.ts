@@ -4,7 +4,7 @@ import type { Bus, BusMessage, BusSubscription, MessageHandler, RequestOptions, 
 import { BusClosed, NoResponders, RequestTimeout } from "./errors.ts";
 import { HandlerRunner, type HandlerErrorListener } from "./handler-runner.ts";
 import { RoutedSubscription, Router, SubscriptionState as State, type Endpoint } from "./in-process-router.ts";
-import { assertQueue, assertSubject, invalidRequest, SubjectUse } from "./validation.ts";
+import { assertSubject, assertSubscription, invalidRequest, SubjectUse } from "./validation.ts";
 
 /** Options shared by every endpoint of an in-process network. */
 export interface InProcessOptions {
@@ -98,10 +98,8 @@ class InProcessBus implements Bus, Endpoint {
 
   subscribe(subject: string, handler: MessageHandler, options?: SubscribeOptions): BusSubscription {
     if (this.#state !== State.open) throw new BusClosed();
-    assertSubject(subject, SubjectUse.subscribe);
     const queue = options?.queue;
-    if (queue !== undefined) assertQueue(queue);
-    if (typeof handler !== "function") throw new TypeError("handler must be a function");
+    assertSubscription(subject, handler, queue);
     const sub = this.#listen(subject, handler, queue);
     this.#subs.add(sub);
     return sub;

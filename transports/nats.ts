@@ -14,7 +14,7 @@ import {
 import type { Bus, BusMessage, BusSubscription, MessageHandler, RequestOptions, SubscribeOptions } from "./bus.ts";
 import { BusClosed, NoResponders, RequestTimeout } from "./errors.ts";
 import { HandlerRunner, type HandlerErrorListener } from "./handler-runner.ts";
-import { assertQueue, assertSubject, invalidRequest, SubjectUse } from "./validation.ts";
+import { assertSubject, assertSubscription, invalidRequest, SubjectUse } from "./validation.ts";
 
 /** Where and how to connect. */
 export interface NatsBusOptions {
@@ -112,10 +112,8 @@ class NatsBusImpl implements NatsBus {
 
   subscribe(subject: string, handler: MessageHandler, options?: SubscribeOptions): BusSubscription {
     if (this.#state !== State.open) throw new BusClosed();
-    assertSubject(subject, SubjectUse.subscribe);
     const queue = options?.queue;
-    if (queue !== undefined) assertQueue(queue);
-    if (typeof handler !== "function") throw new TypeError("handler must be a function");
+    assertSubscription(subject, handler, queue);
     const sub = new NatsSubscription(subject, this.#subs);
     const runner = this.#runner;
     // A callback, not an async iterator: nats.js then calls it straight from its parser.

@@ -86,3 +86,10 @@ export function invalidRequest(subject: string, timeoutMs: number): Promise<neve
   }
   return undefined;
 }
+
+/** Checks a subscription's subject, queue group and handler; throws TypeError. */
+export function assertSubscription(subject: string, handler: unknown, queue: string | undefined): void {
+  assertSubject(subject, SubjectUse.subscribe);
+  if (queue !== undefined) assertQueue(queue);
+  if (typeof handler !== "function") throw new TypeError("handler must be a function");
+}
