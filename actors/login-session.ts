@@ -1,10 +1,11 @@
 /** One running login saga, seen from outside: a promise for the avatar, one for the end, and its controls. */
-import type { Actor } from "xstate";
 import type { EndReason, LoginSagaOutput, SagaFailure, loginSagaMachine } from "../machines/login-saga.ts";
 import { LoginFailed, PortcullisError, SessionEnded } from "./errors.ts";
+import type { RunningMachine } from "./lean-actor.ts";
 import type { LoginResult } from "./realm.ts";
 
-export type LoginSagaActor = Actor<typeof loginSagaMachine>;
+/** A running login saga: a `LeanActor`, or xstate's `Actor` when the portal is inspected. */
+export type LoginSagaActor = RunningMachine<typeof loginSagaMachine>;
 
 /** Turns a saga failure into the error the client sees; unexpected throws become `LoginFailed`. */
 export function failureToError(failure: SagaFailure | null): PortcullisError {

@@ -1,7 +1,19 @@
-/** The login saga alone: effects replaced by controllable promises, time by xstate's SimulatedClock. */
+/**
+ * The login saga alone: effects replaced by controllable promises, time by xstate's SimulatedClock.
+ * Every behaviour is checked under both runners the Portal uses: xstate's Actor and LeanActor.
+ */
 import { describe, expect, it } from "vitest";
 import { createActor, SimulatedClock } from "xstate";
-import { loginSagaMachine } from "../../machines/login-saga.ts";
+import { LeanActor, type RunningMachine } from "../../actors/lean-actor.ts";
+import { loginSagaMachine, type LoginSagaInput } from "../../machines/login-saga.ts";
+
+type SagaMachine = typeof loginSagaMachine;
+type Run = (machine: SagaMachine, options: { clock: SimulatedClock; input: LoginSagaInput }) => RunningMachine<SagaMachine>;
+
+const RUNNERS: [string, Run][] = [
+  ["xstate Actor", (machine, options) => createActor(machine, options)],
+  ["LeanActor", (machine, options) => new LeanActor(machine, options)],
+];
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -15,43 +27,43 @@ function deferred<T>() {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-function harness(timeouts: Record<string, number> = {}) {
-  const checker = deferred<unknown>();
-  const realm = deferred<unknown>();
-  const calls = { check: 0, realm: 0, logout: 0 };
-  const clock = new SimulatedClock();
-  // The effects report back by events, as the Portal's do.
-  const machine = loginSagaMachine.provide({
-    actions: {
-      checkCredentials: ({ self }) => {
-        calls.check += 1;
-        checker.promise.then(
-          (avatarId) => self.send({ type: "CHECKED", avatarId }),
-          (error: unknown) => self.send({ type: "CHECK_FAILED", error }),
-        );
+describe.each(RUNNERS)("loginSagaMachine in %s", (_name, run) => {
+  function harness(timeouts: Record<string, number> = {}) {
+    const checker = deferred<unknown>();
+    const realm = deferred<unknown>();
+    const calls = { check: 0, realm: 0, logout: 0 };
+    const clock = new SimulatedClock();
+    // The effects report back by events, as the Portal's do.
+    const machine = loginSagaMachine.provide({
+      actions: {
+        checkCredentials: ({ self }) => {
+          calls.check += 1;
+          checker.promise.then(
+            (avatarId) => self.send({ type: "CHECKED", avatarId }),
+            (error: unknown) => self.send({ type: "CHECK_FAILED", error }),
+          );
+        },
+        requestAvatar: ({ self }) => {
+          calls.realm += 1;
+          realm.promise.then(
+            (grant) => self.send({ type: "GRANTED", grant }),
+            (error: unknown) => self.send({ type: "REALM_FAILED", error }),
+          );
+        },
+        logoutAvatar: ({ self }) => {
+          calls.logout += 1;
+          queueMicrotask(() => self.send({ type: "LOGGED_OUT" }));
+        },
       },
-      requestAvatar: ({ self }) => {
-        calls.realm += 1;
-        realm.promise.then(
-          (grant) => self.send({ type: "GRANTED", grant }),
-          (error: unknown) => self.send({ type: "REALM_FAILED", error }),
-        );
-      },
-      logoutAvatar: ({ self }) => {
-        calls.logout += 1;
-        queueMicrotask(() => self.send({ type: "LOGGED_OUT" }));
-      },
-    },
-  });
-  const actor = createActor(machine, {
-    clock,
-    input: { credentials: { secret: "pw" }, mind: null, interfaces: ["i"], timeouts },
-  });
-  actor.start();
-  return { actor, checker, realm, calls, clock };
-}
+    });
+    const actor = run(machine, {
+      clock,
+      input: { credentials: { secret: "pw" }, mind: null, interfaces: ["i"], timeouts },
+    });
+    actor.start();
+    return { actor, checker, realm, calls, clock };
+  }
 
-describe("loginSagaMachine", () => {
   it("goes checking → resolvingAvatar → active", async () => {
     const { actor, checker, realm } = harness();
     expect(actor.getSnapshot().value).toBe("checking");
@@ -208,7 +220,7 @@ describe("loginSagaMachine", () => {
         logoutAvatar: () => undefined,
       },
     });
-    const actor = createActor(machine, { clock, input: { credentials: null, mind: null, interfaces: ["i"], timeouts: { logoutMs: 50 } } });
+    const actor = run(machine, { clock, input: { credentials: null, mind: null, interfaces: ["i"], timeouts: { logoutMs: 50 } } });
     actor.start();
     await tick();
     await tick();

@@ -1,0 +1,106 @@
+/** LeanActor beyond the saga's own behaviours (those run under both runners in login-saga.test.ts). */
+import { describe, expect, it } from "vitest";
+import { assign, emit, raise, setup, SimulatedClock } from "xstate";
+import { LeanActor } from "../../actors/lean-actor.ts";
+
+const counter = setup({
+  types: { context: {} as { n: number }, events: {} as { type: "inc" } | { type: "boom" } | { type: "stop" } },
+  actions: {
+    fail: () => {
+      throw new Error("action failed");
+    },
+  },
+}).createMachine({
+  context: { n: 0 },
+  initial: "counting",
+  states: {
+    counting: {
+      after: { 1000: "expired" },
+      on: {
+        inc: { actions: assign({ n: ({ context }) => context.n + 1 }) },
+        boom: { actions: "fail" },
+        stop: "done",
+      },
+    },
+    expired: { type: "final" },
+    done: { type: "final" },
+  },
+});
+
+describe("LeanActor", () => {
+  it("processes events sent before start once it starts, in order", () => {
+    const actor = new LeanActor(counter, { input: undefined });
+    actor.send({ type: "inc" });
+    actor.send({ type: "inc" });
+    actor.start();
+    expect(actor.getSnapshot().context.n).toBe(2);
+  });
+
+  it("fires an `after` timer on its clock and clears the others once done", () => {
+    const clock = new SimulatedClock();
+    const actor = new LeanActor(counter, { input: undefined, clock });
+    actor.start();
+    clock.increment(999);
+    expect(actor.getSnapshot().value).toBe("counting");
+    clock.increment(1);
+    expect(actor.getSnapshot().value).toBe("expired");
+    expect(actor.getSnapshot().status).toBe("done");
+  });
+
+  it("clears pending timers when the machine reaches a final state", () => {
+    let live = 0;
+    const clock = {
+      setTimeout: (fn: () => void, ms: number) => (live++, setTimeout(fn, ms)),
+      clearTimeout: (id: unknown) => (live--, clearTimeout(id as NodeJS.Timeout)),
+    };
+    const actor = new LeanActor(counter, { input: undefined, clock });
+    actor.start();
+    expect(live).toBe(1);
+    actor.send({ type: "stop" });
+    expect(live).toBe(0);
+    actor.send({ type: "inc" });
+    expect(actor.getSnapshot().context.n).toBe(0);
+  });
+
+  it("tells observers each snapshot, then completes", () => {
+    const actor = new LeanActor(counter, { input: undefined });
+    const seen: string[] = [];
+    actor.subscribe({ next: (s) => seen.push(`${String(s.value)}:${s.context.n}`), complete: () => seen.push("complete") });
+    actor.start();
+    actor.send({ type: "inc" });
+    actor.send({ type: "stop" });
+    expect(seen).toEqual(["counting:0", "counting:1", "done:1", "complete"]);
+  });
+
+  it("fails with status error and tells error observers when an action throws", () => {
+    const actor = new LeanActor(counter, { input: undefined });
+    const errors: unknown[] = [];
+    actor.subscribe({ error: (e) => errors.push(e) });
+    actor.start();
+    actor.send({ type: "boom" });
+    expect((errors[0] as Error).message).toBe("action failed");
+    expect(actor.getSnapshot().status).toBe("error");
+    actor.send({ type: "inc" });
+    expect(actor.getSnapshot().context.n).toBe(0);
+  });
+
+  it("refuses actions it does not run (emit) instead of ignoring them", () => {
+    const emitting = setup({}).createMachine({ entry: [emit({ type: "hello" })] });
+    const actor = new LeanActor(emitting, { input: undefined });
+    const errors: unknown[] = [];
+    actor.subscribe({ error: (e) => errors.push(e) });
+    actor.start();
+    expect(String(errors[0])).toMatch(/does not run xstate\.emit/);
+  });
+
+  it("runs a raise without delay within the step", () => {
+    const raising = setup({ types: { context: {} as { n: number } } }).createMachine({
+      context: { n: 0 },
+      initial: "a",
+      states: { a: { entry: raise({ type: "go" }), on: { go: "b" } }, b: {} },
+    });
+    const actor = new LeanActor(raising, { input: undefined });
+    actor.start();
+    expect(actor.getSnapshot().value).toBe("b");
+  });
+});
