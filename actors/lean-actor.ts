@@ -40,6 +40,25 @@ interface ExecutableAction {
   readonly exec: ((info: unknown, params: unknown) => void) | undefined;
 }
 
+/**
+ * Where `transition` leaves the actions of the step being computed. Shared by every actor: a
+ * step is computed synchronously, and its actions (those after where it started) are taken out
+ * before any of them runs.
+ */
+const collected: ExecutableAction[] = [];
+const noop = (): undefined => undefined;
+const SHARED_SCOPE = {
+  id: "",
+  sessionId: "",
+  logger: noop,
+  defer: (fn: () => void) => fn(),
+  // Only the inspection hook is reached by `transition`; nothing here is an actor system.
+  system: { _sendInspectionEvent: noop },
+  stopChild: noop,
+  emit: noop,
+  actionExecutor: (action: ExecutableAction) => void collected.push(action),
+};
+
 const realClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
@@ -61,7 +80,6 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
   readonly #machine: TMachine;
   readonly #scope: ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>>;
   readonly #clock: Clock;
-  readonly #actions: ExecutableAction[] = [];
   readonly #mailbox: EventFromLogic<TMachine>[] = [];
   readonly #timers = new Map<string, unknown>();
   #observers: Observer<SnapshotFrom<TMachine>>[] = [];
@@ -75,19 +93,8 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
     this.#machine = machine;
     this.#input = options.input;
     this.#clock = options.clock ?? realClock;
-    const actions = this.#actions;
-    this.#scope = {
-      self: this,
-      id: "",
-      sessionId: "",
-      logger: () => undefined,
-      defer: (fn: () => void) => fn(),
-      // Only the inspection hook is reached by `transition`; nothing here is an actor system.
-      system: { _sendInspectionEvent: () => undefined },
-      stopChild: () => undefined,
-      emit: () => undefined,
-      actionExecutor: (action: ExecutableAction) => void actions.push(action),
-    } as unknown as ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>>;
+    // One small object per actor: a live session holds it for its whole life (memory per session).
+    this.#scope = { ...SHARED_SCOPE, self: this } as unknown as ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>>;
   }
 
   /** Enters the initial state and runs its entry actions. */
@@ -133,10 +140,13 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
 
   /** One macrostep: compute the snapshot, run its actions, tell the observers. */
   #step(compute: () => SnapshotFrom<TMachine>): void {
+    const from = collected.length;
     try {
       this.#snapshot = compute();
-      for (let action = this.#actions.shift(); action !== undefined; action = this.#actions.shift()) this.#execute(action);
+      const actions = collected.splice(from);
+      for (const action of actions) this.#execute(action);
     } catch (error) {
+      collected.length = from;
       this.#fail(error);
       return;
     }
@@ -184,7 +194,6 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
   #stop(): void {
     this.#stopped = true;
     this.#mailbox.length = 0;
-    this.#actions.length = 0;
     for (const timer of this.#timers.values()) this.#clock.clearTimeout(timer);
     this.#timers.clear();
   }
