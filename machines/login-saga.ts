@@ -144,10 +144,8 @@ export const loginSagaMachine = setup({
         },
       },
       on: {
-        CHECKED: {
-          target: "resolvingAvatar",
-          actions: [assign({ avatarId: ({ event }) => event.avatarId }), "forgetCredentials"],
-        },
+        // One assign, not two: each assign copies the context, and this is every login's path.
+        CHECKED: { target: "resolvingAvatar", actions: assign({ avatarId: ({ event }) => event.avatarId, credentials: null }) },
         CHECK_FAILED: {
           target: "failed",
           actions: [
