@@ -7,7 +7,7 @@ import { profile, QUICK_BUDGET, SLOW_OP_BUDGET } from "./measure.ts";
 import type { Budget, Measured } from "./measure.ts";
 import { GROUP } from "./scenario.ts";
 import type { Group, Scenario } from "./scenario.ts";
-import { connectClient, passwordLogin } from "./wire-client.ts";
+import { connectClient, passwordLogin, request } from "./wire-client.ts";
 import { USERNAME } from "./kdf-params.ts";
 
 const GROUP_OF: Readonly<Record<Kdf, Group>> = { argon2id: GROUP.argon2id, scrypt: GROUP.scrypt, bcrypt: GROUP.bcrypt };
@@ -27,6 +27,10 @@ const ARGON2_BUDGET: Budget = {
 };
 /** The login medians measured by the argon2id floor's alternation, handed to `checker-argon2id`. */
 let alternatedLogin: Measured | undefined;
+/** The same for the verify behind a raw NATS responder, handed to `kdf-argon2id-nats`. */
+let alternatedTransport: Measured | undefined;
+/** Subject of the raw NATS + argon2id responder (bench/children/kdf-responder.ts). */
+const KDF_SUBJECT = "bench.kdf.verify";
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -58,15 +62,23 @@ export function kdfFloor(kdf: Kdf): Scenario {
       let measured: Measured;
       if (kdf === "argon2id") {
         await ctx.spawnTs("bench/children/checker-portal.ts", [ctx.natsUrl, kdf, "2000"]);
+        await ctx.spawnTs("bench/children/kdf-responder.ts", [ctx.natsUrl, kdf, KDF_SUBJECT]);
         const nc = await connectClient(ctx.natsUrl);
         ctx.onCleanup(() => nc.close());
+        const overNats = async () => {
+          const reply = await request(nc, KDF_SUBJECT, { credentials: { kind: "username-password", username: USERNAME, password: PASSWORD } });
+          if (reply.ok !== true) throw new Error("kdf responder refused the password");
+        };
         const floors: Measured[] = [];
+        const transports: Measured[] = [];
         const logins: Measured[] = [];
         for (let round = 0; round < ALTERNATE_ROUNDS; round++) {
           floors.push(await profile(raw, ARGON2_BUDGET));
+          transports.push(await profile(overNats, ARGON2_BUDGET));
           logins.push(await profile(() => passwordLogin(nc, USERNAME, PASSWORD), ARGON2_BUDGET));
         }
         measured = medianOf(floors);
+        alternatedTransport = medianOf(transports);
         alternatedLogin = medianOf(logins);
       } else {
         measured = await profile(raw, budgetFor(kdf));
@@ -117,3 +129,26 @@ export function checkerLogin(checker: Kdf | "memory", group: Group = GROUP_OF[ch
     },
   };
 }
+
+/**
+ * argon2id's verify behind a raw nats.js responder (no Portcullis): how much of the gap between
+ * the bare verify and a login is the transport itself on this machine. Measured alternately
+ * with the floor and the login (see kdfFloor), so it needs the argon2id floor in the same run.
+ */
+export const kdfArgon2idOverNats: Scenario = {
+  name: "kdf-argon2id-nats",
+  group: GROUP.argon2id,
+  async run() {
+    if (alternatedTransport === undefined) throw new Error("kdf-argon2id-nats is measured by kdf-argon2id; run them together");
+    return [
+      {
+        label: "argon2id verify behind a raw NATS responder",
+        note:
+          `${KDF_PARAMS.argon2id.label}: a nats.js callback subscription in a child process (its own ${POOL}) that parses the ` +
+          "login request, verifies and answers; client in the bench process. The transport without Portcullis: the login row's " +
+          "distance from this row is the runtime's own overhead.",
+        ...alternatedTransport,
+      },
+    ];
+  },
+};

@@ -5,6 +5,7 @@ import { challengeFloorPassword } from "./challenge-floor-password.ts";
 import { challengePbMd5 } from "./challenge-pb-md5.ts";
 import { challengeScramSha256 } from "./challenge-scram-sha-256.ts";
 import { checkerArgon2id } from "./checker-argon2id.ts";
+import { kdfArgon2idOverNats } from "./checker-cost.ts";
 import { checkerBcrypt } from "./checker-bcrypt.ts";
 import { checkerMemory } from "./checker-memory.ts";
 import { checkerScrypt } from "./checker-scrypt.ts";
@@ -33,6 +34,7 @@ export const SCENARIOS: readonly Scenario[] = [
   loginSplit,
   twistedPb,
   kdfArgon2id,
+  kdfArgon2idOverNats,
   checkerArgon2id,
   checkerMemory,
   kdfScrypt,
