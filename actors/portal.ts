@@ -20,6 +20,7 @@ export interface PortalOptions {
   /**
    * Receives every saga's xstate inspection events (for `@statelyai/inspect` or a log). Secrets
    * never appear in them: credentials serialize redacted and leave the context once checked.
+   * With it, sagas run as xstate `Actor`s; without it, as `LeanActor`s (same machine, cheaper).
    */
   readonly inspect?: (event: InspectionEvent) => void;
   /**
