@@ -153,8 +153,8 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
     const snapshot = this.#snapshot as SnapshotFrom<TMachine>;
     const done = (snapshot as { status: string }).status !== "active";
     if (done) this.#stop();
-    for (const observer of this.#observers) observer.next?.(snapshot);
-    if (done) for (const observer of this.#observers) observer.complete?.();
+    for (const observer of this.#observers) notify(() => observer.next?.(snapshot));
+    if (done) for (const observer of this.#observers) notify(() => observer.complete?.());
   }
 
   #execute(action: ExecutableAction): void {
@@ -210,6 +210,20 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
       });
       return;
     }
-    for (const observer of listeners) observer.error?.(error);
+    for (const observer of listeners) notify(() => observer.error?.(error));
+  }
+}
+
+/**
+ * Calls an observer. One that throws must not wedge the actor (its mailbox would never drain
+ * again): as xstate does, the error is rethrown on its own turn and the actor goes on.
+ */
+function notify(call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    setTimeout(() => {
+      throw error;
+    });
   }
 }

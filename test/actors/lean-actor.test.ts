@@ -104,3 +104,22 @@ describe("LeanActor", () => {
     expect(actor.getSnapshot().value).toBe("b");
   });
 });
+
+describe("LeanActor with an observer that throws", () => {
+  it("keeps processing events, and reports the observer's error on its own turn", async () => {
+    const actor = new LeanActor(counter, { input: undefined });
+    let calls = 0;
+    actor.subscribe({
+      next: () => {
+        calls++;
+        if (calls === 2) throw new Error("observer failed");
+      },
+    });
+    const reported = new Promise<unknown>((resolve) => process.once("uncaughtException", resolve));
+    actor.start();
+    actor.send({ type: "inc" });
+    actor.send({ type: "inc" });
+    expect(actor.getSnapshot().context.n).toBe(2);
+    expect(((await reported) as Error).message).toBe("observer failed");
+  });
+});

@@ -76,6 +76,28 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(await session.closed).toBe("logout");
     });
 
+    it("answers each login exactly once, and a call sent the moment the reply lands reaches the session", async () => {
+      await portal();
+      const b = await bus();
+      const inbox = b.inbox();
+      const replies: Array<Record<string, any>> = [];
+      const calls: Array<Promise<Record<string, any>>> = [];
+      b.subscribe(inbox, (m) => {
+        const reply = parse(m.data);
+        replies.push(reply);
+        // No await in between: the session's subscription must already be at the server.
+        calls.push(request(b, `cred.session.${reply.session}.call`, { method: "echo", args: [replies.length] }));
+      });
+      const body = { credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"] };
+      for (let i = 0; i < 20; i++) b.publish("cred.login", json(body), { reply: inbox });
+      await waitFor(() => calls.length === 20);
+      const answers = await Promise.all(calls);
+      await sleep(50);
+      expect(replies).toHaveLength(20);
+      expect(replies.every((r) => r.ok === true)).toBe(true);
+      expect(answers.map((a) => a.result)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    });
+
     it("answers a login with a 22-character session capability, the avatarId, the interface and heartbeatMs", async () => {
       await portal({ heartbeatMs: 15000 });
       const reply = await login(await bus());
