@@ -4,7 +4,6 @@ import { loginSagaMachine, type SagaTimeouts } from "../machines/login-saga.ts";
 import type { AvatarId, Checker } from "./checkers/checker.ts";
 import type { Credentials } from "./credentials/credentials.ts";
 import { CheckerUnavailable, LoginFailed, NoSuchInterface, PortcullisError, UnhandledCredentials } from "./errors.ts";
-import { coarseClock } from "./coarse-clock.ts";
 import { LeanActor } from "./lean-actor.ts";
 import { LoginSession } from "./login-session.ts";
 import { guardLogin } from "./rate-limit/guard.ts";
@@ -159,8 +158,8 @@ export class Portal {
     // Inspection needs xstate's own Actor (its events feed the Stately inspector); otherwise the
     // same machine runs in a LeanActor, a third cheaper per login (docs/performance.md).
     const actor = this.#inspect
-      ? createActor(this.#machine, { input, inspect: this.#inspect, clock: coarseClock })
-      : new LeanActor(this.#machine, { input, clock: coarseClock });
+      ? createActor(this.#machine, { input, inspect: this.#inspect })
+      : new LeanActor(this.#machine, { input });
     const sessionMs = options.timeouts?.sessionMs ?? this.#timeouts.sessionMs ?? 0;
     // A tenth of the session timer: well inside the 0.25 × heartbeat the protocol's window allows.
     const session = new LoginSession(actor, sessionMs / 10);

@@ -9,7 +9,6 @@ import type { Logger } from "../logger.ts";
 import type { LoginSession } from "../login-session.ts";
 import type { Portal } from "../portal.ts";
 import { okReply } from "../wire/codec.ts";
-import { ANSWERED } from "./responder.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
 import { isSafeMindSubject, type Subjects } from "../wire/subjects.ts";
 import { hostSession, type HostedSession } from "./portal-session.ts";
@@ -30,12 +29,6 @@ export interface CompleteLoginOptions {
   readonly extra?: Record<string, unknown>;
   /** Extra fields for the login's log line. */
   readonly log?: Record<string, unknown>;
-  /**
-   * Sends the successful reply at once, in the same turn that subscribed the session: the `SUB`
-   * and the reply then leave in one write (one syscall, one wakeup of nats-server) instead of
-   * two. The completion then resolves to `ANSWERED`. Refusals are still returned (thrown).
-   */
-  readonly respond?: (reply: Uint8Array) => void;
 }
 
 export interface LoginHostDeps {
@@ -99,7 +92,7 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
         { event: "login", outcome: "ok", kind, ...options.log, avatarId: anonymous ? null : avatarId, session: hosted.shortId, durationMs: elapsed(started) },
         "login succeeded",
       );
-      const reply = okReply({
+      return okReply({
         session: id,
         avatarId: anonymous ? null : avatarId,
         interface: grant.interface,
@@ -108,9 +101,6 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
         ...issued,
         ...options.extra,
       });
-      if (options.respond === undefined) return reply;
-      options.respond(reply);
-      return ANSWERED;
     } catch (error) {
       mind.close();
       logger.info(

@@ -6,9 +6,6 @@ import { decodeObject, errorReply } from "../wire/codec.ts";
 
 export type RequestHandler = (body: Record<string, unknown>, message: BusMessage) => Promise<Uint8Array> | Uint8Array;
 
-/** What a handler returns when it has already sent its reply itself (`message.respond`). */
-export const ANSWERED: Uint8Array = new Uint8Array(0);
-
 export interface ServeOptions {
   readonly queue?: string;
   readonly logger: Logger;
@@ -33,7 +30,6 @@ export async function respondTo(message: BusMessage, handler: RequestHandler, op
   let reply: Uint8Array;
   try {
     reply = await handler(decodeObject(message.data), message);
-    if (reply === ANSWERED) return;
   } catch (error) {
     if (!(error instanceof PortcullisError)) {
       options.logger.error({ subject: message.subject, err: describe(error) }, "unexpected error while serving a request");

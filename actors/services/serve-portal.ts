@@ -14,7 +14,7 @@ import { CheckerDirectory } from "./checker-directory.ts";
 import { CHALLENGE_KINDS } from "../challenges/registry.ts";
 import { loginCompleter } from "./complete-login.ts";
 import type { HostedSession } from "./portal-session.ts";
-import { describe, serveRequests } from "./responder.ts";
+import { serveRequests } from "./responder.ts";
 import { serveChallenges, type ChallengeOptions } from "./serve-challenges.ts";
 import { TokenSessions } from "./token-sessions.ts";
 import { TokenChecker } from "../tokens/token-checker.ts";
@@ -111,24 +111,14 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   const login: BusSubscription = serveRequests(
     bus,
     subjects.login,
-    async (body, message) => {
+    async (body) => {
       const request = parse(loginRequest, body);
       // A challenge answer sent straight to P.login could be replayed: challenge kinds only
       // ever reach a checker through the challenge actor that issued the challenge.
       if (CHALLENGE_KINDS.has(request.credentials.kind)) {
         throw new BadRequest(`credentials of kind ${request.credentials.kind} are only accepted on ${subjects.challenge}`);
       }
-      return completeLogin(request, () => credentialsFromWire(request.credentials), {
-        kind: request.credentials.kind,
-        respond: (reply) => {
-          try {
-            message.respond(reply);
-          } catch (error) {
-            // As respondTo does: the session stays (and times out) if its client never hears of it.
-            logger.warn({ subject: message.subject, err: describe(error) }, "could not send a reply");
-          }
-        },
-      });
+      return completeLogin(request, () => credentialsFromWire(request.credentials), { kind: request.credentials.kind });
     },
     { queue: subjects.portalQueue, logger, fallback: () => new LoginFailed() },
   );
