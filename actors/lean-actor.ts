@@ -101,10 +101,13 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
   start(): this {
     if (this.#snapshot !== undefined) return this;
     this.#processing = true;
-    this.#step(() => this.#machine.getInitialSnapshot(this.#scope, this.#input) as SnapshotFrom<TMachine>);
-    this.#input = undefined;
-    this.#drain();
-    this.#processing = false;
+    try {
+      this.#step(() => this.#machine.getInitialSnapshot(this.#scope, this.#input) as SnapshotFrom<TMachine>);
+      this.#input = undefined;
+      this.#drain();
+    } finally {
+      this.#processing = false;
+    }
     return this;
   }
 
@@ -113,8 +116,11 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
     this.#mailbox.push(event);
     if (this.#processing || this.#snapshot === undefined) return;
     this.#processing = true;
-    this.#drain();
-    this.#processing = false;
+    try {
+      this.#drain();
+    } finally {
+      this.#processing = false;
+    }
   }
 
   getSnapshot(): SnapshotFrom<TMachine> {
@@ -153,8 +159,23 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
     const snapshot = this.#snapshot as SnapshotFrom<TMachine>;
     const done = (snapshot as { status: string }).status !== "active";
     if (done) this.#stop();
-    for (const observer of this.#observers) notify(() => observer.next?.(snapshot));
-    if (done) for (const observer of this.#observers) notify(() => observer.complete?.());
+    // An observer that throws must not wedge the actor (its mailbox would never drain again): as
+    // xstate does, its error is rethrown on a turn of its own and the actor goes on.
+    for (const observer of this.#observers) {
+      try {
+        observer.next?.(snapshot);
+      } catch (error) {
+        rethrowLater(error);
+      }
+    }
+    if (!done) return;
+    for (const observer of this.#observers) {
+      try {
+        observer.complete?.();
+      } catch (error) {
+        rethrowLater(error);
+      }
+    }
   }
 
   #execute(action: ExecutableAction): void {
@@ -203,27 +224,21 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
     // As xstate's snapshot of a failed actor: status "error", the error alongside.
     if (this.#snapshot !== undefined) this.#snapshot = { ...(this.#snapshot as object), status: "error", error } as SnapshotFrom<TMachine>;
     const listeners = this.#observers.filter((o) => o.error !== undefined);
-    if (listeners.length === 0) {
-      // As xstate does with an actor error nobody listens for: never swallowed.
-      setTimeout(() => {
-        throw error;
-      });
-      return;
+    // As xstate does with an actor error nobody listens for: never swallowed.
+    if (listeners.length === 0) rethrowLater(error);
+    for (const observer of listeners) {
+      try {
+        observer.error?.(error);
+      } catch (observerError) {
+        rethrowLater(observerError);
+      }
     }
-    for (const observer of listeners) notify(() => observer.error?.(error));
   }
 }
 
-/**
- * Calls an observer. One that throws must not wedge the actor (its mailbox would never drain
- * again): as xstate does, the error is rethrown on its own turn and the actor goes on.
- */
-function notify(call: () => void): void {
-  try {
-    call();
-  } catch (error) {
-    setTimeout(() => {
-      throw error;
-    });
-  }
+/** Throws on a turn of its own, where it reaches `uncaughtException` instead of the caller. */
+function rethrowLater(error: unknown): void {
+  setTimeout(() => {
+    throw error;
+  });
 }
