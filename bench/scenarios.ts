@@ -15,6 +15,7 @@ import { kdfScrypt } from "./kdf-scrypt.ts";
 import { mindNotify } from "./mind-notify.ts";
 import { loginOneProcess } from "./login-one-process.ts";
 import { loginSplit } from "./login-split.ts";
+import { loginTwoPortals } from "./login-two-portals.ts";
 import { rawNatsChain } from "./raw-nats-chain.ts";
 import { rawNats } from "./raw-nats.ts";
 import { rawNotify } from "./raw-notify.ts";
@@ -29,6 +30,7 @@ import { twistedPb } from "./twisted-pb.ts";
 export const SCENARIOS: readonly Scenario[] = [
   rawNats,
   loginOneProcess,
+  loginTwoPortals,
   avatarCall,
   rawNatsChain,
   loginSplit,
