@@ -32,6 +32,12 @@ export interface Clock {
   clearTimeout(id: unknown): void;
 }
 
+/** A delayed event waiting on the clock, under the id `cancel` knows it by. */
+interface PendingTimer {
+  readonly id: string;
+  readonly handle: unknown;
+}
+
 /** One action as xstate's `transition` hands it to the executor. */
 interface ExecutableAction {
   readonly type: string;
@@ -80,8 +86,11 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
   readonly #machine: TMachine;
   readonly #scope: ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>>;
   readonly #clock: Clock;
-  readonly #mailbox: EventFromLogic<TMachine>[] = [];
-  readonly #timers = new Map<string, unknown>();
+  // Every live session holds one of these for its whole life, so memory counts: the mailbox
+  // exists only while events arrive during a step, timers (at most a few) sit in a small array
+  // rather than a Map, and observers in an array of exactly their number.
+  #mailbox: EventFromLogic<TMachine>[] | undefined;
+  #timers: PendingTimer[] = [];
   #observers: Observer<SnapshotFrom<TMachine>>[] = [];
   #snapshot: SnapshotFrom<TMachine> | undefined;
   #input: InputFrom<TMachine> | undefined;
@@ -113,10 +122,14 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
 
   send(event: EventFromLogic<TMachine>): void {
     if (this.#stopped) return;
-    this.#mailbox.push(event);
-    if (this.#processing || this.#snapshot === undefined) return;
+    if (this.#processing || this.#snapshot === undefined) {
+      (this.#mailbox ??= []).push(event);
+      return;
+    }
     this.#processing = true;
     try {
+      const current = this.#snapshot;
+      this.#step(() => this.#machine.transition(current, event, this.#scope) as SnapshotFrom<TMachine>);
       this.#drain();
     } finally {
       this.#processing = false;
@@ -129,7 +142,7 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
   }
 
   subscribe(observer: Observer<SnapshotFrom<TMachine>>): Subscription {
-    this.#observers.push(observer);
+    this.#observers = [...this.#observers, observer];
     return {
       unsubscribe: () => {
         this.#observers = this.#observers.filter((o) => o !== observer);
@@ -137,11 +150,15 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
     };
   }
 
+  /** Processes the events that arrived while a step was running, in order. */
   #drain(): void {
-    for (let event = this.#mailbox.shift(); event !== undefined && !this.#stopped; event = this.#mailbox.shift()) {
+    const mailbox = this.#mailbox;
+    if (mailbox === undefined) return;
+    for (let event = mailbox.shift(); event !== undefined && !this.#stopped; event = mailbox.shift()) {
       const current = this.#snapshot as SnapshotFrom<TMachine>;
       this.#step(() => this.#machine.transition(current, event, this.#scope) as SnapshotFrom<TMachine>);
     }
+    this.#mailbox = undefined;
   }
 
   /** One macrostep: compute the snapshot, run its actions, tell the observers. */
@@ -187,13 +204,14 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
         // xstate makes up an id for a delayed raise without one; so do we.
         const key = id ?? `xstate.raise.${this.#unnamed++}`;
         this.#cancel(key);
-        this.#timers.set(
-          key,
-          this.#clock.setTimeout(() => {
-            this.#timers.delete(key);
+        const timer: PendingTimer = {
+          id: key,
+          handle: this.#clock.setTimeout(() => {
+            this.#timers = this.#timers.filter((t) => t !== timer);
             this.send(event);
           }, delay),
-        );
+        };
+        this.#timers = [...this.#timers, timer];
         return;
       }
       case "xstate.cancel":
@@ -206,17 +224,17 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
   }
 
   #cancel(id: string): void {
-    const timer = this.#timers.get(id);
+    const timer = this.#timers.find((t) => t.id === id);
     if (timer === undefined) return;
-    this.#clock.clearTimeout(timer);
-    this.#timers.delete(id);
+    this.#clock.clearTimeout(timer.handle);
+    this.#timers = this.#timers.filter((t) => t !== timer);
   }
 
   #stop(): void {
     this.#stopped = true;
-    this.#mailbox.length = 0;
-    for (const timer of this.#timers.values()) this.#clock.clearTimeout(timer);
-    this.#timers.clear();
+    this.#mailbox = undefined;
+    for (const timer of this.#timers) this.#clock.clearTimeout(timer.handle);
+    this.#timers = [];
   }
 
   #fail(error: unknown): void {
