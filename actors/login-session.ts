@@ -28,45 +28,52 @@ export class LoginSession {
   #logout: Promise<void> | undefined;
 
   #lastTouch = Number.NEGATIVE_INFINITY;
+  // Held until used, then dropped: a live session keeps only what it still needs (~100k of them
+  // per process), so no closure over these either.
+  #resolveReady: ((result: LoginResult) => void) | undefined;
+  #rejectReady: ((error: unknown) => void) | undefined;
+  #resolveEnded: ((end: SessionEnd) => void) | undefined;
 
   constructor(readonly actor: LoginSagaActor, readonly coalesceMs = 0) {
-    let resolveReady!: (result: LoginResult) => void;
-    let rejectReady!: (error: unknown) => void;
-    let resolveEnded!: (end: SessionEnd) => void;
     this.ready = new Promise((resolve, reject) => {
-      resolveReady = resolve;
-      rejectReady = reject;
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
     });
-    this.ended = new Promise((resolve) => (resolveEnded = resolve));
+    this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
     // Nobody may be awaiting `ready` (a client gone mid-login); the rejection is still observed.
     this.ready.catch(() => undefined);
-    let settled = false;
-    const subscription = actor.subscribe({
-      next: (snapshot) => {
-        if (!settled) {
-          if (snapshot.matches("active")) {
-            settled = true;
-            this.#isActive = true;
-            resolveReady(snapshot.context.grant as LoginResult);
-          } else if (snapshot.matches("abandoned") || snapshot.status === "done") {
-            settled = true;
-            rejectReady(
-              snapshot.context.failure ? failureToError(snapshot.context.failure) : new LoginFailed("login cancelled"),
-            );
-          }
-        }
-        if (snapshot.status === "done") {
-          this.#isActive = false;
-          subscription?.unsubscribe();
-          resolveEnded(snapshot.output as SessionEnd);
-        }
-      },
-      error: (error) => {
-        // A machine bug, not a login outcome: fail closed.
-        rejectReady(new LoginFailed());
-        resolveEnded({ reason: null, failure: { step: "realm", timedOut: false, cause: error }, logoutError: error });
-      },
-    });
+    actor.subscribe({ next: (snapshot) => this.#saw(snapshot), error: (error) => this.#failed(error) });
+  }
+
+  #saw(snapshot: ReturnType<LoginSagaActor["getSnapshot"]>): void {
+    if (this.#resolveReady !== undefined) {
+      if (snapshot.matches("active")) {
+        this.#isActive = true;
+        this.#resolveReady(snapshot.context.grant as LoginResult);
+        this.#settleReady();
+      } else if (snapshot.matches("abandoned") || snapshot.status === "done") {
+        this.#rejectReady?.(snapshot.context.failure ? failureToError(snapshot.context.failure) : new LoginFailed("login cancelled"));
+        this.#settleReady();
+      }
+    }
+    if (snapshot.status === "done") {
+      this.#isActive = false;
+      this.#resolveEnded?.(snapshot.output as SessionEnd);
+      this.#resolveEnded = undefined;
+    }
+  }
+
+  /** A machine bug, not a login outcome: fail closed. */
+  #failed(error: unknown): void {
+    this.#rejectReady?.(new LoginFailed());
+    this.#settleReady();
+    this.#resolveEnded?.({ reason: null, failure: { step: "realm", timedOut: false, cause: error }, logoutError: error });
+    this.#resolveEnded = undefined;
+  }
+
+  #settleReady(): void {
+    this.#resolveReady = undefined;
+    this.#rejectReady = undefined;
   }
 
   /** True while the session is active (logged in, not yet logging out). */
