@@ -6,7 +6,7 @@ import { OpaqueCredentials } from "./opaque.ts";
 import { UsernameHashedPassword } from "./username-hashed-password.ts";
 import { UsernamePassword } from "./username-password.ts";
 import { TokenCredentials } from "./token.ts";
-import { UsernamePasswordOtp } from "../checkers/totp.ts";
+import { USERNAME_PASSWORD_OTP, UsernamePasswordOtp } from "../checkers/totp.ts";
 
 function stringField(wire: WireCredentials, field: string): string {
   const value = wire[field];
@@ -21,7 +21,8 @@ export function credentialsFromWire(wire: WireCredentials): Credentials {
       return new UsernamePassword(stringField(wire, "username"), stringField(wire, "password"));
     case UsernameHashedPassword.kind:
       return new UsernameHashedPassword(stringField(wire, "username"), stringField(wire, "hashed"));
-    case UsernamePasswordOtp.kind:
+    // Not `UsernamePasswordOtp.kind`: that static is inherited, and says "username-password".
+    case USERNAME_PASSWORD_OTP:
       return new UsernamePasswordOtp(stringField(wire, "username"), stringField(wire, "password"), stringField(wire, "otp"));
     case TokenCredentials.kind:
       return new TokenCredentials(stringField(wire, "token"));

@@ -10,7 +10,11 @@ import { credentialsFromWire } from "../../../actors/credentials/from-wire.ts";
 import { UsernamePassword } from "../../../actors/credentials/username-password.ts";
 import { LoginFailed, UnauthorizedLogin, UNAUTHORIZED_MESSAGE } from "../../../actors/errors.ts";
 import { Portal } from "../../../actors/portal.ts";
+import { SimpleRealm } from "../../../actors/realms/echo.ts";
+import { servePortal } from "../../../actors/services/serve-portal.ts";
+import { createInProcessBus } from "../../../transports/index.ts";
 import { TestRealm } from "../../support/test-realm.ts";
+import { json, parse } from "../../support/wire.ts";
 
 // RFC 6238 appendix B: the SHA-1 seed "12345678901234567890", base32. Its 8-digit codes end in these 6 digits.
 const RFC_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
@@ -89,6 +93,12 @@ describe("TotpChecker", () => {
     expect(await outcome(() => checker.requestAvatarId(new UsernamePassword("alice", "pw")))).toBeInstanceOf(
       UnauthorizedLogin,
     );
+  });
+
+  it("is built from its wire form as a UsernamePasswordOtp, with its own kind first", () => {
+    const credentials = credentialsFromWire({ kind: USERNAME_PASSWORD_OTP, username: "alice", password: "pw", otp: "081804" });
+    expect(credentials).toBeInstanceOf(UsernamePasswordOtp);
+    expect(credentials.kinds).toEqual([USERNAME_PASSWORD_OTP, "username-password"]);
   });
 
   it("checks the same kind arriving from the wire as opaque credentials", async () => {
@@ -183,5 +193,33 @@ describe("password + TOTP, both required, in a CascadingChecker", () => {
     await expect(portal.login(new UsernamePassword("alice", "pw"), null, "test.Testable")).rejects.toBeInstanceOf(
       UnauthorizedLogin,
     );
+  });
+});
+
+describe("password + TOTP over the wire (P.login on a bus)", () => {
+  it("logs in with username-password-otp sent as JSON, and refuses a wrong code with UnauthorizedLogin", async () => {
+    const bus = createInProcessBus();
+    const cascade = new CascadingChecker();
+    cascade.registerChecker(new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" }), "required");
+    cascade.registerChecker(new TotpChecker({ alice: RFC_SECRET }, { now: clock(T) }), "required");
+    const service = await servePortal(bus, { realm: new SimpleRealm(), checkers: [cascade], discoverCheckers: false, rateLimiter: null });
+    const login = async (code: string) =>
+      parse(
+        await bus.request(
+          "cred.login",
+          json({ credentials: { kind: "username-password-otp", username: "alice", password: "pw", otp: code }, interfaces: ["echo"] }),
+        ),
+      );
+    try {
+      const wrong = await login("123456");
+      expect(wrong.error).toMatchObject({ code: "UnauthorizedLogin", message: UNAUTHORIZED_MESSAGE });
+      const ok = await login("081804");
+      expect(ok).toMatchObject({ ok: true, avatarId: "alice", interface: "echo" });
+      // The same code again is a replay.
+      expect((await login("081804")).error).toMatchObject({ code: "UnauthorizedLogin" });
+    } finally {
+      await service.close();
+      await bus.close();
+    }
   });
 });
