@@ -51,6 +51,14 @@ export { hashedCheckerFactory } from "./strcred/hashed.ts";
 export { htpasswdCheckerFactory } from "./strcred/htpasswd.ts";
 export { CascadingChecker, ControlFlag } from "./checkers/cascading.ts";
 export { TotpChecker, UsernamePasswordOtp, USERNAME_PASSWORD_OTP, type TotpCheckerOptions, type TotpSecretLookup } from "./checkers/totp.ts";
+export {
+  DEFAULT_TOTP_STEPS_BUCKET,
+  KvTotpSteps,
+  MemoryTotpSteps,
+  openKvTotpSteps,
+  type KvTotpStepsOptions,
+  type TotpStepStore,
+} from "./checkers/totp-steps.ts";
 export * from "./rate-limit/index.ts";
 export { ChallengeResponse } from "./challenges/challenge-credentials.ts";
 export { answersChallengeQueries, type ChallengeQueryChecker } from "./challenges/challenge-query.ts";

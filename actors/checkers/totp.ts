@@ -1,6 +1,7 @@
 /** A second factor: RFC 6238 time-based one-time passwords (via otplib), and the credentials that carry one. */
 import { generateSecret, NobleCryptoPlugin, ScureBase32Plugin, TOTP } from "otplib";
 import { redacted, type Credentials, type WireCredentials } from "../credentials/credentials.ts";
+import { MemoryTotpSteps, type TotpStepStore } from "./totp-steps.ts";
 import { UsernamePassword } from "../credentials/username-password.ts";
 import { LoginFailed, UnauthorizedLogin } from "../errors.ts";
 import type { AvatarId, Checker } from "./checker.ts";
@@ -42,6 +43,11 @@ export interface TotpCheckerOptions {
   readonly now?: () => number;
   /** Clock skew accepted, seconds: symmetric, or `[past, future]`. Default 30 (one 30 s step either way). */
   readonly toleranceSeconds?: number | readonly [number, number];
+  /**
+   * Where used time steps are remembered: this process's memory by default; `openKvTotpSteps`
+   * shares them between portals, so a code used at one cannot be replayed at another.
+   */
+  readonly steps?: TotpStepStore;
 }
 
 // Compared against for unknown users, so that they cost a verification too. Random per process.
@@ -65,8 +71,8 @@ export class TotpChecker implements Checker {
   readonly #fromLookup: boolean;
   readonly #now: () => number;
   readonly #tolerance: number | [number, number];
-  /** username → last accepted time step (RFC 6238 §5.2: one use per code). Per process. */
-  readonly #lastStep = new Map<string, number>();
+  /** username → last accepted time step (RFC 6238 §5.2: one use per code). */
+  readonly #steps: TotpStepStore;
 
   constructor(secrets: Readonly<Record<string, string>> | TotpSecretLookup = {}, options: TotpCheckerOptions = {}) {
     this.#fromLookup = typeof secrets === "function";
@@ -77,6 +83,7 @@ export class TotpChecker implements Checker {
       this.#lookup = (username) => this.#secrets.get(username);
     }
     this.#now = options.now ?? Date.now;
+    this.#steps = options.steps ?? new MemoryTotpSteps();
     const tolerance = options.toleranceSeconds ?? 30;
     this.#tolerance = typeof tolerance === "number" ? tolerance : [tolerance[0], tolerance[1]];
   }
@@ -100,7 +107,13 @@ export class TotpChecker implements Checker {
       throw new LoginFailed("one-time password secrets unavailable");
     }
     const wellFormed = SIX_DIGITS.test(otp);
-    const last = this.#lastStep.get(username);
+    let last: number | undefined;
+    try {
+      last = await this.#steps.last(username);
+    } catch {
+      // Fail closed: without the record, a replay could not be told from a first use.
+      throw new LoginFailed("one-time password records unavailable");
+    }
     let result;
     try {
       // Unknown users and malformed codes still pay for a verification, so timing tells nothing.
@@ -115,10 +128,14 @@ export class TotpChecker implements Checker {
       throw new LoginFailed("one-time password secret unusable");
     }
     if (secret === undefined || !wellFormed || !result.valid) throw new UnauthorizedLogin();
-    // Re-read after the await: two logins racing with one code must not both pass.
-    const latest = this.#lastStep.get(username);
-    if (latest !== undefined && result.timeStep <= latest) throw new UnauthorizedLogin();
-    this.#lastStep.set(username, result.timeStep);
+    // Claimed, not just compared: two logins racing with one code (at one portal or two) must not both pass.
+    let claimed: boolean;
+    try {
+      claimed = await this.#steps.claim(username, result.timeStep);
+    } catch {
+      throw new LoginFailed("one-time password records unavailable");
+    }
+    if (!claimed) throw new UnauthorizedLogin();
     return username;
   }
 
