@@ -1,6 +1,6 @@
 /**
  * Runs an xstate machine through its own pure `transition()` with a mailbox and timers of its own:
- * the part of xstate's `Actor` that a login saga uses, for about a third of the cost.
+ * the part of xstate's `Actor` that a login saga uses, at about three quarters of the time and half the memory per saga.
  */
 import type {
   ActorScope,
