@@ -20,10 +20,17 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
 }
 
-/** A live subscription; unsubscribing is idempotent. */
+/** A live subscription; unsubscribing and draining are idempotent. */
 export interface BusSubscription {
   readonly subject: string;
+  /** Stops at once: a message already on its way to this subscriber is dropped. */
   unsubscribe(): void;
+  /**
+   * Stops new deliveries, lets every message already on its way reach the handler, then
+   * unsubscribes. For a queue-group member leaving while requests stream in: with `unsubscribe`
+   * the requests routed to it just before would be lost and time out at their senders.
+   */
+  drain(): Promise<void>;
 }
 
 /**

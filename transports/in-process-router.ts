@@ -12,6 +12,7 @@ export interface Endpoint {
   readonly runner: HandlerRunner;
   publish(subject: string, data: Uint8Array): void;
   forget(sub: RoutedSubscription): void;
+  drainOne(sub: RoutedSubscription): Promise<void>;
 }
 
 /** A subscription as the router sees it. */
@@ -27,6 +28,10 @@ export class RoutedSubscription implements BusSubscription {
 
   unsubscribe(): void {
     this.endpoint.forget(this);
+  }
+
+  drain(): Promise<void> {
+    return this.endpoint.drainOne(this);
   }
 }
 

@@ -143,6 +143,15 @@ class InProcessBus implements Bus, Endpoint {
     return this.closed;
   }
 
+  /** Takes `sub` out of the routing table, lets its queued deliveries run, then forgets it. */
+  async drainOne(sub: RoutedSubscription): Promise<void> {
+    if (sub.state !== State.open) return;
+    this.#router.remove(sub);
+    sub.state = State.draining;
+    await this.#router.delivered();
+    this.forget(sub);
+  }
+
   /** Unsubscribes `sub`; idempotent. */
   forget(sub: RoutedSubscription): void {
     if (sub.state === State.closed) return;

@@ -205,6 +205,13 @@ class NatsSubscription implements BusSubscription {
     if (!this.owner.delete(this)) return;
     this.inner?.unsubscribe();
   }
+
+  async drain(): Promise<void> {
+    if (!this.owner.delete(this)) return;
+    // nats.js sends UNSUB, waits for the server to confirm it (so nothing more is routed here),
+    // and delivers what arrived before. A connection already closed has nothing left to drain.
+    await this.inner?.drain().catch(() => undefined);
+  }
 }
 
 class NatsMessage implements BusMessage {

@@ -71,9 +71,11 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
     kinds,
     stop: () =>
       (stopped ??= (async () => {
-        for (const subscription of subscriptions) subscription.unsubscribe();
+        // Withdrawn first, so portals stop choosing this checker; then drained, so every check
+        // already on its way is still answered (a hot swap must not fail a login).
         bus.publish(subjects.withdraw, encode({ name: options.name }));
         await bus.flush().catch(() => undefined);
+        await Promise.all(subscriptions.map((subscription) => subscription.drain()));
         logger.info({}, "checker withdrawn");
       })()),
   };

@@ -87,6 +87,8 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   }
   const sessions = new Map<string, HostedSession>();
   let closing: Promise<void> | undefined;
+  // Set once the login subscription is drained and the logins it delivered are done.
+  let shuttingDown = false;
   // Logins still in their saga: a shutdown must reach them too, so a late avatar is released.
   const pending = new Set<LoginSession>();
   const directory = new CheckerDirectory(bus, portal, {
@@ -104,7 +106,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     logger,
     sessions,
     pending,
-    isClosing: () => closing !== undefined,
+    isClosing: () => shuttingDown,
     tokens,
   });
 
@@ -139,7 +141,14 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     },
     close: () =>
       (closing ??= (async () => {
-        login.unsubscribe();
+        // Drained, not unsubscribed: NATS may have routed logins here just before this portal
+        // left the queue group, and those must be answered, not lost to a client timeout.
+        await login.drain();
+        // The logins that came in meanwhile finish (their sagas bound how long), then everything
+        // ends with `shutdown`, sessions opened during the drain included.
+        while (pending.size > 0) await Promise.allSettled([...pending].map((s) => s.ready));
+        await new Promise((resolve) => setImmediate(resolve));
+        shuttingDown = true;
         directory.stop();
         tokens?.stop();
         await Promise.all([

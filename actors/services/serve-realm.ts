@@ -118,7 +118,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       return hosted.size;
     },
     async stop() {
-      subscription.unsubscribe();
+      // Avatar requests already on their way are answered (their sessions are then released below).
+      await subscription.drain();
       await Promise.all([...hosted.values()].map((h) => h.release()));
     },
   };

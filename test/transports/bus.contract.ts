@@ -127,6 +127,45 @@ export function busContract(name: string, makeNetwork: () => Promise<ContractNet
       for (const count of counts) expect(count).toBeGreaterThan(0);
     });
 
+    it("loses no message when a queue member drains its subscription while messages stream in", async () => {
+      const [a, b, publisher] = await open(3);
+      const got: string[] = [];
+      const subA = a!.subscribe("drain.jobs", (m) => void got.push(text(m.data)), { queue: "workers" });
+      b!.subscribe("drain.jobs", (m) => void got.push(text(m.data)), { queue: "workers" });
+      await ready(a!, b!);
+      const N = 2000;
+      let sent = 0;
+      const sending = (async () => {
+        while (sent < N) {
+          for (let i = 0; i < 50; i++) publisher!.publish("drain.jobs", bytes(String(sent++)));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await subA.drain();
+      await subA.drain(); // idempotent
+      await sending;
+      await publisher!.flush();
+      await eventually(() => expect(got).toHaveLength(N));
+      expect(new Set(got).size).toBe(N);
+    });
+
+    it("delivers nothing more to a drained subscription", async () => {
+      const [receiver, sender] = await open(2);
+      const got: string[] = [];
+      const sub = receiver!.subscribe("drained.one", (m) => void got.push(text(m.data)));
+      await ready(receiver!);
+      sender!.publish("drained.one", bytes("before"));
+      await sender!.flush();
+      await eventually(() => expect(got).toEqual(["before"]));
+      await sub.drain();
+      sender!.publish("drained.one", bytes("after"));
+      await sender!.flush();
+      await ready(receiver!);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(got).toEqual(["before"]);
+    });
+
     it("matches exactly one token with '*'", async () => {
       const [receiver, sender] = await open(2);
       const received: string[] = [];

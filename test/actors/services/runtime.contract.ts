@@ -238,14 +238,29 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
 
     it("releases an avatar that arrives after the portal gave up on the login", async () => {
       const realm = new TestRealm(["echo"], 300);
-      const service = await portal({ realm });
-      const pending = login(await bus());
-      await sleep(50);
-      await service.close();
-      const reply = await pending;
+      await portal({ realm, timeouts: { realmMs: 100 } });
+      const reply = await login(await bus());
       expect(reply["error"].code).toBe("LoginFailed");
       await waitFor(() => realm.avatars.length === 1);
       await waitFor(() => realm.avatars[0]!.logouts === 1);
+    });
+
+    it("finishes a login still in its realm step when the portal closes, then ends the session with shutdown", async () => {
+      const realm = new TestRealm(["echo"], 300);
+      const service = await portal({ realm });
+      const b = await bus();
+      const mind = b.inbox();
+      const ended: Array<Record<string, any>> = [];
+      b.subscribe(mind, (m) => void ended.push(parse(m.data)));
+      await b.flush();
+      const pending = login(b, { mind });
+      await sleep(50);
+      await service.close();
+      const reply = await pending;
+      expect(reply.ok).toBe(true);
+      expect(realm.avatars[0]!.logouts).toBe(1);
+      await waitFor(() => ended.some((m) => m.type === "ended"));
+      expect(ended.find((m) => m.type === "ended")).toMatchObject({ type: "ended", reason: "shutdown" });
     });
 
     it("logs in with the checker and the realm as services in other processes (connections)", async () => {
