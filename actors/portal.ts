@@ -123,6 +123,12 @@ export class Portal {
     }
   }
 
+  /** Whether `checker` is registered for some kind (the most recent or not). */
+  hasChecker(checker: Checker): boolean {
+    for (const stack of this.#checkers.values()) if (stack.includes(checker)) return true;
+    return false;
+  }
+
   /** The credentials kinds some checker handles, in registration order. */
   listCredentialsKinds(): string[] {
     return [...this.#checkers.keys()];

@@ -22,6 +22,8 @@ export interface CheckerDirectoryOptions {
  */
 export class CheckerDirectory {
   readonly #known = new Map<string, RemoteChecker>();
+  /** name → the instances serving it (`""` for one that gives no instance id). */
+  readonly #instances = new Map<string, Set<string>>();
   readonly #subscriptions: BusSubscription[] = [];
   readonly #subjects;
   readonly #local: ReadonlySet<string>;
@@ -37,7 +39,10 @@ export class CheckerDirectory {
     this.#subscriptions.push(
       this.bus.subscribe(this.#subjects.announce, (m) => onAnnouncement(m.data)),
       this.bus.subscribe(this.#subjects.withdraw, (m) =>
-        this.#guard(() => this.#remove(parse(withdrawal, decodeObject(m.data)).name)),
+        this.#guard(() => {
+          const { name, instance } = parse(withdrawal, decodeObject(m.data));
+          this.#remove(name, instance);
+        }),
       ),
     );
     const inbox = this.bus.inbox();
@@ -58,20 +63,40 @@ export class CheckerDirectory {
   }
 
   #add(announced: Announcement): void {
-    if (this.#known.has(announced.name) || this.#local.has(announced.name)) return;
+    if (this.#local.has(announced.name)) return;
+    const known = this.#known.get(announced.name);
+    const instances = this.#instances.get(announced.name);
+    // Another instance of a known checker, or an answer to `discover`: precedence unchanged. A
+    // checker the portal dropped for having no responders comes back when it announces again.
+    if (known !== undefined && instances !== undefined && this.portal.hasChecker(known)) {
+      instances.add(announced.instance ?? "");
+      return;
+    }
+    if (known !== undefined) this.portal.unregisterChecker(known);
     const checker = new RemoteChecker(this.bus, announced.name, announced.kinds, {
       ...(this.options.prefix === undefined ? {} : { prefix: this.options.prefix }),
       ...(this.options.checkerTimeoutMs === undefined ? {} : { timeoutMs: this.options.checkerTimeoutMs }),
     });
     this.#known.set(announced.name, checker);
+    this.#instances.set(announced.name, new Set([announced.instance ?? ""]));
     this.portal.registerChecker(checker);
     this.options.logger.info({ checker: announced.name, kinds: announced.kinds }, "checker registered");
   }
 
-  #remove(name: string): void {
+  /** One instance leaves; the checker goes when its last one has (a withdrawal without instance: at once). */
+  #remove(name: string, instance: string | undefined): void {
     const checker = this.#known.get(name);
     if (!checker) return;
+    const instances = this.#instances.get(name);
+    if (instance !== undefined && instances !== undefined) {
+      instances.delete(instance);
+      if (instances.size > 0) {
+        this.options.logger.info({ checker: name, instances: instances.size }, "checker instance withdrawn");
+        return;
+      }
+    }
     this.#known.delete(name);
+    this.#instances.delete(name);
     this.portal.unregisterChecker(checker);
     this.options.logger.info({ checker: name }, "checker withdrawn");
   }

@@ -6,6 +6,7 @@ import { LoginFailed, UnhandledCredentials } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import { encode, okReply } from "../wire/codec.ts";
 import { checkerRequest, parse } from "../wire/schemas.ts";
+import { newIdentifier } from "../wire/identifiers.ts";
 import { subjectsFor } from "../wire/subjects.ts";
 import { serveRequests } from "./responder.ts";
 import { answersChallengeQueries, challengeQuerySubject } from "../challenges/challenge-query.ts";
@@ -31,7 +32,9 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
   const logger = (options.logger ?? silentLogger).child({ checker: options.name });
   const subject = subjects.checker(options.name);
   const kinds = [...checker.credentialKinds];
-  const announcement = encode({ name: options.name, kinds });
+  // Several processes may serve one name (a queue group): each withdraws only itself.
+  const instance = newIdentifier();
+  const announcement = encode({ name: options.name, kinds, instance });
 
   const subscriptions: BusSubscription[] = [
     serveRequests(
@@ -73,7 +76,7 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
       (stopped ??= (async () => {
         // Withdrawn first, so portals stop choosing this checker; then drained, so every check
         // already on its way is still answered (a hot swap must not fail a login).
-        bus.publish(subjects.withdraw, encode({ name: options.name }));
+        bus.publish(subjects.withdraw, encode({ name: options.name, instance }));
         await bus.flush().catch(() => undefined);
         await Promise.all(subscriptions.map((subscription) => subscription.drain()));
         logger.info({}, "checker withdrawn");

@@ -38,13 +38,17 @@ export const realmRequest = z.object({
 });
 export type RealmRequest = z.infer<typeof realmRequest>;
 
+/** Addition: which instance of a checker service, so one of several stopping withdraws only itself. */
+const instance = z.string().min(1).max(64).optional();
+
 export const announcement = z.object({
   name: z.string().regex(/^[A-Za-z0-9_-]+$/).max(128),
   kinds: z.array(nonEmpty).min(1).max(64),
+  instance,
 });
 export type Announcement = z.infer<typeof announcement>;
 
-export const withdrawal = z.object({ name: z.string().min(1).max(128) });
+export const withdrawal = z.object({ name: z.string().min(1).max(128), instance });
 
 /** Parses or rejects with `BadRequest` naming the first offending field (never its value). */
 export function parse<T>(schema: z.ZodType<T>, value: unknown): T {

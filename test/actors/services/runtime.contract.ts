@@ -318,6 +318,37 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect((await login(b, { credentials: { kind: "username-password", username: "alice", password: "one" } }))["ok"]).toBe(true);
     });
 
+    it("uses a checker again when it comes back under its name after it had no responders", async () => {
+      await portal({ checkers: [] });
+      const crashedBus = await bus();
+      await serveChecker(crashedBus, checker(), { name: "phoenix" });
+      await sleep(50);
+      const b = await bus();
+      expect(await login(b)).toMatchObject({ ok: true });
+      // Gone without withdrawing: the next login meets no responders, and nothing else serves the kind.
+      await crashedBus.close();
+      expect((await login(b))["error"].code).toBe("LoginFailed");
+      const restarted = await serveChecker(await bus(), checker(), { name: "phoenix" });
+      services.push(restarted);
+      await sleep(50);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "alice" });
+    });
+
+    it("keeps a checker while another instance of it still serves, when one instance withdraws", async () => {
+      const service = await portal({ checkers: [] });
+      const one = await serveChecker(await bus(), checker(), { name: "pair" });
+      const two = await serveChecker(await bus(), checker(), { name: "pair" });
+      services.push(two);
+      await sleep(50);
+      await one.stop();
+      await sleep(50);
+      expect(service.portal.listCredentialsKinds()).toContain("username-password");
+      expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
+      await two.stop();
+      await sleep(50);
+      expect(service.portal.listCredentialsKinds()).not.toContain("username-password");
+    });
+
     it("treats a checker that has no responders as withdrawn and retries once on its fallback; none left is LoginFailed", async () => {
       const service = await portal({ checkers: [checker()] });
       const checkerBus = await bus();

@@ -1,0 +1,91 @@
+/**
+ * Hot-swapping a checker while logins stream in (the deployment story): a new checker service is
+ * announced, the old one stops (withdrawn, then drained), and no login fails on the way.
+ */
+import { describe, expect, it } from "vitest";
+import { InMemoryUsernamePasswordDatabaseDontUse, serveChecker, servePortal, SimpleRealm } from "../../actors/index.ts";
+import { connectNatsBus } from "../../transports/index.ts";
+import { startNatsServer } from "../support/nats-server.ts";
+import { json, parse } from "../support/wire.ts";
+
+const LOGIN = json({ credentials: { kind: "username-password", username: "alice", password: "pw" }, interfaces: ["echo"] });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("swapping checker services under load", () => {
+  it("fails no login while v2 is announced and v1 withdrawn", async () => {
+    const server = await startNatsServer();
+    const buses = await Promise.all([1, 2, 3, 4].map(() => connectNatsBus({ servers: server.url })));
+    const [portalBus, v1Bus, v2Bus, client] = buses as [typeof buses[0], typeof buses[0], typeof buses[0], typeof buses[0]];
+    const users = () => new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" });
+    const v1 = await serveChecker(v1Bus, users(), { name: "v1" });
+    const portal = await servePortal(portalBus, { realm: new SimpleRealm(), rateLimiter: null });
+    let v2: Awaited<ReturnType<typeof serveChecker>> | undefined;
+    try {
+      const outcomes: string[] = [];
+      let stop = false;
+      const workers = Array.from({ length: 32 }, async () => {
+        while (!stop) {
+          try {
+            const reply = parse(await client.request("cred.login", LOGIN, { timeoutMs: 3000 }));
+            outcomes.push(reply.ok === true ? "ok" : `refused ${reply.error?.code}: ${reply.error?.message}`);
+          } catch (error) {
+            outcomes.push(`lost ${(error as Error).name}`);
+          }
+        }
+      });
+      await sleep(200);
+      v2 = await serveChecker(v2Bus, users(), { name: "v2" });
+      await sleep(200);
+      await v1.stop();
+      await sleep(300);
+      stop = true;
+      await Promise.all(workers);
+      expect(outcomes.length).toBeGreaterThan(100);
+      expect(outcomes.filter((o) => o !== "ok")).toEqual([]);
+      expect(portal.portal.listCredentialsKinds()).toContain("username-password");
+    } finally {
+      await portal.close();
+      await v2?.stop();
+      await Promise.all(buses.map((bus) => bus.close()));
+      await server.stop();
+    }
+  }, 20_000);
+});
+
+describe("scaling a checker service down under load", () => {
+  it("fails no login when one of two instances of a checker stops", async () => {
+    const server = await startNatsServer();
+    const buses = await Promise.all([1, 2, 3, 4].map(() => connectNatsBus({ servers: server.url })));
+    const [portalBus, aBus, bBus, client] = buses as [typeof buses[0], typeof buses[0], typeof buses[0], typeof buses[0]];
+    const users = () => new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" });
+    const a = await serveChecker(aBus, users(), { name: "pw" });
+    const b = await serveChecker(bBus, users(), { name: "pw" });
+    const portal = await servePortal(portalBus, { realm: new SimpleRealm(), rateLimiter: null });
+    try {
+      const outcomes: string[] = [];
+      let stop = false;
+      const workers = Array.from({ length: 32 }, async () => {
+        while (!stop) {
+          try {
+            const reply = parse(await client.request("cred.login", LOGIN, { timeoutMs: 3000 }));
+            outcomes.push(reply.ok === true ? "ok" : `refused ${reply.error?.code}: ${reply.error?.message}`);
+          } catch (error) {
+            outcomes.push(`lost ${(error as Error).name}`);
+          }
+        }
+      });
+      await sleep(300);
+      await a.stop();
+      await sleep(500);
+      stop = true;
+      await Promise.all(workers);
+      expect(outcomes.length).toBeGreaterThan(100);
+      expect(outcomes.filter((o) => o !== "ok")).toEqual([]);
+    } finally {
+      await portal.close();
+      await b.stop();
+      await Promise.all(buses.map((bus) => bus.close()));
+      await server.stop();
+    }
+  }, 20_000);
+});
