@@ -121,7 +121,9 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
       return open.size;
     },
     close: async () => {
-      subscription.unsubscribe();
+      // Drained: a challenge request already routed here gets its answer (then the challenge is
+      // cancelled with the rest, and its client learns at once rather than by a timeout).
+      await subscription.drain();
       const actors = [...open.values()];
       for (const actor of actors) actor.cancel();
       await Promise.all(actors.map((a) => a.finished));
