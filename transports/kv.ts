@@ -1,4 +1,5 @@
 /** A small typed key-value store over a JetStream KV bucket: get, create, and update-if-unchanged (compare-and-set). */
+import { createHash } from "node:crypto";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsBus } from "./nats.ts";
 
@@ -63,6 +64,42 @@ export function jsonCodec<T>(): KvValueCodec<T> {
     encode: (value) => encoder.encode(JSON.stringify(value)),
     decode: (data) => JSON.parse(decoder.decode(data)) as T,
   };
+}
+
+/** What `changeWithRetry`'s change returns to leave the key as it is. */
+export const KEEP: unique symbol = Symbol("keep");
+
+/**
+ * Read, change, and write back only if nobody wrote since (compare-and-set). A write that lost the
+ * race is retried on a fresh read, after a short random pause so the losers spread out, up to
+ * `maxRetries` times; then it rejects with `KvConflict`. `change` gets the current value
+ * (undefined when absent) and returns the new one, or `KEEP` to write nothing. Resolves to whether
+ * it wrote.
+ */
+export async function changeWithRetry<T>(
+  store: KvStore<T>,
+  key: string,
+  change: (current: T | undefined) => T | typeof KEEP,
+  maxRetries: number,
+): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    const item = await store.get(key);
+    const next = change(item?.value);
+    if (next === KEEP) return false;
+    try {
+      if (item === null) await store.create(key, next);
+      else await store.update(key, next, item.revision);
+      return true;
+    } catch (error) {
+      if (!(error instanceof KvConflict) || attempt >= maxRetries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt + 1, 10)));
+    }
+  }
+}
+
+/** A valid KV key for any string (KV keys allow `[-/_=.a-zA-Z0-9]` only), without storing it in clear. */
+export function hashedKey(prefix: string, input: string): string {
+  return `${prefix}.${createHash("sha256").update(input).digest("base64url")}`;
 }
 
 /** Creates (or opens) the bucket on the bus's connection. Rejects when JetStream is not enabled or the name is invalid. */

@@ -3,8 +3,7 @@
  * accepted once). In memory per process, or in a JetStream KV bucket that several portals share,
  * so that a code used at one portal cannot be replayed at another.
  */
-import { createHash } from "node:crypto";
-import { KvConflict, openKvStore, type KvStore, type KvValueCodec } from "../../transports/kv.ts";
+import { changeWithRetry, hashedKey, KEEP, openKvStore, type KvStore, type KvValueCodec } from "../../transports/kv.ts";
 import type { NatsBus } from "../../transports/nats.ts";
 
 export interface TotpStepStore {
@@ -60,10 +59,8 @@ const stepCodec: KvValueCodec<number | undefined> = {
   },
 };
 
-/** KV keys are restricted to `[-/_=.a-zA-Z0-9]`; usernames are not, and are not stored in clear. */
-function keyOf(username: string): string {
-  return `user.${createHash("sha256").update(username).digest("base64url")}`;
-}
+/** Usernames are not valid KV keys, and are not stored in clear. */
+const keyOf = (username: string): string => hashedKey("user", username);
 
 /** Shared through JetStream KV with compare-and-set; rejects with the store's error when it is unreachable. */
 export class KvTotpSteps implements TotpStepStore {
@@ -78,21 +75,9 @@ export class KvTotpSteps implements TotpStepStore {
     return (await this.store.get(keyOf(username)))?.value ?? undefined;
   }
 
-  async claim(username: string, step: number): Promise<boolean> {
-    const key = keyOf(username);
-    for (let attempt = 0; ; attempt++) {
-      const item = await this.store.get(key);
-      const last = item?.value;
-      if (last !== undefined && step <= last) return false;
-      try {
-        if (item === null) await this.store.create(key, step);
-        else await this.store.update(key, step, item.revision);
-        return true;
-      } catch (error) {
-        // Someone wrote since the read: read again, and see whether their step beats this one.
-        if (!(error instanceof KvConflict) || attempt >= this.#maxRetries) throw error;
-      }
-    }
+  claim(username: string, step: number): Promise<boolean> {
+    // Of racing claims only one write wins; the others re-read and find their step already used.
+    return changeWithRetry(this.store, keyOf(username), (last) => (last !== undefined && step <= last ? KEEP : step), this.#maxRetries);
   }
 }
 

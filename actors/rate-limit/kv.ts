@@ -1,5 +1,5 @@
 /** A rate limiter shared by every portal, in a JetStream KV bucket, counting with compare-and-set. */
-import { KvConflict, openKvStore, type KvStore, type KvValueCodec } from "../../transports/kv.ts";
+import { changeWithRetry, openKvStore, type KvStore, type KvValueCodec } from "../../transports/kv.ts";
 import type { NatsBus } from "../../transports/nats.ts";
 import { afterFailure, retryAfterMs, type BackoffPolicy, type FailureRecord } from "./backoff.ts";
 import {
@@ -79,20 +79,9 @@ export class KvRateLimiter implements RateLimiter {
   }
 
   async #increment(id: string, policy: BackoffPolicy): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const item = await this.store.get(id);
-      const next = afterFailure(item?.value, policy, this.#now());
-      try {
-        if (item === null) await this.store.create(id, next);
-        else await this.store.update(id, next, item.revision);
-        return;
-      } catch (error) {
-        if (!(error instanceof KvConflict) || attempt >= this.#maxRetries) throw error;
-        // Spread the losers out so that they do not collide again on the next revision.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt + 1, 10)));
-      }
-    }
+    await changeWithRetry(this.store, id, (record) => afterFailure(record, policy, this.#now()), this.#maxRetries);
   }
+
 }
 
 /** Opens (creating if needed) the shared bucket on the bus's connection. Rejects when JetStream is unavailable. */

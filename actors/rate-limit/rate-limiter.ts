@@ -1,5 +1,5 @@
 /** The rate limiter contract: failed logins counted per account and per source, and the keys they are stored under. */
-import { createHash } from "node:crypto";
+import { hashedKey } from "../../transports/kv.ts";
 import { backoffPolicy, DEFAULT_ACCOUNT_POLICY, DEFAULT_SOURCE_POLICY, type BackoffPolicy } from "./backoff.ts";
 
 /** Who is attempting: the account (username as presented, known or not) and where from (address, client id). */
@@ -57,8 +57,7 @@ export function countedKeys(keys: RateLimitKeys, policies: Record<Dimension, Bac
   for (const dimension of [Dimension.account, Dimension.source]) {
     const value = keys[dimension];
     if (value === undefined) continue;
-    const digest = createHash("sha256").update(`${dimension}\u0000${value}`).digest("base64url");
-    counted.push({ dimension, policy: policies[dimension], id: `${dimension}.${digest}` });
+    counted.push({ dimension, policy: policies[dimension], id: hashedKey(dimension, `${dimension}\u0000${value}`) });
   }
   return counted;
 }

@@ -82,8 +82,6 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       const hosted = hostSession(bus, subjects, { id, session, grant, mind, logger, realm: portal.realm });
       sessions.set(id, hosted);
       void hosted.ended.then(() => sessions.delete(id));
-      // A login that completed after the portal's shutdown took its list of sessions still ends.
-      if (deps.isClosing()) void hosted.shutdown();
       let issued: { token: string; tokenExpiresAt: number } | undefined;
       if (deps.tokens) {
         const revocable = { revoke: () => session.revoke(), ended: hosted.ended };

@@ -6,9 +6,8 @@ import { describe, expect, it } from "vitest";
 import { InMemoryUsernamePasswordDatabaseDontUse, serveChecker, servePortal, SimpleRealm } from "../../actors/index.ts";
 import { connectNatsBus } from "../../transports/index.ts";
 import { startNatsServer } from "../support/nats-server.ts";
-import { json, parse } from "../support/wire.ts";
+import { streamLogins } from "../support/stream-logins.ts";
 
-const LOGIN = json({ credentials: { kind: "username-password", username: "alice", password: "pw" }, interfaces: ["echo"] });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("swapping checker services under load", () => {
@@ -21,25 +20,13 @@ describe("swapping checker services under load", () => {
     const portal = await servePortal(portalBus, { realm: new SimpleRealm(), rateLimiter: null });
     let v2: Awaited<ReturnType<typeof serveChecker>> | undefined;
     try {
-      const outcomes: string[] = [];
-      let stop = false;
-      const workers = Array.from({ length: 32 }, async () => {
-        while (!stop) {
-          try {
-            const reply = parse(await client.request("cred.login", LOGIN, { timeoutMs: 3000 }));
-            outcomes.push(reply.ok === true ? "ok" : `refused ${reply.error?.code}: ${reply.error?.message}`);
-          } catch (error) {
-            outcomes.push(`lost ${(error as Error).name}`);
-          }
-        }
-      });
+      const logins = streamLogins(client);
       await sleep(200);
       v2 = await serveChecker(v2Bus, users(), { name: "v2" });
       await sleep(200);
       await v1.stop();
       await sleep(300);
-      stop = true;
-      await Promise.all(workers);
+      const outcomes = await logins.stop();
       expect(outcomes.length).toBeGreaterThan(100);
       expect(outcomes.filter((o) => o !== "ok")).toEqual([]);
       expect(portal.portal.listCredentialsKinds()).toContain("username-password");
@@ -62,23 +49,11 @@ describe("scaling a checker service down under load", () => {
     const b = await serveChecker(bBus, users(), { name: "pw" });
     const portal = await servePortal(portalBus, { realm: new SimpleRealm(), rateLimiter: null });
     try {
-      const outcomes: string[] = [];
-      let stop = false;
-      const workers = Array.from({ length: 32 }, async () => {
-        while (!stop) {
-          try {
-            const reply = parse(await client.request("cred.login", LOGIN, { timeoutMs: 3000 }));
-            outcomes.push(reply.ok === true ? "ok" : `refused ${reply.error?.code}: ${reply.error?.message}`);
-          } catch (error) {
-            outcomes.push(`lost ${(error as Error).name}`);
-          }
-        }
-      });
+      const logins = streamLogins(client);
       await sleep(300);
       await a.stop();
       await sleep(500);
-      stop = true;
-      await Promise.all(workers);
+      const outcomes = await logins.stop();
       expect(outcomes.length).toBeGreaterThan(100);
       expect(outcomes.filter((o) => o !== "ok")).toEqual([]);
     } finally {

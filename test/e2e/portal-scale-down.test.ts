@@ -6,9 +6,7 @@ import { describe, expect, it } from "vitest";
 import { InMemoryUsernamePasswordDatabaseDontUse, servePortal, SimpleRealm } from "../../actors/index.ts";
 import { connectNatsBus } from "../../transports/index.ts";
 import { startNatsServer } from "../support/nats-server.ts";
-import { json, parse } from "../support/wire.ts";
-
-const LOGIN = json({ credentials: { kind: "username-password", username: "alice", password: "pw" }, interfaces: ["echo"] });
+import { streamLogins } from "../support/stream-logins.ts";
 
 describe("closing one of two portals under load", () => {
   it("loses no login: none times out, none is refused", async () => {
@@ -19,23 +17,11 @@ describe("closing one of two portals under load", () => {
       servePortal(bus, { realm: new SimpleRealm(), checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" })], discoverCheckers: false, rateLimiter: null });
     const [a, b] = await Promise.all([portal(busA), portal(busB)]);
     try {
-      const outcomes: string[] = [];
-      let stop = false;
-      const workers = Array.from({ length: 32 }, async () => {
-        while (!stop) {
-          try {
-            const reply = parse(await client.request("cred.login", LOGIN, { timeoutMs: 3000 }));
-            outcomes.push(reply.ok === true ? "ok" : `refused ${reply.error?.code}`);
-          } catch (error) {
-            outcomes.push(`lost ${(error as Error).name}`);
-          }
-        }
-      });
+      const logins = streamLogins(client);
       await new Promise((resolve) => setTimeout(resolve, 300));
       await a.close();
       await new Promise((resolve) => setTimeout(resolve, 300));
-      stop = true;
-      await Promise.all(workers);
+      const outcomes = await logins.stop();
       expect(outcomes.length).toBeGreaterThan(100);
       expect(outcomes.filter((o) => o !== "ok")).toEqual([]);
     } finally {
