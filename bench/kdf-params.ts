@@ -1,5 +1,5 @@
 /** The users and hash parameters shared by the checker-portal child and the scenarios that drive it. */
-import { argon2id, bcrypt, scrypt, type PasswordHasher } from "../actors/index.ts";
+import { argon2id, bcrypt, scrypt, type HasherOptions, type PasswordHasher } from "../actors/index.ts";
 
 export const USERNAME = "alice";
 export const PASSWORD = "secret";
@@ -12,8 +12,8 @@ export type Kdf = "argon2id" | "scrypt" | "bcrypt";
  * cost 10 take ~25 and ~55 ms) so that 128
  * verifications in flight drain within the bench's time budget. bcrypt 10 is OWASP's minimum.
  */
-export const KDF_PARAMS: Readonly<Record<Kdf, { readonly label: string; make(): PasswordHasher }>> = {
-  argon2id: { label: "argon2id m=19456 t=2 p=1 (defaults)", make: () => argon2id() },
-  scrypt: { label: "scrypt ln=13 r=8 p=1 (default ln=17)", make: () => scrypt({ ln: 13 }) },
-  bcrypt: { label: "bcrypt cost 10 (default 12)", make: () => bcrypt({ cost: 10 }) },
+export const KDF_PARAMS: Readonly<Record<Kdf, { readonly label: string; make(options?: HasherOptions): PasswordHasher }>> = {
+  argon2id: { label: "argon2id m=19456 t=2 p=1 (defaults)", make: (o) => argon2id({}, o) },
+  scrypt: { label: "scrypt ln=13 r=8 p=1 (default ln=17)", make: (o) => scrypt({ ln: 13 }, o) },
+  bcrypt: { label: "bcrypt cost 10 (default 12)", make: (o) => bcrypt({ cost: 10 }, o) },
 };

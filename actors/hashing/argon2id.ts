@@ -1,6 +1,7 @@
 /** argon2id (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) through @node-rs/argon2, which runs on libuv's thread pool. */
 import { hash, parseOptions, verify, type Algorithm, type Options } from "@node-rs/argon2";
-import { HashAlgorithm, type PasswordHasher } from "./hasher.ts";
+import { defaultHashGate, type HashGate } from "./hash-gate.ts";
+import { HashAlgorithm, type HasherOptions, type PasswordHasher } from "./hasher.ts";
 
 export interface Argon2idParams {
   /** KiB of memory per hash (`m`). */
@@ -20,7 +21,7 @@ const V0x13 = 1;
 const PATTERN = /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
 
 /** An argon2id hasher with `params` (defaults: `ARGON2ID_DEFAULTS`). Rejects nothing at creation. */
-export function argon2id(params: Partial<Argon2idParams> = {}): PasswordHasher {
+export function argon2id(params: Partial<Argon2idParams> = {}, { gate = defaultHashGate }: HasherOptions = {}): PasswordHasher {
   const p = { ...ARGON2ID_DEFAULTS, ...params };
   const options: Options = { algorithm: ARGON2ID, memoryCost: p.memoryCost, timeCost: p.timeCost, parallelism: p.parallelism };
   const recognizes = (stored: string): boolean => {
@@ -35,9 +36,10 @@ export function argon2id(params: Partial<Argon2idParams> = {}): PasswordHasher {
   return {
     algorithm: HashAlgorithm.argon2id,
     recognizes,
-    hash: (password) => hash(password, options),
+    hash: (password) => gate.run(() => hash(password, options)),
     // The library compares in constant time; the stored hash supplies every parameter.
-    verify: (stored, password) => (recognizes(stored) ? verify(stored, password).catch(() => false) : Promise.resolve(false)),
+    verify: (stored, password) =>
+      recognizes(stored) ? gate.run(() => verify(stored, password)).catch(() => false) : Promise.resolve(false),
     needsRehash(stored) {
       if (!recognizes(stored)) return true;
       const s = parseOptions(stored);

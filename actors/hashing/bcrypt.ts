@@ -1,6 +1,7 @@
 /** bcrypt (`$2a$`, `$2b$`, `$2y$`) through @node-rs/bcrypt, which runs on libuv's thread pool. */
 import { hash, verify } from "@node-rs/bcrypt";
-import { HashAlgorithm, type PasswordHasher } from "./hasher.ts";
+import { defaultHashGate } from "./hash-gate.ts";
+import { HashAlgorithm, type HasherOptions, type PasswordHasher } from "./hasher.ts";
 
 export interface BcryptParams {
   /** log2 of the rounds. */
@@ -16,16 +17,17 @@ const PATTERN = /^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$/;
  * A bcrypt hasher with `params` (defaults: `BCRYPT_DEFAULTS`). bcrypt reads only the first 72
  * bytes of a password: longer ones are truncated, as every bcrypt does.
  */
-export function bcrypt(params: Partial<BcryptParams> = {}): PasswordHasher {
+export function bcrypt(params: Partial<BcryptParams> = {}, { gate = defaultHashGate }: HasherOptions = {}): PasswordHasher {
   const { cost } = { ...BCRYPT_DEFAULTS, ...params };
   const recognizes = (stored: string) => PATTERN.test(stored);
   return {
     algorithm: HashAlgorithm.bcrypt,
     recognizes,
     // $2y$ (what the library writes) and $2b$ are the same algorithm; $2b$ is the portable tag.
-    hash: async (password) => `$2b$${(await hash(password, cost)).slice(4)}`,
+    hash: async (password) => `$2b$${(await gate.run(() => hash(password, cost))).slice(4)}`,
     // The library compares in constant time; the stored hash supplies cost and salt.
-    verify: (stored, password) => (recognizes(stored) ? verify(password, stored).catch(() => false) : Promise.resolve(false)),
+    verify: (stored, password) =>
+      recognizes(stored) ? gate.run(() => verify(password, stored)).catch(() => false) : Promise.resolve(false),
     needsRehash: (stored) => !recognizes(stored) || Number(stored.slice(4, 6)) < cost,
   };
 }

@@ -1,4 +1,5 @@
 /** What a password hash algorithm offers: recognising, verifying and (for current algorithms) making hashes. */
+import type { HashGate } from "./hash-gate.ts";
 
 /** The algorithms a stored hash can be tagged with, a closed set. */
 export const HashAlgorithm = {
@@ -22,6 +23,12 @@ export interface PasswordVerifier {
    * loop when the algorithm is slow. Resolves to false for a malformed hash; never rejects for one.
    */
   verify(stored: string, password: string): Promise<boolean>;
+}
+
+/** How a built-in hasher runs. */
+export interface HasherOptions {
+  /** Limits how many slow hashes run at once; default: the process-wide `defaultHashGate` (one per core). */
+  readonly gate?: HashGate;
 }
 
 /** A verifier that also makes new hashes with its configured parameters. */

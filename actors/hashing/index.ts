@@ -2,7 +2,8 @@
 export { apr1, apr1Digest } from "./apr1.ts";
 export { argon2id, ARGON2ID_DEFAULTS, type Argon2idParams } from "./argon2id.ts";
 export { bcrypt, BCRYPT_DEFAULTS, type BcryptParams } from "./bcrypt.ts";
-export { HashAlgorithm, type PasswordHasher, type PasswordVerifier } from "./hasher.ts";
+export { defaultHashGate, HashGate, threadPoolSize } from "./hash-gate.ts";
+export { HashAlgorithm, type HasherOptions, type PasswordHasher, type PasswordVerifier } from "./hasher.ts";
 export { verifierFor } from "./identify.ts";
 export { scrypt, SCRYPT_DEFAULTS, type ScryptParams } from "./scrypt.ts";
 export { sha1 } from "./sha1.ts";

@@ -1,6 +1,7 @@
 /** scrypt in the PHC format (`$scrypt$ln=…,r=…,p=…$salt$hash`, as passlib writes it) through node:crypto's async scrypt. */
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from "node:crypto";
-import { HashAlgorithm, type PasswordHasher } from "./hasher.ts";
+import { defaultHashGate } from "./hash-gate.ts";
+import { HashAlgorithm, type HasherOptions, type PasswordHasher } from "./hasher.ts";
 import { fromB64, parseParams, toB64 } from "./phc.ts";
 
 export interface ScryptParams {
@@ -50,20 +51,20 @@ function derive(password: string, salt: Buffer, length: number, { ln, r, p }: Sc
 }
 
 /** A scrypt hasher with `params` (defaults: `SCRYPT_DEFAULTS`). */
-export function scrypt(params: Partial<ScryptParams> = {}): PasswordHasher {
+export function scrypt(params: Partial<ScryptParams> = {}, { gate = defaultHashGate }: HasherOptions = {}): PasswordHasher {
   const configured = { ...SCRYPT_DEFAULTS, ...params };
   return {
     algorithm: HashAlgorithm.scrypt,
     recognizes: (stored) => parse(stored) !== undefined,
     async hash(password) {
       const salt = randomBytes(16);
-      const key = await derive(password, salt, KEY_LENGTH, configured);
+      const key = await gate.run(() => derive(password, salt, KEY_LENGTH, configured));
       return `$scrypt$ln=${configured.ln},r=${configured.r},p=${configured.p}$${toB64(salt)}$${toB64(key)}`;
     },
     async verify(stored, password) {
       const parsed = parse(stored);
       if (!parsed) return false;
-      const key = await derive(password, parsed.salt, parsed.key.length, parsed);
+      const key = await gate.run(() => derive(password, parsed.salt, parsed.key.length, parsed));
       return timingSafeEqual(key, parsed.key);
     },
     needsRehash(stored) {
