@@ -1,5 +1,5 @@
 /** A small typed key-value store over a JetStream KV bucket: get, create, and update-if-unchanged (compare-and-set). */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsBus } from "./nats.ts";
 
@@ -99,7 +99,7 @@ export async function changeWithRetry<T>(
 
 /** A valid KV key for any string (KV keys allow `[-/_=.a-zA-Z0-9]` only), without storing it in clear. */
 export function hashedKey(prefix: string, input: string): string {
-  return `${prefix}.${createHash("sha256").update(input).digest("base64url")}`;
+  return `${prefix}.${hash("sha256", input, "base64url")}`;
 }
 
 /** Creates (or opens) the bucket on the bus's connection. Rejects when JetStream is not enabled or the name is invalid. */

@@ -45,6 +45,8 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   async check(keys: RateLimitKeys): Promise<number> {
+    // Nothing recorded, nothing to wait for: skip hashing the keys (the common case).
+    if (this.size === 0) return 0;
     const now = this.#now();
     let wait = 0;
     for (const { id, policy } of countedKeys(keys, this.#policies)) {
@@ -65,6 +67,7 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   async succeeded(keys: RateLimitKeys): Promise<void> {
+    if (this.size === 0) return;
     for (const { id, dimension } of countedKeys(keys, this.#policies)) {
       if (dimension === "account") this.#forget(id);
     }
