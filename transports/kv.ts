@@ -104,13 +104,32 @@ export function hashedKey(prefix: string, input: string): string {
 
 /** Creates (or opens) the bucket on the bus's connection. Rejects when JetStream is not enabled or the name is invalid. */
 export async function openKvStore<T>(bus: NatsBus, options: KvStoreOptions<T>): Promise<KvStore<T>> {
-  const kv = await new Kvm(bus.connection).create(options.bucket, {
+  const config = {
     // One value per key: the store only ever needs the latest, and CAS compares against it.
     history: 1,
     ...(options.ttlMs !== undefined && { ttl: options.ttlMs }),
     ...(options.storage !== undefined && { storage: options.storage }),
-  });
-  return new JetStreamKvStore(options.bucket, kv, options.codec ?? jsonCodec<T>());
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const kv = await new Kvm(bus.connection).create(options.bucket, config);
+      return new JetStreamKvStore(options.bucket, kv, options.codec ?? jsonCodec<T>());
+    } catch (error) {
+      // Two processes creating the same bucket at once (portals starting together): nats-server
+      // can refuse the loser with "subjects overlap" while the winner's stream is being made.
+      // Creating again then finds the same stream and opens it.
+      if (!isSubjectOverlap(error) || attempt >= CREATE_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
+}
+
+const CREATE_ATTEMPTS = 5;
+/** JetStream's "subjects overlap with an existing stream" (JSStreamSubjectOverlapErr). */
+const SUBJECT_OVERLAP = 10065;
+
+function isSubjectOverlap(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === SUBJECT_OVERLAP;
 }
 
 class JetStreamKvStore<T> implements KvStore<T> {

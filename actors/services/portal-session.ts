@@ -1,12 +1,12 @@
 /** One live session on the portal: its `P.session.ID.>` subscription, heartbeats, supervision, logout and its end. */
 import type { Bus } from "../../transports/bus.ts";
 import type { AvatarId } from "../checkers/checker.ts";
-import { AvatarError, BadRequest, NoSuchInterface } from "../errors.ts";
+import { AvatarError, BadRequest, NoSuchInterface, SessionEnded } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { LoginSession, SessionEnd } from "../login-session.ts";
 import type { LoginResult, Realm } from "../realm.ts";
 import { SupervisedAvatar, type SupervisionOptions } from "../supervision/supervised-avatar.ts";
-import { okEmpty } from "../wire/codec.ts";
+import { decodeObject, okEmpty } from "../wire/codec.ts";
 import { shortId } from "../wire/identifiers.ts";
 import type { Subjects } from "../wire/subjects.ts";
 import { answerCall } from "./avatar-call.ts";
@@ -51,16 +51,20 @@ export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInpu
   const log = new SessionLogger(logger, short);
   const serve = { logger: log, fallback: () => new AvatarError() };
   const avatarFailed = () => session.actor.send({ type: "AVATAR_FAILED" });
-  const supervised =
-    grant.avatar instanceof RemoteAvatar
-      ? undefined
-      : new SupervisedAvatar({
-          ...input.supervision,
-          grant,
-          restart: realm && (() => requestAgain(realm, session, mind)),
-          onGiveUp: avatarFailed,
-          logger: log,
-        });
+  const remote = grant.avatar instanceof RemoteAvatar ? grant.avatar : undefined;
+  remote?.onHostLost(() => {
+    log.warn({ event: "realm-lost" }, "the realm process hosting the avatar is gone");
+    avatarFailed();
+  });
+  const supervised = remote
+    ? undefined
+    : new SupervisedAvatar({
+        ...input.supervision,
+        grant,
+        restart: realm && (() => requestAgain(realm, session, mind)),
+        onGiveUp: avatarFailed,
+        logger: log,
+      });
 
   const subscription = bus.subscribe(`${base}.>`, (message) => {
     const verb = message.subject.slice(base.length + 1);
@@ -71,6 +75,11 @@ export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInpu
       case "call":
         session.touch();
         if (supervised) void respondTo(message, (body) => answerCall(body, supervised, log), serve);
+        // The realm's process answers; if it has died, nobody would, so the portal does.
+        else
+          void remote!.hostAlive().then((alive) => {
+            if (!alive) void respondTo(message, () => Promise.reject(new SessionEnded()), serve);
+          });
         return;
       case "logout":
         // Answered once the avatar is logged out and `ended` is on its way to the Mind.
@@ -81,9 +90,10 @@ export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInpu
         if (supervised) void respondTo(message, () => Promise.reject(new BadRequest("release is not a client subject")), serve);
         // A release the portal did not send (its own comes while logging out) leaves no avatar
         // behind the session: end it, or its calls would meet silence until the timeout.
+        // A realm service that stops says so (`{"reason":"shutdown"}`); anything else is a logout.
         else if (session.isActive) {
-          (grant.avatar as RemoteAvatar).markReleased();
-          void session.logout();
+          remote!.markReleased();
+          void (releaseReason(message.data) === "shutdown" ? session.shutdown() : session.logout());
         }
         return;
       case "failed":
@@ -141,6 +151,14 @@ class SessionLogger implements Logger {
   }
   child(bindings: Record<string, unknown>): Logger {
     return this.#log.child(bindings);
+  }
+}
+
+function releaseReason(data: Uint8Array): unknown {
+  try {
+    return decodeObject(data)["reason"];
+  } catch {
+    return undefined;
   }
 }
 

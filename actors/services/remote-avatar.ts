@@ -4,10 +4,14 @@ import { NoResponders } from "../../transports/errors.ts";
 import { fromWireError, SessionEnded } from "../errors.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 import type { Subjects } from "../wire/subjects.ts";
+import type { RealmInstanceWatch, WatchedHost } from "./realm-instances.ts";
 
 /** Like PB's RemoteReference: `callRemote` is the only way in. */
 export class RemoteAvatar {
   #released = false;
+  #host: WatchedHost | undefined;
+  #hostLost = false;
+  #onHostLost: (() => void) | undefined;
 
   constructor(private readonly bus: Bus, private readonly subjects: Subjects, readonly session: string) {}
 
@@ -19,6 +23,33 @@ export class RemoteAvatar {
   /** Records that the realm's process already released the avatar. */
   markReleased(): void {
     this.#released = true;
+  }
+
+  /** Watches the realm process hosting the avatar (when the realm named its instance). */
+  watchHost(watch: RealmInstanceWatch, instanceSubject: string): void {
+    this.#host = watch.watch(instanceSubject, () => {
+      // A dead process holds nothing to release.
+      this.#released = true;
+      this.#hostLost = true;
+      this.#onHostLost?.();
+    });
+  }
+
+  /** Runs `listener` once when the realm process hosting the avatar is found gone (at once if it already was). */
+  onHostLost(listener: () => void): void {
+    this.#onHostLost = listener;
+    if (this.#hostLost) queueMicrotask(listener);
+  }
+
+  /** False once the hosting process is known gone; asks it when its last answer is not recent. True when unwatched. */
+  hostAlive(): Promise<boolean> {
+    return this.#host?.alive() ?? Promise.resolve(true);
+  }
+
+  /** Stops watching the hosting process (the session is over). */
+  unwatchHost(): void {
+    this.#host?.unwatch();
+    this.#onHostLost = undefined;
   }
 
   /** Rejects with the avatar's error, or `SessionEnded` once the session is over. */

@@ -6,7 +6,8 @@ import { fromWireError, LoginFailed, PortcullisError } from "../errors.ts";
 import type { LoginResult, Mind, Realm } from "../realm.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
-import { subjectsFor, type Subjects } from "../wire/subjects.ts";
+import { isInstanceId, subjectsFor, type Subjects } from "../wire/subjects.ts";
+import { RealmInstanceWatch, type RealmInstanceWatchOptions } from "./realm-instances.ts";
 import { RemoteAvatar } from "./remote-avatar.ts";
 import { RemoteMind } from "./remote-mind.ts";
 
@@ -14,6 +15,8 @@ export interface RemoteRealmOptions {
   readonly prefix?: string;
   /** How long to wait for the realm's answer; long, so a late avatar can still be released. */
   readonly timeoutMs?: number;
+  /** How the realm processes hosting avatars are watched for death (see `RealmInstanceWatch`). */
+  readonly instanceWatch?: RealmInstanceWatchOptions;
 }
 
 /**
@@ -24,11 +27,13 @@ export interface RemoteRealmOptions {
 export class RemoteRealm implements Realm {
   readonly #subjects: Subjects;
   readonly #timeoutMs: number;
+  readonly #watch: RealmInstanceWatch;
 
   constructor(private readonly bus: Bus, readonly name: string, options: RemoteRealmOptions = {}) {
     this.#subjects = subjectsFor(options.prefix);
     this.#subjects.realmAvatar(name);
     this.#timeoutMs = options.timeoutMs ?? 60_000;
+    this.#watch = new RealmInstanceWatch(bus, options.instanceWatch);
   }
 
   async requestAvatar(avatarId: AvatarId, mind: Mind | null, ...interfaces: string[]): Promise<LoginResult> {
@@ -67,7 +72,11 @@ export class RemoteRealm implements Realm {
     }
     const chosen = reply["interface"];
     const avatar = new RemoteAvatar(this.bus, this.#subjects, session);
+    // Realms that name their process (ours do; the field is optional on the wire) are watched for death.
+    const instance = reply["instance"];
+    if (isInstanceId(instance)) avatar.watchHost(this.#watch, this.#subjects.realmInstance(this.name, instance));
     const logout = async () => {
+      avatar.unwatchHost();
       try {
         if (!avatar.released) await this.#release(session);
       } finally {

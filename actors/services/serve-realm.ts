@@ -7,6 +7,7 @@ import type { LoginResult, Realm } from "../realm.ts";
 import { SupervisedAvatar, type SupervisionOptions } from "../supervision/supervised-avatar.ts";
 import { encode, okEmpty, okReply } from "../wire/codec.ts";
 import { parse, realmRequest, type RealmRequest } from "../wire/schemas.ts";
+import { newIdentifier } from "../wire/identifiers.ts";
 import { isSafeMindSubject, subjectsFor } from "../wire/subjects.ts";
 import { answerCall } from "./avatar-call.ts";
 import { RemoteMind, type MindLimits } from "./remote-mind.ts";
@@ -27,6 +28,8 @@ export interface ServeRealmOptions {
 
 export interface RealmService {
   readonly name: string;
+  /** This process's instance id: portals ask `P.realm.NAME.instance.ID` whether it is still there. */
+  readonly instance: string;
   /** How many avatars this instance hosts now. */
   readonly hosted: number;
   /** Stops taking avatar requests and logs out every hosted avatar. */
@@ -36,6 +39,8 @@ export interface RealmService {
 interface Hosted {
   readonly subscription: BusSubscription;
   readonly release: () => Promise<void>;
+  /** Tells the portal the avatar is going because this process stops (it ends the session with `shutdown`). */
+  readonly announceShutdown: () => void;
 }
 
 /** Serves `realm` until `stop()`; several instances of one name share the load (queue group). */
@@ -44,6 +49,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
   const logger = (options.logger ?? silentLogger).child({ realm: options.name });
   const hosted = new Map<string, Hosted>();
   const fallback = () => new AvatarError();
+  const instance = newIdentifier();
 
   // Asks the realm for the avatar of one session: at login, and again for each restart.
   const requestAvatar = async (request: RealmRequest, mind: RemoteMind): Promise<LoginResult> => {
@@ -92,7 +98,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       }
       // ping, logout and failed belong to the portal hosting the saga.
     });
-    hosted.set(session, { subscription, release });
+    const announceShutdown = () => bus.publish(`${base}.release`, encode({ reason: "shutdown" }));
+    hosted.set(session, { subscription, release, announceShutdown });
   };
 
   const subscription = serveRequests(
@@ -106,21 +113,37 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       const mind = new RemoteMind(bus, request.mind, request.session, options.mindLimits);
       const grant = await requestAvatar(request, mind);
       host(request, grant, mind);
-      return okReply({ interface: grant.interface });
+      return okReply({ interface: grant.interface, instance });
     },
     { queue: subjects.realmQueue(options.name), logger, fallback: () => new LoginFailed() },
   );
+  // Portals watching this process's avatars ask here; once the process is gone NATS answers
+  // no-responders, and they end its sessions (realm-instances.ts).
+  const liveness = serveRequests(bus, subjects.realmInstance(options.name, instance), () => okEmpty(), { logger, fallback });
   await bus.flush();
 
   return {
     name: options.name,
+    instance,
     get hosted() {
       return hosted.size;
     },
     async stop() {
       // Avatar requests already on their way are answered (their sessions are then released below).
       await subscription.drain();
-      await Promise.all([...hosted.values()].map((h) => h.release()));
+      // The portals end these sessions with `shutdown` rather than finding their avatars gone.
+      await Promise.all(
+        [...hosted.values()].map((h) => {
+          try {
+            h.announceShutdown();
+          } catch {
+            // The connection is gone already: the portals' instance checks will notice.
+          }
+          return h.release();
+        }),
+      );
+      // Last: until every avatar is released, portals must not take this process for dead.
+      liveness.unsubscribe();
     },
   };
 }

@@ -15,6 +15,8 @@ export interface Subjects {
   checker(name: string): string;
   realmAvatar(name: string): string;
   realmQueue(name: string): string;
+  /** Addition: one realm service process, asked whether it is still there (`P.realm.NAME.instance.ID`). */
+  realmInstance(name: string, instance: string): string;
 }
 
 const TOKEN = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
@@ -39,7 +41,20 @@ export function subjectsFor(prefix: string = DEFAULT_PREFIX): Subjects {
     checker: (n) => `${prefix}.checker.${name(n)}`,
     realmAvatar: (n) => `${prefix}.realm.${name(n)}.avatar`,
     realmQueue: (n) => `${prefix}.realm.${name(n)}`,
+    realmInstance: (n, instance) => `${prefix}.realm.${name(n)}.instance.${instanceToken(instance)}`,
   };
+}
+
+const INSTANCE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** True when `value` can name a service instance inside a subject (one plain token). */
+export function isInstanceId(value: unknown): value is string {
+  return typeof value === "string" && INSTANCE.test(value);
+}
+
+function instanceToken(instance: string): string {
+  if (!isInstanceId(instance)) throw new TypeError(`invalid instance id: ${JSON.stringify(instance)}`);
+  return instance;
 }
 
 const PUBLISH_SUBJECT = /^[^\s.*>]+(?:\.[^\s.*>]+)*$/;

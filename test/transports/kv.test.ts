@@ -19,6 +19,21 @@ afterAll(async () => {
 });
 
 describe("openKvStore", () => {
+  it("should open one bucket from many connections at once (portals starting together), every one sharing it", async () => {
+    // The race needs a loaded machine to show (it failed 1 run in 3 with two busy loops beside it); 20 rounds give it chances.
+    for (let round = 0; round < 20; round++) {
+      const name = bucket();
+      const others = await Promise.all(Array.from({ length: 12 }, () => connectNatsBus({ servers: server.url })));
+      try {
+        const stores = await Promise.all(others.map((b) => openKvStore<number>(b, { bucket: name, storage: "memory" })));
+        await stores[0]!.create("k", 1);
+        for (const store of stores) expect((await store.get("k"))?.value).toBe(1);
+      } finally {
+        await Promise.all(others.map((b) => b.close()));
+      }
+    }
+  });
+
   it("should answer null for a key never written", async () => {
     const store = await openKvStore<{ n: number }>(bus, { bucket: bucket() });
     expect(await store.get("missing")).toBeNull();

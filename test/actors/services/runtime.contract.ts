@@ -301,6 +301,75 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(realm.avatars[0]!.logouts).toBe(1);
     });
 
+    /** A realm service on its own connection, a portal using it, and a client with a mind that records `ended`. */
+    async function realmThatWillDie(checkEveryMs: number) {
+      const realm = new TestRealm(["echo"]);
+      // Closed by the test without stopping the service: the process is gone, nothing is
+      // released and nobody sends `failed`.
+      const realmBus = await network.connect();
+      const realms = await serveRealm(realmBus, realm, { name: "game" });
+      const service = await portal({ realm: new RemoteRealm(await bus(), "game", { instanceWatch: { checkEveryMs } }) });
+      const b = await bus();
+      const mind = b.inbox();
+      const ended: Array<{ session: string; reason: string }> = [];
+      b.subscribe(mind, (m) => {
+        const note = parse(m.data);
+        if (note["type"] === "ended") ended.push({ session: note["session"] as string, reason: note["reason"] as string });
+      });
+      const sessions = [(await login(b, { mind }))["session"] as string, (await login(b, { mind }))["session"] as string];
+      expect(realms.hosted).toBe(2);
+      return { realmBus, service, b, ended, sessions };
+    }
+
+    it("answers a call whose realm process died with SessionEnded, not silence, and ends its sessions with `avatar-failed`", async () => {
+      // No periodic check in this test's time: the call itself finds the realm gone.
+      const { realmBus, service, b, ended, sessions } = await realmThatWillDie(60_000);
+      const [calling, idle] = sessions as [string, string];
+      expect(await request(b, `cred.session.${calling}.call`, { method: "whoami" })).toEqual({ ok: true, result: "alice" });
+      await realmBus.close();
+      await sleep(300); // past the 250 ms in which the check that call made is trusted
+      const started = performance.now();
+      const reply = await request(b, `cred.session.${calling}.call`, { method: "whoami" });
+      expect(reply).toEqual({ ok: false, error: { code: "SessionEnded", message: expect.any(String) } });
+      expect(performance.now() - started).toBeLessThan(2000); // a silent call would wait out the 5 s timeout
+      // Every session on that process ends, the idle one too.
+      await waitFor(() => ended.length === 2, 3000);
+      expect(ended).toEqual(
+        expect.arrayContaining([
+          { session: calling, reason: "avatar-failed" },
+          { session: idle, reason: "avatar-failed" },
+        ]),
+      );
+      expect(service.sessions).toBe(0);
+      await expect(b.request(`cred.session.${idle}.ping`, json({}), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
+    });
+
+    it("ends the sessions of a realm process that died with `avatar-failed` even when nobody calls, from the periodic check", async () => {
+      const { realmBus, service, b, ended, sessions } = await realmThatWillDie(100);
+      await realmBus.close();
+      // Pings keep a session alive, but not one whose avatar is gone.
+      await request(b, `cred.session.${sessions[0]}.ping`, {}).catch(() => undefined);
+      await waitFor(() => ended.length === 2, 3000);
+      expect(ended.map((e) => e.reason)).toEqual(["avatar-failed", "avatar-failed"]);
+      expect(service.sessions).toBe(0);
+    });
+
+    it("ends the sessions of a realm process that stops cleanly with `shutdown`, not `avatar-failed`", async () => {
+      const realm = new TestRealm(["echo"]);
+      const realms = await serveRealm(await bus(), realm, { name: "game" });
+      await portal({ realm: new RemoteRealm(await bus(), "game", { instanceWatch: { checkEveryMs: 50 } }) });
+      const b = await bus();
+      const mind = b.inbox();
+      const reasons: string[] = [];
+      b.subscribe(mind, (m) => void reasons.push(parse(m.data)["reason"]));
+      await login(b, { mind });
+      await realms.stop();
+      await waitFor(() => reasons.length === 1);
+      await sleep(150);
+      expect(reasons).toEqual(["shutdown"]);
+      expect(realm.avatars[0]!.logouts).toBe(1);
+    });
+
     it("swaps in a newly announced checker and restores the previous one when it is withdrawn", async () => {
       await portal({ checkers: [] });
       const first = await serveChecker(await bus(), new InMemoryUsernamePasswordDatabaseDontUse({ alice: "one" }), { name: "first" });

@@ -1,0 +1,108 @@
+/** RealmInstanceWatch (actors/services/realm-instances.ts): finding realm processes that died, without taking busy ones for dead. */
+import { afterEach, describe, expect, it } from "vitest";
+import { RealmInstanceWatch } from "../../../actors/index.ts";
+import { okEmpty } from "../../../actors/wire/codec.ts";
+import type { Bus, BusSubscription } from "../../../transports/bus.ts";
+import { InProcessNetwork } from "../../../transports/index.ts";
+import { sleep, waitFor } from "../../support/wire.ts";
+
+const SUBJECT = "cred.realm.game.instance.abc";
+
+describe("RealmInstanceWatch", () => {
+  let watcher: Bus;
+  let realm: Bus;
+  let asked: number;
+  let instance: BusSubscription;
+  let watch: RealmInstanceWatch | undefined;
+
+  /** A realm instance answering on SUBJECT (or holding every request unanswered). */
+  function serveInstance(answer = true): void {
+    asked = 0;
+    instance = realm.subscribe(SUBJECT, (m) => {
+      asked++;
+      if (answer) m.respond(okEmpty());
+    });
+  }
+
+  async function setUp(answer = true): Promise<void> {
+    const network = new InProcessNetwork();
+    watcher = network.connect();
+    realm = network.connect();
+    serveInstance(answer);
+  }
+
+  afterEach(async () => {
+    watch?.close();
+    await watcher.close();
+    await realm.close();
+  });
+
+  it("runs onLost once for every avatar on an instance that disappears, from the periodic check", async () => {
+    await setUp();
+    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 20 });
+    const lost: string[] = [];
+    watch.watch(SUBJECT, () => lost.push("a"));
+    watch.watch(SUBJECT, () => lost.push("b"));
+    await sleep(70);
+    expect(lost).toEqual([]);
+    expect(asked).toBeGreaterThanOrEqual(1);
+    instance.unsubscribe();
+    await waitFor(() => lost.length === 2, 1000);
+    await sleep(60);
+    expect(lost.sort()).toEqual(["a", "b"]);
+    expect(watch.instances).toBe(0);
+  });
+
+  it("asks once for many concurrent alive() calls, and trusts an answer for freshMs", async () => {
+    await setUp();
+    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 60_000, freshMs: 100 });
+    const host = watch.watch(SUBJECT, () => undefined);
+    expect(await Promise.all([host.alive(), host.alive(), host.alive()])).toEqual([true, true, true]);
+    expect(asked).toBe(1);
+    expect(await host.alive()).toBe(true);
+    expect(asked).toBe(1);
+    await sleep(120);
+    expect(await host.alive()).toBe(true);
+    expect(asked).toBe(2);
+  });
+
+  it("answers alive() false and runs onLost when a call's check finds nobody there", async () => {
+    await setUp();
+    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 60_000 });
+    let lost = 0;
+    const host = watch.watch(SUBJECT, () => lost++);
+    instance.unsubscribe();
+    expect(await host.alive()).toBe(false);
+    expect(lost).toBe(1);
+    expect(await host.alive()).toBe(false);
+    expect(lost).toBe(1);
+  });
+
+  it("counts an instance that does not answer in time as alive: busy is not dead", async () => {
+    await setUp(false);
+    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 60_000, timeoutMs: 30 });
+    let lost = 0;
+    const host = watch.watch(SUBJECT, () => lost++);
+    expect(await host.alive()).toBe(true);
+    expect(asked).toBe(1);
+    expect(lost).toBe(0);
+  });
+
+  it("stops calling onLost, and stops asking, once every avatar is unwatched", async () => {
+    await setUp();
+    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 20 });
+    let lost = 0;
+    watch.watch(SUBJECT, () => lost++).unwatch();
+    expect(watch.instances).toBe(0);
+    const before = asked;
+    instance.unsubscribe();
+    await sleep(80);
+    expect(lost).toBe(0);
+    expect(asked).toBe(before);
+  });
+
+  it.each([0, -5, Number.NaN])("refuses checkEveryMs %s", async (ms) => {
+    await setUp();
+    expect(() => new RealmInstanceWatch(watcher, { checkEveryMs: ms })).toThrow(RangeError);
+  });
+});
