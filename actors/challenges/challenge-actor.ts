@@ -105,20 +105,26 @@ export class ChallengeActor {
       const subscription = this.#actor.subscribe({
         complete: () => {
           subscription.unsubscribe();
-          this.#subscription?.unsubscribe();
+          // Drained, not dropped: responses already on their way (several racing for one
+          // challenge) reach #onMessage and get UnauthorizedLogin rather than silence.
+          this.#stopServing();
           const output = this.#actor.getSnapshot().output!;
           log.debug({ event: "challenge-ended", outcome: output.outcome, rounds: output.rounds }, "challenge ended");
           resolve(output);
         },
         error: (error) => {
           // A machine bug: fail closed, never leave the subject answering.
-          this.#subscription?.unsubscribe();
+          this.#stopServing();
           log.error({ err: describeError(error) }, "challenge machine failed");
           resolve({ outcome: "refused", rounds: 0, failure: error });
         },
       });
     });
     this.#actor.start();
+  }
+
+  #stopServing(): void {
+    this.#subscription?.drain().catch(() => undefined);
   }
 
   /** Ends the challenge now (portal shutdown); an answer being verified still gets its reply. */

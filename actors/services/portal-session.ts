@@ -1,5 +1,5 @@
 /** One live session on the portal: its `P.session.ID.>` subscription, heartbeats, supervision, logout and its end. */
-import type { Bus } from "../../transports/bus.ts";
+import type { Bus, BusMessage } from "../../transports/bus.ts";
 import type { AvatarId } from "../checkers/checker.ts";
 import { AvatarError, BadRequest, NoSuchInterface, SessionEnded } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -66,8 +66,15 @@ export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInpu
         logger: log,
       });
 
+  // Only a session in `active` takes requests; one logging out or over (its subscription then
+  // drains) still answers every request that reaches it, never drops one.
+  const serving = () => session.isActive && session.actor.getSnapshot().value === "active";
   const subscription = bus.subscribe(`${base}.>`, (message) => {
     const verb = message.subject.slice(base.length + 1);
+    if (!serving()) {
+      answerEnding(verb, message);
+      return;
+    }
     switch (verb) {
       case "ping":
         void respondTo(message, () => (session.touch(), okEmpty()), serve);
@@ -106,8 +113,17 @@ export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInpu
     }
   });
 
+  /** A request to a session logging out or over: logout is done (once it is), anything else has ended. */
+  const answerEnding = (verb: string, message: BusMessage): void => {
+    if (verb === "logout") void respondTo(message, async () => (await ended, okEmpty()), serve);
+    // The portal's own `release` to a realm service, seen on its way: the realm answers it.
+    else if (verb === "release" && !supervised) return;
+    else void respondTo(message, () => Promise.reject(new SessionEnded()), serve);
+  };
+
   const ended = session.ended.then(async (end) => {
-    subscription.unsubscribe();
+    // Drained, not dropped: requests already on their way get SessionEnded (or ok for a logout).
+    void subscription.drain();
     // The saga logged out the avatar it was granted; a restarted one is logged out here.
     await supervised?.stop();
     mind.end(end.reason ?? "logout");

@@ -1,7 +1,7 @@
 /** Hosts a realm as a NATS service: `P.realm.NAME.avatar`, and each supervised avatar on its session's subjects. */
 import type { Bus, BusSubscription } from "../../transports/bus.ts";
 import { ANONYMOUS } from "../checkers/checker.ts";
-import { AvatarError, BadRequest, LoginFailed, NoSuchInterface } from "../errors.ts";
+import { AvatarError, BadRequest, LoginFailed, NoSuchInterface, SessionEnded } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import type { LoginResult, Realm } from "../realm.ts";
 import { SupervisedAvatar, type SupervisionOptions } from "../supervision/supervised-avatar.ts";
@@ -67,7 +67,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     let released: Promise<void> | undefined;
     const release = () =>
       (released ??= (async () => {
-        subscription.unsubscribe();
+        // Drained: a call already on its way is answered SessionEnded (below), not dropped.
+        void subscription.drain();
         hosted.delete(session);
         // Closed first: nothing from this process follows the portal's `ended`.
         mind.close();
@@ -92,7 +93,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     const subscription = bus.subscribe(`${base}.>`, (message) => {
       const verb = message.subject.slice(base.length + 1);
       if (verb === "call") {
-        void respondTo(message, (body) => answerCall(body, supervised, logger), { logger, fallback });
+        if (released) void respondTo(message, () => Promise.reject(new SessionEnded()), { logger, fallback });
+        else void respondTo(message, (body) => answerCall(body, supervised, logger), { logger, fallback });
       } else if (verb === "release") {
         void respondTo(message, async () => (await release(), okEmpty()), { logger, fallback });
       }

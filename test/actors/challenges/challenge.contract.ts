@@ -46,6 +46,8 @@ export function challengeContract(
     let shortPortal: PortalService;
     let checkers: Array<{ stop(): Promise<void> }>;
     let client: Bus;
+    /** Several client connections, for answers racing each other. */
+    let racers: Bus[];
     const logs = captureLogs();
 
     const request = async (subject: string, body: unknown) => parse(await client.request(subject, json(body), { timeoutMs: 5000 }));
@@ -70,6 +72,7 @@ export function challengeContract(
       portal = await servePortal(await bus(), options);
       shortPortal = await servePortal(await bus(), { ...options, prefix: "short", challenges: { ...options.challenges, expiresInMs: 150 } });
       client = await bus();
+      racers = [client, await bus(), await bus()];
     });
     afterAll(async () => {
       await portal.close();
@@ -147,6 +150,26 @@ export function challengeContract(
           const other = replies.find((r) => (r as Record<string, unknown>)["ok"] !== true);
           if (other instanceof NoResponders) return;
           expect(other).toMatchObject({ ok: false, error: { code: "UnauthorizedLogin" } });
+        });
+
+        it("answers every one of many racing answers: one session, the rest UnauthorizedLogin or no-responders, never silence", async () => {
+          for (let round = 0; round < 5; round++) {
+            const { id, challenge } = await issue();
+            const body = json({ interfaces: ["echo"], mind: null, ...c.answer(user, "good", challenge) });
+            const outcomes = await Promise.all(
+              Array.from({ length: 6 }, (_, i) =>
+                racers[i % racers.length]!.request(`cred.challenge.${id}`, body, { timeoutMs: 5000 }).then(
+                  (data) => {
+                    const reply = parse(data);
+                    return reply["ok"] === true ? "session" : reply["error"].code;
+                  },
+                  (error: unknown) => (error instanceof NoResponders ? "no responders" : String(error)),
+                ),
+              ),
+            );
+            expect(outcomes.filter((o) => o === "session")).toHaveLength(1);
+            expect(outcomes.filter((o) => o !== "session" && o !== "UnauthorizedLogin" && o !== "no responders")).toEqual([]);
+          }
         });
 
         it("refuses a wrong answer once: the challenge is over after it", async () => {

@@ -196,6 +196,39 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await expect(b.request(`cred.session.${session}.logout`, json({}), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
     });
 
+    it.each(["a local avatar", "an avatar in a realm service"])("answers every request racing a logout of %s (two logouts, four calls, three connections): never silence", async (where) => {
+      if (where === "a local avatar") await portal();
+      else {
+        services.push(await serveRealm(await bus(), new SimpleRealm(), { name: "game" }));
+        await portal({ realm: new RemoteRealm(await bus(), "game") });
+      }
+      const clients = [await bus(), await bus(), await bus()];
+      const outcome = (data: Uint8Array) => {
+        const reply = parse(data);
+        return reply["ok"] === true ? "ok" : reply["error"].code;
+      };
+      const tally: Record<string, number> = {};
+      for (let round = 0; round < 15; round++) {
+        const { session } = await login(clients[0]!);
+        const jobs = [
+          ["logout", {}],
+          ["logout", {}],
+          ...Array.from({ length: 4 }, () => ["call", { method: "echo", args: [round] }] as const),
+        ] as const;
+        const outcomes = await Promise.all(
+          jobs.map(([verb, body], i) =>
+            clients[i % clients.length]!.request(`cred.session.${session}.${verb}`, json(body), { timeoutMs: 3000 }).then(
+              (data) => `${verb}:${outcome(data)}`,
+              (error: unknown) => `${verb}:${error instanceof NoResponders ? "no responders" : String(error)}`,
+            ),
+          ),
+        );
+        for (const o of outcomes) tally[o] = (tally[o] ?? 0) + 1;
+      }
+      const allowed = ["logout:ok", "logout:no responders", "call:ok", "call:SessionEnded", "call:no responders"];
+      expect(Object.keys(tally).filter((o) => !allowed.includes(o))).toEqual([]);
+    });
+
     it("runs the avatar's logout exactly once on a double logout", async () => {
       const realm = new TestRealm(["echo"]);
       await portal({ realm });
