@@ -8,8 +8,11 @@ import type { BenchContext, Scenario } from "./scenario.ts";
 const PYTHON = "/usr/bin/python3";
 // Debian's package, not pip: there may be no PyPI to reach.
 const INSTALL = "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y python3-twisted";
-/** Connections the client spreads its in-flight logins over, as many PB clients would. */
-const CONNECTIONS = 8;
+/**
+ * Connections the client spreads its in-flight logins over: one, like the Portcullis login client
+ * (one NATS connection for all its logins), and eight, as many separate PB clients would.
+ */
+const CONNECTIONS = [1, 8] as const;
 const LABEL = "Twisted PB login (peer)";
 
 export const twistedPb: Scenario = {
@@ -20,24 +23,26 @@ export const twistedPb: Scenario = {
     if (missing !== null) return [{ label: LABEL, skipped: missing }];
     const env = pythonEnv();
     const server = await ctx.spawn({ name: "pb_server.py", command: PYTHON, args: ["bench/twisted/pb_server.py"], env });
-    const client = await ctx.spawn({
-      name: "pb_client.py",
-      command: PYTHON,
-      args: ["bench/twisted/pb_client.py", "--port", String(server.info.port), "--connections", String(CONNECTIONS)],
-      env,
-    });
-    const measured = await ctx.profileRemote(client);
-    return [
-      {
-        label: LABEL,
+    const rows = [];
+    for (const connections of CONNECTIONS) {
+      const client = await ctx.spawn({
+        name: `pb_client.py (${connections})`,
+        command: PYTHON,
+        args: ["bench/twisted/pb_client.py", "--port", String(server.info.port), "--connections", String(connections)],
+        env,
+      });
+      const measured = await ctx.profileRemote(client);
+      rows.push({
+        label: `${LABEL}, ${connections === 1 ? "1 connection" : `${connections} connections`}`,
         note:
           `Twisted ${String(server.info.twisted)} (${String(server.info.reactor)}), Python ${String(client.info.python)}: ` +
-          `PBClientFactory.login(UsernamePassword) over ${CONNECTIONS} TCP connections, timed in the client process; ` +
+          `PBClientFactory.login(UsernamePassword) over ${connections === 1 ? "one TCP connection (like the Portcullis client's one NATS connection)" : `${connections} TCP connections`}, timed in the client process; ` +
           "2 PB round trips per login (login → challenge, respond → avatar) to one server process " +
           "(Portal, InMemoryUsernamePasswordDatabaseDontUse, a realm returning a pb.Avatar).",
         ...measured,
-      },
-    ];
+      });
+    }
+    return rows;
   },
 };
 
