@@ -7,6 +7,9 @@ import { decodeObject, encode } from "../wire/codec.ts";
 import type { Subjects } from "../wire/subjects.ts";
 import { NotificationStream } from "./notification-stream.ts";
 
+/** How long a session with a Mind waits for the portal's `ended` after a request found it over. */
+const ENDED_GRACE_MS = 1000;
+
 /** A notification the avatar sent to this session's Mind. */
 export interface Notification {
   readonly event: string;
@@ -39,6 +42,7 @@ export class RemoteSession {
   readonly closed: Promise<EndReason>;
   #end!: (reason: EndReason) => void;
   #over = false;
+  #waitingForReason = false;
   #timer: NodeJS.Timeout | undefined;
   #mindSubscription: BusSubscription | undefined;
   #streams: Set<NotificationStream> | undefined;
@@ -135,13 +139,29 @@ export class RemoteSession {
     this.#end(reason);
   }
 
+  /**
+   * A request found the session over. The portal's `ended` notification says why; it may still be
+   * on its way (a call answered `SessionEnded` can beat it), so a session with a Mind waits up to
+   * `ENDED_GRACE_MS` for it before settling for `timeout`, the one reason a client can infer.
+   */
+  #learnedEnded(busClosed: boolean): void {
+    if (this.#over || this.#waitingForReason) return;
+    if (this.#mindSubscription === undefined || busClosed) {
+      this.ended("timeout");
+      return;
+    }
+    this.#waitingForReason = true;
+    clearInterval(this.#timer);
+    setTimeout(() => this.ended("timeout"), ENDED_GRACE_MS).unref();
+  }
+
   async #request(verb: "call" | "ping" | "logout", body: unknown): Promise<Record<string, unknown>> {
     let data: Uint8Array;
     try {
       data = await this.bus.request(this.subjects.sessionVerb(this.id, verb), encode(body));
     } catch (error) {
       if (error instanceof NoResponders || error instanceof BusClosed) {
-        this.ended("timeout");
+        this.#learnedEnded(error instanceof BusClosed);
         throw new SessionEnded();
       }
       throw error;
@@ -149,7 +169,7 @@ export class RemoteSession {
     const reply = decodeObject(data);
     if (reply["ok"] !== true) {
       const error = fromWireError(reply["error"]);
-      if (error instanceof SessionEnded) this.ended("timeout");
+      if (error instanceof SessionEnded) this.#learnedEnded(false);
       throw error;
     }
     return reply;

@@ -80,6 +80,32 @@ describe("portcullis checker / realm / portal", () => {
     }
   }, 30_000);
 
+  it.each([
+    ["SIGKILL", "avatar-failed"],
+    ["SIGTERM", "shutdown"],
+  ] as const)("ends the sessions of a `portcullis realm` process stopped with %s, with `%s`, and a call never meets silence", async (signal, reason) => {
+    server = await startNatsServer();
+    await start(["checker", "--nats", server.url, "--auth", "memory:alice:secret"]);
+    const realm = await start(["realm", "echo", "--nats", server.url]);
+    await start(["portal", "--nats", server.url, "--realm", "echo"]);
+    const bus = await connectNatsBus({ servers: server.url });
+    try {
+      const session = await connect(bus).login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"], mind: () => undefined });
+      expect(await session.call("echo", "before")).toBe("before");
+      const exited = once(realm, "exit");
+      realm.kill(signal);
+      await exited;
+      await new Promise((resolve) => setTimeout(resolve, 300)); // past the 250 ms a realm's last answer is trusted
+      const started = performance.now();
+      // The portal answers for a dead realm (SessionEnded), or the session is already gone.
+      await expect(session.call("echo", "after")).rejects.toMatchObject({ code: "SessionEnded" });
+      expect(performance.now() - started).toBeLessThan(3000);
+      expect(await session.closed).toBe(reason);
+    } finally {
+      await bus.close();
+    }
+  }, 30_000);
+
   it("shows a plugin's auth type in --help-auth and rejects a module that exports no realm", async () => {
     let out = "";
     let err = "";
