@@ -77,7 +77,9 @@ export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInpu
     }
     switch (verb) {
       case "ping":
-        void respondTo(message, () => (session.touch(), okEmpty()), serve);
+        // Activity on arrival, like a call, whatever the payload (a garbage ping still gets BadRequest).
+        session.touch();
+        void respondTo(message, () => okEmpty(), serve);
         return;
       case "call":
         session.touch();
