@@ -185,6 +185,20 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       }
     });
 
+    it("counts a malformed ping or call as activity too, answering it BadRequest", async () => {
+      await portal({ heartbeatMs: 100 });
+      const b = await bus();
+      const { session } = await login(b);
+      for (let i = 0; i < 8; i++) {
+        await sleep(80);
+        const verb = i % 2 === 0 ? "ping" : "call";
+        const reply = parse(await b.request(`cred.session.${session}.${verb}`, new TextEncoder().encode("not json"), { timeoutMs: 2000 }));
+        expect(reply).toMatchObject({ ok: false, error: { code: "BadRequest" } });
+      }
+      // 640 ms of only garbage, past 2.5 × heartbeatMs many times over: still live.
+      expect(await request(b, `cred.session.${session}.ping`, {})).toEqual({ ok: true });
+    });
+
     it("answers requests for a session that is not live with no-responders, never silence", async () => {
       await portal();
       const b = await bus();
