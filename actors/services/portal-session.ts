@@ -14,6 +14,9 @@ import { RemoteAvatar } from "./remote-avatar.ts";
 import type { RemoteMind } from "./remote-mind.ts";
 import { respondTo } from "./responder.ts";
 
+/** What a call hears while the realm process hosting its avatar has no responders, not yet for long enough to count as gone. */
+const UNREACHABLE = "the realm hosting the avatar is not reachable; try again";
+
 export interface HostedSession {
   readonly shortId: string;
   /** Resolves once the session is over: avatar logged out, subscription gone, `ended` published. */
@@ -84,10 +87,11 @@ export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInpu
       case "call":
         session.touch();
         if (supervised) void respondTo(message, (body) => answerCall(body, supervised, log), serve);
-        // The realm's process answers; if it has died, nobody would, so the portal does.
+        // The realm's process answers; when it cannot, nobody would, so the portal does.
         else
-          void remote!.hostAlive().then((alive) => {
-            if (!alive) void respondTo(message, () => Promise.reject(new SessionEnded()), serve);
+          void remote!.hostState().then((state) => {
+            if (state === "gone") void respondTo(message, () => Promise.reject(new SessionEnded()), serve);
+            else if (state === "unreachable") void respondTo(message, () => Promise.reject(new AvatarError(UNREACHABLE)), serve);
           });
         return;
       case "logout":

@@ -2,29 +2,36 @@
  * Watches the realm service processes that host this portal's avatars.
  *
  * A realm process that dies (killed, crashed, cut off) cannot send `failed`: its sessions would
- * stay live on the portal, their calls met by silence until each client gave up, and a client
- * that keeps pinging would keep a session with no avatar forever. Each process answers on its
- * own `P.realm.NAME.instance.ID`; NATS answers no-responders for it once the process's
- * connection is gone, which is the one definitive sign of death. A timeout is not: a busy realm
- * is alive.
+ * stay live on the portal, their calls met by silence until each client gave up, and a client that
+ * keeps pinging would keep a session with no avatar forever. Each process answers on its own
+ * `P.realm.NAME.instance.ID`; NATS answers no-responders there once the process's connection is
+ * gone. That is also what a reconnect looks like for a few seconds (a NATS restart, a network
+ * blip: nats.js resubscribes on its own), so an instance is only declared gone when it has had
+ * no responders for `confirmMs`; until then it is *unreachable*. A timeout is neither: somebody
+ * subscribes, so the realm is alive and busy.
  */
 import type { Bus } from "../../transports/bus.ts";
-import { NoResponders } from "../../transports/errors.ts";
+import { NoResponders, RequestTimeout } from "../../transports/errors.ts";
 import { encode } from "../wire/codec.ts";
 
 export interface RealmInstanceWatchOptions {
   /** How often every instance hosting a watched avatar is asked; default 5000 ms. */
   readonly checkEveryMs?: number;
+  /** How long an instance must have no responders before it counts as gone; default 5000 ms. */
+  readonly confirmMs?: number;
   /** A check that an avatar call asks for is skipped when one answered this recently; default 250 ms. */
   readonly freshMs?: number;
   /** How long one check waits for its answer before counting the instance as alive; default 2000 ms. */
   readonly timeoutMs?: number;
 }
 
-/** One watched avatar: ask whether its host is there, and stop watching. */
+/** What a check found: answering (or busy), without responders for now, or gone for good. */
+export type HostState = "alive" | "unreachable" | "gone";
+
+/** One watched avatar: ask after its host, and stop watching. */
 export interface WatchedHost {
-  /** False once the instance is known gone (then `onLost` has run); a recent answer is reused. */
-  alive(): Promise<boolean>;
+  /** The host's state; a recent answer is reused, concurrent asks share one request. */
+  state(): Promise<HostState>;
   /** Stops watching (the session is over); `onLost` is not called after this. */
   unwatch(): void;
 }
@@ -34,18 +41,25 @@ interface Instance {
   readonly lost: Set<() => void>;
   gone: boolean;
   lastAnswerAt: number;
-  checking: Promise<boolean> | undefined;
+  /** When it was first found without responders, since its last answer. */
+  silentSince: number | undefined;
+  checking: Promise<HostState> | undefined;
+  /** When the check in `checking` was sent; only the latest check's result is applied. */
+  checkSentAt: number;
+  confirmTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 export class RealmInstanceWatch {
   readonly #instances = new Map<string, Instance>();
   readonly #checkEveryMs: number;
+  readonly #confirmMs: number;
   readonly #freshMs: number;
   readonly #timeoutMs: number;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly bus: Bus, options: RealmInstanceWatchOptions = {}) {
     this.#checkEveryMs = positive("checkEveryMs", options.checkEveryMs ?? 5_000);
+    this.#confirmMs = positive("confirmMs", options.confirmMs ?? 5_000);
     this.#freshMs = positive("freshMs", options.freshMs ?? 250);
     this.#timeoutMs = positive("timeoutMs", options.timeoutMs ?? 2_000);
   }
@@ -55,12 +69,21 @@ export class RealmInstanceWatch {
     return this.#instances.size;
   }
 
-  /** Watches the avatar hosted on `subject`'s instance; `onLost` runs once if that instance dies. */
+  /** Watches the avatar hosted on `subject`'s instance; `onLost` runs once if that instance is gone. */
   watch(subject: string, onLost: () => void): WatchedHost {
     let instance = this.#instances.get(subject);
     if (instance === undefined) {
-      // Never answered yet: the first call on a fresh session asks (one request per instance, coalesced).
-      instance = { subject, lost: new Set(), gone: false, lastAnswerAt: Number.NEGATIVE_INFINITY, checking: undefined };
+      // Never answered yet: the first call on a fresh session asks (one request per instance, shared).
+      instance = {
+        subject,
+        lost: new Set(),
+        gone: false,
+        lastAnswerAt: Number.NEGATIVE_INFINITY,
+        silentSince: undefined,
+        checking: undefined,
+        checkSentAt: Number.NEGATIVE_INFINITY,
+        confirmTimer: undefined,
+      };
       this.#instances.set(subject, instance);
     }
     const watched = instance;
@@ -68,51 +91,93 @@ export class RealmInstanceWatch {
     watched.lost.add(callback);
     this.#startTimer();
     return {
-      alive: () => (watched.gone ? Promise.resolve(false) : this.#check(watched, this.#freshMs)),
+      state: () => (watched.gone ? Promise.resolve("gone") : this.#check(watched, this.#freshMs)),
       unwatch: () => {
         watched.lost.delete(callback);
-        if (watched.lost.size === 0 && this.#instances.get(subject) === watched) this.#instances.delete(subject);
-        if (this.#instances.size === 0) this.#stopTimer();
+        if (watched.lost.size === 0 && this.#instances.get(subject) === watched) this.#forget(watched);
       },
     };
   }
 
-  /** Stops the periodic checks (the portal is closing). */
+  /** Stops every timer (the portal is closing). */
   close(): void {
     this.#stopTimer();
+    for (const instance of this.#instances.values()) clearTimeout(instance.confirmTimer);
   }
 
-  #check(instance: Instance, freshMs: number): Promise<boolean> {
-    if (instance.checking) return instance.checking;
-    if (performance.now() - instance.lastAnswerAt < freshMs) return Promise.resolve(true);
-    const checking = this.bus.request(instance.subject, encode({}), { timeoutMs: this.#timeoutMs }).then(
-      () => {
-        instance.lastAnswerAt = performance.now();
-        return true;
-      },
-      (error: unknown) => {
-        if (!(error instanceof NoResponders)) return true;
-        this.#lose(instance);
-        return false;
+  #check(instance: Instance, freshMs: number): Promise<HostState> {
+    if (instance.gone) return Promise.resolve("gone");
+    const now = performance.now();
+    // Joined only when sent recently: a check sent before the host died may still be waiting for
+    // an answer that the dying connection swallowed (it then times out, which reads as busy).
+    if (instance.checking && now - instance.checkSentAt < freshMs) return instance.checking;
+    if (instance.silentSince === undefined && now - instance.lastAnswerAt < freshMs) return Promise.resolve("alive");
+    const current = () => instance.checking === checking;
+    const checking: Promise<HostState> = this.bus.request(instance.subject, encode({}), { timeoutMs: this.#timeoutMs }).then(
+      (): HostState => (current() ? this.#answered(instance) : "alive"),
+      (error: unknown): HostState => {
+        // A later check has been sent: its result counts, not this one's.
+        if (!current()) return error instanceof NoResponders ? "unreachable" : "alive";
+        // Somebody subscribes but did not answer in time: busy, not dead.
+        if (error instanceof RequestTimeout) return this.#answered(instance);
+        if (!(error instanceof NoResponders)) return instance.silentSince === undefined ? "alive" : "unreachable";
+        return this.#silent(instance);
       },
     );
-    instance.checking = checking.finally(() => (instance.checking = undefined));
-    return instance.checking;
+    instance.checking = checking;
+    instance.checkSentAt = now;
+    void checking.finally(() => {
+      if (current()) instance.checking = undefined;
+    });
+    return checking;
+  }
+
+  #answered(instance: Instance): HostState {
+    instance.lastAnswerAt = performance.now();
+    instance.silentSince = undefined;
+    clearTimeout(instance.confirmTimer);
+    instance.confirmTimer = undefined;
+    return "alive";
+  }
+
+  #silent(instance: Instance): HostState {
+    const now = performance.now();
+    instance.silentSince ??= now;
+    const left = instance.silentSince + this.#confirmMs - now;
+    if (left <= 0) {
+      this.#lose(instance);
+      return "gone";
+    }
+    // Asked again once the window has passed, whether or not anything else asks meanwhile.
+    if (instance.confirmTimer === undefined) {
+      instance.confirmTimer = setTimeout(() => {
+        instance.confirmTimer = undefined;
+        void this.#check(instance, 0);
+      }, Math.ceil(left) + 1);
+      instance.confirmTimer.unref?.();
+    }
+    return "unreachable";
   }
 
   #lose(instance: Instance): void {
     if (instance.gone) return;
     instance.gone = true;
+    const lost = [...instance.lost];
+    this.#forget(instance);
+    for (const callback of lost) callback();
+  }
+
+  #forget(instance: Instance): void {
+    clearTimeout(instance.confirmTimer);
+    instance.lost.clear();
     if (this.#instances.get(instance.subject) === instance) this.#instances.delete(instance.subject);
     if (this.#instances.size === 0) this.#stopTimer();
-    for (const lost of [...instance.lost]) lost();
-    instance.lost.clear();
   }
 
   #startTimer(): void {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
-      // The interval itself is the freshness: an instance that answered a call's check since the last round is not asked again.
+      // An instance that answered a call's check within half a period is not asked again.
       for (const instance of [...this.#instances.values()]) void this.#check(instance, this.#checkEveryMs / 2);
     }, this.#checkEveryMs);
     // Watching must not keep a process alive on its own.

@@ -4,7 +4,7 @@ import { NoResponders } from "../../transports/errors.ts";
 import { fromWireError, SessionEnded } from "../errors.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 import type { Subjects } from "../wire/subjects.ts";
-import type { RealmInstanceWatch, WatchedHost } from "./realm-instances.ts";
+import type { HostState, RealmInstanceWatch, WatchedHost } from "./realm-instances.ts";
 
 /** Like PB's RemoteReference: `callRemote` is the only way in. */
 export class RemoteAvatar {
@@ -41,9 +41,9 @@ export class RemoteAvatar {
     if (this.#hostLost) queueMicrotask(listener);
   }
 
-  /** False once the hosting process is known gone; asks it when its last answer is not recent. True when unwatched. */
-  hostAlive(): Promise<boolean> {
-    return this.#host?.alive() ?? Promise.resolve(true);
+  /** The hosting process's state (see `RealmInstanceWatch`); asks it when its last answer is not recent. `alive` when unwatched. */
+  hostState(): Promise<HostState> {
+    return this.#host?.state() ?? Promise.resolve("alive");
   }
 
   /** Stops watching the hosting process (the session is over). */

@@ -1,4 +1,4 @@
-/** RealmInstanceWatch (actors/services/realm-instances.ts): finding realm processes that died, without taking busy ones for dead. */
+/** RealmInstanceWatch (actors/services/realm-instances.ts): finding realm processes that died, without taking busy or reconnecting ones for dead. */
 import { afterEach, describe, expect, it } from "vitest";
 import { RealmInstanceWatch } from "../../../actors/index.ts";
 import { okEmpty } from "../../../actors/wire/codec.ts";
@@ -37,9 +37,9 @@ describe("RealmInstanceWatch", () => {
     await realm.close();
   });
 
-  it("runs onLost once for every avatar on an instance that disappears, from the periodic check", async () => {
+  it("runs onLost once for every avatar on an instance gone for confirmMs, from the periodic checks alone", async () => {
     await setUp();
-    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 20 });
+    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 20, confirmMs: 60 });
     const lost: string[] = [];
     watch.watch(SUBJECT, () => lost.push("a"));
     watch.watch(SUBJECT, () => lost.push("b"));
@@ -53,29 +53,48 @@ describe("RealmInstanceWatch", () => {
     expect(watch.instances).toBe(0);
   });
 
-  it("asks once for many concurrent alive() calls, and trusts an answer for freshMs", async () => {
+  it("asks once for many concurrent state() calls, and trusts an answer for freshMs", async () => {
     await setUp();
     watch = new RealmInstanceWatch(watcher, { checkEveryMs: 60_000, freshMs: 100 });
     const host = watch.watch(SUBJECT, () => undefined);
-    expect(await Promise.all([host.alive(), host.alive(), host.alive()])).toEqual([true, true, true]);
+    expect(await Promise.all([host.state(), host.state(), host.state()])).toEqual(["alive", "alive", "alive"]);
     expect(asked).toBe(1);
-    expect(await host.alive()).toBe(true);
+    expect(await host.state()).toBe("alive");
     expect(asked).toBe(1);
     await sleep(120);
-    expect(await host.alive()).toBe(true);
+    expect(await host.state()).toBe("alive");
     expect(asked).toBe(2);
   });
 
-  it("answers alive() false and runs onLost when a call's check finds nobody there", async () => {
+  it("calls an instance without responders unreachable, then gone once confirmMs has passed, running onLost once", async () => {
     await setUp();
-    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 60_000 });
+    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 60_000, confirmMs: 80 });
     let lost = 0;
     const host = watch.watch(SUBJECT, () => lost++);
     instance.unsubscribe();
-    expect(await host.alive()).toBe(false);
+    expect(await host.state()).toBe("unreachable");
+    expect(await host.state()).toBe("unreachable");
+    expect(lost).toBe(0);
+    // Nothing else asks: the instance is checked again when the window ends.
+    await waitFor(() => lost === 1, 1000);
+    expect(await host.state()).toBe("gone");
+    await sleep(100);
     expect(lost).toBe(1);
-    expect(await host.alive()).toBe(false);
-    expect(lost).toBe(1);
+  });
+
+  it("keeps an instance that comes back within confirmMs (a reconnect), and runs no onLost", async () => {
+    await setUp();
+    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 30, confirmMs: 150 });
+    let lost = 0;
+    const host = watch.watch(SUBJECT, () => lost++);
+    instance.unsubscribe();
+    expect(await host.state()).toBe("unreachable");
+    await sleep(60);
+    serveInstance(); // resubscribed, as nats.js does after a reconnect
+    await sleep(250);
+    expect(lost).toBe(0);
+    expect(await host.state()).toBe("alive");
+    expect(watch.instances).toBe(1);
   });
 
   it("counts an instance that does not answer in time as alive: busy is not dead", async () => {
@@ -83,26 +102,27 @@ describe("RealmInstanceWatch", () => {
     watch = new RealmInstanceWatch(watcher, { checkEveryMs: 60_000, timeoutMs: 30 });
     let lost = 0;
     const host = watch.watch(SUBJECT, () => lost++);
-    expect(await host.alive()).toBe(true);
+    expect(await host.state()).toBe("alive");
     expect(asked).toBe(1);
     expect(lost).toBe(0);
   });
 
   it("stops calling onLost, and stops asking, once every avatar is unwatched", async () => {
     await setUp();
-    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 20 });
+    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 20, confirmMs: 20 });
     let lost = 0;
     watch.watch(SUBJECT, () => lost++).unwatch();
     expect(watch.instances).toBe(0);
     const before = asked;
     instance.unsubscribe();
-    await sleep(80);
+    await sleep(100);
     expect(lost).toBe(0);
     expect(asked).toBe(before);
   });
 
-  it.each([0, -5, Number.NaN])("refuses checkEveryMs %s", async (ms) => {
+  it.each([0, -5, Number.NaN])("refuses checkEveryMs and confirmMs of %s", async (ms) => {
     await setUp();
     expect(() => new RealmInstanceWatch(watcher, { checkEveryMs: ms })).toThrow(RangeError);
+    expect(() => new RealmInstanceWatch(watcher, { confirmMs: ms })).toThrow(RangeError);
   });
 });

@@ -349,13 +349,13 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
     });
 
     /** A realm service on its own connection, a portal using it, and a client with a mind that records `ended`. */
-    async function realmThatWillDie(checkEveryMs: number) {
+    async function realmThatWillDie(checkEveryMs: number, confirmMs: number) {
       const realm = new TestRealm(["echo"]);
       // Closed by the test without stopping the service: the process is gone, nothing is
       // released and nobody sends `failed`.
       const realmBus = await network.connect();
       const realms = await serveRealm(realmBus, realm, { name: "game" });
-      const service = await portal({ realm: new RemoteRealm(await bus(), "game", { instanceWatch: { checkEveryMs } }) });
+      const service = await portal({ realm: new RemoteRealm(await bus(), "game", { instanceWatch: { checkEveryMs, confirmMs } }) });
       const b = await bus();
       const mind = b.inbox();
       const ended: Array<{ session: string; reason: string }> = [];
@@ -368,18 +368,21 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       return { realmBus, service, b, ended, sessions };
     }
 
-    it("answers a call whose realm process died with SessionEnded, not silence, and ends its sessions with `avatar-failed`", async () => {
-      // No periodic check in this test's time: the call itself finds the realm gone.
-      const { realmBus, service, b, ended, sessions } = await realmThatWillDie(60_000);
+    it("answers calls whose realm process died, never with silence: AvatarError while unconfirmed, then the sessions end with `avatar-failed`", async () => {
+      // No periodic check in this test's time: the calls themselves find the realm gone.
+      const { realmBus, service, b, ended, sessions } = await realmThatWillDie(60_000, 500);
       const [calling, idle] = sessions as [string, string];
       expect(await request(b, `cred.session.${calling}.call`, { method: "whoami" })).toEqual({ ok: true, result: "alice" });
       await realmBus.close();
       await sleep(300); // past the 250 ms in which the check that call made is trusted
       const started = performance.now();
-      const reply = await request(b, `cred.session.${calling}.call`, { method: "whoami" });
-      expect(reply).toEqual({ ok: false, error: { code: "SessionEnded", message: expect.any(String) } });
+      // No responders could be a reconnect: unreachable, said at once, not waited out.
+      expect(await request(b, `cred.session.${calling}.call`, { method: "whoami" })).toEqual({
+        ok: false,
+        error: { code: "AvatarError", message: expect.stringContaining("not reachable") },
+      });
       expect(performance.now() - started).toBeLessThan(2000); // a silent call would wait out the 5 s timeout
-      // Every session on that process ends, the idle one too.
+      // Still without responders 500 ms later: gone. Every session on that process ends, the idle one too.
       await waitFor(() => ended.length === 2, 3000);
       expect(ended).toEqual(
         expect.arrayContaining([
@@ -392,7 +395,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
     });
 
     it("ends the sessions of a realm process that died with `avatar-failed` even when nobody calls, from the periodic check", async () => {
-      const { realmBus, service, b, ended, sessions } = await realmThatWillDie(100);
+      const { realmBus, service, b, ended, sessions } = await realmThatWillDie(100, 200);
       await realmBus.close();
       // Pings keep a session alive, but not one whose avatar is gone.
       await request(b, `cred.session.${sessions[0]}.ping`, {}).catch(() => undefined);
