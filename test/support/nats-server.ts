@@ -19,6 +19,8 @@ export interface NatsServerOptions {
   readonly config?: string;
   /** Extra command-line arguments for nats-server. */
   readonly args?: readonly string[];
+  /** This port instead of a free one (to restart a server where its clients will reconnect). */
+  readonly port?: number;
 }
 
 const DEFAULT_CONFIG = fileURLToPath(new URL("../../nats.conf", import.meta.url));
@@ -33,7 +35,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   let lastError: unknown;
   // A free port can be taken between probing and binding: try again with another one.
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const storeDir = mkdtempSync(join(tmpdir(), "portcullis-nats-"));
     const config = wrapConfig(options.config ?? DEFAULT_CONFIG, storeDir);
     const args = ["-c", config, "-a", "127.0.0.1", "-p", String(port), ...(options.args ?? [])];

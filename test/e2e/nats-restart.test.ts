@@ -1,0 +1,66 @@
+/** A nats-server restart under live sessions: the portal, the realm service and the client reconnect, and the sessions go on. */
+import { afterEach, describe, expect, it } from "vitest";
+import { connect, InMemoryUsernamePasswordDatabaseDontUse, RemoteRealm, servePortal, serveRealm, SimpleRealm, UsernamePassword } from "../../actors/index.ts";
+import type { Bus } from "../../transports/bus.ts";
+import { connectNatsBus, type NatsBus } from "../../transports/index.ts";
+import { startNatsServer, type NatsServerHandle } from "../support/nats-server.ts";
+import { sleep } from "../support/wire.ts";
+
+let server: NatsServerHandle | undefined;
+const buses: Bus[] = [];
+const stops: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+  for (const bus of buses.splice(0)) await bus.close();
+  await server?.stop();
+  server = undefined;
+});
+
+async function bus(url: string, timeoutMs?: number): Promise<NatsBus> {
+  const b = await connectNatsBus({ servers: url, ...(timeoutMs !== undefined && { timeoutMs }) });
+  buses.push(b);
+  return b;
+}
+
+describe("a nats-server restart", () => {
+  it("keeps the buses reconnecting however long NATS is away (no attempt limit by default)", async () => {
+    server = await startNatsServer();
+    const b = await bus(server.url);
+    expect((b.connection as unknown as { options: { maxReconnectAttempts: number } }).options.maxReconnectAttempts).toBe(-1);
+  });
+
+  it("keeps live sessions: after the restart, calls reach the avatar in the realm service and logout runs once", async () => {
+    server = await startNatsServer();
+    const { url, port } = server;
+    const realm = new SimpleRealm();
+    const realms = await serveRealm(await bus(url), realm, { name: "game" });
+    stops.push(() => realms.stop());
+    const portal = await servePortal(await bus(url), {
+      realm: new RemoteRealm(await bus(url), "game"),
+      checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })],
+      heartbeatMs: 15_000,
+    });
+    stops.push(() => portal.close());
+    // Short request timeouts: a call sent in the instant before the portal resubscribed is lost.
+    const client = connect(await bus(url, 1000));
+    const session = await client.login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"], mind: () => undefined });
+    expect(await session.call("echo", "before")).toBe("before");
+
+    await server.stop();
+    await sleep(500);
+    server = await startNatsServer({ port });
+    // nats.js retries every 2 s; give every connection time to come back and resubscribe.
+    let answer: unknown;
+    for (let attempt = 0; attempt < 40 && answer === undefined; attempt++) {
+      answer = await session.call("echo", "after").catch(() => undefined);
+      if (answer === undefined) await sleep(250);
+    }
+    expect(answer).toBe("after");
+    expect(portal.sessions).toBe(1);
+    expect(realms.hosted).toBe(1);
+    await session.logout();
+    expect(await session.closed).toBe("logout");
+    expect(realms.hosted).toBe(0);
+  }, 30_000);
+});
