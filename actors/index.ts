@@ -37,7 +37,7 @@ export { RemoteAvatar } from "./services/remote-avatar.ts";
 export { RemoteChecker, type RemoteCheckerOptions } from "./services/remote-checker.ts";
 export { RemoteMind } from "./services/remote-mind.ts";
 export { RemoteRealm, type RemoteRealmOptions } from "./services/remote-realm.ts";
-export { RealmInstanceWatch, type HostState, type RealmInstanceWatchOptions, type WatchedHost } from "./services/realm-instances.ts";
+export { InstanceWatch, type HostState, type InstanceWatchOptions, type WatchedHost } from "./services/instance-watch.ts";
 export { serveChecker, type CheckerService, type ServeCheckerOptions } from "./services/serve-checker.ts";
 export { DEFAULT_HEARTBEAT_MS, servePortal, type PortalService, type ServePortalOptions } from "./services/serve-portal.ts";
 export { serveRealm, type RealmService, type ServeRealmOptions } from "./services/serve-realm.ts";

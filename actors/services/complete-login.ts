@@ -34,6 +34,8 @@ export interface CompleteLoginOptions {
 export interface LoginHostDeps {
   readonly bus: Bus;
   readonly subjects: Subjects;
+  /** This portal process's instance id, told to realm services through each session's Mind. */
+  readonly instance: string;
   readonly portal: Portal;
   readonly heartbeatMs: number;
   readonly logger: Logger;
@@ -70,7 +72,7 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
     const credentials = makeCredentials();
     const kind = options.kind ?? credentials.kinds[0];
     const id = newIdentifier();
-    const mind = new RemoteMind(bus, mindSubject, id);
+    const mind = new RemoteMind(bus, mindSubject, id, undefined, deps.instance);
     if (deps.isClosing()) throw new LoginFailed("portal is shutting down");
     const session = portal.openSession(credentials, mind, fields.interfaces);
     pending.add(session);

@@ -4,7 +4,7 @@ import { NoResponders } from "../../transports/errors.ts";
 import { fromWireError, SessionEnded } from "../errors.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 import type { Subjects } from "../wire/subjects.ts";
-import type { HostState, RealmInstanceWatch, WatchedHost } from "./realm-instances.ts";
+import type { HostState, InstanceWatch, WatchedHost } from "./instance-watch.ts";
 
 /** Like PB's RemoteReference: `callRemote` is the only way in. */
 export class RemoteAvatar {
@@ -26,7 +26,7 @@ export class RemoteAvatar {
   }
 
   /** Watches the realm process hosting the avatar (when the realm named its instance). */
-  watchHost(watch: RealmInstanceWatch, instanceSubject: string): void {
+  watchHost(watch: InstanceWatch, instanceSubject: string): void {
     this.#host = watch.watch(instanceSubject, () => {
       // A dead process holds nothing to release.
       this.#released = true;
@@ -41,7 +41,7 @@ export class RemoteAvatar {
     if (this.#hostLost) queueMicrotask(listener);
   }
 
-  /** The hosting process's state (see `RealmInstanceWatch`); asks it when its last answer is not recent. `alive` when unwatched. */
+  /** The hosting process's state (see `InstanceWatch`); asks it when its last answer is not recent. `alive` when unwatched. */
   hostState(): Promise<HostState> {
     return this.#host?.state() ?? Promise.resolve("alive");
   }

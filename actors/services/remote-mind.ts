@@ -48,6 +48,8 @@ export class RemoteMind implements Mind {
     readonly subject: string | null,
     readonly session: string,
     limits?: Partial<MindLimits>,
+    /** The portal instance hosting the session (told to realm services, which watch it). */
+    readonly portal?: string,
   ) {
     this.#limits = limits === undefined ? defaultMindLimits : { ...defaultMindLimits, ...limits };
     this.#tokens = this.#limits.burst;

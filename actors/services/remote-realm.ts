@@ -7,7 +7,7 @@ import type { LoginResult, Mind, Realm } from "../realm.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
 import { isInstanceId, subjectsFor, type Subjects } from "../wire/subjects.ts";
-import { RealmInstanceWatch, type RealmInstanceWatchOptions } from "./realm-instances.ts";
+import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
 import { RemoteAvatar } from "./remote-avatar.ts";
 import { RemoteMind } from "./remote-mind.ts";
 
@@ -15,8 +15,8 @@ export interface RemoteRealmOptions {
   readonly prefix?: string;
   /** How long to wait for the realm's answer; long, so a late avatar can still be released. */
   readonly timeoutMs?: number;
-  /** How the realm processes hosting avatars are watched for death (see `RealmInstanceWatch`). */
-  readonly instanceWatch?: RealmInstanceWatchOptions;
+  /** How the realm processes hosting avatars are watched for death (see `InstanceWatch`). */
+  readonly instanceWatch?: InstanceWatchOptions;
 }
 
 /**
@@ -27,13 +27,13 @@ export interface RemoteRealmOptions {
 export class RemoteRealm implements Realm {
   readonly #subjects: Subjects;
   readonly #timeoutMs: number;
-  readonly #watch: RealmInstanceWatch;
+  readonly #watch: InstanceWatch;
 
   constructor(private readonly bus: Bus, readonly name: string, options: RemoteRealmOptions = {}) {
     this.#subjects = subjectsFor(options.prefix);
     this.#subjects.realmAvatar(name);
     this.#timeoutMs = options.timeoutMs ?? 60_000;
-    this.#watch = new RealmInstanceWatch(bus, options.instanceWatch);
+    this.#watch = new InstanceWatch(bus, options.instanceWatch);
   }
 
   async requestAvatar(avatarId: AvatarId, mind: Mind | null, ...interfaces: string[]): Promise<LoginResult> {
@@ -48,6 +48,7 @@ export class RemoteRealm implements Realm {
       interfaces,
       session,
       mind: mindSubject,
+      ...(mind instanceof RemoteMind && mind.portal !== undefined && { portal: mind.portal }),
     };
     let reply: Record<string, unknown>;
     try {

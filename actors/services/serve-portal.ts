@@ -15,6 +15,8 @@ import { CHALLENGE_KINDS } from "../challenges/registry.ts";
 import { loginCompleter } from "./complete-login.ts";
 import type { HostedSession } from "./portal-session.ts";
 import { serveRequests } from "./responder.ts";
+import { okEmpty } from "../wire/codec.ts";
+import { newIdentifier } from "../wire/identifiers.ts";
 import { serveChallenges, type ChallengeOptions } from "./serve-challenges.ts";
 import { TokenSessions } from "./token-sessions.ts";
 import { TokenChecker } from "../tokens/token-checker.ts";
@@ -57,6 +59,8 @@ export interface PortalService {
   readonly tokens: TokenSessions | undefined;
   /** Live sessions hosted by this instance. */
   readonly sessions: number;
+  /** This process's instance id: realm services ask `P.portal.ID` whether it is still there. */
+  readonly instance: string;
   /** Stops taking logins and ends every session with `shutdown` (each avatar logged out). */
   close(): Promise<void>;
 }
@@ -98,9 +102,15 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   });
   if (options.discoverCheckers !== false) directory.start();
 
+  // Realm services hosting this portal's avatars ask here whether it is still there
+  // (instance-watch.ts): once the process is gone, they log those avatars out.
+  const instance = newIdentifier();
+  const liveness = serveRequests(bus, subjects.portalInstance(instance), () => okEmpty(), { logger, fallback: () => new LoginFailed() });
+
   const completeLogin = loginCompleter({
     bus,
     subjects,
+    instance,
     portal,
     heartbeatMs,
     logger,
@@ -139,6 +149,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     get sessions() {
       return sessions.size;
     },
+    instance,
     close: () =>
       (closing ??= (async () => {
         // Drained, not unsubscribed: NATS may have routed logins here just before this portal
@@ -156,6 +167,8 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
           ...[...pending].map((s) => s.shutdown()),
           ...[...sessions.values()].map((s) => s.shutdown()),
         ]);
+        // Last: until every session is over, realm services must not take this process for dead.
+        liveness.unsubscribe();
       })()),
   };
 }

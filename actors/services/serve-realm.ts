@@ -7,7 +7,8 @@ import type { LoginResult, Realm } from "../realm.ts";
 import { SupervisedAvatar, type SupervisionOptions } from "../supervision/supervised-avatar.ts";
 import { encode, okEmpty, okReply } from "../wire/codec.ts";
 import { parse, realmRequest, type RealmRequest } from "../wire/schemas.ts";
-import { newIdentifier } from "../wire/identifiers.ts";
+import { newIdentifier, shortId } from "../wire/identifiers.ts";
+import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
 import { isSafeMindSubject, subjectsFor } from "../wire/subjects.ts";
 import { answerCall } from "./avatar-call.ts";
 import { RemoteMind, type MindLimits } from "./remote-mind.ts";
@@ -24,6 +25,8 @@ export interface ServeRealmOptions {
   readonly mindLimits?: Partial<MindLimits>;
   /** How long to wait for the portal to acknowledge `failed` before releasing on our own (default 5000). */
   readonly failedTimeoutMs?: number;
+  /** How the portal processes whose sessions this realm hosts avatars for are watched for death. */
+  readonly portalWatch?: InstanceWatchOptions;
 }
 
 export interface RealmService {
@@ -50,6 +53,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
   const hosted = new Map<string, Hosted>();
   const fallback = () => new AvatarError();
   const instance = newIdentifier();
+  const portals = new InstanceWatch(bus, options.portalWatch);
 
   // Asks the realm for the avatar of one session: at login, and again for each restart.
   const requestAvatar = async (request: RealmRequest, mind: RemoteMind): Promise<LoginResult> => {
@@ -67,6 +71,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     let released: Promise<void> | undefined;
     const release = () =>
       (released ??= (async () => {
+        watchedPortal?.unwatch();
         // Drained: a call already on its way is answered SessionEnded (below), not dropped.
         void subscription.drain();
         hosted.delete(session);
@@ -100,6 +105,14 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       }
       // ping, logout and failed belong to the portal hosting the saga.
     });
+    // A portal that dies takes its sessions with it: nobody would ever release this avatar.
+    const watchedPortal =
+      request.portal === undefined
+        ? undefined
+        : portals.watch(subjects.portalInstance(request.portal), () => {
+            logger.warn({ event: "portal-lost", session: shortId(session) }, "the portal hosting the session is gone; releasing its avatar");
+            void release();
+          });
     const announceShutdown = () => bus.publish(`${base}.release`, encode({ reason: "shutdown" }));
     hosted.set(session, { subscription, release, announceShutdown });
   };
@@ -120,7 +133,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     { queue: subjects.realmQueue(options.name), logger, fallback: () => new LoginFailed() },
   );
   // Portals watching this process's avatars ask here; once the process is gone NATS answers
-  // no-responders, and they end its sessions (realm-instances.ts).
+  // no-responders, and they end its sessions (instance-watch.ts).
   const liveness = serveRequests(bus, subjects.realmInstance(options.name, instance), () => okEmpty(), { logger, fallback });
   await bus.flush();
 
@@ -146,6 +159,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       );
       // Last: until every avatar is released, portals must not take this process for dead.
       liveness.unsubscribe();
+      portals.close();
     },
   };
 }

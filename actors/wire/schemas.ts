@@ -35,6 +35,8 @@ export const realmRequest = z.object({
   interfaces: z.array(nonEmpty).min(1).max(64),
   session: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
   mind: z.string().min(1).max(256).nullable(),
+  /** Addition: the portal instance hosting the session, watched by the realm (optional). */
+  portal: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
 });
 export type RealmRequest = z.infer<typeof realmRequest>;
 

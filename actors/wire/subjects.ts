@@ -17,6 +17,8 @@ export interface Subjects {
   realmQueue(name: string): string;
   /** Addition: one realm service process, asked whether it is still there (`P.realm.NAME.instance.ID`). */
   realmInstance(name: string, instance: string): string;
+  /** Addition: one portal process, asked by realm services whether it is still there (`P.portal.ID`). */
+  portalInstance(instance: string): string;
 }
 
 const TOKEN = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
@@ -42,6 +44,7 @@ export function subjectsFor(prefix: string = DEFAULT_PREFIX): Subjects {
     realmAvatar: (n) => `${prefix}.realm.${name(n)}.avatar`,
     realmQueue: (n) => `${prefix}.realm.${name(n)}`,
     realmInstance: (n, instance) => `${prefix}.realm.${name(n)}.instance.${instanceToken(instance)}`,
+    portalInstance: (instance) => `${prefix}.portal.${instanceToken(instance)}`,
   };
 }
 

@@ -20,7 +20,7 @@ const USERS = { alice: "secret", bob: "hunter2" };
 const login = (username: keyof typeof USERS) => ({ kind: "username-password", username, password: USERS[username] });
 
 /** Internal subjects a client must never reach; the spy on the service side counts what arrives there. */
-const INTERNAL = ["cred.checker.>", "cred.checkers.>", "cred.realm.>", "cred.session.*.release", "cred.portal"];
+const INTERNAL = ["cred.checker.>", "cred.checkers.>", "cred.realm.>", "cred.session.*.release", "cred.portal", "cred.portal.>"];
 
 let server: NatsServerHandle;
 let service: Bus;
@@ -93,6 +93,7 @@ describe("nats.conf's client user", () => {
       "cred.checkers.withdraw",
       "cred.checkers.discover",
       "cred.portal",
+      `cred.portal.${own}`,
       "cred.login.extra",
       `_INBOX.${own}`,
     ];

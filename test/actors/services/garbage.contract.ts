@@ -422,6 +422,13 @@ export function garbageContract(name: string, makeNetwork: () => Promise<Network
         await expectSessionLive();
       });
 
+      it.each(malformed({}))("answers $label on cred.portal.ID with BadRequest, and is still taken for alive", async ({ payload }) => {
+        const subject = `cred.portal.${service.instance}`;
+        expectBadRequest(await send(client, subject, payload), [session]);
+        expect(await request(client, subject, {})).toEqual({ ok: true });
+        await expectSessionLive();
+      });
+
       it("answers a request for a session it already hosts on cred.realm.NAME.avatar with BadRequest, and the session lives on", async () => {
         const reply = await send(client, "cred.realm.game.avatar", json({ ...validAvatar, session }));
         expectBadRequest(reply, [session]);

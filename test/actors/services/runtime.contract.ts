@@ -404,6 +404,39 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(service.sessions).toBe(0);
     });
 
+    it("logs out, at the realm service, the avatars of a portal process that dies (its connection closed, nothing released)", async () => {
+      const realm = new TestRealm(["echo"]);
+      const realms = await serveRealm(await bus(), realm, { name: "game", portalWatch: { checkEveryMs: 100, confirmMs: 200 } });
+      services.push(realms);
+      const portalBus = await network.connect();
+      // Not in `services`: this portal's process "dies" with its connection, it is never closed.
+      const dying = await servePortal(portalBus, {
+        realm: new RemoteRealm(portalBus, "game"),
+        checkers: [checker()],
+        heartbeatMs: 60_000,
+      });
+      const b = await bus();
+      await login(b);
+      await login(b);
+      expect(realms.hosted).toBe(2);
+      expect(await request(b, `cred.portal.${dying.instance}`, {})).toEqual({ ok: true });
+      await portalBus.close();
+      await waitFor(() => realms.hosted === 0, 3000);
+      expect(realm.avatars.map((a) => a.logouts)).toEqual([1, 1]);
+    });
+
+    it("keeps, at the realm service, the avatars of a live portal: its instance answers", async () => {
+      const realm = new TestRealm(["echo"]);
+      const realms = await serveRealm(await bus(), realm, { name: "game", portalWatch: { checkEveryMs: 50, confirmMs: 100 } });
+      services.push(realms);
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const { session } = await login(b);
+      await sleep(400);
+      expect(realms.hosted).toBe(1);
+      expect(await request(b, `cred.session.${session}.call`, { method: "whoami" })).toEqual({ ok: true, result: "alice" });
+    });
+
     it("ends the sessions of a realm process that stops cleanly with `shutdown`, not `avatar-failed`", async () => {
       const realm = new TestRealm(["echo"]);
       const realms = await serveRealm(await bus(), realm, { name: "game" });

@@ -1,6 +1,6 @@
-/** RealmInstanceWatch (actors/services/realm-instances.ts): finding realm processes that died, without taking busy or reconnecting ones for dead. */
+/** InstanceWatch (actors/services/instance-watch.ts): finding realm processes that died, without taking busy or reconnecting ones for dead. */
 import { afterEach, describe, expect, it } from "vitest";
-import { RealmInstanceWatch } from "../../../actors/index.ts";
+import { InstanceWatch } from "../../../actors/index.ts";
 import { okEmpty } from "../../../actors/wire/codec.ts";
 import type { Bus, BusSubscription } from "../../../transports/bus.ts";
 import { InProcessNetwork } from "../../../transports/index.ts";
@@ -8,12 +8,12 @@ import { sleep, waitFor } from "../../support/wire.ts";
 
 const SUBJECT = "cred.realm.game.instance.abc";
 
-describe("RealmInstanceWatch", () => {
+describe("InstanceWatch", () => {
   let watcher: Bus;
   let realm: Bus;
   let asked: number;
   let instance: BusSubscription;
-  let watch: RealmInstanceWatch | undefined;
+  let watch: InstanceWatch | undefined;
 
   /** A realm instance answering on SUBJECT (or holding every request unanswered). */
   function serveInstance(answer = true): void {
@@ -39,7 +39,7 @@ describe("RealmInstanceWatch", () => {
 
   it("runs onLost once for every avatar on an instance gone for confirmMs, from the periodic checks alone", async () => {
     await setUp();
-    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 20, confirmMs: 60 });
+    watch = new InstanceWatch(watcher, { checkEveryMs: 20, confirmMs: 60 });
     const lost: string[] = [];
     watch.watch(SUBJECT, () => lost.push("a"));
     watch.watch(SUBJECT, () => lost.push("b"));
@@ -55,7 +55,7 @@ describe("RealmInstanceWatch", () => {
 
   it("asks once for many concurrent state() calls, and trusts an answer for freshMs", async () => {
     await setUp();
-    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 60_000, freshMs: 100 });
+    watch = new InstanceWatch(watcher, { checkEveryMs: 60_000, freshMs: 100 });
     const host = watch.watch(SUBJECT, () => undefined);
     expect(await Promise.all([host.state(), host.state(), host.state()])).toEqual(["alive", "alive", "alive"]);
     expect(asked).toBe(1);
@@ -68,7 +68,7 @@ describe("RealmInstanceWatch", () => {
 
   it("calls an instance without responders unreachable, then gone once confirmMs has passed, running onLost once", async () => {
     await setUp();
-    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 60_000, confirmMs: 80 });
+    watch = new InstanceWatch(watcher, { checkEveryMs: 60_000, confirmMs: 80 });
     let lost = 0;
     const host = watch.watch(SUBJECT, () => lost++);
     instance.unsubscribe();
@@ -84,7 +84,7 @@ describe("RealmInstanceWatch", () => {
 
   it("keeps an instance that comes back within confirmMs (a reconnect), and runs no onLost", async () => {
     await setUp();
-    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 30, confirmMs: 150 });
+    watch = new InstanceWatch(watcher, { checkEveryMs: 30, confirmMs: 150 });
     let lost = 0;
     const host = watch.watch(SUBJECT, () => lost++);
     instance.unsubscribe();
@@ -99,7 +99,7 @@ describe("RealmInstanceWatch", () => {
 
   it("counts an instance that does not answer in time as alive: busy is not dead", async () => {
     await setUp(false);
-    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 60_000, timeoutMs: 30 });
+    watch = new InstanceWatch(watcher, { checkEveryMs: 60_000, timeoutMs: 30 });
     let lost = 0;
     const host = watch.watch(SUBJECT, () => lost++);
     expect(await host.state()).toBe("alive");
@@ -109,7 +109,7 @@ describe("RealmInstanceWatch", () => {
 
   it("stops calling onLost, and stops asking, once every avatar is unwatched", async () => {
     await setUp();
-    watch = new RealmInstanceWatch(watcher, { checkEveryMs: 20, confirmMs: 20 });
+    watch = new InstanceWatch(watcher, { checkEveryMs: 20, confirmMs: 20 });
     let lost = 0;
     watch.watch(SUBJECT, () => lost++).unwatch();
     expect(watch.instances).toBe(0);
@@ -122,7 +122,7 @@ describe("RealmInstanceWatch", () => {
 
   it.each([0, -5, Number.NaN])("refuses checkEveryMs and confirmMs of %s", async (ms) => {
     await setUp();
-    expect(() => new RealmInstanceWatch(watcher, { checkEveryMs: ms })).toThrow(RangeError);
-    expect(() => new RealmInstanceWatch(watcher, { confirmMs: ms })).toThrow(RangeError);
+    expect(() => new InstanceWatch(watcher, { checkEveryMs: ms })).toThrow(RangeError);
+    expect(() => new InstanceWatch(watcher, { confirmMs: ms })).toThrow(RangeError);
   });
 });

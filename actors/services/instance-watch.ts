@@ -1,21 +1,23 @@
 /**
- * Watches the realm service processes that host this portal's avatars.
+ * Watches the processes at the other end of live sessions: a portal watches the realm service
+ * processes hosting its avatars, and a realm service watches the portal processes whose sessions
+ * it hosts avatars for.
  *
- * A realm process that dies (killed, crashed, cut off) cannot send `failed`: its sessions would
- * stay live on the portal, their calls met by silence until each client gave up, and a client that
- * keeps pinging would keep a session with no avatar forever. Each process answers on its own
- * `P.realm.NAME.instance.ID`; NATS answers no-responders there once the process's connection is
- * gone. That is also what a reconnect looks like for a few seconds (a NATS restart, a network
- * blip: nats.js resubscribes on its own), so an instance is only declared gone when it has had
- * no responders for `confirmMs`; until then it is *unreachable*. A timeout is neither: somebody
- * subscribes, so the realm is alive and busy.
+ * A process that dies (killed, crashed, cut off) cannot say so. Without a watch, a dead realm's
+ * sessions would stay live on the portal, their calls met by silence, and a dead portal's
+ * avatars would stay logged in at the realm forever. Each process answers on its own instance
+ * subject (`P.realm.NAME.instance.ID`, `P.portal.ID`); NATS answers no-responders there once the
+ * process's connection is gone. That is also what a reconnect looks like for a few seconds (a
+ * NATS restart, a network blip: nats.js resubscribes on its own), so an instance is only declared
+ * gone when it has had no responders for `confirmMs`; until then it is *unreachable*. A timeout
+ * is neither: somebody subscribes, so the process is alive and busy.
  */
 import type { Bus } from "../../transports/bus.ts";
 import { NoResponders, RequestTimeout } from "../../transports/errors.ts";
 import { encode } from "../wire/codec.ts";
 
-export interface RealmInstanceWatchOptions {
-  /** How often every instance hosting a watched avatar is asked; default 5000 ms. */
+export interface InstanceWatchOptions {
+  /** How often every watched instance is asked; default 5000 ms. */
   readonly checkEveryMs?: number;
   /** How long an instance must have no responders before it counts as gone; default 5000 ms. */
   readonly confirmMs?: number;
@@ -28,7 +30,7 @@ export interface RealmInstanceWatchOptions {
 /** What a check found: answering (or busy), without responders for now, or gone for good. */
 export type HostState = "alive" | "unreachable" | "gone";
 
-/** One watched avatar: ask after its host, and stop watching. */
+/** One watched session: ask after the process at its other end, and stop watching. */
 export interface WatchedHost {
   /** The host's state; a recent answer is reused, concurrent asks share one request. */
   state(): Promise<HostState>;
@@ -49,7 +51,7 @@ interface Instance {
   confirmTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
-export class RealmInstanceWatch {
+export class InstanceWatch {
   readonly #instances = new Map<string, Instance>();
   readonly #checkEveryMs: number;
   readonly #confirmMs: number;
@@ -57,7 +59,7 @@ export class RealmInstanceWatch {
   readonly #timeoutMs: number;
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly bus: Bus, options: RealmInstanceWatchOptions = {}) {
+  constructor(private readonly bus: Bus, options: InstanceWatchOptions = {}) {
     this.#checkEveryMs = positive("checkEveryMs", options.checkEveryMs ?? 5_000);
     this.#confirmMs = positive("confirmMs", options.confirmMs ?? 5_000);
     this.#freshMs = positive("freshMs", options.freshMs ?? 250);
@@ -69,7 +71,7 @@ export class RealmInstanceWatch {
     return this.#instances.size;
   }
 
-  /** Watches the avatar hosted on `subject`'s instance; `onLost` runs once if that instance is gone. */
+  /** Watches one session whose other end is `subject`'s instance; `onLost` runs once if that instance is gone. */
   watch(subject: string, onLost: () => void): WatchedHost {
     let instance = this.#instances.get(subject);
     if (instance === undefined) {
