@@ -38,6 +38,7 @@ export { RemoteChecker, type RemoteCheckerOptions } from "./services/remote-chec
 export { RemoteMind } from "./services/remote-mind.ts";
 export { RemoteRealm, type RemoteRealmOptions } from "./services/remote-realm.ts";
 export { InstanceWatch, type HostState, type InstanceWatchOptions, type WatchedHost } from "./services/instance-watch.ts";
+export { SessionReconciler, type SessionReconcilerOptions } from "./services/session-reconciler.ts";
 export { serveChecker, type CheckerService, type ServeCheckerOptions } from "./services/serve-checker.ts";
 export { DEFAULT_HEARTBEAT_MS, servePortal, type PortalService, type ServePortalOptions } from "./services/serve-portal.ts";
 export { serveRealm, type RealmService, type ServeRealmOptions } from "./services/serve-realm.ts";

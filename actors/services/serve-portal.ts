@@ -8,14 +8,14 @@ import { silentLogger, type Logger } from "../logger.ts";
 import { Portal } from "../portal.ts";
 import type { LoginSession } from "../login-session.ts";
 import type { Realm } from "../realm.ts";
-import { loginRequest, parse } from "../wire/schemas.ts";
+import { loginRequest, parse, portalQuestion } from "../wire/schemas.ts";
 import { subjectsFor } from "../wire/subjects.ts";
 import { CheckerDirectory } from "./checker-directory.ts";
 import { CHALLENGE_KINDS } from "../challenges/registry.ts";
 import { loginCompleter } from "./complete-login.ts";
 import type { HostedSession } from "./portal-session.ts";
 import { serveRequests } from "./responder.ts";
-import { okEmpty } from "../wire/codec.ts";
+import { okEmpty, okReply } from "../wire/codec.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
 import { serveChallenges, type ChallengeOptions } from "./serve-challenges.ts";
 import { TokenSessions } from "./token-sessions.ts";
@@ -105,7 +105,18 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   // Realm services hosting this portal's avatars ask here whether it is still there
   // (instance-watch.ts): once the process is gone, they log those avatars out.
   const instance = newIdentifier();
-  const liveness = serveRequests(bus, subjects.portalInstance(instance), () => okEmpty(), { logger, fallback: () => new LoginFailed() });
+  // With `sessions`, they also ask which of theirs are over (session-reconciler.ts).
+  const liveness = serveRequests(
+    bus,
+    subjects.portalInstance(instance),
+    (body) => {
+      const { sessions: asked } = parse(portalQuestion, body);
+      if (asked === undefined) return okEmpty();
+      // A login still finishing is not in `sessions` yet: realms ask only about older ones.
+      return okReply({ ended: asked.filter((id) => !sessions.has(id)) });
+    },
+    { logger, fallback: () => new LoginFailed() },
+  );
 
   const completeLogin = loginCompleter({
     bus,

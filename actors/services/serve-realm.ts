@@ -9,6 +9,7 @@ import { encode, okEmpty, okReply } from "../wire/codec.ts";
 import { parse, realmRequest, type RealmRequest } from "../wire/schemas.ts";
 import { newIdentifier, shortId } from "../wire/identifiers.ts";
 import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
+import { SessionReconciler, type SessionReconcilerOptions } from "./session-reconciler.ts";
 import { isSafeMindSubject, subjectsFor } from "../wire/subjects.ts";
 import { answerCall } from "./avatar-call.ts";
 import { RemoteMind, type MindLimits } from "./remote-mind.ts";
@@ -27,6 +28,8 @@ export interface ServeRealmOptions {
   readonly failedTimeoutMs?: number;
   /** How the portal processes whose sessions this realm hosts avatars for are watched for death. */
   readonly portalWatch?: InstanceWatchOptions;
+  /** How often those portals are asked which of the sessions are over (see `SessionReconciler`). */
+  readonly reconcile?: SessionReconcilerOptions;
 }
 
 export interface RealmService {
@@ -54,6 +57,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
   const fallback = () => new AvatarError();
   const instance = newIdentifier();
   const portals = new InstanceWatch(bus, options.portalWatch);
+  const reconciler = new SessionReconciler(bus, subjects, options.reconcile);
 
   // Asks the realm for the avatar of one session: at login, and again for each restart.
   const requestAvatar = async (request: RealmRequest, mind: RemoteMind): Promise<LoginResult> => {
@@ -72,6 +76,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     const release = () =>
       (released ??= (async () => {
         watchedPortal?.unwatch();
+        reconciler.untrack(session);
         // Drained: a call already on its way is answered SessionEnded (below), not dropped.
         void subscription.drain();
         hosted.delete(session);
@@ -113,6 +118,12 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
             logger.warn({ event: "portal-lost", session: shortId(session) }, "the portal hosting the session is gone; releasing its avatar");
             void release();
           });
+    if (request.portal !== undefined) {
+      reconciler.track(session, request.portal, () => {
+        logger.warn({ event: "session-over", session: shortId(session) }, "the portal says the session is over; releasing its avatar");
+        void release();
+      });
+    }
     const announceShutdown = () => bus.publish(`${base}.release`, encode({ reason: "shutdown" }));
     hosted.set(session, { subscription, release, announceShutdown });
   };
@@ -160,6 +171,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       // Last: until every avatar is released, portals must not take this process for dead.
       liveness.unsubscribe();
       portals.close();
+      reconciler.stop();
     },
   };
 }

@@ -23,6 +23,11 @@ export const callRequest = z.object({
 
 export const checkerRequest = z.object({ credentials: wireCredentials });
 
+/** Addition: `P.portal.ID` — `{}` asks whether the portal is there; `sessions` also asks which of these are over. */
+export const portalQuestion = z.object({
+  sessions: z.array(z.string().regex(/^[A-Za-z0-9_-]{22}$/)).max(1000).optional(),
+});
+
 export const checkerReply = z.union([
   z.object({ ok: z.literal(true), avatarId: z.string(), anonymous: z.literal(false).optional() }),
   z.object({ ok: z.literal(true), avatarId: z.null(), anonymous: z.literal(true) }),

@@ -172,6 +172,9 @@ const realmCases: Garbage[] = [
   body("session: 22 characters with a dot", { ...validAvatar, session: "AAAAAAAAAA.AAAAAAAAAAA" }),
   body("session: 22 characters with a wildcard", { ...validAvatar, session: "AAAAAAAAAA*AAAAAAAAAAA" }),
   body("mind: 7", { ...validAvatar, mind: 7 }),
+  body("portal: 7", { ...validAvatar, portal: 7 }),
+  body('portal: "a.b" (not one subject token)', { ...validAvatar, portal: "a.b" }),
+  body('portal: "" ', { ...validAvatar, portal: "" }),
   body('mind: "cred.session.x.logout" (inside the prefix)', { ...validAvatar, mind: "cred.session.x.logout" }),
   body('mind: "a.*" (wildcard)', { ...validAvatar, mind: "a.*" }),
 ];

@@ -19,6 +19,7 @@ import {
   type Notification,
   type PortalService,
 } from "../../../actors/index.ts";
+import { newIdentifier } from "../../../actors/wire/identifiers.ts";
 import { TestRealm } from "../../support/test-realm.ts";
 import { type Network, json, parse, sleep, waitFor } from "../../support/wire.ts";
 
@@ -423,6 +424,65 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await portalBus.close();
       await waitFor(() => realms.hosted === 0, 3000);
       expect(realm.avatars.map((a) => a.logouts)).toEqual([1, 1]);
+    });
+
+    it("tells a realm service which of the sessions it asks about are over on P.portal.ID, and refuses malformed questions", async () => {
+      const service = await portal();
+      const b = await bus();
+      const { session } = await login(b);
+      const unknown = newIdentifier();
+      const subject = `cred.portal.${service.instance}`;
+      expect(await request(b, subject, {})).toEqual({ ok: true });
+      expect(await request(b, subject, { sessions: [session, unknown] })).toEqual({ ok: true, ended: [unknown] });
+      for (const sessions of ["x", [7], ["short"], Array.from({ length: 1001 }, () => unknown)]) {
+        expect(await request(b, subject, { sessions })).toMatchObject({ ok: false, error: { code: "BadRequest" } });
+      }
+    });
+
+    it("logs out, at the realm service, an avatar whose portal says its session is over, and only that one", async () => {
+      const realm = new TestRealm(["echo"]);
+      const realms = await serveRealm(await bus(), realm, { name: "game", reconcile: { everyMs: 50, minAgeMs: 0 } });
+      services.push(realms);
+      const b = await bus();
+      const [over, live, elsewhere] = [newIdentifier(), newIdentifier(), newIdentifier()];
+      const asked: string[][] = [];
+      // Two portals as the realm sees them on the wire: one whose `over` session ended while the
+      // realm missed its release, and one that answers for a session it does not host.
+      b.subscribe("cred.portal.portal-a", (m) => {
+        const sessions = parse(m.data)["sessions"] as string[] | undefined;
+        if (sessions) asked.push(sessions);
+        m.respond(json(sessions ? { ok: true, ended: [over, elsewhere] } : { ok: true }));
+      });
+      b.subscribe("cred.portal.portal-b", (m) => void m.respond(json(parse(m.data)["sessions"] ? { ok: true, ended: [] } : { ok: true })));
+      const avatar = (session: string, portalId: string) =>
+        request(b, "cred.realm.game.avatar", { avatarId: "alice", anonymous: false, interfaces: ["echo"], session, mind: null, portal: portalId });
+      expect(await avatar(over, "portal-a")).toMatchObject({ ok: true });
+      expect(await avatar(live, "portal-a")).toMatchObject({ ok: true });
+      expect(await avatar(elsewhere, "portal-b")).toMatchObject({ ok: true });
+      await waitFor(() => realms.hosted === 2, 2000);
+      await sleep(200);
+      expect(realms.hosted).toBe(2);
+      expect(realm.avatars.map((a) => a.logouts)).toEqual([1, 0, 0]);
+      expect(asked.some((sessions) => sessions.includes(live))).toBe(true);
+    });
+
+    it("does not ask a portal about sessions younger than minAgeMs (their login may still be finishing)", async () => {
+      const realm = new TestRealm(["echo"]);
+      const realms = await serveRealm(await bus(), realm, { name: "game", reconcile: { everyMs: 30, minAgeMs: 60_000 } });
+      services.push(realms);
+      const b = await bus();
+      let questions = 0;
+      b.subscribe("cred.portal.portal-a", (m) => {
+        if (parse(m.data)["sessions"]) questions++;
+        m.respond(json({ ok: true, ended: [] }));
+      });
+      const session = newIdentifier();
+      expect(
+        await request(b, "cred.realm.game.avatar", { avatarId: "alice", anonymous: false, interfaces: ["echo"], session, mind: null, portal: "portal-a" }),
+      ).toMatchObject({ ok: true });
+      await sleep(200);
+      expect(questions).toBe(0);
+      expect(realms.hosted).toBe(1);
     });
 
     it("keeps, at the realm service, the avatars of a live portal: its instance answers", async () => {
