@@ -56,7 +56,7 @@ export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInpu
   const avatarFailed = () => session.actor.send({ type: "AVATAR_FAILED" });
   const remote = grant.avatar instanceof RemoteAvatar ? grant.avatar : undefined;
   remote?.onHostLost(() => {
-    log.warn({ event: "realm-lost" }, "the realm process hosting the avatar is gone");
+    log.warn({ event: "realm-lost" }, "the realm process hosting the avatar is gone, or no longer hosts it");
     avatarFailed();
   });
   const supervised = remote
@@ -103,10 +103,14 @@ export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInpu
         if (supervised) void respondTo(message, () => Promise.reject(new BadRequest("release is not a client subject")), serve);
         // A release the portal did not send (its own comes while logging out) leaves no avatar
         // behind the session: end it, or its calls would meet silence until the timeout.
-        // A realm service that stops says so (`{"reason":"shutdown"}`); anything else is a logout.
+        // A realm service says why (`shutdown`: it stops; `avatar-failed`: it took this portal for
+        // dead); anything else is a logout.
         else if (session.isActive) {
           remote!.markReleased();
-          void (releaseReason(message.data) === "shutdown" ? session.shutdown() : session.logout());
+          const reason = releaseReason(message.data);
+          if (reason === "shutdown") void session.shutdown();
+          else if (reason === "avatar-failed") avatarFailed();
+          else void session.logout();
         }
         return;
       case "failed":

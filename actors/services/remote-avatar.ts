@@ -5,6 +5,7 @@ import { fromWireError, SessionEnded } from "../errors.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 import type { Subjects } from "../wire/subjects.ts";
 import type { HostState, InstanceWatch, WatchedHost } from "./instance-watch.ts";
+import type { SessionReconciler } from "./session-reconciler.ts";
 
 /** Like PB's RemoteReference: `callRemote` is the only way in. */
 export class RemoteAvatar {
@@ -12,6 +13,7 @@ export class RemoteAvatar {
   #host: WatchedHost | undefined;
   #hostLost = false;
   #onHostLost: (() => void) | undefined;
+  #reconciler: SessionReconciler | undefined;
 
   constructor(private readonly bus: Bus, private readonly subjects: Subjects, readonly session: string) {}
 
@@ -25,17 +27,24 @@ export class RemoteAvatar {
     this.#released = true;
   }
 
-  /** Watches the realm process hosting the avatar (when the realm named its instance). */
-  watchHost(watch: InstanceWatch, instanceSubject: string): void {
-    this.#host = watch.watch(instanceSubject, () => {
-      // A dead process holds nothing to release.
+  /**
+   * Watches the realm process hosting the avatar (when the realm named its instance): for its
+   * death, and for having let go of the avatar behind the portal's back (`reconciler`).
+   */
+  watchHost(watch: InstanceWatch, reconciler: SessionReconciler, instanceSubject: string): void {
+    const lost = () => {
+      if (this.#hostLost) return;
+      // Nothing is left there to release.
       this.#released = true;
       this.#hostLost = true;
       this.#onHostLost?.();
-    });
+    };
+    this.#host = watch.watch(instanceSubject, lost);
+    this.#reconciler = reconciler;
+    reconciler.track(this.session, instanceSubject, lost);
   }
 
-  /** Runs `listener` once when the realm process hosting the avatar is found gone (at once if it already was). */
+  /** Runs `listener` once when the realm process hosting the avatar is found gone or without it (at once if it already was). */
   onHostLost(listener: () => void): void {
     this.#onHostLost = listener;
     if (this.#hostLost) queueMicrotask(listener);
@@ -49,6 +58,7 @@ export class RemoteAvatar {
   /** Stops watching the hosting process (the session is over). */
   unwatchHost(): void {
     this.#host?.unwatch();
+    this.#reconciler?.untrack(this.session);
     this.#onHostLost = undefined;
   }
 

@@ -8,6 +8,7 @@ import { decodeObject, encode } from "../wire/codec.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
 import { isInstanceId, subjectsFor, type Subjects } from "../wire/subjects.ts";
 import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
+import { SessionReconciler, type SessionReconcilerOptions } from "./session-reconciler.ts";
 import { RemoteAvatar } from "./remote-avatar.ts";
 import { RemoteMind } from "./remote-mind.ts";
 
@@ -17,6 +18,8 @@ export interface RemoteRealmOptions {
   readonly timeoutMs?: number;
   /** How the realm processes hosting avatars are watched for death (see `InstanceWatch`). */
   readonly instanceWatch?: InstanceWatchOptions;
+  /** How often they are asked which of the avatars they no longer host (see `SessionReconciler`). */
+  readonly reconcile?: SessionReconcilerOptions;
 }
 
 /**
@@ -28,12 +31,14 @@ export class RemoteRealm implements Realm {
   readonly #subjects: Subjects;
   readonly #timeoutMs: number;
   readonly #watch: InstanceWatch;
+  readonly #reconciler: SessionReconciler;
 
   constructor(private readonly bus: Bus, readonly name: string, options: RemoteRealmOptions = {}) {
     this.#subjects = subjectsFor(options.prefix);
     this.#subjects.realmAvatar(name);
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#watch = new InstanceWatch(bus, options.instanceWatch);
+    this.#reconciler = new SessionReconciler(bus, options.reconcile);
   }
 
   async requestAvatar(avatarId: AvatarId, mind: Mind | null, ...interfaces: string[]): Promise<LoginResult> {
@@ -75,7 +80,7 @@ export class RemoteRealm implements Realm {
     const avatar = new RemoteAvatar(this.bus, this.#subjects, session);
     // Realms that name their process (ours do; the field is optional on the wire) are watched for death.
     const instance = reply["instance"];
-    if (isInstanceId(instance)) avatar.watchHost(this.#watch, this.#subjects.realmInstance(this.name, instance));
+    if (isInstanceId(instance)) avatar.watchHost(this.#watch, this.#reconciler, this.#subjects.realmInstance(this.name, instance));
     const logout = async () => {
       avatar.unwatchHost();
       try {

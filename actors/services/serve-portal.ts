@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from "../logger.ts";
 import { Portal } from "../portal.ts";
 import type { LoginSession } from "../login-session.ts";
 import type { Realm } from "../realm.ts";
-import { loginRequest, parse, portalQuestion } from "../wire/schemas.ts";
+import { loginRequest, parse, sessionsQuestion } from "../wire/schemas.ts";
 import { subjectsFor } from "../wire/subjects.ts";
 import { CheckerDirectory } from "./checker-directory.ts";
 import { CHALLENGE_KINDS } from "../challenges/registry.ts";
@@ -110,7 +110,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     bus,
     subjects.portalInstance(instance),
     (body) => {
-      const { sessions: asked } = parse(portalQuestion, body);
+      const { sessions: asked } = parse(sessionsQuestion, body);
       if (asked === undefined) return okEmpty();
       // A login still finishing is not in `sessions` yet: realms ask only about older ones.
       return okReply({ ended: asked.filter((id) => !sessions.has(id)) });

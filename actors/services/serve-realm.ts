@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from "../logger.ts";
 import type { LoginResult, Realm } from "../realm.ts";
 import { SupervisedAvatar, type SupervisionOptions } from "../supervision/supervised-avatar.ts";
 import { encode, okEmpty, okReply } from "../wire/codec.ts";
-import { parse, realmRequest, type RealmRequest } from "../wire/schemas.ts";
+import { parse, realmRequest, sessionsQuestion, type RealmRequest } from "../wire/schemas.ts";
 import { newIdentifier, shortId } from "../wire/identifiers.ts";
 import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
 import { SessionReconciler, type SessionReconcilerOptions } from "./session-reconciler.ts";
@@ -57,7 +57,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
   const fallback = () => new AvatarError();
   const instance = newIdentifier();
   const portals = new InstanceWatch(bus, options.portalWatch);
-  const reconciler = new SessionReconciler(bus, subjects, options.reconcile);
+  const reconciler = new SessionReconciler(bus, options.reconcile);
 
   // Asks the realm for the avatar of one session: at login, and again for each restart.
   const requestAvatar = async (request: RealmRequest, mind: RemoteMind): Promise<LoginResult> => {
@@ -116,16 +116,25 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
         ? undefined
         : portals.watch(subjects.portalInstance(request.portal), () => {
             logger.warn({ event: "portal-lost", session: shortId(session) }, "the portal hosting the session is gone; releasing its avatar");
+            // Heard only if the portal was merely cut off for long: it then ends the session too.
+            announceRelease("avatar-failed");
             void release();
           });
     if (request.portal !== undefined) {
-      reconciler.track(session, request.portal, () => {
+      reconciler.track(session, subjects.portalInstance(request.portal), () => {
         logger.warn({ event: "session-over", session: shortId(session) }, "the portal says the session is over; releasing its avatar");
         void release();
       });
     }
-    const announceShutdown = () => bus.publish(`${base}.release`, encode({ reason: "shutdown" }));
-    hosted.set(session, { subscription, release, announceShutdown });
+    // Tells the portal hosting the saga that this process let go of the avatar, and why.
+    const announceRelease = (reason: "shutdown" | "avatar-failed") => {
+      try {
+        bus.publish(`${base}.release`, encode({ reason }));
+      } catch {
+        // The connection is gone already: the portal's instance watch will notice.
+      }
+    };
+    hosted.set(session, { subscription, release, announceShutdown: () => announceRelease("shutdown") });
   };
 
   const subscription = serveRequests(
@@ -145,7 +154,16 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
   );
   // Portals watching this process's avatars ask here; once the process is gone NATS answers
   // no-responders, and they end its sessions (instance-watch.ts).
-  const liveness = serveRequests(bus, subjects.realmInstance(options.name, instance), () => okEmpty(), { logger, fallback });
+  // With `sessions`, they also ask which of theirs this process no longer hosts (session-reconciler.ts).
+  const liveness = serveRequests(
+    bus,
+    subjects.realmInstance(options.name, instance),
+    (body) => {
+      const { sessions: asked } = parse(sessionsQuestion, body);
+      return asked === undefined ? okEmpty() : okReply({ ended: asked.filter((id) => !hosted.has(id)) });
+    },
+    { logger, fallback },
+  );
   await bus.flush();
 
   return {
@@ -160,11 +178,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       // The portals end these sessions with `shutdown` rather than finding their avatars gone.
       await Promise.all(
         [...hosted.values()].map((h) => {
-          try {
-            h.announceShutdown();
-          } catch {
-            // The connection is gone already: the portals' instance checks will notice.
-          }
+          h.announceShutdown();
           return h.release();
         }),
       );

@@ -1,13 +1,16 @@
 /**
- * A realm service's periodic question to each portal it hosts avatars for: which of these
- * sessions are over? An avatar is normally released by the portal's `release`; one that missed
- * it (the realm was cut off from NATS longer than the portal's `confirmMs`, so the portal ended
- * the session and found nobody to release) would otherwise stay logged in for good. A portal
- * that is gone altogether is the `InstanceWatch`'s business, not this.
+ * The periodic question each end of a session asks the other's process: which of these sessions
+ * are over on your side? A realm service asks each portal it hosts avatars for (`P.portal.ID`),
+ * and a portal asks each realm service hosting its avatars (`P.realm.NAME.instance.ID`).
+ *
+ * The two ends normally tell each other (`release`, `failed`), but core NATS delivers nothing to
+ * a process that is cut off: after a cut longer than the other end's `confirmMs`, one side has
+ * let go of a session the other still holds, an avatar that would stay logged in for good or a
+ * session whose calls nobody answers. A process that is gone altogether is the `InstanceWatch`'s
+ * business, not this.
  */
 import type { Bus } from "../../transports/bus.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
-import type { Subjects } from "../wire/subjects.ts";
 
 export interface SessionReconcilerOptions {
   /** How often the portals are asked; default 60000 ms. */
@@ -22,7 +25,8 @@ export interface SessionReconcilerOptions {
 export const SESSIONS_PER_QUESTION = 1000;
 
 interface Tracked {
-  readonly portal: string;
+  /** The other end's instance subject. */
+  readonly peer: string;
   readonly since: number;
   readonly release: () => void;
 }
@@ -35,7 +39,7 @@ export class SessionReconciler {
   #timer: ReturnType<typeof setInterval> | undefined;
   #running: Promise<void> | undefined;
 
-  constructor(private readonly bus: Bus, private readonly subjects: Subjects, options: SessionReconcilerOptions = {}) {
+  constructor(private readonly bus: Bus, options: SessionReconcilerOptions = {}) {
     this.#everyMs = options.everyMs ?? 60_000;
     this.#minAgeMs = options.minAgeMs ?? 30_000;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
@@ -44,9 +48,9 @@ export class SessionReconciler {
     }
   }
 
-  /** Asks `portal` about `session` from now on; `release` runs if the portal says it is over. */
-  track(session: string, portal: string, release: () => void): void {
-    this.#tracked.set(session, { portal, since: performance.now(), release });
+  /** Asks the process on `peer` (an instance subject) about `session` from now on; `release` runs if it says the session is over. */
+  track(session: string, peer: string, release: () => void): void {
+    this.#tracked.set(session, { peer, since: performance.now(), release });
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => void this.reconcile(), this.#everyMs);
       this.#timer.unref?.();
@@ -72,38 +76,38 @@ export class SessionReconciler {
 
   async #round(): Promise<void> {
     const now = performance.now();
-    const byPortal = new Map<string, string[]>();
-    for (const [session, { portal, since }] of this.#tracked) {
+    const byPeer = new Map<string, string[]>();
+    for (const [session, { peer, since }] of this.#tracked) {
       if (now - since < this.#minAgeMs) continue;
-      const sessions = byPortal.get(portal);
+      const sessions = byPeer.get(peer);
       if (sessions) sessions.push(session);
-      else byPortal.set(portal, [session]);
+      else byPeer.set(peer, [session]);
     }
     const questions: Array<Promise<void>> = [];
-    for (const [portal, sessions] of byPortal) {
+    for (const [peer, sessions] of byPeer) {
       for (let i = 0; i < sessions.length; i += SESSIONS_PER_QUESTION) {
-        questions.push(this.#ask(portal, sessions.slice(i, i + SESSIONS_PER_QUESTION)));
+        questions.push(this.#ask(peer, sessions.slice(i, i + SESSIONS_PER_QUESTION)));
       }
     }
     await Promise.all(questions);
   }
 
-  async #ask(portal: string, sessions: string[]): Promise<void> {
+  async #ask(peer: string, sessions: string[]): Promise<void> {
     let ended: unknown;
     try {
-      const reply = decodeObject(await this.bus.request(this.subjects.portalInstance(portal), encode({ sessions }), { timeoutMs: this.#timeoutMs }));
+      const reply = decodeObject(await this.bus.request(peer, encode({ sessions }), { timeoutMs: this.#timeoutMs }));
       ended = reply["ok"] === true ? reply["ended"] : undefined;
     } catch {
-      // Unreachable, slow or gone: the next round asks again (a dead portal is the InstanceWatch's).
+      // Unreachable, slow or gone: the next round asks again (a dead process is the InstanceWatch's).
       return;
     }
     if (!Array.isArray(ended)) return;
     const asked = new Set(sessions);
     for (const session of ended) {
-      // Only what was asked: a portal's answer cannot release another portal's sessions.
+      // Only what was asked: one process's answer cannot end another's sessions.
       if (typeof session !== "string" || !asked.has(session)) continue;
       const tracked = this.#tracked.get(session);
-      if (tracked?.portal === portal) tracked.release();
+      if (tracked?.peer === peer) tracked.release();
     }
   }
 }

@@ -23,8 +23,11 @@ export const callRequest = z.object({
 
 export const checkerRequest = z.object({ credentials: wireCredentials });
 
-/** Addition: `P.portal.ID` — `{}` asks whether the portal is there; `sessions` also asks which of these are over. */
-export const portalQuestion = z.object({
+/**
+ * Addition: `P.portal.ID` and `P.realm.NAME.instance.ID` — `{}` asks whether the process is
+ * there; `sessions` also asks which of these are over on its side.
+ */
+export const sessionsQuestion = z.object({
   sessions: z.array(z.string().regex(/^[A-Za-z0-9_-]{22}$/)).max(1000).optional(),
 });
 

@@ -417,13 +417,19 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
         heartbeatMs: 60_000,
       });
       const b = await bus();
-      await login(b);
-      await login(b);
+      const notices: Array<{ subject: string; reason: unknown }> = [];
+      b.subscribe("cred.session.*.release", (m) => void notices.push({ subject: m.subject, reason: parse(m.data)["reason"] }));
+      const sessions = [(await login(b))["session"], (await login(b))["session"]];
       expect(realms.hosted).toBe(2);
       expect(await request(b, `cred.portal.${dying.instance}`, {})).toEqual({ ok: true });
       await portalBus.close();
       await waitFor(() => realms.hosted === 0, 3000);
       expect(realm.avatars.map((a) => a.logouts)).toEqual([1, 1]);
+      // Said on the session's subject too, for a portal that was only cut off (it ends the session).
+      await waitFor(() => notices.length === 2);
+      expect(notices.sort((x, y) => x.subject.localeCompare(y.subject))).toEqual(
+        sessions.map((id) => ({ subject: `cred.session.${id}.release`, reason: "avatar-failed" })).sort((x, y) => x.subject.localeCompare(y.subject)),
+      );
     });
 
     it("tells a realm service which of the sessions it asks about are over on P.portal.ID, and refuses malformed questions", async () => {
@@ -464,6 +470,51 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(realms.hosted).toBe(2);
       expect(realm.avatars.map((a) => a.logouts)).toEqual([1, 0, 0]);
       expect(asked.some((sessions) => sessions.includes(live))).toBe(true);
+    });
+
+    it("ends, at the portal, a session whose realm service says it no longer hosts the avatar (its release was lost)", async () => {
+      const b = await bus();
+      // A realm service played on the wire: it grants every avatar, and a minute later (here:
+      // at once) says it no longer hosts the first one, as a realm that was cut off would.
+      let first: string | undefined;
+      b.subscribe(
+        "cred.realm.game.avatar",
+        (m) => {
+          first ??= parse(m.data)["session"];
+          m.respond(json({ ok: true, interface: "echo", instance: "fake-realm" }));
+        },
+        { queue: "cred.realm.game" },
+      );
+      b.subscribe("cred.realm.game.instance.fake-realm", (m) => {
+        const sessions = parse(m.data)["sessions"] as string[] | undefined;
+        m.respond(json(sessions ? { ok: true, ended: sessions.filter((id) => id === first) } : { ok: true }));
+      });
+      const service = await portal({ realm: new RemoteRealm(await bus(), "game", { reconcile: { everyMs: 50, minAgeMs: 0 } }) });
+      const mind = b.inbox();
+      const ended: Array<{ session: string; reason: string }> = [];
+      b.subscribe(mind, (m) => {
+        const note = parse(m.data);
+        if (note["type"] === "ended") ended.push({ session: note["session"], reason: note["reason"] });
+      });
+      const gone = (await login(b, { mind }))["session"];
+      const kept = (await login(b, { mind }))["session"];
+      await waitFor(() => ended.length === 1, 2000);
+      await sleep(150);
+      expect(ended).toEqual([{ session: gone, reason: "avatar-failed" }]);
+      expect(service.sessions).toBe(1);
+      expect(await request(b, `cred.session.${kept}.ping`, {})).toEqual({ ok: true });
+    });
+
+    it("tells a portal which of the sessions it asks about a realm service no longer hosts, on P.realm.NAME.instance.ID", async () => {
+      const realms = await serveRealm(await bus(), new TestRealm(["echo"]), { name: "game" });
+      services.push(realms);
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const { session } = await login(b);
+      const unknown = newIdentifier();
+      const subject = `cred.realm.game.instance.${realms.instance}`;
+      expect(await request(b, subject, { sessions: [session, unknown] })).toEqual({ ok: true, ended: [unknown] });
+      expect(await request(b, subject, { sessions: [7] })).toMatchObject({ ok: false, error: { code: "BadRequest" } });
     });
 
     it("does not ask a portal about sessions younger than minAgeMs (their login may still be finishing)", async () => {
@@ -511,6 +562,25 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await sleep(150);
       expect(reasons).toEqual(["shutdown"]);
       expect(realm.avatars[0]!.logouts).toBe(1);
+    });
+
+    it("ends a remote-realm session with `avatar-failed` when its realm service says it let go of the avatar for that reason", async () => {
+      const realm = new TestRealm(["echo"]);
+      services.push(await serveRealm(await bus(), realm, { name: "game" }));
+      const service = await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const mind = b.inbox();
+      const reasons: string[] = [];
+      b.subscribe(mind, (m) => {
+        const note = parse(m.data);
+        if (note["type"] === "ended") reasons.push(note["reason"]);
+      });
+      const { session } = await login(b, { mind });
+      // What a realm service that took this portal for dead publishes (no reply expected).
+      b.publish(`cred.session.${session}.release`, json({ reason: "avatar-failed" }));
+      await waitFor(() => reasons.length === 1);
+      expect(reasons).toEqual(["avatar-failed"]);
+      expect(service.sessions).toBe(0);
     });
 
     it("swaps in a newly announced checker and restores the previous one when it is withdrawn", async () => {
