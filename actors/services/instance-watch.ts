@@ -27,8 +27,11 @@ export interface InstanceWatchOptions {
   readonly timeoutMs?: number;
 }
 
-/** What a check found: answering (or busy), without responders for now, or gone for good. */
-export type HostState = "alive" | "unreachable" | "gone";
+/**
+ * What a check found: answering; subscribed but not answering in time (busy, or dying with the
+ * check in its hands); without responders for now; or gone for good.
+ */
+export type HostState = "alive" | "busy" | "unreachable" | "gone";
 
 /** One watched session: ask after the process at its other end, and stop watching. */
 export interface WatchedHost {
@@ -119,9 +122,10 @@ export class InstanceWatch {
       (): HostState => (current() ? this.#answered(instance) : "alive"),
       (error: unknown): HostState => {
         // A later check has been sent: its result counts, not this one's.
-        if (!current()) return error instanceof NoResponders ? "unreachable" : "alive";
-        // Somebody subscribes but did not answer in time: busy, not dead.
-        if (error instanceof RequestTimeout) return this.#answered(instance);
+        if (!current()) return error instanceof NoResponders ? "unreachable" : "busy";
+        // Somebody was subscribed but did not answer in time: not dead, but not an answer either
+        // (the check may have reached a process that died holding it).
+        if (error instanceof RequestTimeout) return instance.silentSince === undefined ? "busy" : "unreachable";
         if (!(error instanceof NoResponders)) return instance.silentSince === undefined ? "alive" : "unreachable";
         return this.#silent(instance);
       },

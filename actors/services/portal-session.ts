@@ -88,11 +88,15 @@ export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInpu
         session.touch();
         if (supervised) void respondTo(message, (body) => answerCall(body, supervised, log), serve);
         // The realm's process answers; when it cannot, nobody would, so the portal does.
+        // A check that timed out may have reached a process that died holding it: ask once more.
         else
-          void remote!.hostState().then((state) => {
-            if (state === "gone") void respondTo(message, () => Promise.reject(new SessionEnded()), serve);
-            else if (state === "unreachable") void respondTo(message, () => Promise.reject(new AvatarError(UNREACHABLE)), serve);
-          });
+          void remote!
+            .hostState()
+            .then((state) => (state === "busy" ? remote!.hostState() : state))
+            .then((state) => {
+              if (state === "gone") void respondTo(message, () => Promise.reject(new SessionEnded()), serve);
+              else if (state === "unreachable") void respondTo(message, () => Promise.reject(new AvatarError(UNREACHABLE)), serve);
+            });
         return;
       case "logout":
         // Answered once the avatar is logged out and `ended` is on its way to the Mind.

@@ -97,14 +97,27 @@ describe("InstanceWatch", () => {
     expect(watch.instances).toBe(1);
   });
 
-  it("counts an instance that does not answer in time as alive: busy is not dead", async () => {
+  it("calls an instance that does not answer in time busy, not dead, and asks again on the next state()", async () => {
     await setUp(false);
     watch = new InstanceWatch(watcher, { checkEveryMs: 60_000, timeoutMs: 30 });
     let lost = 0;
     const host = watch.watch(SUBJECT, () => lost++);
-    expect(await host.state()).toBe("alive");
+    expect(await host.state()).toBe("busy");
     expect(asked).toBe(1);
+    // A timeout is not an answer: the next state() asks again rather than trusting it.
+    expect(await host.state()).toBe("busy");
+    expect(asked).toBe(2);
     expect(lost).toBe(0);
+  });
+
+  it("finds an instance that died holding a check: the check times out (busy), the next one finds nobody", async () => {
+    await setUp(false); // subscribed, never answers: the check is swallowed
+    watch = new InstanceWatch(watcher, { checkEveryMs: 60_000, timeoutMs: 50, confirmMs: 60_000 });
+    const host = watch.watch(SUBJECT, () => undefined);
+    const first = host.state();
+    instance.unsubscribe(); // the process dies with the check in its hands
+    expect(await first).toBe("busy");
+    expect(await host.state()).toBe("unreachable");
   });
 
   it("stops calling onLost, and stops asking, once every avatar is unwatched", async () => {

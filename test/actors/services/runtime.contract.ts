@@ -505,6 +505,22 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(await request(b, `cred.session.${kept}.ping`, {})).toEqual({ ok: true });
     });
 
+    it("answers a call whose realm process died holding the portal's check: the check times out, the next finds nobody", async () => {
+      const b = await bus();
+      // A realm service played on the wire that dies right after taking a call and the check it causes.
+      const subs = [
+        b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo", instance: "doomed" })), { queue: "cred.realm.game" }),
+        b.subscribe("cred.realm.game.instance.doomed", () => undefined),
+      ];
+      await portal({ realm: new RemoteRealm(await bus(), "game", { instanceWatch: { timeoutMs: 100, checkEveryMs: 60_000, confirmMs: 60_000 } }) });
+      const { session } = await login(b);
+      subs.push(b.subscribe(`cred.session.${session}.call`, () => undefined));
+      const reply = request(b, `cred.session.${session}.call`, { method: "whoami" });
+      await sleep(30);
+      for (const sub of subs) sub.unsubscribe();
+      expect(await reply).toEqual({ ok: false, error: { code: "AvatarError", message: expect.stringContaining("not reachable") } });
+    });
+
     it("tells a portal which of the sessions it asks about a realm service no longer hosts, on P.realm.NAME.instance.ID", async () => {
       const realms = await serveRealm(await bus(), new TestRealm(["echo"]), { name: "game" });
       services.push(realms);
