@@ -43,7 +43,6 @@ export interface RealmService {
 }
 
 interface Hosted {
-  readonly subscription: BusSubscription;
   readonly release: () => Promise<void>;
   /** Tells the portal the avatar is going because this process stops (it ends the session with `shutdown`). */
   readonly announceShutdown: () => void;
@@ -78,7 +77,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
         watchedPortal?.unwatch();
         reconciler.untrack(session);
         // Drained: a call already on its way is answered SessionEnded (below), not dropped.
-        void subscription.drain();
+        void calls.drain();
+        void releases.drain();
         hosted.delete(session);
         // Closed first: nothing from this process follows the portal's `ended`.
         mind.close();
@@ -100,15 +100,14 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       onGiveUp: () => void reportFailed(),
       logger,
     });
-    const subscription = bus.subscribe(`${base}.>`, (message) => {
-      const verb = message.subject.slice(base.length + 1);
-      if (verb === "call") {
-        if (released) void respondTo(message, () => Promise.reject(new SessionEnded()), { logger, fallback });
-        else void respondTo(message, (body) => answerCall(body, supervised, logger), { logger, fallback });
-      } else if (verb === "release") {
-        void respondTo(message, async () => (await release(), okEmpty()), { logger, fallback });
-      }
-      // ping, logout and failed belong to the portal hosting the saga.
+    // Exactly the two subjects PROTOCOL.md gives the realm, not `P.session.ID.>`: a ping or logout
+    // for a session whose portal died must find no responders, not a realm that never answers them.
+    const calls = bus.subscribe(`${base}.call`, (message) => {
+      if (released) void respondTo(message, () => Promise.reject(new SessionEnded()), { logger, fallback });
+      else void respondTo(message, (body) => answerCall(body, supervised, logger), { logger, fallback });
+    });
+    const releases = bus.subscribe(`${base}.release`, (message) => {
+      void respondTo(message, async () => (await release(), okEmpty()), { logger, fallback });
     });
     // A portal that dies takes its sessions with it: nobody would ever release this avatar.
     const watchedPortal =
@@ -134,7 +133,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
         // The connection is gone already: the portal's instance watch will notice.
       }
     };
-    hosted.set(session, { subscription, release, announceShutdown: () => announceRelease("shutdown") });
+    hosted.set(session, { release, announceShutdown: () => announceRelease("shutdown") });
   };
 
   const subscription = serveRequests(

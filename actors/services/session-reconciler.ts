@@ -13,7 +13,7 @@ import type { Bus } from "../../transports/bus.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 
 export interface SessionReconcilerOptions {
-  /** How often the portals are asked; default 60000 ms. */
+  /** How often the other processes are asked; default 15000 ms. */
   readonly everyMs?: number;
   /** Sessions younger than this are not asked about (their login may still be finishing); default 30000 ms. */
   readonly minAgeMs?: number;
@@ -40,7 +40,7 @@ export class SessionReconciler {
   #running: Promise<void> | undefined;
 
   constructor(private readonly bus: Bus, options: SessionReconcilerOptions = {}) {
-    this.#everyMs = options.everyMs ?? 60_000;
+    this.#everyMs = options.everyMs ?? 15_000;
     this.#minAgeMs = options.minAgeMs ?? 30_000;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     for (const [name, value] of [["everyMs", this.#everyMs], ["minAgeMs", this.#minAgeMs], ["timeoutMs", this.#timeoutMs]] as const) {
