@@ -7,7 +7,7 @@ import type { LoginResult, Mind, Realm } from "../realm.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
 import { isInstanceId, subjectsFor, type Subjects } from "../wire/subjects.ts";
-import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
+import { InstanceWatch, type HostState, type InstanceWatchOptions } from "./instance-watch.ts";
 import { SessionReconciler, type SessionReconcilerOptions } from "./session-reconciler.ts";
 import { RemoteAvatar } from "./remote-avatar.ts";
 import { RemoteMind } from "./remote-mind.ts";
@@ -21,6 +21,10 @@ export interface RemoteRealmOptions {
   /** How often they are asked which of the avatars they no longer host (see `SessionReconciler`). */
   readonly reconcile?: SessionReconcilerOptions;
 }
+
+/** How long a logout waits for the realm to release the avatar (a live realm answers at once). */
+const RELEASE_TIMEOUT_MS = 5_000;
+const UNANSWERED: ReadonlySet<HostState> = new Set<HostState>(["unreachable", "gone"]);
 
 /**
  * Asks `P.realm.NAME.avatar` for an avatar. The avatar stays in the realm's process, reachable
@@ -82,10 +86,13 @@ export class RemoteRealm implements Realm {
     const instance = reply["instance"];
     if (isInstanceId(instance)) avatar.watchHost(this.#watch, this.#reconciler, this.#subjects.realmInstance(this.name, instance));
     const logout = async () => {
-      avatar.unwatchHost();
       try {
-        if (!avatar.released) await this.#release(session);
+        // Not to a realm process known to be unreachable: the portal's own session subscription
+        // matches `.release` too, so the request would wait out its timeout with the session
+        // stuck logging out. The realm's reconciler (or its death) settles that avatar instead.
+        if (!avatar.released && !UNANSWERED.has(await avatar.hostState())) await this.#release(session, RELEASE_TIMEOUT_MS);
       } finally {
+        avatar.unwatchHost();
         bridge?.close();
       }
     };
@@ -96,9 +103,9 @@ export class RemoteRealm implements Realm {
     return { interface: chosen, avatar, logout };
   }
 
-  async #release(session: string): Promise<void> {
+  async #release(session: string, timeoutMs = this.#timeoutMs): Promise<void> {
     try {
-      await this.bus.request(this.#subjects.sessionVerb(session, "release"), encode({}), { timeoutMs: this.#timeoutMs });
+      await this.bus.request(this.#subjects.sessionVerb(session, "release"), encode({}), { timeoutMs });
     } catch (error) {
       // Nobody hosts the avatar any more: it is released already.
       if (!(error instanceof NoResponders)) throw error;

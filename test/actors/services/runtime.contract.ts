@@ -395,6 +395,31 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await expect(b.request(`cred.session.${idle}.ping`, json({}), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
     });
 
+    it("ends a session whose realm process is unreachable promptly when it times out: no release left waiting on nobody", async () => {
+      const realmBus = await network.connect();
+      await serveRealm(realmBus, new TestRealm(["echo"]), { name: "game" });
+      await portal({
+        realm: new RemoteRealm(await bus(), "game", { instanceWatch: { checkEveryMs: 60_000, confirmMs: 60_000, timeoutMs: 200 } }),
+        heartbeatMs: 200,
+      });
+      const b = await bus();
+      const mind = b.inbox();
+      const ended: string[] = [];
+      b.subscribe(mind, (m) => {
+        const note = parse(m.data);
+        if (note["type"] === "ended") ended.push(note["reason"]);
+      });
+      const { session } = await login(b, { mind });
+      await realmBus.close();
+      // The call finds the realm unreachable (not yet gone: confirmMs is a minute).
+      const calledAt = performance.now();
+      expect(await request(b, `cred.session.${session}.call`, { method: "whoami" })).toMatchObject({ ok: false, error: { code: "AvatarError" } });
+      await waitFor(() => ended.length === 1, 6000);
+      expect(ended).toEqual(["timeout"]);
+      // 2.5 × 200 ms after the call, plus a check or two; not the 5 s of a release nobody answers.
+      expect(performance.now() - calledAt).toBeLessThan(2500);
+    });
+
     it("ends the sessions of a realm process that died with `avatar-failed` even when nobody calls, from the periodic check", async () => {
       const { realmBus, service, b, ended, sessions } = await realmThatWillDie(100, 200);
       await realmBus.close();
