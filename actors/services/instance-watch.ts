@@ -23,7 +23,7 @@ export interface InstanceWatchOptions {
   readonly confirmMs?: number;
   /** A check that an avatar call asks for is skipped when one answered this recently; default 250 ms. */
   readonly freshMs?: number;
-  /** How long one check waits for its answer before counting the instance as alive; default 2000 ms. */
+  /** How long one check waits for its answer before counting the instance as busy; default 2000 ms. */
   readonly timeoutMs?: number;
 }
 
@@ -37,6 +37,8 @@ export type HostState = "alive" | "busy" | "unreachable" | "gone";
 export interface WatchedHost {
   /** The host's state; a recent answer is reused, concurrent asks share one request. */
   state(): Promise<HostState>;
+  /** What is known without asking: `gone`, `unreachable` (no responders lately), else `alive`. */
+  known(): HostState;
   /** Stops watching (the session is over); `onLost` is not called after this. */
   unwatch(): void;
 }
@@ -97,6 +99,7 @@ export class InstanceWatch {
     this.#startTimer();
     return {
       state: () => (watched.gone ? Promise.resolve("gone") : this.#check(watched, this.#freshMs)),
+      known: () => (watched.gone ? "gone" : watched.silentSince === undefined ? "alive" : "unreachable"),
       unwatch: () => {
         watched.lost.delete(callback);
         if (watched.lost.size === 0 && this.#instances.get(subject) === watched) this.#forget(watched);
@@ -196,7 +199,8 @@ export class InstanceWatch {
   }
 }
 
-function positive(name: string, value: number): number {
+/** `value`, when it is a positive number of milliseconds; otherwise a RangeError naming the option. */
+export function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds, got ${value}`);
   return value;
 }

@@ -55,6 +55,12 @@ export class RemoteAvatar {
     return this.#host?.state() ?? Promise.resolve("alive");
   }
 
+  /** True when the hosting process is already known unreachable or gone (no request made). */
+  get hostUnanswering(): boolean {
+    const known = this.#host?.known() ?? "alive";
+    return known === "unreachable" || known === "gone";
+  }
+
   /** Stops watching the hosting process (the session is over). */
   unwatchHost(): void {
     this.#host?.unwatch();

@@ -7,7 +7,7 @@ import type { LoginResult, Mind, Realm } from "../realm.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
 import { isInstanceId, subjectsFor, type Subjects } from "../wire/subjects.ts";
-import { InstanceWatch, type HostState, type InstanceWatchOptions } from "./instance-watch.ts";
+import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
 import { SessionReconciler, type SessionReconcilerOptions } from "./session-reconciler.ts";
 import { RemoteAvatar } from "./remote-avatar.ts";
 import { RemoteMind } from "./remote-mind.ts";
@@ -24,7 +24,6 @@ export interface RemoteRealmOptions {
 
 /** How long a logout waits for the realm to release the avatar (a live realm answers at once). */
 const RELEASE_TIMEOUT_MS = 5_000;
-const UNANSWERED: ReadonlySet<HostState> = new Set<HostState>(["unreachable", "gone"]);
 
 /**
  * Asks `P.realm.NAME.avatar` for an avatar. The avatar stays in the realm's process, reachable
@@ -90,7 +89,8 @@ export class RemoteRealm implements Realm {
         // Not to a realm process known to be unreachable: the portal's own session subscription
         // matches `.release` too, so the request would wait out its timeout with the session
         // stuck logging out. The realm's reconciler (or its death) settles that avatar instead.
-        if (!avatar.released && !UNANSWERED.has(await avatar.hostState())) await this.#release(session, RELEASE_TIMEOUT_MS);
+        // What is already known decides: every logout asking first would cost a round trip.
+        if (!avatar.released && !avatar.hostUnanswering) await this.#release(session, RELEASE_TIMEOUT_MS);
       } finally {
         avatar.unwatchHost();
         bridge?.close();

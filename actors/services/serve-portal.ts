@@ -8,16 +8,16 @@ import { silentLogger, type Logger } from "../logger.ts";
 import { Portal } from "../portal.ts";
 import type { LoginSession } from "../login-session.ts";
 import type { Realm } from "../realm.ts";
-import { loginRequest, parse, sessionsQuestion } from "../wire/schemas.ts";
+import { loginRequest, parse } from "../wire/schemas.ts";
 import { subjectsFor } from "../wire/subjects.ts";
 import { CheckerDirectory } from "./checker-directory.ts";
 import { CHALLENGE_KINDS } from "../challenges/registry.ts";
 import { loginCompleter } from "./complete-login.ts";
 import type { HostedSession } from "./portal-session.ts";
 import { serveRequests } from "./responder.ts";
-import { okEmpty, okReply } from "../wire/codec.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
 import { serveChallenges, type ChallengeOptions } from "./serve-challenges.ts";
+import { answerSessionsQuestion } from "./session-reconciler.ts";
 import { TokenSessions } from "./token-sessions.ts";
 import { TokenChecker } from "../tokens/token-checker.ts";
 import type { TokenAuthority } from "../tokens/token-authority.ts";
@@ -109,12 +109,8 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   const liveness = serveRequests(
     bus,
     subjects.portalInstance(instance),
-    (body) => {
-      const { sessions: asked } = parse(sessionsQuestion, body);
-      if (asked === undefined) return okEmpty();
-      // A login still finishing is not in `sessions` yet: realms ask only about older ones.
-      return okReply({ ended: asked.filter((id) => !sessions.has(id)) });
-    },
+    // A login still finishing is not in `sessions` yet: realms ask only about older ones.
+    (body) => answerSessionsQuestion(body, (id) => sessions.has(id)),
     { logger, fallback: () => new LoginFailed() },
   );
 

@@ -6,10 +6,10 @@ import { silentLogger, type Logger } from "../logger.ts";
 import type { LoginResult, Realm } from "../realm.ts";
 import { SupervisedAvatar, type SupervisionOptions } from "../supervision/supervised-avatar.ts";
 import { encode, okEmpty, okReply } from "../wire/codec.ts";
-import { parse, realmRequest, sessionsQuestion, type RealmRequest } from "../wire/schemas.ts";
+import { parse, realmRequest, type RealmRequest } from "../wire/schemas.ts";
 import { newIdentifier, shortId } from "../wire/identifiers.ts";
 import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
-import { SessionReconciler, type SessionReconcilerOptions } from "./session-reconciler.ts";
+import { answerSessionsQuestion, SessionReconciler, type SessionReconcilerOptions } from "./session-reconciler.ts";
 import { isSafeMindSubject, subjectsFor } from "../wire/subjects.ts";
 import { answerCall } from "./avatar-call.ts";
 import { RemoteMind, type MindLimits } from "./remote-mind.ts";
@@ -110,17 +110,19 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       void respondTo(message, async () => (await release(), okEmpty()), { logger, fallback });
     });
     // A portal that dies takes its sessions with it: nobody would ever release this avatar.
+    // One that was only cut off may have ended the session meanwhile: the reconciler asks.
+    const portal = request.portal === undefined ? undefined : subjects.portalInstance(request.portal);
     const watchedPortal =
-      request.portal === undefined
+      portal === undefined
         ? undefined
-        : portals.watch(subjects.portalInstance(request.portal), () => {
+        : portals.watch(portal, () => {
             logger.warn({ event: "portal-lost", session: shortId(session) }, "the portal hosting the session is gone; releasing its avatar");
-            // Heard only if the portal was merely cut off for long: it then ends the session too.
+            // Best effort: core NATS keeps it for nobody, so only a portal back this instant hears it.
             announceRelease("avatar-failed");
             void release();
           });
-    if (request.portal !== undefined) {
-      reconciler.track(session, subjects.portalInstance(request.portal), () => {
+    if (portal !== undefined) {
+      reconciler.track(session, portal, () => {
         logger.warn({ event: "session-over", session: shortId(session) }, "the portal says the session is over; releasing its avatar");
         void release();
       });
@@ -157,10 +159,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
   const liveness = serveRequests(
     bus,
     subjects.realmInstance(options.name, instance),
-    (body) => {
-      const { sessions: asked } = parse(sessionsQuestion, body);
-      return asked === undefined ? okEmpty() : okReply({ ended: asked.filter((id) => !hosted.has(id)) });
-    },
+    (body) => answerSessionsQuestion(body, (id) => hosted.has(id)),
     { logger, fallback },
   );
   await bus.flush();

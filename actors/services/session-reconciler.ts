@@ -10,7 +10,9 @@
  * business, not this.
  */
 import type { Bus } from "../../transports/bus.ts";
-import { decodeObject, encode } from "../wire/codec.ts";
+import { decodeObject, encode, okEmpty, okReply } from "../wire/codec.ts";
+import { parse, sessionsQuestion } from "../wire/schemas.ts";
+import { positive } from "./instance-watch.ts";
 
 export interface SessionReconcilerOptions {
   /** How often the other processes are asked; default 15000 ms. */
@@ -31,6 +33,15 @@ interface Tracked {
   readonly release: () => void;
 }
 
+/**
+ * The answer of an instance subject (`P.portal.ID`, `P.realm.NAME.instance.ID`): `{}` is "are
+ * you there?"; `{"sessions": [...]}` also asks which of those ids are not live here.
+ */
+export function answerSessionsQuestion(body: Record<string, unknown>, isLive: (session: string) => boolean): Uint8Array {
+  const { sessions } = parse(sessionsQuestion, body);
+  return sessions === undefined ? okEmpty() : okReply({ ended: sessions.filter((id) => !isLive(id)) });
+}
+
 export class SessionReconciler {
   readonly #tracked = new Map<string, Tracked>();
   readonly #everyMs: number;
@@ -40,12 +51,10 @@ export class SessionReconciler {
   #running: Promise<void> | undefined;
 
   constructor(private readonly bus: Bus, options: SessionReconcilerOptions = {}) {
-    this.#everyMs = options.everyMs ?? 15_000;
-    this.#minAgeMs = options.minAgeMs ?? 30_000;
-    this.#timeoutMs = options.timeoutMs ?? 5_000;
-    for (const [name, value] of [["everyMs", this.#everyMs], ["minAgeMs", this.#minAgeMs], ["timeoutMs", this.#timeoutMs]] as const) {
-      if (!Number.isFinite(value) || value < 0 || (name !== "minAgeMs" && value === 0)) throw new RangeError(`${name} must be a positive number of milliseconds, got ${value}`);
-    }
+    this.#everyMs = positive("everyMs", options.everyMs ?? 15_000);
+    // Zero is allowed: ask about every session, however young.
+    this.#minAgeMs = options.minAgeMs === 0 ? 0 : positive("minAgeMs", options.minAgeMs ?? 30_000);
+    this.#timeoutMs = positive("timeoutMs", options.timeoutMs ?? 5_000);
   }
 
   /** Asks the process on `peer` (an instance subject) about `session` from now on; `release` runs if it says the session is over. */

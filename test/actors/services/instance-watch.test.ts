@@ -71,13 +71,16 @@ describe("InstanceWatch", () => {
     watch = new InstanceWatch(watcher, { checkEveryMs: 60_000, confirmMs: 80 });
     let lost = 0;
     const host = watch.watch(SUBJECT, () => lost++);
+    expect(host.known()).toBe("alive");
     instance.unsubscribe();
     expect(await host.state()).toBe("unreachable");
+    expect(host.known()).toBe("unreachable");
     expect(await host.state()).toBe("unreachable");
     expect(lost).toBe(0);
     // Nothing else asks: the instance is checked again when the window ends.
     await waitFor(() => lost === 1, 1000);
     expect(await host.state()).toBe("gone");
+    expect(host.known()).toBe("gone");
     await sleep(100);
     expect(lost).toBe(1);
   });

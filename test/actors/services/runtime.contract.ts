@@ -43,6 +43,16 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       services.push(service);
       return service;
     }
+    /** A mind subject on `b` that records every `ended` message it receives: session and reason. */
+    const endedOn = (b: Bus) => {
+      const mind = b.inbox();
+      const ended: Array<{ session: string; reason: string }> = [];
+      b.subscribe(mind, (m) => {
+        const note = parse(m.data);
+        if (note["type"] === "ended") ended.push({ session: note["session"], reason: note["reason"] });
+      });
+      return { mind, ended };
+    };
     const request = async (b: Bus, subject: string, body: unknown) => parse(await b.request(subject, json(body), { timeoutMs: 5000 }));
     const login = (b: Bus, body: Record<string, unknown> = {}) =>
       request(b, "cred.login", {
@@ -358,12 +368,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       const realms = await serveRealm(realmBus, realm, { name: "game" });
       const service = await portal({ realm: new RemoteRealm(await bus(), "game", { instanceWatch: { checkEveryMs, confirmMs } }) });
       const b = await bus();
-      const mind = b.inbox();
-      const ended: Array<{ session: string; reason: string }> = [];
-      b.subscribe(mind, (m) => {
-        const note = parse(m.data);
-        if (note["type"] === "ended") ended.push({ session: note["session"] as string, reason: note["reason"] as string });
-      });
+      const { mind, ended } = endedOn(b);
       const sessions = [(await login(b, { mind }))["session"] as string, (await login(b, { mind }))["session"] as string];
       expect(realms.hosted).toBe(2);
       return { realmBus, service, b, ended, sessions };
@@ -403,19 +408,14 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
         heartbeatMs: 200,
       });
       const b = await bus();
-      const mind = b.inbox();
-      const ended: string[] = [];
-      b.subscribe(mind, (m) => {
-        const note = parse(m.data);
-        if (note["type"] === "ended") ended.push(note["reason"]);
-      });
+      const { mind, ended } = endedOn(b);
       const { session } = await login(b, { mind });
       await realmBus.close();
       // The call finds the realm unreachable (not yet gone: confirmMs is a minute).
       const calledAt = performance.now();
       expect(await request(b, `cred.session.${session}.call`, { method: "whoami" })).toMatchObject({ ok: false, error: { code: "AvatarError" } });
       await waitFor(() => ended.length === 1, 6000);
-      expect(ended).toEqual(["timeout"]);
+      expect(ended.map((e) => e.reason)).toEqual(["timeout"]);
       // 2.5 × 200 ms after the call, plus a check or two; not the 5 s of a release nobody answers.
       expect(performance.now() - calledAt).toBeLessThan(2500);
     });
@@ -520,12 +520,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
         m.respond(json(sessions ? { ok: true, ended: sessions.filter((id) => id === first) } : { ok: true }));
       });
       const service = await portal({ realm: new RemoteRealm(await bus(), "game", { reconcile: { everyMs: 50, minAgeMs: 0 } }) });
-      const mind = b.inbox();
-      const ended: Array<{ session: string; reason: string }> = [];
-      b.subscribe(mind, (m) => {
-        const note = parse(m.data);
-        if (note["type"] === "ended") ended.push({ session: note["session"], reason: note["reason"] });
-      });
+      const { mind, ended } = endedOn(b);
       const gone = (await login(b, { mind }))["session"];
       const kept = (await login(b, { mind }))["session"];
       await waitFor(() => ended.length === 1, 2000);
@@ -615,17 +610,12 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       services.push(await serveRealm(await bus(), realm, { name: "game" }));
       const service = await portal({ realm: new RemoteRealm(await bus(), "game") });
       const b = await bus();
-      const mind = b.inbox();
-      const reasons: string[] = [];
-      b.subscribe(mind, (m) => {
-        const note = parse(m.data);
-        if (note["type"] === "ended") reasons.push(note["reason"]);
-      });
+      const { mind, ended } = endedOn(b);
       const { session } = await login(b, { mind });
       // What a realm service that took this portal for dead publishes (no reply expected).
       b.publish(`cred.session.${session}.release`, json({ reason: "avatar-failed" }));
-      await waitFor(() => reasons.length === 1);
-      expect(reasons).toEqual(["avatar-failed"]);
+      await waitFor(() => ended.length === 1);
+      expect(ended.map((e) => e.reason)).toEqual(["avatar-failed"]);
       expect(service.sessions).toBe(0);
     });
 
