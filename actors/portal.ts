@@ -49,6 +49,12 @@ function once(fn: () => void | Promise<void>): () => Promise<void> {
 export class Portal {
   /** kind → checkers registered for it, the most recent last (it is the one used). */
   readonly #checkers = new Map<string, Checker[]>();
+  /**
+   * kind → the checker that served it last and went away without withdrawing. Until one is
+   * registered for the kind again (or that checker is unregistered), its logins get `LoginFailed`,
+   * "try again", not `UnhandledCredentials`: a client must not take an outage for "unsupported".
+   */
+  readonly #down = new Map<string, Checker>();
   readonly #machine;
   readonly #timeouts: Partial<SagaTimeouts>;
   readonly #rateLimiter: RateLimiter | null;
@@ -103,6 +109,7 @@ export class Portal {
    */
   registerChecker(checker: Checker, ...kinds: string[]): void {
     for (const kind of kinds.length > 0 ? kinds : checker.credentialKinds) {
+      this.#down.delete(kind);
       const stack = this.#checkers.get(kind);
       if (stack) {
         const at = stack.indexOf(checker);
@@ -114,13 +121,24 @@ export class Portal {
     }
   }
 
-  /** Removes a checker from every kind it was registered for. */
+  /** Removes a checker from every kind it was registered for (a withdrawal). */
   unregisterChecker(checker: Checker): void {
+    for (const [kind, gone] of this.#down) if (gone === checker) this.#down.delete(kind);
+    this.#remove(checker);
+  }
+
+  /** Removes `checker` everywhere; returns the kinds it leaves without any checker. */
+  #remove(checker: Checker): string[] {
+    const orphaned: string[] = [];
     for (const [kind, stack] of this.#checkers) {
       const at = stack.indexOf(checker);
       if (at >= 0) stack.splice(at, 1);
-      if (stack.length === 0) this.#checkers.delete(kind);
+      if (stack.length === 0) {
+        this.#checkers.delete(kind);
+        orphaned.push(kind);
+      }
     }
+    return orphaned;
   }
 
   /** Whether `checker` is registered for some kind (the most recent or not). */
@@ -187,17 +205,24 @@ export class Portal {
 
   async #requestAvatarId(credentials: Credentials): Promise<AvatarId> {
     const checker = this.checkerFor(credentials);
-    if (!checker) throw new UnhandledCredentials(`no checker for ${credentials.kinds.join(", ")}`);
+    if (!checker) throw this.#noChecker(credentials);
     try {
       return await checker.requestAvatarId(credentials);
     } catch (error) {
       if (!(error instanceof CheckerUnavailable)) throw error;
       // A checker that is gone counts as withdrawn; the login is tried once on its fallback.
-      this.unregisterChecker(checker);
+      for (const kind of this.#remove(checker)) this.#down.set(kind, checker);
       const fallback = this.checkerFor(credentials);
       if (!fallback) throw new LoginFailed("no checker available");
       return await fallback.requestAvatarId(credentials);
     }
+  }
+
+  #noChecker(credentials: Credentials): PortcullisError {
+    for (const kind of credentials.kinds) {
+      if (this.#down.has(kind)) return new LoginFailed("no checker available");
+    }
+    return new UnhandledCredentials(`no checker for ${credentials.kinds.join(", ")}`);
   }
 
   async #requestAvatar(avatarId: AvatarId, mind: Mind | null, interfaces: readonly string[]): Promise<LoginResult> {

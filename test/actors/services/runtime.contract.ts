@@ -667,25 +667,39 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(service.portal.listCredentialsKinds()).not.toContain("username-password");
     });
 
-    it("treats a checker that has no responders as withdrawn and retries once on its fallback; none left is LoginFailed", async () => {
+    it("treats a checker that has no responders as withdrawn and retries once on its fallback", async () => {
       const service = await portal({ checkers: [checker()] });
       const checkerBus = await bus();
-      const ghost = await serveChecker(checkerBus, new InMemoryUsernamePasswordDatabaseDontUse({}), { name: "ghost" });
+      await serveChecker(checkerBus, new InMemoryUsernamePasswordDatabaseDontUse({}), { name: "ghost" });
       await sleep(50);
       // The ghost vanishes without withdrawing (its process died): only its subscription is gone.
       await checkerBus.close();
-      const b = await bus();
-      expect(await login(b)).toMatchObject({ ok: true, avatarId: "alice" });
+      expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
       expect(service.portal.listCredentialsKinds()).toContain("username-password");
-      void ghost;
-      const lonely = await portal({ checkers: [], prefix: "lonely" });
-      const gone = await serveChecker(await bus().then((x) => x), new InMemoryUsernamePasswordDatabaseDontUse({}), { name: "gone", prefix: "lonely" });
-      void gone;
+    });
+
+    it("answers LoginFailed, not UnhandledCredentials, while a kind's only checker is down, until it announces again or withdraws", async () => {
+      const prefix = "lonely";
+      await portal({ checkers: [], prefix });
+      const client = await bus();
+      const attempt = async () =>
+        request(client, `${prefix}.login`, { credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"] });
+      const checkerBus = await bus();
+      await serveChecker(checkerBus, new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" }), { name: "gone", prefix });
       await sleep(50);
-      await buses[buses.length - 1]!.close();
-      const reply = await request(b, "lonely.login", { credentials: { kind: "username-password", username: "a", password: "b" }, interfaces: ["echo"] });
-      expect(reply["error"].code).toBe("LoginFailed");
-      void lonely;
+      expect(await attempt()).toMatchObject({ ok: true });
+      await checkerBus.close();
+      // The first login finds it gone; the ones after must not claim the kind is unsupported.
+      for (let i = 0; i < 3; i++) expect((await attempt())["error"]).toMatchObject({ code: "LoginFailed" });
+      // It comes back (a restarted process announces itself): logins work again.
+      const backBus = await bus();
+      const back = await serveChecker(backBus, new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" }), { name: "gone", prefix });
+      await sleep(50);
+      expect(await attempt()).toMatchObject({ ok: true });
+      // An orderly withdrawal says the kind is no longer served here.
+      await back.stop();
+      await sleep(50);
+      expect((await attempt())["error"]).toMatchObject({ code: "UnhandledCredentials" });
     });
   });
 }
