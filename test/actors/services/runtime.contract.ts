@@ -577,6 +577,32 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(realms.hosted).toBe(1);
     });
 
+    it("answers, at the realm service alone, every call racing the portal's release: a result, SessionEnded or no-responders, never silence", async () => {
+      const realms = await serveRealm(await bus(), new TestRealm(["echo"]), { name: "game" });
+      services.push(realms);
+      // Played on the wire: the portal's release and the clients' calls arrive from three connections.
+      const clients = [await bus(), await bus(), await bus()];
+      const tally: Record<string, number> = {};
+      for (let round = 0; round < 15; round++) {
+        const session = newIdentifier();
+        expect(await request(clients[0]!, "cred.realm.game.avatar", { avatarId: "alice", anonymous: false, interfaces: ["echo"], session, mind: null })).toMatchObject({ ok: true });
+        const jobs = [["release", {}], ...Array.from({ length: 5 }, () => ["call", { method: "whoami" }] as const)] as const;
+        const outcomes = await Promise.all(
+          jobs.map(([verb, body], i) =>
+            clients[i % clients.length]!.request(`cred.session.${session}.${verb}`, json(body), { timeoutMs: 3000 }).then(
+              (data) => `${verb}:${parse(data)["ok"] === true ? "ok" : parse(data)["error"].code}`,
+              (error: unknown) => `${verb}:${error instanceof NoResponders ? "no responders" : String(error)}`,
+            ),
+          ),
+        );
+        for (const o of outcomes) tally[o] = (tally[o] ?? 0) + 1;
+      }
+      expect(tally["release:ok"]).toBe(15);
+      const allowed = ["release:ok", "call:ok", "call:SessionEnded", "call:no responders"];
+      expect(Object.keys(tally).filter((o) => !allowed.includes(o))).toEqual([]);
+      expect(realms.hosted).toBe(0);
+    });
+
     it("keeps, at the realm service, the avatars of a live portal: its instance answers", async () => {
       const realm = new TestRealm(["echo"]);
       const realms = await serveRealm(await bus(), realm, { name: "game", portalWatch: { checkEveryMs: 50, confirmMs: 100 } });
