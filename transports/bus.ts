@@ -60,4 +60,11 @@ export interface Bus {
   close(): Promise<void>;
   /** Resolves when the bus is closed, by `close`, `drain` or loss of the connection. */
   readonly closed: Promise<void>;
+  /**
+   * Tells `listener` when the connection is lost (`false`) and when it is back (`true`); returns
+   * a function that stops telling it. Absent on a transport that cannot lose its connection
+   * (in-process). While it is lost, nothing published reaches anyone: messages wait in the
+   * client and go out after the reconnect.
+   */
+  onConnectionChange?(listener: (connected: boolean) => void): () => void;
 }

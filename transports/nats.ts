@@ -81,6 +81,8 @@ class NatsBusImpl implements NatsBus {
   #draining: Promise<void> | undefined;
 
   readonly #inboxPrefix: string | undefined;
+  readonly #connectionListeners = new Set<(connected: boolean) => void>();
+  #watchingStatus = false;
 
   constructor(readonly connection: NatsConnection, options: NatsBusOptions) {
     this.#inboxPrefix = options.inboxPrefix;
@@ -137,6 +139,30 @@ class NatsBusImpl implements NatsBus {
 
   inbox(): string {
     return createInbox(this.#inboxPrefix);
+  }
+
+  onConnectionChange(listener: (connected: boolean) => void): () => void {
+    this.#connectionListeners.add(listener);
+    if (!this.#watchingStatus) {
+      this.#watchingStatus = true;
+      void this.#watchStatus();
+    }
+    return () => void this.#connectionListeners.delete(listener);
+  }
+
+  async #watchStatus(): Promise<void> {
+    // The iterator ends when the connection closes.
+    for await (const status of this.connection.status()) {
+      if (status.type !== "disconnect" && status.type !== "reconnect") continue;
+      for (const listener of this.#connectionListeners) {
+        try {
+          listener(status.type === "reconnect");
+        } catch (error) {
+          // A listener's bug must not stop the others from hearing about the connection.
+          process.emitWarning(`a connection listener failed: ${error instanceof Error ? error.message : String(error)}`, { type: "BusHandlerError" });
+        }
+      }
+    }
   }
 
   flush(): Promise<void> {

@@ -42,6 +42,7 @@ export class RemoteMind implements Mind {
   #queuedBytes = 0;
   #dropped = 0;
   #timer: NodeJS.Timeout | undefined;
+  #held = false;
 
   constructor(
     private readonly bus: Bus,
@@ -65,6 +66,24 @@ export class RemoteMind implements Mind {
     return this.#queuedBytes;
   }
 
+  /**
+   * Publishes nothing more until `resume`: notifications wait in the queue, within the same
+   * limits. A realm service holds its Minds while it does not know whether their sessions are
+   * still live (after losing its NATS connection), so nothing reaches a client after its `ended`.
+   */
+  hold(): void {
+    this.#held = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Lets held notifications go out again, paced as usual. */
+  resume(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    if (this.#open && (this.#queue !== undefined || this.#dropped > 0)) this.#schedule();
+  }
+
   notify(event: string, data?: unknown): void {
     if (!this.#open || this.subject === null) return;
     // Dropping goes on until the queue has drained, so the `dropped` notice marks one gap.
@@ -73,7 +92,7 @@ export class RemoteMind implements Mind {
       return;
     }
     const message = encode({ session: this.session, type: "notify", event, data: data ?? null });
-    if (this.#queue === undefined && this.#take()) {
+    if (this.#queue === undefined && !this.#held && this.#take()) {
       this.#publish(message);
       return;
     }
@@ -118,7 +137,7 @@ export class RemoteMind implements Mind {
   }
 
   #schedule(): void {
-    if (this.#timer !== undefined) return;
+    if (this.#timer !== undefined || this.#held) return;
     const waitMs = Math.max(1, Math.ceil(((1 - this.#tokens) * 1000) / this.#limits.ratePerSecond));
     this.#timer = setTimeout(this.#drain, waitMs);
     // Pacing must not keep a process alive on its own.

@@ -42,6 +42,11 @@ export class RemoteRealm implements Realm {
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#watch = new InstanceWatch(bus, options.instanceWatch);
     this.#reconciler = new SessionReconciler(bus, options.reconcile);
+    // Back from a lost connection, realm processes may have let go of avatars meanwhile (they
+    // took this portal for gone): ask them at once rather than at the next round.
+    bus.onConnectionChange?.((connected) => {
+      if (connected) void this.#reconciler.reconcile(true);
+    });
   }
 
   async requestAvatar(avatarId: AvatarId, mind: Mind | null, ...interfaces: string[]): Promise<LoginResult> {

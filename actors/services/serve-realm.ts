@@ -12,8 +12,12 @@ import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
 import { answerSessionsQuestion, SessionReconciler, type SessionReconcilerOptions } from "./session-reconciler.ts";
 import { isSafeMindSubject, subjectsFor } from "../wire/subjects.ts";
 import { answerCall } from "./avatar-call.ts";
+import { ConnectionDoubt } from "./connection-doubt.ts";
 import { RemoteMind, type MindLimits } from "./remote-mind.ts";
 import { respondTo, serveRequests } from "./responder.ts";
+
+/** How long a call waits, after a lost connection, for the portal to confirm its session is live. */
+const CALL_DOUBT_WAIT_MS = 2_000;
 
 export interface ServeRealmOptions {
   /** The service name (`P.realm.NAME`); one token of letters, digits, `-` and `_`. */
@@ -57,6 +61,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
   const instance = newIdentifier();
   const portals = new InstanceWatch(bus, options.portalWatch);
   const reconciler = new SessionReconciler(bus, options.reconcile);
+  // After a lost connection, no avatar speaks or answers until its portal says the session is live.
+  const doubt = new ConnectionDoubt(bus, () => reconciler.reconcile(true));
 
   // Asks the realm for the avatar of one session: at login, and again for each restart.
   const requestAvatar = async (request: RealmRequest, mind: RemoteMind): Promise<LoginResult> => {
@@ -76,6 +82,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       (released ??= (async () => {
         watchedPortal?.unwatch();
         reconciler.untrack(session);
+        doubt.delete(session);
         // Drained: a call already on its way is answered SessionEnded (below), not dropped.
         void calls.drain();
         void releases.drain();
@@ -102,8 +109,16 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     });
     // Exactly the two subjects PROTOCOL.md gives the realm, not `P.session.ID.>`: a ping or logout
     // for a session whose portal died must find no responders, not a realm that never answers them.
+    // Back from a lost connection the session may be over at its portal: a call waits for the answer.
+    const answerInDoubt = async (body: Record<string, unknown>) => {
+      const settled = await doubt.settled(session, CALL_DOUBT_WAIT_MS);
+      if (released) throw new SessionEnded();
+      if (!settled) throw new AvatarError("the session's portal has not confirmed it yet; try again");
+      return answerCall(body, supervised, logger);
+    };
     const calls = bus.subscribe(`${base}.call`, (message) => {
       if (released) void respondTo(message, () => Promise.reject(new SessionEnded()), { logger, fallback });
+      else if (doubt.inDoubt(session)) void respondTo(message, answerInDoubt, { logger, fallback });
       else void respondTo(message, (body) => answerCall(body, supervised, logger), { logger, fallback });
     });
     const releases = bus.subscribe(`${base}.release`, (message) => {
@@ -122,10 +137,16 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
             void release();
           });
     if (portal !== undefined) {
-      reconciler.track(session, portal, () => {
-        logger.warn({ event: "session-over", session: shortId(session) }, "the portal says the session is over; releasing its avatar");
-        void release();
-      });
+      reconciler.track(
+        session,
+        portal,
+        () => {
+          logger.warn({ event: "session-over", session: shortId(session) }, "the portal says the session is over; releasing its avatar");
+          void release();
+        },
+        () => doubt.confirm(session),
+      );
+      doubt.add(session, mind);
     }
     // Tells the portal hosting the saga that this process let go of the avatar, and why.
     const announceRelease = (reason: "shutdown" | "avatar-failed") => {
@@ -184,6 +205,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       liveness.unsubscribe();
       portals.close();
       reconciler.stop();
+      doubt.close();
     },
   };
 }

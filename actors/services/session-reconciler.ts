@@ -31,6 +31,7 @@ interface Tracked {
   readonly peer: string;
   readonly since: number;
   readonly release: () => void;
+  readonly live: (() => void) | undefined;
 }
 
 /**
@@ -57,9 +58,12 @@ export class SessionReconciler {
     this.#timeoutMs = positive("timeoutMs", options.timeoutMs ?? 5_000);
   }
 
-  /** Asks the process on `peer` (an instance subject) about `session` from now on; `release` runs if it says the session is over. */
-  track(session: string, peer: string, release: () => void): void {
-    this.#tracked.set(session, { peer, since: performance.now(), release });
+  /**
+   * Asks the process on `peer` (an instance subject) about `session` from now on; `release` runs
+   * if it says the session is over, `live` each time it says the session is still live.
+   */
+  track(session: string, peer: string, release: () => void, live?: () => void): void {
+    this.#tracked.set(session, { peer, since: performance.now(), release, live });
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => void this.reconcile(), this.#everyMs);
       this.#timer.unref?.();
@@ -77,17 +81,21 @@ export class SessionReconciler {
     this.#timer = undefined;
   }
 
-  /** One round of questions (the timer's; exposed for tests). Never rejects. */
-  reconcile(): Promise<void> {
-    this.#running ??= this.#round().finally(() => (this.#running = undefined));
+  /**
+   * One round of questions (the timer's; exposed for tests). Never rejects. `everySession` asks
+   * about young sessions too: after this process lost its connection, any of them may be over.
+   */
+  reconcile(everySession = false): Promise<void> {
+    if (everySession) return this.#round(0);
+    this.#running ??= this.#round(this.#minAgeMs).finally(() => (this.#running = undefined));
     return this.#running;
   }
 
-  async #round(): Promise<void> {
+  async #round(minAgeMs: number): Promise<void> {
     const now = performance.now();
     const byPeer = new Map<string, string[]>();
     for (const [session, { peer, since }] of this.#tracked) {
-      if (now - since < this.#minAgeMs) continue;
+      if (now - since < minAgeMs) continue;
       const sessions = byPeer.get(peer);
       if (sessions) sessions.push(session);
       else byPeer.set(peer, [session]);
@@ -111,12 +119,19 @@ export class SessionReconciler {
       return;
     }
     if (!Array.isArray(ended)) return;
+    const over = new Set<string>();
     const asked = new Set(sessions);
     for (const session of ended) {
       // Only what was asked: one process's answer cannot end another's sessions.
       if (typeof session !== "string" || !asked.has(session)) continue;
+      over.add(session);
       const tracked = this.#tracked.get(session);
       if (tracked?.peer === peer) tracked.release();
+    }
+    for (const session of sessions) {
+      if (over.has(session)) continue;
+      const tracked = this.#tracked.get(session);
+      if (tracked?.peer === peer) tracked.live?.();
     }
   }
 }

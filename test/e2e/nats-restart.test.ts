@@ -4,7 +4,7 @@ import { connect, InMemoryUsernamePasswordDatabaseDontUse, RemoteRealm, servePor
 import type { Bus } from "../../transports/bus.ts";
 import { connectNatsBus, type NatsBus } from "../../transports/index.ts";
 import { startNatsServer, type NatsServerHandle } from "../support/nats-server.ts";
-import { sleep } from "../support/wire.ts";
+import { sleep, waitFor } from "../support/wire.ts";
 
 let server: NatsServerHandle | undefined;
 const buses: Bus[] = [];
@@ -29,6 +29,20 @@ describe("a nats-server restart", () => {
     const b = await bus(server.url);
     expect((b.connection as unknown as { options: { maxReconnectAttempts: number } }).options.maxReconnectAttempts).toBe(-1);
   });
+
+  it("tells connection listeners when the connection is lost and when it is back", async () => {
+    server = await startNatsServer();
+    const { port } = server;
+    const b = await bus(server.url);
+    const heard: boolean[] = [];
+    const stop = b.onConnectionChange!((connected) => void heard.push(connected));
+    await server.stop();
+    await waitFor(() => heard.length === 1, 5000);
+    server = await startNatsServer({ port });
+    await waitFor(() => heard.length === 2, 10_000);
+    expect(heard).toEqual([false, true]);
+    stop();
+  }, 20_000);
 
   it("keeps live sessions: after the restart, calls reach the avatar in the realm service and logout runs once", async () => {
     server = await startNatsServer();

@@ -99,6 +99,34 @@ describe("RemoteMind", () => {
     expect(seen[6]).toEqual({ session: "S", type: "ended", reason: "logout" });
   });
 
+  it("holds notifications while held, within the same bound, and sends them in order on resume", async () => {
+    const { bus, seen } = recorder();
+    const mind = new RemoteMind(bus, "mind", "S", { maxQueued: 10 });
+    mind.notify("n", 0);
+    mind.hold();
+    for (let i = 1; i <= 15; i++) mind.notify("n", i);
+    await sleep(20);
+    await bus.flush();
+    expect(seen.map((m) => m["data"])).toEqual([0]);
+    expect(mind.queued).toBe(10);
+    mind.resume();
+    await until(() => seen.some((m) => m["event"] === "dropped"));
+    expect(seen.filter((m) => m["event"] === "n").map((m) => m["data"])).toEqual([...Array(11).keys()]);
+    expect(seen[seen.length - 1]).toMatchObject({ event: "dropped", data: { count: 5 } });
+  });
+
+  it("drops what it held when closed while held: nothing follows", async () => {
+    const { bus, seen } = recorder();
+    const mind = new RemoteMind(bus, "mind", "S");
+    mind.hold();
+    mind.notify("n", 1);
+    mind.close();
+    mind.resume();
+    await sleep(20);
+    await bus.flush();
+    expect(seen).toEqual([]);
+  });
+
   it("accepts and drops notifications when the session has no mind", async () => {
     const { bus, seen } = recorder();
     const mind = new RemoteMind(bus, null, "S", { burst: 1, maxQueued: 1 });
