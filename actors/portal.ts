@@ -3,7 +3,7 @@ import { createActor, type InspectionEvent } from "xstate";
 import { loginSagaMachine, type SagaTimeouts } from "../machines/login-saga.ts";
 import type { AvatarId, Checker } from "./checkers/checker.ts";
 import type { Credentials } from "./credentials/credentials.ts";
-import { CheckerUnavailable, LoginFailed, NoSuchInterface, PortcullisError, UnhandledCredentials } from "./errors.ts";
+import { CheckerUnavailable, LoginFailed, NoSuchInterface, PortcullisError, UNAUTHORIZED_MESSAGE, UnauthorizedLogin, UnhandledCredentials } from "./errors.ts";
 import { LeanActor } from "./lean-actor.ts";
 import { LoginSession } from "./login-session.ts";
 import { guardLogin } from "./rate-limit/guard.ts";
@@ -68,6 +68,8 @@ export class Portal {
     this.#inspect = options.inspect;
     const onUnexpected = options.onUnexpectedError;
     const sanitize = (step: "checker" | "realm" | "logout", error: unknown): PortcullisError => {
+      // One refusal text whatever the checker said ("no such user" would tell who exists).
+      if (error instanceof UnauthorizedLogin) return error.message === UNAUTHORIZED_MESSAGE ? error : new UnauthorizedLogin();
       if (error instanceof PortcullisError) return error;
       onUnexpected?.(step, error);
       return new LoginFailed(`${step} failed`);

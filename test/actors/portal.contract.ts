@@ -327,6 +327,27 @@ export function portalContract(name: string, makeSetup: MakeSetup): void {
       }
     });
 
+    it("gives every refusal the one UnauthorizedLogin message, whatever text the checker refused with", async () => {
+      const setup = await bare(new TestRealm());
+      // A checker (here, or a service in another language) that says too much about why.
+      const chatty: Checker = {
+        credentialKinds: [UsernamePassword.kind],
+        requestAvatarId: async (credentials) => {
+          const username = credentials.toWire()["username"];
+          throw new UnauthorizedLogin(username === "alice" ? "wrong password for alice" : "no such user");
+        },
+      };
+      await setup.addChecker(chatty);
+      const refusals = [];
+      for (const username of ["alice", "mallory"]) {
+        refusals.push(await setup.portal.login(new UsernamePassword(username, "x"), null, "test.Testable").catch((e) => e));
+      }
+      for (const error of refusals) {
+        expect(error).toBeInstanceOf(UnauthorizedLogin);
+        expect(error.message).toBe(UNAUTHORIZED_MESSAGE);
+      }
+    });
+
     it("rejects with NoSuchInterface when the realm supports none of the interfaces", async () => {
       const { portal, realm } = await setUp();
       const error = await portal.login(new UsernamePassword("bob", "hello"), null, "test.Other").catch((e) => e);
