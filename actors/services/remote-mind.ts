@@ -116,6 +116,17 @@ export class RemoteMind implements Mind {
     this.close();
   }
 
+  /** Publishes what is still queued (at once, held or not) and the `dropped` notice if any. */
+  flush(): void {
+    if (this.#open && this.subject !== null) this.#flush(true);
+  }
+
+  /** `flush`, then `close`: for a session whose `ended` someone else publishes next. */
+  flushAndClose(): void {
+    this.flush();
+    this.close();
+  }
+
   /** Drops whatever is queued; nothing more is published. */
   close(): void {
     this.#open = false;

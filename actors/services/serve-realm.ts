@@ -78,7 +78,9 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     const { session } = request;
     const base = subjects.session(session);
     let released: Promise<void> | undefined;
-    const release = () =>
+    // `flush`: the session ends at the portal's order, whose `ended` follows what is still queued
+    // (published first, on this connection). Otherwise its `ended` may be out already: drop it.
+    const release = (queued: "flush" | "drop" = "drop") =>
       (released ??= (async () => {
         watchedPortal?.unwatch();
         reconciler.untrack(session);
@@ -88,7 +90,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
         void releases.drain();
         hosted.delete(session);
         // Closed first: nothing from this process follows the portal's `ended`.
-        mind.close();
+        if (queued === "flush") mind.flushAndClose();
+        else mind.close();
         await supervised.stop();
       })());
     // The supervisor gave up: the portal ends the session (`avatar-failed`) and then releases us;
@@ -122,7 +125,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       else void respondTo(message, (body) => answerCall(body, supervised, logger), { logger, fallback });
     });
     const releases = bus.subscribe(`${base}.release`, (message) => {
-      void respondTo(message, async () => (await release(), okEmpty()), { logger, fallback });
+      void respondTo(message, async () => (await release("flush"), okEmpty()), { logger, fallback });
     });
     // A portal that dies takes its sessions with it: nobody would ever release this avatar.
     // One that was only cut off may have ended the session meanwhile: the reconciler asks.
@@ -156,7 +159,14 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
         // The connection is gone already: the portal's instance watch will notice.
       }
     };
-    hosted.set(session, { release, announceShutdown: () => announceRelease("shutdown") });
+    hosted.set(session, {
+      release,
+      // What the avatar said before the shutdown goes out before the notice that ends the session.
+      announceShutdown: () => {
+        mind.flush();
+        announceRelease("shutdown");
+      },
+    });
   };
 
   const subscription = serveRequests(

@@ -631,6 +631,27 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(realm.avatars[0]!.logouts).toBe(1);
     });
 
+    for (const ending of ["logout", "shutdown"] as const) {
+      it(`delivers every notification a realm service still had queued before \`ended\` (${ending})`, async () => {
+        // Paced slowly, so most of them are still queued in the realm's process when the session ends.
+        const realms = await serveRealm(await bus(), new SimpleRealm(), { name: "game", mindLimits: { ratePerSecond: 20, burst: 2 } });
+        if (ending === "logout") services.push(realms);
+        await portal({ realm: new RemoteRealm(await bus(), "game") });
+        const b = await bus();
+        const mind = b.inbox();
+        const heard: Array<Record<string, any>> = [];
+        b.subscribe(mind, (m) => void heard.push(parse(m.data)));
+        const { session } = await login(b, { mind });
+        for (let i = 0; i < 30; i++) await request(b, `cred.session.${session}.call`, { method: "announce", args: [`n${i}`] });
+        if (ending === "logout") expect(await request(b, `cred.session.${session}.logout`, {})).toEqual({ ok: true });
+        else await realms.stop();
+        await waitFor(() => heard.some((m) => m["type"] === "ended"));
+        await sleep(100);
+        expect(heard.filter((m) => m["type"] === "notify").map((m) => m["data"].text)).toEqual(Array.from({ length: 30 }, (_, i) => `n${i}`));
+        expect(heard[heard.length - 1]).toMatchObject({ type: "ended", reason: ending });
+      });
+    }
+
     it("ends a remote-realm session with `avatar-failed` when its realm service says it let go of the avatar for that reason", async () => {
       const realm = new TestRealm(["echo"]);
       services.push(await serveRealm(await bus(), realm, { name: "game" }));
