@@ -13,6 +13,11 @@ import { MalformedPasswordFile, PasswordFile, type PasswordFileLayout } from "./
 /** Where the hashes come from: `lookup` resolves to a user's stored hash or undefined. */
 export interface HashSource {
   lookup(username: string): Promise<string | undefined> | string | undefined;
+  /**
+   * Every stored hash by user, when the source can list them: unknown users are then verified
+   * against a hash of the store's most common algorithm and parameters (see `decoyFor`).
+   */
+  all?(): Promise<ReadonlyMap<string, string>> | ReadonlyMap<string, string>;
 }
 
 export interface HashedPasswordCheckerOptions {
@@ -31,22 +36,51 @@ export interface HashedPasswordCheckerOptions {
 export function hashFile(path: string, layout: PasswordFileLayout = {}): HashSource {
   // A line whose hash no algorithm recognises refuses the whole file: a truncated rewrite must
   // not replace good contents (the previous ones are kept) and a typo must not go unnoticed.
-  return new PasswordFile(path, { cache: true, ...layout }, (stored, line) => {
+  const file = new PasswordFile(path, { cache: true, ...layout }, (stored, line) => {
     if (verifierFor(stored) === undefined) throw new MalformedPasswordFile(`line ${line}: unrecognised hash format`);
   });
+  return { lookup: (username) => file.lookup(username), all: () => file.users() };
 }
 
 /** A fixed or live map of usernames to hashes; later changes to a `Map` are seen. */
 export function hashMap(users: ReadonlyMap<string, string> | Record<string, string>): HashSource {
   const map = users instanceof Map ? users : new Map(Object.entries(users));
-  return { lookup: (username) => map.get(username) };
+  return { lookup: (username) => map.get(username), all: () => map };
+}
+
+/**
+ * What an unknown user's password is verified against: a stored hash of the store's most common
+ * algorithm and parameters, so a refusal costs what a wrong password costs for most users even
+ * when their hashes are not the configured algorithm's (an htpasswd file of bcrypt lines, scrypt
+ * lines from a migration). Its result is ignored. Undefined for an empty store.
+ */
+export function decoyFor(users: ReadonlyMap<string, string>): string | undefined {
+  const counts = new Map<string, { stored: string; count: number }>();
+  for (const stored of users.values()) {
+    if (verifierFor(stored) === undefined) continue;
+    const profile = costProfile(stored);
+    const seen = counts.get(profile);
+    if (seen) seen.count++;
+    else counts.set(profile, { stored, count: 1 });
+  }
+  let best: { stored: string; count: number } | undefined;
+  for (const candidate of counts.values()) if (best === undefined || candidate.count > best.count) best = candidate;
+  return best?.stored;
+}
+
+/** A hash without its salt and digest: algorithm and cost parameters (`$scrypt$ln=17,r=8,p=1`, `$2b$12`). */
+function costProfile(stored: string): string {
+  if (/^\$2[abxy]\$/.test(stored)) return stored.slice(0, 6);
+  if (!stored.startsWith("$")) return stored.replace(/^(\{[A-Z0-9-]+\}).*$/, "$1");
+  return stored.split("$").slice(0, -2).join("$");
 }
 
 /**
  * Checks `username-password` credentials against stored hashes, verifying off the event loop in
  * constant time. Unknown users, and users whose hash is unrecognisable, are verified against a
- * dummy hash of the configured algorithm so they cost what a wrong password costs. Rejects with
- * `UnauthorizedLogin`.
+ * stored hash of the store's most common algorithm and parameters (`decoyFor`; a dummy hash of the
+ * configured algorithm when the source cannot list its hashes) so they cost what a wrong password
+ * costs. Rejects with `UnauthorizedLogin`.
  */
 export class HashedPasswordChecker implements Checker {
   readonly credentialKinds: readonly string[] = [UsernamePassword.kind];
@@ -55,6 +89,8 @@ export class HashedPasswordChecker implements Checker {
   readonly #onRehash: HashedPasswordCheckerOptions["onRehash"];
   readonly #logger: Logger;
   #dummy: Promise<string> | undefined;
+  /** The decoy of the store as last listed (recomputed when the listing changes). */
+  #decoy: { users: ReadonlyMap<string, string>; size: number; stored: string | undefined } | undefined;
 
   constructor(source: HashSource | ReadonlyMap<string, string> | Record<string, string>, options: HashedPasswordCheckerOptions = {}) {
     this.#source = isSource(source) ? source : hashMap(source);
@@ -75,12 +111,25 @@ export class HashedPasswordChecker implements Checker {
     const verifier = stored === undefined ? undefined : verifierFor(stored);
     if (stored !== undefined && verifier === undefined) this.#logger.error({ username }, "stored hash has an unrecognised format");
     if (stored === undefined || verifier === undefined) {
-      await this.#hasher.verify(await this.#dummyHash(), password);
+      const decoy = await this.#decoyHash();
+      const decoyVerifier = decoy === undefined ? undefined : verifierFor(decoy);
+      // Verified only for its cost: a match on another user's hash logs nobody in.
+      if (decoy !== undefined && decoyVerifier !== undefined) await decoyVerifier.verify(decoy, password);
+      else await this.#hasher.verify(await this.#dummyHash(), password);
       throw new UnauthorizedLogin();
     }
     if (!(await verifier.verify(stored, password))) throw new UnauthorizedLogin();
     if (this.#onRehash && this.#hasher.needsRehash(stored)) void this.#rehash(username, password, verifier.algorithm);
     return username;
+  }
+
+  async #decoyHash(): Promise<string | undefined> {
+    if (this.#source.all === undefined) return undefined;
+    const users = await this.#source.all();
+    const known = this.#decoy;
+    if (known?.users === users && known.size === users.size) return known.stored;
+    this.#decoy = { users, size: users.size, stored: decoyFor(users) };
+    return this.#decoy.stored;
   }
 
   #dummyHash(): Promise<string> {

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   argon2id,
   bcrypt,
+  decoyFor,
   HashedPasswordChecker,
   hashFile,
   htpasswdChecker,
@@ -84,15 +85,64 @@ describe("HashedPasswordChecker", () => {
     await vi.waitFor(() => expect(logger.entries).toContainEqual({ level: "error", message: "rehash on login failed" }));
   });
 
-  it("verifies unknown users against a dummy hash of the configured algorithm", async () => {
+  it("verifies unknown users against a dummy hash of the configured algorithm when the source cannot list its hashes", async () => {
     const hasher = spying(cheap.scrypt);
-    const checker = new HashedPasswordChecker({ alice: HTPASSWD_VECTORS.alice[1] }, { hasher });
+    const source = { lookup: (username: string) => (username === "alice" ? HTPASSWD_VECTORS.alice[1] : undefined) };
+    const checker = new HashedPasswordChecker(source, { hasher });
     await expect(login(checker, "mallory", "secret")).rejects.toBeInstanceOf(UnauthorizedLogin);
     await expect(login(checker, "eve", "secret")).rejects.toBeInstanceOf(UnauthorizedLogin);
     expect(hasher.verified).toHaveLength(2);
     expect(hasher.verified[0]).toBe(hasher.verified[1]);
     expect(verifierFor(hasher.verified[0]!)?.algorithm).toBe("scrypt");
     expect(hasher.needsRehash(hasher.verified[0]!)).toBe(false);
+  });
+
+  it("verifies unknown users against a stored hash of the store's most common algorithm and parameters, not the configured one", async () => {
+    // A store migrated from elsewhere: mostly scrypt, one bcrypt line; the configured hasher is argon2id.
+    const users = new Map([
+      ["alice", await cheap.scrypt.hash("a")],
+      ["bob", await cheap.scrypt.hash("b")],
+      ["carol", await cheap.bcrypt.hash("c")],
+    ]);
+    const hasher = spying(cheap.argon2id);
+    const scryptVerifier = verifierFor(users.get("alice")!)!;
+    const bcryptVerifier = verifierFor(users.get("carol")!)!;
+    const scryptVerify = vi.spyOn(scryptVerifier, "verify");
+    const bcryptVerify = vi.spyOn(bcryptVerifier, "verify");
+    try {
+      const checker = new HashedPasswordChecker(users, { hasher });
+      await expect(login(checker, "mallory", "a")).rejects.toBeInstanceOf(UnauthorizedLogin);
+      expect(hasher.verified).toEqual([]);
+      expect(bcryptVerify).not.toHaveBeenCalled();
+      expect(scryptVerify).toHaveBeenCalledTimes(1);
+      expect(scryptVerify.mock.calls[0]![0]).toMatch(/^\$scrypt\$/);
+      // Even the decoy's own password logs nobody in under another name.
+      await expect(login(checker, "mallory", "a")).rejects.toBeInstanceOf(UnauthorizedLogin);
+      // The store changes (everyone rehashed to bcrypt): the decoy follows.
+      users.set("alice", await cheap.bcrypt.hash("a"));
+      users.set("bob", await cheap.bcrypt.hash("b"));
+      users.set("dave", await cheap.bcrypt.hash("d"));
+      await expect(login(checker, "mallory", "a")).rejects.toBeInstanceOf(UnauthorizedLogin);
+      expect(bcryptVerify.mock.calls.at(-1)![0]).toMatch(/^\$2b\$04\$/);
+    } finally {
+      scryptVerify.mockRestore();
+      bcryptVerify.mockRestore();
+    }
+  });
+
+  it("picks as decoy a hash of the most common algorithm and cost", () => {
+    const decoy = decoyFor(
+      new Map([
+        ["a", "$2b$12$abcdefghijklmnopqrstuu5555555555555555555555555555555"],
+        ["b", "$2b$10$abcdefghijklmnopqrstuu5555555555555555555555555555555"],
+        ["c", "$2b$10$bbcdefghijklmnopqrstuu5555555555555555555555555555555"],
+        ["d", "plaintext"],
+        ["e", "plaintext"],
+        ["f", "plaintext"],
+      ]),
+    );
+    expect(decoy).toMatch(/^\$2b\$10\$/);
+    expect(decoyFor(new Map([["x", "plaintext"]]))).toBeUndefined();
   });
 
   it("refuses, logs and pays the dummy cost for a user whose stored hash is unrecognisable", async () => {
