@@ -14,8 +14,16 @@ function stringField(wire: WireCredentials, field: string): string {
   return value;
 }
 
-/** Rejects with `BadRequest` when a known kind lacks its fields; unknown kinds pass through opaque. */
+/**
+ * Rejects with `BadRequest` when a known kind lacks its fields; unknown kinds pass through opaque.
+ * Fields beyond a known kind's own travel on to a remote checker as they came (PROTOCOL.md), so
+ * a checker in another language can read, say, a `domain` next to `username` and `password`.
+ */
 export function credentialsFromWire(wire: WireCredentials): Credentials {
+  return keepingExtraFields(known(wire), wire);
+}
+
+function known(wire: WireCredentials): Credentials {
   switch (wire.kind) {
     case UsernamePassword.kind:
       return new UsernamePassword(stringField(wire, "username"), stringField(wire, "password"));
@@ -31,4 +39,17 @@ export function credentialsFromWire(wire: WireCredentials): Credentials {
     default:
       return new OpaqueCredentials(wire);
   }
+}
+
+function keepingExtraFields(credentials: Credentials, wire: WireCredentials): Credentials {
+  const own = credentials.toWire();
+  for (const field in wire) {
+    if (field in own) continue;
+    // Only when there are extra fields: the common case keeps its shape. Not enumerable, so
+    // nothing that walks the object (a log, an inspector) meets the secrets in `full`.
+    const full: WireCredentials = { ...wire, ...own };
+    Object.defineProperty(credentials, "toWire", { value: () => full });
+    break;
+  }
+  return credentials;
 }

@@ -143,6 +143,27 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await expect(connect(b).login(new UsernamePassword("alice", "x"), { interfaces: ["echo"] })).rejects.toBeInstanceOf(UnauthorizedLogin);
     });
 
+    it("hands a checker service the credentials as they came, fields beyond the kind's own included", async () => {
+      await portal({ checkers: [] });
+      const checkerBus = await bus();
+      const received: unknown[] = [];
+      // A checker written in another language, played on the wire.
+      checkerBus.subscribe(
+        "cred.checker.wire",
+        (m) => {
+          received.push(parse(m.data)["credentials"]);
+          m.respond(json({ ok: true, avatarId: "alice" }));
+        },
+        { queue: "cred.checker.wire" },
+      );
+      checkerBus.publish("cred.checkers.announce", json({ name: "wire", kinds: ["username-password"] }));
+      await checkerBus.flush();
+      await sleep(50);
+      const credentials = { kind: "username-password", username: "alice", password: "pw", domain: "corp", extra: { x: [1, null] } };
+      expect(await login(await bus(), { credentials })).toMatchObject({ ok: true, avatarId: "alice" });
+      expect(received).toEqual([credentials]);
+    });
+
     it("rejects a kind no checker handles with UnhandledCredentials", async () => {
       await portal();
       const reply = await login(await bus(), { credentials: { kind: "anonymous" } });
