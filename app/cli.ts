@@ -82,8 +82,10 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
 }
 
 async function run(argv: readonly string[], print: Print): Promise<number> {
-  // `hash` has options of its own (and reads a password), so it takes the rest of the line.
-  if (argv[0] === "hash") {
+  // `hash` has options of its own (and reads a password), so it takes the rest of the line;
+  // the --help-auth family, which works on every subcommand, is answered below.
+  const asksHelpAuth = (arg: string) => arg === "--help-auth" || arg === "--help-auth-type" || arg.startsWith("--help-auth-type=");
+  if (argv[0] === "hash" && !argv.some(asksHelpAuth)) {
     return hashCommand(argv.slice(1), { stdin: process.stdin, stdout: { write: print }, stderr: process.stderr });
   }
   let parsed;

@@ -160,11 +160,16 @@ describe("portcullis hash + serve --auth hashed (README)", () => {
     }
   }, 30_000);
 
-  it("answers --help-auth-type on a subcommand too", async () => {
-    let out = "";
-    const sink = { write: (t: string) => ((out += t), true) } as never;
-    expect(await main(["serve", "--help-auth-type", "hashed"], sink, sink)).toBe(0);
-    expect(out).toContain("Usage: --auth hashed[:ArgString]");
+  it("answers --help-auth-type and --help-auth on every subcommand, hash included", async () => {
+    for (const command of ["serve", "checker", "portal", "realm", "hash"]) {
+      let out = "";
+      const sink = { write: (t: string) => ((out += t), true) } as never;
+      expect(await main([command, "--help-auth-type", "hashed"], sink, sink)).toBe(0);
+      expect(out).toContain("Usage: --auth hashed[:ArgString]");
+      out = "";
+      expect(await main([command, "--help-auth"], sink, sink)).toBe(0);
+      expect(out).toMatch(/^Usage: --auth AuthType\[:ArgString\]/);
+    }
   });
 });
 
