@@ -87,6 +87,7 @@ export { defaultMindLimits, type MindLimits } from "./services/remote-mind.ts";
 export { NotificationStream } from "./client/notification-stream.ts";
 export { TokenCredentials } from "./credentials/token.ts";
 export { TokenAuthority, type TokenAuthorityOptions, type TokenClaims } from "./tokens/token-authority.ts";
+export { KeyFileError, tokenAuthorityFromFile } from "./tokens/key-file.ts";
 export { TokenChecker } from "./tokens/token-checker.ts";
 export { RevocationList } from "./tokens/revocation-list.ts";
 export { TokenSessions, revokeSubject, type RevocableSession } from "./services/token-sessions.ts";

@@ -5,15 +5,18 @@ import { resolve } from "node:path";
 import {
   InvalidAuthArgumentString,
   InvalidAuthType,
+  KeyFileError,
   makeChecker,
   RemoteRealm,
   serveChecker,
   servePortal,
   serveRealm,
   SimpleRealm,
+  tokenAuthorityFromFile,
   type Checker,
   type CheckerService,
   type Realm,
+  type TokenAuthority,
 } from "../actors/index.ts";
 import { helpAuth, helpAuthType } from "./auth-help.ts";
 import { hashCommand } from "./hash-command.ts";
@@ -45,6 +48,9 @@ Options:
   --heartbeat-ms N    serve/portal: heartbeat announced to clients (default: 15000)
   --rate-limit N|off  serve/portal: refusals per account before backoff (default 5; shared
                       through JetStream KV over NATS), or off
+  --tokens ALG:PATH   serve/portal: issue session tokens (a login with "issueToken": true) and
+                      accept token credentials; HS256:PATH (a shared secret, >= 32 bytes) or
+                      EdDSA:PATH (an Ed25519 private key, PEM PKCS#8); tokens last 1 hour
   --log-level LEVEL   pino level (default: $LOG_LEVEL or info); logs go to stderr
   --plugin PKG        load checker factories from an npm package or path, repeatable
                       (also: $PORTCULLIS_PLUGINS, comma-separated)
@@ -63,6 +69,7 @@ const OPTIONS = {
   "heartbeat-ms": { type: "string" },
   "log-level": { type: "string" },
   "rate-limit": { type: "string" },
+  tokens: { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -154,6 +161,18 @@ async function checkers(values: Values, required: boolean): Promise<{ descriptio
   return { descriptions, checkers: made };
 }
 
+/** `--tokens ALG:PATH`: the portal signs session tokens and accepts them. */
+async function tokens(values: Values): Promise<{ tokens?: TokenAuthority }> {
+  const spec = values.tokens;
+  if (spec === undefined) return {};
+  try {
+    return { tokens: await tokenAuthorityFromFile(spec, "sign") };
+  } catch (error) {
+    if (error instanceof KeyFileError) throw new UsageError(`--tokens: ${error.message}`);
+    throw error;
+  }
+}
+
 function logger(values: Values) {
   return createLogger({ level: values["log-level"] ?? process.env["LOG_LEVEL"] ?? "info" });
 }
@@ -164,10 +183,11 @@ async function runServe(values: Values, args: string[], print: Print): Promise<n
   const { descriptions, checkers: made } = await checkers(values, true);
   const heartbeatOption = heartbeat(values);
   const rateLimit = parseRateLimit(values["rate-limit"]);
+  const tokenOption = await tokens(values);
   const log = logger(values);
   const { bus, kind } = await connectBus(url, "portcullis-serve");
   const rateLimiter = await rateLimiterFor(bus, kind, rateLimit, values.prefix);
-  const server = await serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefix(values), ...heartbeatOption });
+  const server = await serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefix(values), ...heartbeatOption, ...tokenOption });
   print(`portcullis serve: ready (prefix ${values.prefix ?? "cred"}, checkers ${server.checkerNames.join(", ")}, realm echo)\n`);
   return runUntilSignal(bus, log, () => server.close());
 }
@@ -197,9 +217,11 @@ async function runPortal(values: Values, args: string[], print: Print): Promise<
   const heartbeatOption = heartbeat(values);
   const realmName = values.realm ?? "echo";
   const rateLimit = parseRateLimit(values["rate-limit"]);
+  const tokenOption = await tokens(values);
   const log = logger(values);
   const { bus, kind } = await connectBus(url, "portcullis-portal");
   const portal = await servePortal(bus, {
+    ...tokenOption,
     rateLimiter: await rateLimiterFor(bus, kind, rateLimit, values.prefix),
     realm: new RemoteRealm(bus, realmName, prefix(values)),
     checkers: made,

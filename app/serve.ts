@@ -10,6 +10,7 @@ import {
   type Checker,
   type CheckerService,
   type RateLimiter,
+  type TokenAuthority,
 } from "../actors/index.ts";
 import type { Bus } from "../transports/index.ts";
 
@@ -22,6 +23,8 @@ export interface ServeOptions {
   readonly logger: PinoLogger;
   /** Counts refusals (default: the portal's in-memory limiter; null: off). */
   readonly rateLimiter?: RateLimiter | null;
+  /** Issues session tokens on `issueToken` and accepts `token` credentials. */
+  readonly tokens?: TokenAuthority;
 }
 
 export interface Server {
@@ -68,6 +71,7 @@ export async function serve(bus: Bus, options: ServeOptions): Promise<Server> {
     logger,
     ...prefix,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+    ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
   });
   return {
     checkerNames: names,

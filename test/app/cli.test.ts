@@ -1,5 +1,9 @@
 /** The `portcullis` command: help, usage errors, and `serve` as a real process over a real nats-server. */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -55,6 +59,75 @@ describe("portcullis CLI", () => {
     expect((await runCli(["frobnicate"])).code).toBe(2);
     expect((await runCli(["serve", "--nats", "nats://x", "--auth", "anonymous", "--heartbeat-ms", "soon"])).err).toContain("--heartbeat-ms");
     expect((await runCli(["--no-such-flag"])).code).toBe(2);
+  });
+});
+
+describe("portcullis serve --tokens (separate processes, real nats-server)", () => {
+  let server: NatsServerHandle;
+  const children: ChildProcess[] = [];
+
+  /** Starts `portcullis serve ARGS` and resolves once it is ready. */
+  async function serveProcess(args: string[]): Promise<ChildProcess> {
+    const child = spawn(process.execPath, ["--import", "tsx", "app/main.ts", "serve", "--nats", server.url, ...args], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    let stderr = "";
+    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    let stdout = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on("data", (chunk) => {
+        stdout += chunk;
+        if (stdout.includes("ready")) resolve();
+      });
+      child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+    });
+    return child;
+  }
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+  });
+
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+    await server.stop();
+  });
+
+  it("runs the README's token example: a token issued at one portal logs in at another sharing the key, without the password", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "portcullis-cli-tokens-"));
+    const key = join(dir, "token.key");
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const block = readme.split("<!-- cli-token-examples:start -->")[1]!.split("<!-- cli-token-examples:end -->")[0]!;
+    const lines = block.split("\n").filter((l) => l.startsWith("openssl") || l.startsWith("portcullis "));
+    expect(lines).toHaveLength(3);
+    // Line 1, `openssl rand -base64 48 > token.key`, without needing openssl: the same bytes' shape.
+    expect(lines[0]).toBe("openssl rand -base64 48 > token.key");
+    writeFileSync(key, `${randomBytes(48).toString("base64")}\n`);
+    const args = (line: string) =>
+      line.split(/\s+/).slice(2).filter((a) => a !== "--nats" && a !== "nats://127.0.0.1:4222").map((a) => a.replace(":token.key", `:${key}`));
+    // Line 2, the central portal; line 3, the game server: no passwords at all, only tokens.
+    await Promise.all([serveProcess(args(lines[1]!)), serveProcess(args(lines[2]!))]);
+    const bus = await connectNatsBus({ servers: server.url });
+    try {
+      const ask = async (subject: string, body: unknown) => JSON.parse(new TextDecoder().decode(await bus.request(subject, new TextEncoder().encode(JSON.stringify(body)))));
+      const first = await ask("cred.login", { credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], issueToken: true });
+      expect(first).toMatchObject({ ok: true, avatarId: "alice", token: expect.any(String), tokenExpiresAt: expect.any(Number) });
+      const second = await ask("game.login", { credentials: { kind: "token", token: first.token }, interfaces: ["echo"] });
+      expect(second).toMatchObject({ ok: true, avatarId: "alice" });
+      expect(await ask(`game.session.${second.session}.call`, { method: "whoami" })).toEqual({ ok: true, result: "alice" });
+    } finally {
+      await bus.close();
+    }
+  }, 30_000);
+
+  it("exits 2 with a usage message for a --tokens it cannot use", async () => {
+    for (const spec of ["HS256", "HS256:/no/such/file", "RS256:/x"]) {
+      const { code, err } = await runCli(["serve", "--nats", "nats://127.0.0.1:1", "--auth", "anonymous", "--tokens", spec]);
+      expect(code).toBe(2);
+      expect(err).toContain("--tokens");
+    }
   });
 });
 

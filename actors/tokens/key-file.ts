@@ -1,0 +1,60 @@
+/** Token keys read from files: for the `token` auth type (verify) and `portcullis serve|portal --tokens` (sign and verify). */
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { TokenAuthority } from "./token-authority.ts";
+
+/** What a key file could not give: a message fit for a usage error (never the key itself). */
+export class KeyFileError extends Error {
+  override readonly name = "KeyFileError";
+}
+
+/**
+ * A token authority from `HS256:PATH` or `EdDSA:PATH`. HS256: PATH holds the shared secret, at
+ * least 32 bytes, one trailing newline ignored (`openssl rand -base64 48 > key` writes one).
+ * EdDSA: to `sign`, PATH holds the Ed25519 private key (PEM, PKCS#8), the public key is derived
+ * from it; to `verify` only, the public key (PEM, SPKI) or the private key.
+ */
+export async function tokenAuthorityFromFile(spec: string, use: "sign" | "verify"): Promise<TokenAuthority> {
+  const at = spec.indexOf(":");
+  const algorithm = spec.slice(0, at);
+  const path = spec.slice(at + 1);
+  if (at < 0 || path === "" || (algorithm !== "HS256" && algorithm !== "EdDSA")) {
+    throw new KeyFileError("expected HS256:PATH or EdDSA:PATH");
+  }
+  let contents: Buffer;
+  try {
+    contents = await readFile(path);
+  } catch (error) {
+    throw new KeyFileError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+  }
+  if (algorithm === "HS256") {
+    const secret = new Uint8Array(withoutTrailingNewline(contents));
+    if (secret.byteLength < 32) throw new KeyFileError("an HS256 secret must be at least 32 bytes");
+    return new TokenAuthority({ algorithm, verifyingKey: secret, ...(use === "sign" && { signingKey: secret }) });
+  }
+  const pem = contents.toString("utf8");
+  const privateKey = ed25519(() => createPrivateKey(pem));
+  if (use === "sign") {
+    if (privateKey === undefined) throw new KeyFileError(`${path} holds no Ed25519 private key (PEM, PKCS#8)`);
+    return new TokenAuthority({ algorithm, signingKey: privateKey, verifyingKey: createPublicKey(privateKey) });
+  }
+  const publicKey = privateKey ? createPublicKey(privateKey) : ed25519(() => createPublicKey(pem));
+  if (publicKey === undefined) throw new KeyFileError(`${path} holds no Ed25519 public key (PEM, SPKI)`);
+  return new TokenAuthority({ algorithm, verifyingKey: publicKey });
+}
+
+function ed25519(read: () => KeyObject): KeyObject | undefined {
+  try {
+    const key = read();
+    return key.asymmetricKeyType === "ed25519" ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function withoutTrailingNewline(bytes: Buffer): Buffer {
+  let end = bytes.byteLength;
+  if (end > 0 && bytes[end - 1] === 0x0a) end--;
+  if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  return bytes.subarray(0, end);
+}
