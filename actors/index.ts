@@ -45,7 +45,8 @@ export { serveRealm, type RealmService, type ServeRealmOptions } from "./service
 export { DEFAULT_PREFIX, subjectsFor, type Subjects } from "./wire/subjects.ts";
 export * from "./strcred/index.ts";
 export { FilePasswordDB, MalformedPasswordFile, PasswordFile, type FileHash, type FilePasswordDBOptions, type PasswordFileLayout } from "./checkers/file-db.ts";
-export { decoyFor, HashedPasswordChecker, hashFile, hashMap, type HashedPasswordCheckerOptions, type HashSource } from "./checkers/hashed.ts";
+export { Decoys } from "./checkers/decoys.ts";
+export { HashedPasswordChecker, hashFile, hashMap, type HashedPasswordCheckerOptions, type HashSource } from "./checkers/hashed.ts";
 export { htpasswdChecker } from "./checkers/htpasswd.ts";
 export * from "./hashing/index.ts";
 export { fileCheckerFactory, INVALID_FILE_WARNING } from "./strcred/file.ts";

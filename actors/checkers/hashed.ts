@@ -8,6 +8,7 @@ import type { PasswordHasher } from "../hashing/hasher.ts";
 import { verifierFor } from "../hashing/identify.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import type { AvatarId, Checker } from "./checker.ts";
+import { Decoys } from "./decoys.ts";
 import { MalformedPasswordFile, PasswordFile, type PasswordFileLayout } from "./file-db.ts";
 
 /** Where the hashes come from: `lookup` resolves to a user's stored hash or undefined. */
@@ -15,7 +16,7 @@ export interface HashSource {
   lookup(username: string): Promise<string | undefined> | string | undefined;
   /**
    * Every stored hash by user, when the source can list them: unknown users are then verified
-   * against a hash of the store's most common algorithm and parameters (see `decoyFor`).
+   * against hashes of the store's own algorithms and parameters (see `Decoys`).
    */
   all?(): Promise<ReadonlyMap<string, string>> | ReadonlyMap<string, string>;
 }
@@ -49,38 +50,11 @@ export function hashMap(users: ReadonlyMap<string, string> | Record<string, stri
 }
 
 /**
- * What an unknown user's password is verified against: a stored hash of the store's most common
- * algorithm and parameters, so a refusal costs what a wrong password costs for most users even
- * when their hashes are not the configured algorithm's (an htpasswd file of bcrypt lines, scrypt
- * lines from a migration). Its result is ignored. Undefined for an empty store.
- */
-export function decoyFor(users: ReadonlyMap<string, string>): string | undefined {
-  const counts = new Map<string, { stored: string; count: number }>();
-  for (const stored of users.values()) {
-    if (verifierFor(stored) === undefined) continue;
-    const profile = costProfile(stored);
-    const seen = counts.get(profile);
-    if (seen) seen.count++;
-    else counts.set(profile, { stored, count: 1 });
-  }
-  let best: { stored: string; count: number } | undefined;
-  for (const candidate of counts.values()) if (best === undefined || candidate.count > best.count) best = candidate;
-  return best?.stored;
-}
-
-/** A hash without its salt and digest: algorithm and cost parameters (`$scrypt$ln=17,r=8,p=1`, `$2b$12`). */
-function costProfile(stored: string): string {
-  if (/^\$2[abxy]\$/.test(stored)) return stored.slice(0, 6);
-  if (!stored.startsWith("$")) return stored.replace(/^(\{[A-Z0-9-]+\}).*$/, "$1");
-  return stored.split("$").slice(0, -2).join("$");
-}
-
-/**
  * Checks `username-password` credentials against stored hashes, verifying off the event loop in
  * constant time. Unknown users, and users whose hash is unrecognisable, are verified against a
- * stored hash of the store's most common algorithm and parameters (`decoyFor`; a dummy hash of the
- * configured algorithm when the source cannot list its hashes) so they cost what a wrong password
- * costs. Rejects with `UnauthorizedLogin`.
+ * stored hash of the store's own (`Decoys`; a dummy hash of the configured algorithm when the
+ * source cannot list its hashes) so they cost what a wrong password costs. Rejects with
+ * `UnauthorizedLogin`.
  */
 export class HashedPasswordChecker implements Checker {
   readonly credentialKinds: readonly string[] = [UsernamePassword.kind];
@@ -89,8 +63,8 @@ export class HashedPasswordChecker implements Checker {
   readonly #onRehash: HashedPasswordCheckerOptions["onRehash"];
   readonly #logger: Logger;
   #dummy: Promise<string> | undefined;
-  /** The decoy of the store as last listed (recomputed when the listing changes). */
-  #decoy: { users: ReadonlyMap<string, string>; size: number; stored: string | undefined } | undefined;
+  /** The decoys of the store as last listed (made again when the listing changes). */
+  #decoys: { users: ReadonlyMap<string, string>; size: number; decoys: Decoys } | undefined;
 
   constructor(source: HashSource | ReadonlyMap<string, string> | Record<string, string>, options: HashedPasswordCheckerOptions = {}) {
     this.#source = isSource(source) ? source : hashMap(source);
@@ -111,7 +85,7 @@ export class HashedPasswordChecker implements Checker {
     const verifier = stored === undefined ? undefined : verifierFor(stored);
     if (stored !== undefined && verifier === undefined) this.#logger.error({ username }, "stored hash has an unrecognised format");
     if (stored === undefined || verifier === undefined) {
-      const decoy = await this.#decoyHash();
+      const decoy = await this.#decoyFor(username);
       const decoyVerifier = decoy === undefined ? undefined : verifierFor(decoy);
       // Verified only for its cost: a match on another user's hash logs nobody in.
       if (decoy !== undefined && decoyVerifier !== undefined) await decoyVerifier.verify(decoy, password);
@@ -123,13 +97,14 @@ export class HashedPasswordChecker implements Checker {
     return username;
   }
 
-  async #decoyHash(): Promise<string | undefined> {
+  async #decoyFor(username: string): Promise<string | undefined> {
     if (this.#source.all === undefined) return undefined;
     const users = await this.#source.all();
-    const known = this.#decoy;
-    if (known?.users === users && known.size === users.size) return known.stored;
-    this.#decoy = { users, size: users.size, stored: decoyFor(users) };
-    return this.#decoy.stored;
+    const known = this.#decoys;
+    // A reloaded file is a new map; a live Map that changed has (almost always) a new size.
+    if (known?.users === users && known.size === users.size) return known.decoys.pick(username);
+    this.#decoys = { users, size: users.size, decoys: Decoys.of(users) };
+    return this.#decoys.decoys.pick(username);
   }
 
   #dummyHash(): Promise<string> {

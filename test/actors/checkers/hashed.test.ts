@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   argon2id,
   bcrypt,
-  decoyFor,
+  Decoys,
   HashedPasswordChecker,
   hashFile,
   htpasswdChecker,
@@ -97,52 +97,54 @@ describe("HashedPasswordChecker", () => {
     expect(hasher.needsRehash(hasher.verified[0]!)).toBe(false);
   });
 
-  it("verifies unknown users against a stored hash of the store's most common algorithm and parameters, not the configured one", async () => {
-    // A store migrated from elsewhere: mostly scrypt, one bcrypt line; the configured hasher is argon2id.
+  it("verifies unknown users against a stored hash of the store's own algorithm and cost, not the configured one", async () => {
+    // A store migrated from elsewhere: scrypt lines; the configured hasher is argon2id.
     const users = new Map([
       ["alice", await cheap.scrypt.hash("a")],
       ["bob", await cheap.scrypt.hash("b")],
-      ["carol", await cheap.bcrypt.hash("c")],
     ]);
     const hasher = spying(cheap.argon2id);
-    const scryptVerifier = verifierFor(users.get("alice")!)!;
-    const bcryptVerifier = verifierFor(users.get("carol")!)!;
-    const scryptVerify = vi.spyOn(scryptVerifier, "verify");
-    const bcryptVerify = vi.spyOn(bcryptVerifier, "verify");
+    const scryptVerify = vi.spyOn(verifierFor(users.get("alice")!)!, "verify");
+    const bcryptVerify = vi.spyOn(verifierFor(await cheap.bcrypt.hash("x"))!, "verify");
     try {
       const checker = new HashedPasswordChecker(users, { hasher });
-      await expect(login(checker, "mallory", "a")).rejects.toBeInstanceOf(UnauthorizedLogin);
-      expect(hasher.verified).toEqual([]);
-      expect(bcryptVerify).not.toHaveBeenCalled();
-      expect(scryptVerify).toHaveBeenCalledTimes(1);
-      expect(scryptVerify.mock.calls[0]![0]).toMatch(/^\$scrypt\$/);
       // Even the decoy's own password logs nobody in under another name.
-      await expect(login(checker, "mallory", "a")).rejects.toBeInstanceOf(UnauthorizedLogin);
-      // The store changes (everyone rehashed to bcrypt): the decoy follows.
+      for (const password of ["a", "b", "c"]) await expect(login(checker, "mallory", password)).rejects.toBeInstanceOf(UnauthorizedLogin);
+      expect(hasher.verified).toEqual([]);
+      expect(scryptVerify).toHaveBeenCalledTimes(3);
+      expect(scryptVerify.mock.calls.every(([stored]) => stored.startsWith("$scrypt$ln=4,"))).toBe(true);
+      // The store changes (everyone rehashed to bcrypt): the decoys follow.
       users.set("alice", await cheap.bcrypt.hash("a"));
       users.set("bob", await cheap.bcrypt.hash("b"));
       users.set("dave", await cheap.bcrypt.hash("d"));
       await expect(login(checker, "mallory", "a")).rejects.toBeInstanceOf(UnauthorizedLogin);
       expect(bcryptVerify.mock.calls.at(-1)![0]).toMatch(/^\$2b\$04\$/);
+      expect(scryptVerify).toHaveBeenCalledTimes(3);
     } finally {
       scryptVerify.mockRestore();
       bcryptVerify.mockRestore();
     }
   });
 
-  it("picks as decoy a hash of the most common algorithm and cost", () => {
-    const decoy = decoyFor(
-      new Map([
-        ["a", "$2b$12$abcdefghijklmnopqrstuu5555555555555555555555555555555"],
-        ["b", "$2b$10$abcdefghijklmnopqrstuu5555555555555555555555555555555"],
-        ["c", "$2b$10$bbcdefghijklmnopqrstuu5555555555555555555555555555555"],
-        ["d", "plaintext"],
-        ["e", "plaintext"],
-        ["f", "plaintext"],
-      ]),
-    );
-    expect(decoy).toMatch(/^\$2b\$10\$/);
-    expect(decoyFor(new Map([["x", "plaintext"]]))).toBeUndefined();
+  it("spreads unknown names over the store's algorithms and costs as its users are spread, the same name always alike", () => {
+    const bcrypt12 = "$2b$12$abcdefghijklmnopqrstuu5555555555555555555555555555555";
+    const bcrypt10 = "$2b$10$abcdefghijklmnopqrstuu5555555555555555555555555555555";
+    const store = new Map([
+      ["a", bcrypt12],
+      ["b", bcrypt10],
+      ["c", bcrypt10.replace("abc", "bbc")],
+      ["d", bcrypt10.replace("abc", "cbc")],
+      ["e", "plaintext"],
+    ]);
+    const decoys = Decoys.of(store);
+    const again = Decoys.of(new Map(store)); // another portal process reading the same store
+    const picks = Array.from({ length: 4000 }, (_, i) => decoys.pick(`nobody${i}`)!);
+    expect(picks.every((p, i) => p === again.pick(`nobody${i}`) && p === decoys.pick(`nobody${i}`))).toBe(true);
+    const cost10 = picks.filter((p) => p.startsWith("$2b$10$")).length / picks.length;
+    expect(cost10).toBeGreaterThan(0.7); // three users in four have cost 10
+    expect(cost10).toBeLessThan(0.8);
+    expect(picks.every((p) => p === bcrypt12 || p.startsWith("$2b$10$"))).toBe(true);
+    expect(Decoys.of(new Map([["x", "plaintext"]])).pick("nobody")).toBeUndefined();
   });
 
   it("refuses, logs and pays the dummy cost for a user whose stored hash is unrecognisable", async () => {
