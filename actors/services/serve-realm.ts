@@ -89,7 +89,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
         void calls.drain();
         void releases.drain();
         hosted.delete(session);
-        // Closed first: nothing from this process follows the portal's `ended`.
+        // Closed before the avatar's logout runs: nothing from this process follows the portal's `ended`.
         if (queued === "flush") mind.flushAndClose();
         else mind.close();
         await supervised.stop();
@@ -110,8 +110,6 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       onGiveUp: () => void reportFailed(),
       logger,
     });
-    // Exactly the two subjects PROTOCOL.md gives the realm, not `P.session.ID.>`: a ping or logout
-    // for a session whose portal died must find no responders, not a realm that never answers them.
     // Back from a lost connection the session may be over at its portal: a call waits for the answer.
     const answerInDoubt = async (body: Record<string, unknown>) => {
       const settled = await doubt.settled(session, CALL_DOUBT_WAIT_MS);
@@ -119,6 +117,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       if (!settled) throw new AvatarError("the session's portal has not confirmed it yet; try again");
       return answerCall(body, supervised, logger);
     };
+    // Exactly the two subjects PROTOCOL.md gives the realm, not `P.session.ID.>`: a ping or logout
+    // for a session whose portal died must find no responders, not a realm that never answers them.
     const calls = bus.subscribe(`${base}.call`, (message) => {
       if (released) void respondTo(message, () => Promise.reject(new SessionEnded()), { logger, fallback });
       else if (doubt.inDoubt(session)) void respondTo(message, answerInDoubt, { logger, fallback });
