@@ -13,6 +13,7 @@ import { hash } from "node:crypto";
 import { verifierFor } from "../hashing/identify.ts";
 
 interface Group {
+  readonly profile: string;
   readonly stored: string;
   count: number;
 }
@@ -37,10 +38,20 @@ export class Decoys {
       const profile = costProfile(stored);
       const group = groups.get(profile);
       if (group) group.count++;
-      else groups.set(profile, { stored, count: 1 });
+      else groups.set(profile, { profile, stored, count: 1 });
     }
     // In profile order, so every process reading the same store picks alike.
     return new Decoys([...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, group]) => group));
+  }
+
+  /** One stored hash of each cost profile in the store. */
+  representatives(): Array<{ readonly profile: string; readonly stored: string }> {
+    return this.#groups.map(({ profile, stored }) => ({ profile, stored }));
+  }
+
+  /** The store's cost profiles. */
+  profiles(): string[] {
+    return this.#groups.map((group) => group.profile);
   }
 
   /** The stored hash to verify `username`'s password against; undefined for an empty store. */

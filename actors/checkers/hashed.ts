@@ -4,11 +4,12 @@ import type { Credentials } from "../credentials/credentials.ts";
 import { UsernamePassword } from "../credentials/username-password.ts";
 import { UnauthorizedLogin } from "../errors.ts";
 import { argon2id } from "../hashing/argon2id.ts";
-import type { PasswordHasher } from "../hashing/hasher.ts";
+import type { PasswordHasher, PasswordVerifier } from "../hashing/hasher.ts";
 import { verifierFor } from "../hashing/identify.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import type { AvatarId, Checker } from "./checker.ts";
-import { Decoys } from "./decoys.ts";
+import { costProfile, Decoys } from "./decoys.ts";
+import { RefusalPacer } from "./refusal-pacer.ts";
 import { MalformedPasswordFile, PasswordFile, type PasswordFileLayout } from "./file-db.ts";
 
 /** Where the hashes come from: `lookup` resolves to a user's stored hash or undefined. */
@@ -63,6 +64,8 @@ export class HashedPasswordChecker implements Checker {
   readonly #onRehash: HashedPasswordCheckerOptions["onRehash"];
   readonly #logger: Logger;
   #dummy: Promise<string> | undefined;
+  readonly #pacer = new RefusalPacer();
+  #warmingUp: Promise<void> = Promise.resolve();
   /** The decoys of the store as last listed (made again when the listing changes). */
   #decoys: { users: ReadonlyMap<string, string>; size: number; decoys: Decoys } | undefined;
 
@@ -80,6 +83,7 @@ export class HashedPasswordChecker implements Checker {
 
   async requestAvatarId(credentials: Credentials): Promise<AvatarId> {
     if (!(credentials instanceof UsernamePassword)) throw new UnauthorizedLogin();
+    const started = performance.now();
     const { username, password } = credentials;
     const stored = await this.#source.lookup(username);
     const verifier = stored === undefined ? undefined : verifierFor(stored);
@@ -88,23 +92,52 @@ export class HashedPasswordChecker implements Checker {
       const decoy = await this.#decoyFor(username);
       const decoyVerifier = decoy === undefined ? undefined : verifierFor(decoy);
       // Verified only for its cost: a match on another user's hash logs nobody in.
-      if (decoy !== undefined && decoyVerifier !== undefined) await decoyVerifier.verify(decoy, password);
-      else await this.#hasher.verify(await this.#dummyHash(), password);
-      throw new UnauthorizedLogin();
+      if (decoy !== undefined && decoyVerifier !== undefined) await this.#verify(decoyVerifier, decoy, password);
+      else await this.#verify(this.#hasher, await this.#dummyHash(), password);
+      return this.#refuse(started);
     }
-    if (!(await verifier.verify(stored, password))) throw new UnauthorizedLogin();
+    if (!(await this.#verify(verifier, stored, password))) return this.#refuse(started);
     if (this.#onRehash && this.#hasher.needsRehash(stored)) void this.#rehash(username, password, verifier.algorithm);
     return username;
   }
 
+  async #verify(verifier: PasswordVerifier, stored: string, password: string): Promise<boolean> {
+    const started = performance.now();
+    const ok = await verifier.verify(stored, password);
+    this.#pacer.record(costProfile(stored), performance.now() - started);
+    return ok;
+  }
+
+  /** Refuses no sooner than the store's slowest verification would have (`RefusalPacer`). */
+  async #refuse(started: number): Promise<never> {
+    const decoys = await this.#currentDecoys();
+    const profiles = decoys?.profiles();
+    // A store of one algorithm and cost needs no holding: its decoys cost what its users cost.
+    if (profiles === undefined || profiles.length > 1) {
+      await this.#warmingUp;
+      await this.#pacer.pace(started, profiles);
+    }
+    throw new UnauthorizedLogin();
+  }
+
   async #decoyFor(username: string): Promise<string | undefined> {
+    return (await this.#currentDecoys())?.pick(username);
+  }
+
+  /** The decoys of the store as listed now (undefined when the source cannot list its hashes). */
+  async #currentDecoys(): Promise<Decoys | undefined> {
     if (this.#source.all === undefined) return undefined;
     const users = await this.#source.all();
     const known = this.#decoys;
     // A reloaded file is a new map; a live Map that changed has (almost always) a new size.
-    if (known?.users === users && known.size === users.size) return known.decoys.pick(username);
-    this.#decoys = { users, size: users.size, decoys: Decoys.of(users) };
-    return this.#decoys.decoys.pick(username);
+    if (known?.users === users && known.size === users.size) return known.decoys;
+    const decoys = Decoys.of(users);
+    this.#decoys = { users, size: users.size, decoys };
+    // Each profile's cost is measured once before a refusal has to be paced on it.
+    this.#warmingUp = Promise.all(
+      decoys.representatives().map(({ stored }) => this.#verify(verifierFor(stored)!, stored, randomBytes(12).toString("base64")).catch(() => false)),
+    ).then(() => undefined);
+    return decoys;
   }
 
   #dummyHash(): Promise<string> {

@@ -111,7 +111,8 @@ describe("HashedPasswordChecker", () => {
       // Even the decoy's own password logs nobody in under another name.
       for (const password of ["a", "b", "c"]) await expect(login(checker, "mallory", password)).rejects.toBeInstanceOf(UnauthorizedLogin);
       expect(hasher.verified).toEqual([]);
-      expect(scryptVerify).toHaveBeenCalledTimes(3);
+      // Three refusals, and one verification of a random password that measures the profile's cost.
+      expect(scryptVerify).toHaveBeenCalledTimes(4);
       expect(scryptVerify.mock.calls.every(([stored]) => stored.startsWith("$scrypt$ln=4,"))).toBe(true);
       // The store changes (everyone rehashed to bcrypt): the decoys follow.
       users.set("alice", await cheap.bcrypt.hash("a"));
@@ -119,11 +120,30 @@ describe("HashedPasswordChecker", () => {
       users.set("dave", await cheap.bcrypt.hash("d"));
       await expect(login(checker, "mallory", "a")).rejects.toBeInstanceOf(UnauthorizedLogin);
       expect(bcryptVerify.mock.calls.at(-1)![0]).toMatch(/^\$2b\$04\$/);
-      expect(scryptVerify).toHaveBeenCalledTimes(3);
+      expect(scryptVerify).toHaveBeenCalledTimes(4);
     } finally {
       scryptVerify.mockRestore();
       bcryptVerify.mockRestore();
     }
+  });
+
+  it("holds a refusal for a user with a cheap hash until the store's dearest hash would have been verified", async () => {
+    const dear = scrypt({ ln: 14 });
+    const users = new Map([
+      ["cheap", await cheap.bcrypt.hash("right")],
+      ["dear1", await dear.hash("x")],
+      ["dear2", await dear.hash("y")],
+    ]);
+    const checker = new HashedPasswordChecker(users, { hasher: cheap.argon2id });
+    const time = async (username: string, password: string) => {
+      const started = performance.now();
+      await login(checker, username, password).catch(() => undefined);
+      return performance.now() - started;
+    };
+    const dearMs = Math.min(await time("dear1", "wrong"), await time("dear2", "wrong"), await time("dear1", "wrong"));
+    // A busy machine only ever adds time, so "at least" holds under any load.
+    for (let i = 0; i < 3; i++) expect(await time("cheap", "wrong")).toBeGreaterThan(dearMs * 0.5);
+    expect(await login(checker, "cheap", "right")).toBe("cheap");
   });
 
   it("spreads unknown names over the store's algorithms and costs as its users are spread, the same name always alike", () => {
