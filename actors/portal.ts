@@ -206,17 +206,20 @@ export class Portal {
   }
 
   async #requestAvatarId(credentials: Credentials): Promise<AvatarId> {
-    const checker = this.checkerFor(credentials);
+    let checker = this.checkerFor(credentials);
     if (!checker) throw this.#noChecker(credentials);
-    try {
-      return await checker.requestAvatarId(credentials);
-    } catch (error) {
-      if (!(error instanceof CheckerUnavailable)) throw error;
-      // A checker that is gone counts as withdrawn; the login is tried once on its fallback.
-      for (const kind of this.#remove(checker)) this.#down.set(kind, checker);
-      const fallback = this.checkerFor(credentials);
-      if (!fallback) throw new LoginFailed("no checker available");
-      return await fallback.requestAvatarId(credentials);
+    for (;;) {
+      try {
+        return await checker.requestAvatarId(credentials);
+      } catch (error) {
+        if (!(error instanceof CheckerUnavailable)) throw error;
+        // A checker that is gone counts as withdrawn; the login is tried once on its fallback,
+        // and on that one's if it is gone too: each try drops one, so this ends.
+        for (const kind of this.#remove(checker)) this.#down.set(kind, checker);
+        const fallback = this.checkerFor(credentials);
+        if (!fallback) throw new LoginFailed("no checker available");
+        checker = fallback;
+      }
     }
   }
 

@@ -735,13 +735,15 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(service.portal.listCredentialsKinds()).not.toContain("username-password");
     });
 
-    it("treats a checker that has no responders as withdrawn and retries once on its fallback", async () => {
+    it("treats checkers that have no responders as withdrawn and falls back past all of them within one login", async () => {
       const service = await portal({ checkers: [checker()] });
-      const checkerBus = await bus();
-      await serveChecker(checkerBus, new InMemoryUsernamePasswordDatabaseDontUse({}), { name: "ghost" });
-      await sleep(50);
-      // The ghost vanishes without withdrawing (its process died): only its subscription is gone.
-      await checkerBus.close();
+      // Two ghosts stacked on the live checker (two hot-swaps whose processes died without withdrawing).
+      for (const name of ["ghost1", "ghost2"]) {
+        const checkerBus = await bus();
+        await serveChecker(checkerBus, new InMemoryUsernamePasswordDatabaseDontUse({}), { name });
+        await sleep(50);
+        await checkerBus.close();
+      }
       expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
       expect(service.portal.listCredentialsKinds()).toContain("username-password");
     });
