@@ -3,6 +3,7 @@ import type { Bus, BusMessage, BusSubscription } from "../../transports/bus.ts";
 import { PortcullisError, type LoginFailed } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { decodeObject, errorReply } from "../wire/codec.ts";
+import { loggableSubject } from "../wire/identifiers.ts";
 
 export type RequestHandler = (body: Record<string, unknown>, message: BusMessage) => Promise<Uint8Array> | Uint8Array;
 
@@ -32,14 +33,14 @@ export async function respondTo(message: BusMessage, handler: RequestHandler, op
     reply = await handler(decodeObject(message.data), message);
   } catch (error) {
     if (!(error instanceof PortcullisError)) {
-      options.logger.error({ subject: message.subject, err: describe(error) }, "unexpected error while serving a request");
+      options.logger.error({ subject: loggableSubject(message.subject), err: describe(error) }, "unexpected error while serving a request");
     }
     reply = errorReply(error, options.fallback);
   }
   try {
     message.respond(reply);
   } catch (error) {
-    options.logger.warn({ subject: message.subject, err: describe(error) }, "could not send a reply");
+    options.logger.warn({ subject: loggableSubject(message.subject), err: describe(error) }, "could not send a reply");
   }
 }
 

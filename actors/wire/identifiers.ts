@@ -21,3 +21,8 @@ export function newIdentifier(): string {
 export function shortId(id: string): string {
   return `${id.slice(0, 6)}…`;
 }
+
+/** `subject` with every identifier token shortened: a session's subject holds its capability. */
+export function loggableSubject(subject: string): string {
+  return subject.replace(/(^|\.)([A-Za-z0-9_-]{22})(?=\.|$)/g, (_match, dot: string, id: string) => dot + shortId(id));
+}

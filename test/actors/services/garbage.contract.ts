@@ -69,7 +69,14 @@ function malformed(valid: Record<string, unknown>): Garbage[] {
     { label: "65 KiB of valid-looking JSON", payload: padded(valid, 65 * KiB) },
     { label: "64 KiB + 1 byte of valid-looking JSON", payload: padded(valid, 64 * KiB + 1) },
     { label: "a 1 MiB payload", payload: padded(valid, MiB) },
+    { label: "a field nested 65 levels deep", payload: nested(valid, 64) },
+    { label: "a field nested 10,000 levels deep", payload: nested(valid, 10_000) },
   ];
+}
+
+/** `valid` plus an ignored field of `depth` nested arrays (the object itself is one more level). */
+function nested(valid: Record<string, unknown>, depth: number): Uint8Array {
+  return enc.encode(JSON.stringify({ ...valid, deep: 0 }).replace('"deep":0', `"deep":${"[".repeat(depth)}${"]".repeat(depth)}`));
 }
 
 /** A valid request's fields under `__proto__`: JSON.parse makes that an own key, never a prototype. */
