@@ -21,11 +21,13 @@ import {
 import { helpAuth, helpAuthType } from "./auth-help.ts";
 import { hashCommand } from "./hash-command.ts";
 import { connectBus } from "./connect-bus.ts";
+import type { Bus } from "../transports/index.ts";
 import { loadPlugins } from "./load-plugins.ts";
 import { createLogger } from "./logger.ts";
 import { parseRateLimit, rateLimiterFor } from "./rate-limiter.ts";
 import { runUntilSignal } from "./run-until-signal.ts";
 import { serve, serviceNames } from "./serve.ts";
+import { StartupError } from "./startup-error.ts";
 import { UsageError } from "./usage-error.ts";
 
 const USAGE = `Usage: portcullis [--plugin PKG] [--help-auth] [--help-auth-type TYPE] COMMAND [options]
@@ -83,6 +85,10 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
     if (error instanceof UsageError) {
       err.write(`portcullis: ${error.message}\n\n${USAGE}`);
       return 2;
+    }
+    if (error instanceof StartupError) {
+      err.write(`portcullis: ${error.message}\n`);
+      return 1;
     }
     throw error;
   }
@@ -161,6 +167,16 @@ async function checkers(values: Values, required: boolean): Promise<{ descriptio
   return { descriptions, checkers: made };
 }
 
+/** `step`, with the bus closed when it fails: a command that cannot start must exit, not hang on its connection. */
+async function closingOnFailure<T>(bus: Bus, step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (error) {
+    await bus.close();
+    throw error;
+  }
+}
+
 /** `--tokens ALG:PATH`: the portal signs session tokens and accepts them. */
 async function tokens(values: Values): Promise<{ tokens?: TokenAuthority }> {
   const spec = values.tokens;
@@ -186,7 +202,7 @@ async function runServe(values: Values, args: string[], print: Print): Promise<n
   const tokenOption = await tokens(values);
   const log = logger(values);
   const { bus, kind } = await connectBus(url, "portcullis-serve");
-  const rateLimiter = await rateLimiterFor(bus, kind, rateLimit, values.prefix);
+  const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix));
   const server = await serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefix(values), ...heartbeatOption, ...tokenOption });
   print(`portcullis serve: ready (prefix ${values.prefix ?? "cred"}, checkers ${server.checkerNames.join(", ")}, realm echo)\n`);
   return runUntilSignal(bus, log, () => server.close());
@@ -220,9 +236,10 @@ async function runPortal(values: Values, args: string[], print: Print): Promise<
   const tokenOption = await tokens(values);
   const log = logger(values);
   const { bus, kind } = await connectBus(url, "portcullis-portal");
+  const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix));
   const portal = await servePortal(bus, {
     ...tokenOption,
-    rateLimiter: await rateLimiterFor(bus, kind, rateLimit, values.prefix),
+    rateLimiter,
     realm: new RemoteRealm(bus, realmName, prefix(values)),
     checkers: made,
     logger: log,

@@ -11,6 +11,7 @@ import {
 } from "../actors/index.ts";
 import { connectBus } from "./connect-bus.ts";
 import { createLogger } from "./logger.ts";
+import { StartupError } from "./startup-error.ts";
 
 /** Runs the demo, writing the transcript through `say`; resolves when everything is shut down. */
 export async function runDemo(natsUrl: string | undefined, say: (line: string) => void): Promise<void> {
@@ -53,5 +54,11 @@ export async function runDemo(natsUrl: string | undefined, say: (line: string) =
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await runDemo(process.env["NATS_URL"], (line) => console.log(line));
+  try {
+    await runDemo(process.env["NATS_URL"], (line) => console.log(line));
+  } catch (error) {
+    if (!(error instanceof StartupError)) throw error;
+    console.error(`demo: ${error.message} (unset NATS_URL to run on the in-process bus)`);
+    process.exitCode = 1;
+  }
 }

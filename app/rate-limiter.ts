@@ -1,6 +1,7 @@
 /** Chooses the rate limiter for a portal process: shared JetStream KV counts over NATS, memory otherwise. */
 import { MemoryRateLimiter, openKvRateLimiter, type RateLimiter } from "../actors/index.ts";
 import type { Bus, NatsBus } from "../transports/index.ts";
+import { StartupError } from "./startup-error.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** `--rate-limit`: `off`, or the refusals per account before backoff starts (default 5). */
@@ -26,5 +27,13 @@ export async function rateLimiterFor(
   const options = setting === undefined ? {} : { account: { threshold: setting.threshold } };
   if (kind === "in-process") return new MemoryRateLimiter(options);
   // One bucket per prefix: deployments sharing a NATS account keep their counts apart.
-  return openKvRateLimiter(bus as NatsBus, { ...options, bucket: `portcullis_rate_limit_${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}` });
+  try {
+    return await openKvRateLimiter(bus as NatsBus, { ...options, bucket: `portcullis_rate_limit_${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}` });
+  } catch (error) {
+    if ((error as Error).name !== "JetStreamNotEnabled") throw error;
+    throw new StartupError(
+      "the NATS server has no JetStream, where portals share their rate-limit counts: " +
+        "start nats-server with -js (or -c nats.conf), or pass --rate-limit off",
+    );
+  }
 }

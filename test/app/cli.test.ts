@@ -62,6 +62,26 @@ describe("portcullis CLI", () => {
   });
 });
 
+describe("portcullis serve and portal that cannot start", () => {
+  it("exit 1 with one line, no stack trace, when NATS is unreachable or has no JetStream for the rate limiter", async () => {
+    const refused = await runCli(["serve", "--nats", "nats://127.0.0.1:1", "--auth", "anonymous"]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toBe("portcullis: cannot connect to NATS at nats://127.0.0.1:1: connection refused\n");
+    const dir = mkdtempSync(join(tmpdir(), "portcullis-plain-nats-"));
+    writeFileSync(join(dir, "plain.conf"), "max_payload: 2MB\n");
+    const plain = await startNatsServer({ config: join(dir, "plain.conf"), jetstream: false });
+    try {
+      for (const command of [["serve", "--auth", "anonymous"], ["portal"]]) {
+        const { code, err } = await runCli([...command, "--nats", plain.url]);
+        expect(code).toBe(1);
+        expect(err).toMatch(/^portcullis: the NATS server has no JetStream.*--rate-limit off\n$/);
+      }
+    } finally {
+      await plain.stop();
+    }
+  }, 30_000);
+});
+
 describe("portcullis serve --tokens (separate processes, real nats-server)", () => {
   let server: NatsServerHandle;
   const children: ChildProcess[] = [];

@@ -21,6 +21,8 @@ export interface NatsServerOptions {
   readonly args?: readonly string[];
   /** This port instead of a free one (to restart a server where its clients will reconnect). */
   readonly port?: number;
+  /** false: no JetStream (give a `config` without a jetstream block too). */
+  readonly jetstream?: boolean;
 }
 
 const DEFAULT_CONFIG = fileURLToPath(new URL("../../nats.conf", import.meta.url));
@@ -37,7 +39,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const port = options.port ?? (await freePort());
     const storeDir = mkdtempSync(join(tmpdir(), "portcullis-nats-"));
-    const config = wrapConfig(options.config ?? DEFAULT_CONFIG, storeDir);
+    const config = wrapConfig(options.config ?? DEFAULT_CONFIG, storeDir, options.jetstream ?? true);
     const args = ["-c", config, "-a", "127.0.0.1", "-p", String(port), ...(options.args ?? [])];
     const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
     try {
@@ -55,11 +57,11 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 // `-sd` cannot override a config's jetstream.store_dir (nats-server refuses a "Duplicate
 // 'store_dir'"), but a later jetstream block in a wrapping config can. JetStream is therefore
 // always on, in the fresh directory.
-function wrapConfig(config: string, storeDir: string): string {
+function wrapConfig(config: string, storeDir: string, withJetStream: boolean): string {
   const wrapper = join(storeDir, "nats.conf");
   // nats-server resolves includes relative to the including file, even absolute-looking ones.
   const included = relative(storeDir, resolvePath(config));
-  const jetstream = `jetstream {\n  store_dir: ${JSON.stringify(join(storeDir, "jetstream"))}\n}\n`;
+  const jetstream = withJetStream ? `jetstream {\n  store_dir: ${JSON.stringify(join(storeDir, "jetstream"))}\n}\n` : "";
   writeFileSync(wrapper, `include ${JSON.stringify(included)}\n${jetstream}`);
   return wrapper;
 }
