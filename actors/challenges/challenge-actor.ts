@@ -73,7 +73,10 @@ export class ChallengeActor {
         verify: ({ event, self }) => {
           if (event.type !== "RESPONSE") return;
           const answer = event.response as Answer;
-          this.#verify(answer).then(
+          // Not inside this action: the login saga it starts is an xstate machine of its own.
+          Promise.resolve()
+            .then(() => this.#verify(answer))
+            .then(
             (reply) => {
               answer.message.respond(reply);
               self.send({ type: "VERIFIED" });
