@@ -5,6 +5,7 @@ import { pbMD5Response } from "../challenges/pb-md5.ts";
 import { encodeSaslName, hmac, parseServerFirst, saltedPassword, sha256, xor } from "../challenges/scram-messages.ts";
 import { sshPublicKeyBlob, type SSHAlgorithm } from "../challenges/ssh-wire.ts";
 import { LoginFailed } from "../errors.ts";
+import { isOpenSSHPrivateKey, readOpenSSHPrivateKey } from "./openssh-private-key.ts";
 
 export { cramMD5Response, pbMD5Response };
 
@@ -52,9 +53,13 @@ export interface SSHKeySigner {
   sign(challenge: string): string;
 }
 
-/** From an Ed25519 or RSA private key (KeyObject or PEM). Rejects other key types with `TypeError`. */
+/**
+ * From an Ed25519 or RSA private key: a KeyObject, PEM (PKCS#8, PKCS#1), or the text of an
+ * unencrypted OpenSSH key file as `ssh-keygen` writes it. Rejects other key types with `TypeError`.
+ */
 export function sshKeySigner(privateKey: KeyObject | string): SSHKeySigner {
-  const key = typeof privateKey === "string" ? createPrivateKey(privateKey) : privateKey;
+  const key =
+    typeof privateKey !== "string" ? privateKey : isOpenSSHPrivateKey(privateKey) ? readOpenSSHPrivateKey(privateKey) : createPrivateKey(privateKey);
   const type = key.asymmetricKeyType;
   if (type !== "ed25519" && type !== "rsa") throw new TypeError("only Ed25519 and RSA keys are supported");
   const algorithm: SSHAlgorithm = type === "ed25519" ? "ssh-ed25519" : "rsa-sha2-256";
