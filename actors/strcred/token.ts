@@ -10,8 +10,8 @@ export const tokenCheckerFactory: CheckerFactory = {
   authHelp: `Checks session tokens (JWT) issued by a portal that shares the key, so a user who
 logged in once is accepted here without the password travelling again.
 
-HS256:PATH   PATH holds the shared secret (at least 32 bytes; one trailing
-             newline is ignored)
+HS256:PATH   PATH holds the shared secret (at least 32 bytes; a text
+             secret's trailing newline is ignored)
 EdDSA:PATH   PATH holds the issuer's Ed25519 public key (PEM, SPKI); this
              checker can verify tokens but never sign them`,
   argStringFormat: "ALGORITHM:PATH, ALGORITHM one of HS256, EdDSA",

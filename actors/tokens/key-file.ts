@@ -10,7 +10,8 @@ export class KeyFileError extends Error {
 
 /**
  * A token authority from `HS256:PATH` or `EdDSA:PATH`. HS256: PATH holds the shared secret, at
- * least 32 bytes, one trailing newline ignored (`openssl rand -base64 48 > key` writes one).
+ * least 32 bytes; a text secret's one trailing newline is ignored (`openssl rand -base64 48 > key`
+ * writes one), a binary secret is used byte for byte.
  * EdDSA: to `sign`, PATH holds the Ed25519 private key (PEM, PKCS#8), the public key is derived
  * from it; to `verify` only, the public key (PEM, SPKI) or the private key.
  */
@@ -52,9 +53,12 @@ function ed25519(read: () => KeyObject): KeyObject | undefined {
   }
 }
 
+/** A text secret (printable ASCII: base64, hex) less one trailing newline; binary secrets as they are. */
 function withoutTrailingNewline(bytes: Buffer): Buffer {
   let end = bytes.byteLength;
   if (end > 0 && bytes[end - 1] === 0x0a) end--;
   if (end > 0 && bytes[end - 1] === 0x0d) end--;
-  return bytes.subarray(0, end);
+  const text = bytes.subarray(0, end);
+  // A random binary secret may end in 0x0a by chance: that byte is part of it.
+  return text.every((byte) => byte >= 0x20 && byte < 0x7f) ? text : bytes;
 }

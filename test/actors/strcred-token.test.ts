@@ -56,6 +56,14 @@ describe("token key files (tokenAuthorityFromFile, `portcullis serve|portal --to
     expect((await byHand.verify(token)).avatarId).toBe("alice");
   });
 
+  it("uses a binary secret byte for byte, even one that ends in a newline byte", async () => {
+    const secret = Buffer.concat([randomBytes(40), Buffer.from([0x0d, 0x0a])]);
+    writeFileSync(join(dir, "binary"), secret);
+    const { token } = await (await tokenAuthorityFromFile(`HS256:${join(dir, "binary")}`, "sign")).issue("carol");
+    const byHand = new TokenAuthority({ algorithm: "HS256", verifyingKey: new Uint8Array(secret) });
+    expect((await byHand.verify(token)).avatarId).toBe("carol");
+  });
+
   it("signs with an Ed25519 private key file, and verifies with the public key file or the private one", async () => {
     const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
     writeFileSync(join(dir, "ed-private.pem"), await exportPKCS8(privateKey));
