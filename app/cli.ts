@@ -202,7 +202,7 @@ async function runServe(values: Values, args: string[], print: Print): Promise<n
   const tokenOption = await tokens(values);
   const log = logger(values);
   const { bus, kind } = await connectBus(url, "portcullis-serve");
-  const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix));
+  const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message)));
   const server = await serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefix(values), ...heartbeatOption, ...tokenOption });
   print(`portcullis serve: ready (prefix ${values.prefix ?? "cred"}, checkers ${server.checkerNames.join(", ")}, realm echo)\n`);
   return runUntilSignal(bus, log, () => server.close());
@@ -236,7 +236,7 @@ async function runPortal(values: Values, args: string[], print: Print): Promise<
   const tokenOption = await tokens(values);
   const log = logger(values);
   const { bus, kind } = await connectBus(url, "portcullis-portal");
-  const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix));
+  const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message)));
   const portal = await servePortal(bus, {
     ...tokenOption,
     rateLimiter,

@@ -1,7 +1,6 @@
-/** Chooses the rate limiter for a portal process: shared JetStream KV counts over NATS, memory otherwise. */
+/** Chooses the rate limiter for a portal process: shared JetStream KV counts over NATS, memory otherwise (or without JetStream). */
 import { MemoryRateLimiter, openKvRateLimiter, type RateLimiter } from "../actors/index.ts";
 import type { Bus, NatsBus } from "../transports/index.ts";
-import { StartupError } from "./startup-error.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** `--rate-limit`: `off`, or the refusals per account before backoff starts (default 5). */
@@ -22,6 +21,7 @@ export async function rateLimiterFor(
   kind: "nats" | "in-process",
   setting: { threshold: number } | null | undefined,
   prefix = "cred",
+  warn: (message: string) => void = () => undefined,
 ): Promise<RateLimiter | null> {
   if (setting === null) return null;
   const options = setting === undefined ? {} : { account: { threshold: setting.threshold } };
@@ -31,9 +31,12 @@ export async function rateLimiterFor(
     return await openKvRateLimiter(bus as NatsBus, { ...options, bucket: `portcullis_rate_limit_${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}` });
   } catch (error) {
     if ((error as Error).name !== "JetStreamNotEnabled") throw error;
-    throw new StartupError(
-      "the NATS server has no JetStream, where portals share their rate-limit counts: " +
-        "start nats-server with -js (or -c nats.conf), or pass --rate-limit off",
+    // Still limited, per process: refusing to start would leave no portal at all, and a plain
+    // `nats-server` is what most people try first. Several portals then each allow the threshold.
+    warn(
+      "the NATS server has no JetStream: rate-limit counts are kept in this process only, so each portal " +
+        "allows the threshold on its own; start nats-server with -js (or -c nats.conf) to share them",
     );
+    return new MemoryRateLimiter(options);
   }
 }

@@ -62,21 +62,42 @@ describe("portcullis CLI", () => {
   });
 });
 
-describe("portcullis serve and portal that cannot start", () => {
-  it("exit 1 with one line, no stack trace, when NATS is unreachable or has no JetStream for the rate limiter", async () => {
+describe("portcullis serve and portal against an unusual NATS", () => {
+  it("exits 1 with one line, no stack trace, when NATS is unreachable", async () => {
     const refused = await runCli(["serve", "--nats", "nats://127.0.0.1:1", "--auth", "anonymous"]);
     expect(refused.code).toBe(1);
     expect(refused.err).toBe("portcullis: cannot connect to NATS at nats://127.0.0.1:1: connection refused\n");
+  });
+
+  it("starts on a nats-server without JetStream, says the rate-limit counts stay in the process, and still limits", async () => {
     const dir = mkdtempSync(join(tmpdir(), "portcullis-plain-nats-"));
     writeFileSync(join(dir, "plain.conf"), "max_payload: 2MB\n");
     const plain = await startNatsServer({ config: join(dir, "plain.conf"), jetstream: false });
+    const child = spawn(process.execPath, ["--import", "tsx", "app/main.ts", "serve", "--nats", plain.url, "--auth", "memory:alice:secret"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (chunk) => (stderr += chunk));
     try {
-      for (const command of [["serve", "--auth", "anonymous"], ["portal"]]) {
-        const { code, err } = await runCli([...command, "--nats", plain.url]);
-        expect(code).toBe(1);
-        expect(err).toMatch(/^portcullis: the NATS server has no JetStream.*--rate-limit off\n$/);
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on("data", (chunk) => String(chunk).includes("ready") && resolve());
+        child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+      });
+      expect(stderr).toContain("no JetStream: rate-limit counts are kept in this process only");
+      const bus = await connectNatsBus({ servers: plain.url });
+      try {
+        const client = connect(bus);
+        const codes: string[] = [];
+        for (let i = 0; i < 6; i++) {
+          codes.push(await client.login(new UsernamePassword("alice", "wrong"), { interfaces: ["echo"] }).then(() => "ok", (e) => e.code));
+        }
+        expect(codes).toEqual([...Array(5).fill("UnauthorizedLogin"), "RateLimited"]);
+      } finally {
+        await bus.close();
       }
     } finally {
+      child.kill("SIGKILL");
       await plain.stop();
     }
   }, 30_000);
