@@ -1,5 +1,5 @@
 /**
- * A realm service cut off from NATS while the portal and the client stay connected (its
+ * A realm service, or a portal, cut off from NATS while the other processes stay connected (its
  * connection runs through a proxy that drops it). Over a real nats-server.
  */
 import { afterEach, describe, expect, it } from "vitest";
@@ -122,5 +122,44 @@ describe("a realm service cut off from NATS", () => {
     expect(parse(await client.request(`cred.session.${session}.call`, json({ method: "echo", args: ["still"] })))).toEqual({ ok: true, result: "still" });
     expect(realms.hosted).toBe(1);
     expect(portal.sessions).toBe(1);
+  }, 20_000);
+});
+
+describe("a portal cut off from NATS", () => {
+  it("asks its realm services at once when it is back, and ends the sessions whose avatars they let go of meanwhile", async () => {
+    server = await startNatsServer();
+    proxy = await startTcpProxy(server.port);
+    const realm = new TickingRealm();
+    // The realm takes a silent portal for gone after 0.5 s and logs its avatars out.
+    const realms = await serveRealm(await bus(server.url), realm, { name: "game", portalWatch: { checkEveryMs: 100, confirmMs: 500 } });
+    stops.push(() => realms.stop());
+    const portalBus = await bus(proxy.url);
+    const portal = await servePortal(portalBus, {
+      // Its periodic question is far off: only the reconnect can settle this.
+      realm: new RemoteRealm(portalBus, "game", { reconcile: { everyMs: 600_000 } }),
+      checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })],
+      heartbeatMs: 60_000,
+    });
+    stops.push(() => portal.close());
+    const client = await bus(server.url);
+    const mind = client.inbox();
+    const ended: string[] = [];
+    client.subscribe(mind, (m) => {
+      const body = parse(m.data);
+      if (body["type"] === "ended") ended.push(body["reason"]);
+    });
+    await client.flush();
+    const reply = parse(
+      await client.request("cred.login", json({ credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], mind })),
+    );
+    expect(reply).toMatchObject({ ok: true });
+    proxy.cut();
+    await waitFor(() => realms.hosted === 0, 5000);
+    expect(realm.loggedOut).toBe(1);
+    expect(portal.sessions).toBe(1);
+    proxy.restore();
+    await waitFor(() => ended.length === 1, 8000);
+    expect(ended).toEqual(["avatar-failed"]);
+    expect(portal.sessions).toBe(0);
   }, 20_000);
 });
