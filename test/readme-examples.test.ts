@@ -73,4 +73,26 @@ describe("README examples", () => {
     ).toString();
     expect(out.trim()).toBe("echo ok");
   });
+
+  it("imports the Go game as portcullis/go-game beside the package, so its refusals reach the client as AvatarError with their text", () => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { connect, createInProcessBus, InMemoryUsernamePasswordDatabaseDontUse, servePortal, UsernamePassword } from "portcullis";
+         import { GoInterface, GoRealm } from "portcullis/go-game";
+         const bus = createInProcessBus();
+         const realm = new GoRealm({ keyring: { alice: [GoInterface.player] } });
+         await servePortal(bus, { realm, checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" })] });
+         const session = await connect(bus).login(new UsernamePassword("alice", "pw"), { interfaces: [GoInterface.player] });
+         const error = await session.call("move", 3, 3).catch((e) => e);
+         console.log(error.code, error.message);
+         await session.logout();
+         await bus.drain();`,
+      ],
+      { cwd: root },
+    ).toString();
+    expect(out.trim()).toBe("AvatarError waiting for an opponent");
+  });
 });

@@ -1,5 +1,5 @@
 /** Hosts a realm as a NATS service: `P.realm.NAME.avatar`, and each supervised avatar on its session's subjects. */
-import type { Bus, BusSubscription } from "../../transports/bus.ts";
+import type { Bus } from "../../transports/bus.ts";
 import { ANONYMOUS } from "../checkers/checker.ts";
 import { AvatarError, BadRequest, LoginFailed, NoSuchInterface, SessionEnded } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";

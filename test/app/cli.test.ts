@@ -21,6 +21,30 @@ async function runCli(args: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
+/** A `portcullis serve` process, once it printed "ready"; `stderr()` is its log so far. */
+interface ServeProcess {
+  readonly child: ChildProcess;
+  stderr(): string;
+}
+
+async function startServe(natsUrl: string, args: string[]): Promise<ServeProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "app/main.ts", "serve", "--nats", natsUrl, ...args], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  let stdout = "";
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (chunk) => {
+      stdout += chunk;
+      if (stdout.includes("ready")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
+  return { child, stderr: () => stderr };
+}
+
 describe("portcullis CLI", () => {
   it("lists every auth type in Twisted's --help-auth format", async () => {
     const { code, out } = await runCli(["--help-auth"]);
@@ -73,18 +97,10 @@ describe("portcullis serve and portal against an unusual NATS", () => {
     const dir = mkdtempSync(join(tmpdir(), "portcullis-plain-nats-"));
     writeFileSync(join(dir, "plain.conf"), "max_payload: 2MB\n");
     const plain = await startNatsServer({ config: join(dir, "plain.conf"), jetstream: false });
-    const child = spawn(process.execPath, ["--import", "tsx", "app/main.ts", "serve", "--nats", plain.url, "--auth", "memory:alice:secret"], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    let serve: ServeProcess | undefined;
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on("data", (chunk) => String(chunk).includes("ready") && resolve());
-        child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-      });
-      expect(stderr).toContain("no JetStream: rate-limit counts are kept in this process only");
+      serve = await startServe(plain.url, ["--auth", "memory:alice:secret"]);
+      expect(serve.stderr()).toContain("no JetStream: rate-limit counts are kept in this process only");
       const bus = await connectNatsBus({ servers: plain.url });
       try {
         const client = connect(bus);
@@ -97,7 +113,7 @@ describe("portcullis serve and portal against an unusual NATS", () => {
         await bus.close();
       }
     } finally {
-      child.kill("SIGKILL");
+      serve?.child.kill("SIGKILL");
       await plain.stop();
     }
   }, 30_000);
@@ -109,21 +125,8 @@ describe("portcullis serve --tokens (separate processes, real nats-server)", () 
 
   /** Starts `portcullis serve ARGS` and resolves once it is ready. */
   async function serveProcess(args: string[]): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ["--import", "tsx", "app/main.ts", "serve", "--nats", server.url, ...args], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const { child } = await startServe(server.url, args);
     children.push(child);
-    let stderr = "";
-    child.stderr!.on("data", (chunk) => (stderr += chunk));
-    let stdout = "";
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on("data", (chunk) => {
-        stdout += chunk;
-        if (stdout.includes("ready")) resolve();
-      });
-      child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-    });
     return child;
   }
 
@@ -175,24 +178,12 @@ describe("portcullis serve --tokens (separate processes, real nats-server)", () 
 describe("portcullis serve (separate process, real nats-server)", () => {
   let server: NatsServerHandle;
   let child: ChildProcess;
-  let stderr = "";
+  let serve: ServeProcess;
 
   beforeAll(async () => {
     server = await startNatsServer();
-    child = spawn(
-      process.execPath,
-      ["--import", "tsx", "app/main.ts", "serve", "--nats", server.url, "--auth", "memory:alice:secret:bob:pw", "--auth", "anonymous", "--heartbeat-ms", "1000"],
-      { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    child.stderr!.on("data", (chunk) => (stderr += chunk));
-    let stdout = "";
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on("data", (chunk) => {
-        stdout += chunk;
-        if (stdout.includes("ready")) resolve();
-      });
-      child.once("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-    });
+    serve = await startServe(server.url, ["--auth", "memory:alice:secret:bob:pw", "--auth", "anonymous", "--heartbeat-ms", "1000"]);
+    child = serve.child;
   }, 30_000);
 
   afterAll(async () => {
@@ -221,6 +212,7 @@ describe("portcullis serve (separate process, real nats-server)", () => {
       expect(await anon.closed).toBe("shutdown");
       expect(notes).toContainEqual({ event: "announce", data: { text: "hi from nobody" } });
       // One structured line per login outcome, and no secret anywhere in the log.
+      const stderr = serve.stderr();
       const lines = stderr.trim().split("\n").map((l) => JSON.parse(l));
       expect(lines.filter((l) => l.event === "login").map((l) => l.outcome)).toEqual(["ok", "ok", "refused"]);
       expect(stderr).not.toContain("secret");

@@ -1,4 +1,6 @@
 /** `npm start`'s demo: the transcript a newcomer sees, on the embedded bus and over NATS. */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runDemo } from "../../app/demo.ts";
 import { startNatsServer } from "../support/nats-server.ts";
@@ -31,5 +33,17 @@ describe("demo", () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it("says in one line, exit status 1, that NATS_URL points at no server (no stack trace)", () => {
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    const run = spawnSync(process.execPath, ["--import", "tsx", "app/demo.ts"], {
+      cwd: root,
+      env: { ...process.env, NATS_URL: "nats://127.0.0.1:1" },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe("demo: cannot connect to NATS at nats://127.0.0.1:1: connection refused (unset NATS_URL to run on the in-process bus)\n");
   });
 });

@@ -1,27 +1,15 @@
 /** A nats-server restart under live sessions: the portal, the realm service and the client reconnect, and the sessions go on. */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connect, InMemoryUsernamePasswordDatabaseDontUse, RemoteRealm, servePortal, serveRealm, SimpleRealm, UsernamePassword } from "../../actors/index.ts";
-import type { Bus } from "../../transports/bus.ts";
-import { connectNatsBus, type NatsBus } from "../../transports/index.ts";
+import { e2eResources } from "../support/e2e-resources.ts";
 import { startNatsServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { sleep, waitFor } from "../support/wire.ts";
 
 let server: NatsServerHandle | undefined;
-const buses: Bus[] = [];
-const stops: Array<() => Promise<void>> = [];
-
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
-  for (const bus of buses.splice(0)) await bus.close();
+const { stops, bus } = e2eResources(async () => {
   await server?.stop();
   server = undefined;
 });
-
-async function bus(url: string, timeoutMs?: number): Promise<NatsBus> {
-  const b = await connectNatsBus({ servers: url, ...(timeoutMs !== undefined && { timeoutMs }) });
-  buses.push(b);
-  return b;
-}
 
 describe("a nats-server restart", () => {
   it("keeps the buses reconnecting however long NATS is away (no attempt limit by default)", async () => {

@@ -2,13 +2,12 @@
  * A realm service, or a portal, cut off from NATS while the other processes stay connected (its
  * connection runs through a proxy that drops it). Over a real nats-server.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { InMemoryUsernamePasswordDatabaseDontUse, RemoteRealm, servePortal, serveRealm } from "../../actors/index.ts";
 import type { AvatarId } from "../../actors/checkers/checker.ts";
 import type { LoginResult, Mind, Realm } from "../../actors/realm.ts";
-import type { Bus } from "../../transports/bus.ts";
 import { NoResponders } from "../../transports/errors.ts";
-import { connectNatsBus } from "../../transports/index.ts";
+import { e2eResources } from "../support/e2e-resources.ts";
 import { startNatsServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 import { json, parse, sleep, waitFor } from "../support/wire.ts";
@@ -38,23 +37,14 @@ class TickingRealm implements Realm {
 
 let server: NatsServerHandle | undefined;
 let proxy: TcpProxy | undefined;
-const buses: Bus[] = [];
-const stops: Array<() => Promise<void>> = [];
-
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
-  for (const bus of buses.splice(0)) await bus.close();
+const resources = e2eResources(async () => {
   await proxy?.close();
   await server?.stop();
   server = undefined;
   proxy = undefined;
 });
-
-async function bus(url: string): Promise<Bus> {
-  const b = await connectNatsBus({ servers: url, timeoutMs: 3000 });
-  buses.push(b);
-  return b;
-}
+const { stops } = resources;
+const bus = (url: string) => resources.bus(url, 3000);
 
 /** A portal and a client on NATS directly, a realm service through the proxy; one live session with a Mind. */
 async function setUp(portalGivesUpAfterMs: number) {

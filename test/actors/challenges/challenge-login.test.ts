@@ -3,7 +3,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { InMemoryUsernamePasswordDatabaseDontUse, servePortal, SimpleRealm, UnauthorizedLogin, UnhandledCredentials, type PortalService } from "../../../actors/index.ts";
 import { sshKeySigner } from "../../../actors/client/challenge-answers.ts";
 import { loginWithChallenge } from "../../../actors/client/challenge-login.ts";
@@ -53,6 +53,17 @@ describe("loginWithChallenge with local checkers", () => {
   afterAll(async () => {
     await service.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("starts the login saga outside the challenge machine's own action (xstate warns nothing)", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const session = await loginWithChallenge(network.connect(), "cram-md5", { username: "alice", password: "pw-alice" }, { interfaces: ["echo"] });
+      await session.logout();
+      expect(warn.mock.calls.map((args) => String(args[0]))).toEqual([]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   for (const mechanism of ["cram-md5", "pb-md5", "scram-sha-256"]) {
