@@ -53,7 +53,16 @@ interface ExecutableAction {
  */
 const collected: ExecutableAction[] = [];
 const noop = (): undefined => undefined;
-const SHARED_SCOPE = {
+
+/**
+ * The scope `transition` is given: everything but `self` is shared, on the prototype. A live
+ * session holds its actor's scope for its whole life, and an object literal spread per actor
+ * measured ~450 bytes each (V8 gave every copy a hidden class of its own); this is one field.
+ */
+class LeanScope {
+  constructor(readonly self: unknown) {}
+}
+Object.assign(LeanScope.prototype, {
   id: "",
   sessionId: "",
   logger: noop,
@@ -63,7 +72,7 @@ const SHARED_SCOPE = {
   stopChild: noop,
   emit: noop,
   actionExecutor: (action: ExecutableAction) => void collected.push(action),
-};
+});
 
 const realClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -102,8 +111,7 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
     this.#machine = machine;
     this.#input = options.input;
     this.#clock = options.clock ?? realClock;
-    // One small object per actor: a live session holds it for its whole life (memory per session).
-    this.#scope = { ...SHARED_SCOPE, self: this } as unknown as ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>>;
+    this.#scope = new LeanScope(this) as unknown as ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>>;
   }
 
   /** Enters the initial state and runs its entry actions. */
