@@ -12,6 +12,7 @@ import {
   type Subscription,
 } from "@nats-io/transport-node";
 import type { Bus, BusMessage, BusSubscription, MessageHandler, RequestOptions, SubscribeOptions } from "./bus.ts";
+import { DrainBatch } from "./drain-batch.ts";
 import { BusClosed, NoResponders, RequestTimeout } from "./errors.ts";
 import { HandlerRunner, type HandlerErrorListener } from "./handler-runner.ts";
 import { assertSubject, assertSubscription, invalidRequest, SubjectUse } from "./validation.ts";
@@ -77,6 +78,7 @@ class NatsBusImpl implements NatsBus {
   readonly #runner: HandlerRunner;
   readonly #timeoutMs: number;
   readonly #subs = new Set<NatsSubscription>();
+  readonly #drains: DrainBatch;
   #state: State = State.open;
   #draining: Promise<void> | undefined;
 
@@ -88,6 +90,7 @@ class NatsBusImpl implements NatsBus {
     this.#inboxPrefix = options.inboxPrefix;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#runner = new HandlerRunner(options.onHandlerError);
+    this.#drains = new DrainBatch(connection);
     // The connection may also close on its own (server gone for good): the bus follows it.
     this.closed = connection.closed().then(() => {
       this.#state = State.closed;
@@ -123,7 +126,7 @@ class NatsBusImpl implements NatsBus {
     if (this.#state !== State.open) throw new BusClosed();
     const queue = options?.queue;
     assertSubscription(subject, handler, queue);
-    const sub = new NatsSubscription(subject, this.#subs);
+    const sub = new NatsSubscription(subject, this.#subs, this.#drains);
     const runner = this.#runner;
     // A callback, not an async iterator: nats.js then calls it straight from its parser.
     sub.inner = this.connection.subscribe(subject, {
@@ -232,7 +235,11 @@ function dataOf(msg: Msg): Uint8Array {
 class NatsSubscription implements BusSubscription {
   inner: Subscription | undefined;
 
-  constructor(readonly subject: string, private readonly owner: Set<NatsSubscription>) {}
+  constructor(
+    readonly subject: string,
+    private readonly owner: Set<NatsSubscription>,
+    private readonly drains: DrainBatch,
+  ) {}
 
   unsubscribe(): void {
     if (!this.owner.delete(this)) return;
@@ -242,8 +249,9 @@ class NatsSubscription implements BusSubscription {
   async drain(): Promise<void> {
     if (!this.owner.delete(this)) return;
     // nats.js sends UNSUB, waits for the server to confirm it (so nothing more is routed here),
-    // and delivers what arrived before. A connection already closed has nothing left to drain.
-    await this.inner?.drain().catch(() => undefined);
+    // and delivers what arrived before; batched with this turn's other drains (drain-batch.ts).
+    // A connection already closed has nothing left to drain.
+    if (this.inner) await this.drains.drain(this.inner);
   }
 }
 

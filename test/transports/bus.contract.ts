@@ -166,6 +166,24 @@ export function busContract(name: string, makeNetwork: () => Promise<ContractNet
       expect(got).toEqual(["before"]);
     });
 
+    it("drains many subscriptions asked for in one turn: each gets what came before, nothing after, and resolves", async () => {
+      const [receiver, sender] = await open(2);
+      const N = 40;
+      const got = Array.from({ length: N }, () => [] as string[]);
+      const subs = got.map((list, i) => receiver!.subscribe(`drained.many.${i}`, (m) => void list.push(text(m.data))));
+      await ready(receiver!);
+      for (let i = 0; i < N; i++) sender!.publish(`drained.many.${i}`, bytes("before"));
+      await sender!.flush();
+      await eventually(() => expect(got.every((list) => list.length === 1)).toBe(true));
+      // All in one synchronous turn, as sessions ending on the same timer tick do.
+      await Promise.all(subs.map((sub) => sub.drain()));
+      for (let i = 0; i < N; i++) sender!.publish(`drained.many.${i}`, bytes("after"));
+      await sender!.flush();
+      await ready(receiver!);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(got).toEqual(Array.from({ length: N }, () => ["before"]));
+    });
+
     it("matches exactly one token with '*'", async () => {
       const [receiver, sender] = await open(2);
       const received: string[] = [];

@@ -21,3 +21,29 @@ it("exposes the underlying NATS connection and follows it when it closes", async
     await server.stop();
   }
 });
+
+it("sends the drains asked for in one turn in two socket writes (the first at once), not one each", async () => {
+  const server = await startNatsServer();
+  try {
+    const bus = await connectNatsBus({ servers: server.url, name: "drain-batch" });
+    const subs = Array.from({ length: 50 }, (_, i) => bus.subscribe(`batch.${i}`, () => {}));
+    await bus.flush();
+    // The socket nats.js writes to (the same internals drain-batch.ts corks).
+    const socket = (bus.connection as unknown as { protocol: { transport: { socket: Record<string, (...args: unknown[]) => unknown> } } })
+      .protocol.transport.socket;
+    let writes = 0;
+    for (const method of ["_write", "_writev"] as const) {
+      const original = socket[method]!;
+      socket[method] = function (this: unknown, ...args: unknown[]) {
+        writes++;
+        return original.apply(this, args);
+      };
+    }
+    await Promise.all(subs.map((sub) => sub.drain()));
+    // The first drain at once, the other 49 UNSUB+PING pairs in one write (without the batch: 50).
+    expect(writes).toBe(2);
+    await bus.drain();
+  } finally {
+    await server.stop();
+  }
+});
