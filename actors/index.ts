@@ -40,7 +40,7 @@ export { RemoteRealm, type RemoteRealmOptions } from "./services/remote-realm.ts
 export { InstanceWatch, type HostState, type InstanceWatchOptions, type WatchedHost } from "./services/instance-watch.ts";
 export { SessionReconciler, type SessionReconcilerOptions } from "./services/session-reconciler.ts";
 export { serveChecker, type CheckerService, type ServeCheckerOptions } from "./services/serve-checker.ts";
-export { DEFAULT_HEARTBEAT_MS, servePortal, type PortalService, type ServePortalOptions } from "./services/serve-portal.ts";
+export { DEFAULT_HEARTBEAT_MS, MAX_HEARTBEAT_MS, servePortal, type PortalService, type ServePortalOptions } from "./services/serve-portal.ts";
 export { serveRealm, type RealmService, type ServeRealmOptions } from "./services/serve-realm.ts";
 export { DEFAULT_PREFIX, subjectsFor, type Subjects } from "./wire/subjects.ts";
 export * from "./strcred/index.ts";

@@ -7,6 +7,8 @@ import {
   InvalidAuthType,
   KeyFileError,
   makeChecker,
+  MAX_HEARTBEAT_MS,
+  parseAuthDescription,
   RemoteRealm,
   serveChecker,
   servePortal,
@@ -15,6 +17,7 @@ import {
   tokenAuthorityFromFile,
   type Checker,
   type CheckerService,
+  type Logger,
   type Realm,
   type TokenAuthority,
 } from "../actors/index.ts";
@@ -28,6 +31,7 @@ import { parseRateLimit, rateLimiterFor } from "./rate-limiter.ts";
 import { runUntilSignal } from "./run-until-signal.ts";
 import { serve, serviceNames } from "./serve.ts";
 import { StartupError } from "./startup-error.ts";
+import { subjectsFor } from "../actors/wire/subjects.ts";
 import { UsageError } from "./usage-error.ts";
 
 const USAGE = `Usage: portcullis [--plugin PKG] [--help-auth] [--help-auth-type TYPE] COMMAND [options]
@@ -42,7 +46,9 @@ Commands:
                    "echo" is the built-in echo realm
 
 Options:
-  --nats URL          NATS server(s), comma-separated (default: $NATS_URL)
+  --nats URL          NATS server(s), comma-separated (default: $NATS_URL); credentials as
+                      nats://USER:PASS@host or nats://TOKEN@host (never shown in messages;
+                      prefer $NATS_URL, which other users cannot read with ps)
   --auth TYPE:ARGS    a checker, repeatable (see --help-auth); e.g. memory:alice:pw
   --name NAME         service name for checker (one --auth) or realm (default: auth type / echo)
   --realm NAME        portal: the realm service to use (default: echo)
@@ -53,7 +59,8 @@ Options:
   --tokens ALG:PATH   serve/portal: issue session tokens (a login with "issueToken": true) and
                       accept token credentials; HS256:PATH (a shared secret, >= 32 bytes) or
                       EdDSA:PATH (an Ed25519 private key, PEM PKCS#8); tokens last 1 hour
-  --log-level LEVEL   pino level (default: $LOG_LEVEL or info); logs go to stderr
+  --log-level LEVEL   trace|debug|info|warn|error|fatal|silent (default: $LOG_LEVEL or info);
+                      logs go to stderr
   --plugin PKG        load checker factories from an npm package or path, repeatable
                       (also: $PORTCULLIS_PLUGINS, comma-separated)
 `;
@@ -141,27 +148,49 @@ function natsUrl(values: Values): string {
 function heartbeat(values: Values): { heartbeatMs?: number } {
   const text = values["heartbeat-ms"];
   if (text === undefined) return {};
-  const heartbeatMs = Number(text);
-  if (!(Number.isInteger(heartbeatMs) && heartbeatMs >= 10)) throw new UsageError("--heartbeat-ms must be an integer ≥ 10");
+  const heartbeatMs = /^\d{1,10}$/.test(text) ? Number(text) : Number.NaN;
+  // Above the maximum, Node would fire the session timer at once and end every session.
+  if (!(heartbeatMs >= 10 && heartbeatMs <= MAX_HEARTBEAT_MS)) {
+    throw new UsageError(`--heartbeat-ms must be an integer from 10 to ${MAX_HEARTBEAT_MS}`);
+  }
   return { heartbeatMs };
 }
 
 function prefix(values: Values): { prefix?: string } {
-  return values.prefix === undefined ? {} : { prefix: values.prefix };
+  if (values.prefix === undefined) return {};
+  try {
+    subjectsFor(values.prefix);
+  } catch (error) {
+    throw new UsageError(`--prefix: ${(error as Error).message} (dot-separated letters, digits, - and _)`);
+  }
+  return { prefix: values.prefix };
+}
+
+/** A service name (`--name`, `--realm`): one subject token, checked before connecting. */
+function serviceName(option: string, name: string): string {
+  try {
+    subjectsFor().checker(name);
+  } catch (error) {
+    throw new UsageError(`--${option}: ${(error as Error).message} (letters, digits, - and _)`);
+  }
+  return name;
 }
 
 /** Makes every --auth checker before touching the network, turning strcred errors into usage errors. */
-async function checkers(values: Values, required: boolean): Promise<{ descriptions: string[]; checkers: Checker[] }> {
+async function checkers(values: Values, required: boolean, log: Logger): Promise<{ descriptions: string[]; checkers: Checker[] }> {
   const descriptions = values.auth ?? [];
   if (required && descriptions.length === 0) throw new UsageError("needs at least one --auth TYPE:ARGS");
   const made: Checker[] = [];
   for (const description of descriptions) {
+    const { authType, argstring } = parseAuthDescription(description);
     try {
-      made.push(await makeChecker(description));
+      made.push(await makeChecker(description, { logger: log.child({ auth: authType }) }));
     } catch (error) {
       if (error instanceof InvalidAuthType) throw new UsageError(`Auth plugin not recognized: ${error.authType}`);
       if (error instanceof InvalidAuthArgumentString) throw new UsageError(`Invalid --auth argstring: ${error.message}`);
-      throw new UsageError(`Unexpected error: ${(error as Error).message}`);
+      // A plugin's own error: its text may quote the argstring, which may hold passwords.
+      const message = error instanceof Error ? error.message : String(error);
+      throw new UsageError(`--auth ${authType}: ${argstring === "" ? message : message.split(argstring).join("…")}`);
     }
   }
   return { descriptions, checkers: made };
@@ -189,21 +218,32 @@ async function tokens(values: Values): Promise<{ tokens?: TokenAuthority }> {
   }
 }
 
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+
 function logger(values: Values) {
-  return createLogger({ level: values["log-level"] ?? process.env["LOG_LEVEL"] ?? "info" });
+  const level = values["log-level"] ?? process.env["LOG_LEVEL"] ?? "info";
+  if (!LOG_LEVELS.includes(level)) {
+    const from = values["log-level"] === undefined ? "LOG_LEVEL" : "--log-level";
+    throw new UsageError(`${from} must be one of ${LOG_LEVELS.join(", ")}, not ${JSON.stringify(level)}`);
+  }
+  return createLogger({ level });
 }
 
 async function runServe(values: Values, args: string[], print: Print): Promise<number> {
   noArguments(args);
+  for (const option of ["name", "realm"] as const) {
+    if (values[option] !== undefined) throw new UsageError(`--${option} is not an option of serve (it runs the echo realm; see portal, checker and realm)`);
+  }
   const url = natsUrl(values);
-  const { descriptions, checkers: made } = await checkers(values, true);
+  const log = logger(values);
+  const prefixOption = prefix(values);
+  const { descriptions, checkers: made } = await checkers(values, true, log);
   const heartbeatOption = heartbeat(values);
   const rateLimit = parseRateLimit(values["rate-limit"]);
   const tokenOption = await tokens(values);
-  const log = logger(values);
   const { bus, kind } = await connectBus(url, "portcullis-serve");
   const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message)));
-  const server = await serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefix(values), ...heartbeatOption, ...tokenOption });
+  const server = await serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefixOption, ...heartbeatOption, ...tokenOption });
   print(`portcullis serve: ready (prefix ${values.prefix ?? "cred"}, checkers ${server.checkerNames.join(", ")}, realm echo)\n`);
   return runUntilSignal(bus, log, () => server.close());
 }
@@ -211,14 +251,15 @@ async function runServe(values: Values, args: string[], print: Print): Promise<n
 async function runChecker(values: Values, args: string[], print: Print): Promise<number> {
   noArguments(args);
   const url = natsUrl(values);
-  const { descriptions, checkers: made } = await checkers(values, true);
-  if (values.name !== undefined && made.length !== 1) throw new UsageError("--name needs exactly one --auth");
-  const names = values.name !== undefined ? [values.name] : serviceNames(descriptions);
   const log = logger(values);
+  const prefixOption = prefix(values);
+  const { descriptions, checkers: made } = await checkers(values, true, log);
+  if (values.name !== undefined && made.length !== 1) throw new UsageError("--name needs exactly one --auth");
+  const names = values.name !== undefined ? [serviceName("name", values.name)] : serviceNames(descriptions);
   const { bus } = await connectBus(url, "portcullis-checker");
   const services: CheckerService[] = [];
   for (const [i, checker] of made.entries()) {
-    services.push(await serveChecker(bus, checker, { name: names[i]!, logger: log, ...prefix(values) }));
+    services.push(await serveChecker(bus, checker, { name: names[i]!, logger: log, ...prefixOption }));
   }
   print(`portcullis checker: ready (${names.join(", ")})\n`);
   return runUntilSignal(bus, log, async () => {
@@ -229,21 +270,22 @@ async function runChecker(values: Values, args: string[], print: Print): Promise
 async function runPortal(values: Values, args: string[], print: Print): Promise<number> {
   noArguments(args);
   const url = natsUrl(values);
-  const { checkers: made } = await checkers(values, false);
+  const log = logger(values);
+  const prefixOption = prefix(values);
+  const { checkers: made } = await checkers(values, false, log);
   const heartbeatOption = heartbeat(values);
-  const realmName = values.realm ?? "echo";
+  const realmName = serviceName("realm", values.realm ?? "echo");
   const rateLimit = parseRateLimit(values["rate-limit"]);
   const tokenOption = await tokens(values);
-  const log = logger(values);
   const { bus, kind } = await connectBus(url, "portcullis-portal");
   const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message)));
   const portal = await servePortal(bus, {
     ...tokenOption,
     rateLimiter,
-    realm: new RemoteRealm(bus, realmName, prefix(values)),
+    realm: new RemoteRealm(bus, realmName, prefixOption),
     checkers: made,
     logger: log,
-    ...prefix(values),
+    ...prefixOption,
     ...heartbeatOption,
   });
   print(`portcullis portal: ready (realm ${realmName}, kinds ${portal.portal.listCredentialsKinds().join(", ") || "none yet"})\n`);
@@ -276,18 +318,12 @@ async function runRealm(values: Values, args: string[], print: Print): Promise<n
   if (module === undefined) throw new UsageError("realm needs a MODULE");
   noArguments(rest);
   const url = natsUrl(values);
-  const realm = await loadRealm(module);
-  const name = values.name ?? (module === "echo" ? "echo" : "realm");
   const log = logger(values);
+  const prefixOption = prefix(values);
+  const name = serviceName("name", values.name ?? (module === "echo" ? "echo" : "realm"));
+  const realm = await loadRealm(module);
   const { bus } = await connectBus(url, "portcullis-realm");
-  let service;
-  try {
-    service = await serveRealm(bus, realm, { name, logger: log, ...prefix(values) });
-  } catch (error) {
-    await bus.close();
-    if (error instanceof TypeError) throw new UsageError(error.message);
-    throw error;
-  }
+  const service = await closingOnFailure(bus, serveRealm(bus, realm, { name, logger: log, ...prefixOption }));
   print(`portcullis realm: ready (${name})\n`);
   return runUntilSignal(bus, log, () => service.stop());
 }

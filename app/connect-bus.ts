@@ -1,14 +1,67 @@
 /** Chooses the bus: NATS when a URL is given, the embedded in-process bus otherwise. */
 import { connectNatsBus, createInProcessBus, type Bus } from "../transports/index.ts";
 import { StartupError } from "./startup-error.ts";
+import { UsageError } from "./usage-error.ts";
+
+/** What `--nats` names: the servers, and the credentials of their `user:pass@` or `token@` part. */
+export interface NatsTarget {
+  readonly servers: string[];
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+}
+
+const URL_PARTS = /^(?<scheme>[A-Za-z][A-Za-z0-9+.-]*:\/\/)?(?:(?<userinfo>[^@/]*)@)?(?<rest>.*)$/;
+
+/**
+ * Splits `--nats` (comma-separated servers) into servers without credentials and the credentials
+ * themselves: nats.js ignores a URL's `user:pass@` part, so it must travel as options. Throws
+ * `UsageError` when the servers carry different credentials.
+ */
+export function parseNatsUrl(natsUrl: string): NatsTarget {
+  const servers: string[] = [];
+  let userinfo: string | undefined;
+  for (const entry of natsUrl.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const { scheme = "", userinfo: info, rest = "" } = URL_PARTS.exec(entry)?.groups ?? {};
+    servers.push(`${scheme}${rest}`);
+    if (info === undefined) continue;
+    if (userinfo !== undefined && userinfo !== info) throw new UsageError("every server in --nats must carry the same credentials");
+    userinfo = info;
+  }
+  if (userinfo === undefined || userinfo === "") return { servers };
+  const colon = userinfo.indexOf(":");
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      throw new UsageError("--nats: the credentials in the URL are not valid percent-encoding");
+    }
+  };
+  // `nats://TOKEN@host` is NATS's token form; `nats://user:pass@host` a user and password.
+  return colon < 0
+    ? { servers, token: decode(userinfo) }
+    : { servers, user: decode(userinfo.slice(0, colon)), pass: decode(userinfo.slice(colon + 1)) };
+}
+
+/** The URL as it may be shown: any `user:pass@` or `token@` part replaced by `***@`. */
+export function redactNatsUrl(natsUrl: string): string {
+  return natsUrl
+    .split(",")
+    .map((entry) => {
+      const { scheme = "", userinfo, rest = "" } = URL_PARTS.exec(entry)?.groups ?? {};
+      return userinfo === undefined ? entry : `${scheme}***@${rest}`;
+    })
+    .join(",");
+}
 
 /** Connects to `natsUrl` (comma-separated servers allowed), or returns an in-process bus. */
 export async function connectBus(natsUrl: string | undefined, name: string): Promise<{ bus: Bus; kind: "nats" | "in-process" }> {
   if (natsUrl === undefined || natsUrl === "") return { bus: createInProcessBus(), kind: "in-process" };
+  const target = parseNatsUrl(natsUrl);
   try {
-    return { bus: await connectNatsBus({ servers: natsUrl.split(","), name }), kind: "nats" };
+    return { bus: await connectNatsBus({ ...target, name }), kind: "nats" };
   } catch (error) {
-    // Refused, unreachable, bad credentials: the URL and nats.js's reason are all a user needs.
-    throw new StartupError(`cannot connect to NATS at ${natsUrl}: ${(error as Error).message}`);
+    // Refused, unreachable, bad credentials: the URL (never its credentials) and nats.js's reason.
+    throw new StartupError(`cannot connect to NATS at ${redactNatsUrl(natsUrl)}: ${(error as Error).message}`);
   }
 }

@@ -12,6 +12,10 @@ without USERNAME). The default algorithm is argon2id.
 `;
 
 const HASHERS: Record<string, () => PasswordHasher> = { argon2id, scrypt, bcrypt };
+/** bcrypt ignores every byte past the 72nd: two passwords sharing those would both verify. */
+const BCRYPT_MAX_BYTES = 72;
+/** Ctrl-C at the prompt, told apart from Ctrl-D (no password). */
+const INTERRUPTED = Symbol("interrupted");
 
 /** The streams the command uses; `stdin` may be a TTY (raw mode is used to read without echo). */
 export interface HashCommandIO {
@@ -45,19 +49,26 @@ export async function hashCommand(args: readonly string[], io: HashCommandIO): P
     throw new UsageError("USERNAME must be non-empty and contain no ':' or line break");
   }
 
-  let password: string | undefined;
+  let password: string | undefined | typeof INTERRUPTED;
   if (io.stdin.isTTY && io.stdin.setRawMode) {
     password = await readHidden(io, "New password: ");
-    if (password !== undefined) {
+    if (typeof password === "string") {
       const again = await readHidden(io, "Re-type new password: ");
-      if (again === undefined) password = undefined;
+      if (typeof again !== "string") password = again;
       else if (again !== password) return fail(io, "password verification error");
     }
   } else {
     password = await readLine(io.stdin);
   }
-  if (password === undefined) return fail(io, "no password given", 130);
+  if (password === INTERRUPTED) return fail(io, "interrupted", 130);
+  if (password === undefined) return fail(io, "no password given");
   if (password === "") return fail(io, "empty password refused");
+  // Invalid UTF-8 was decoded to U+FFFD: that password could never be typed into a login.
+  if (password.includes("\uFFFD")) return fail(io, "the password is not valid UTF-8");
+  const bytes = Buffer.byteLength(password, "utf8");
+  if (algorithm === "bcrypt" && bytes > BCRYPT_MAX_BYTES) {
+    return fail(io, `bcrypt uses only the first ${BCRYPT_MAX_BYTES} bytes of a password and this one has ${bytes}: use argon2id (the default) or scrypt`);
+  }
   const hash = await makeHasher().hash(password);
   io.stdout.write(username === undefined ? `${hash}\n` : `${username}:${hash}\n`);
   return 0;
@@ -89,15 +100,15 @@ function readLine(stream: NodeJS.ReadableStream): Promise<string | undefined> {
   });
 }
 
-/** Reads a line from a TTY in raw mode, echoing nothing; undefined on Ctrl-C or Ctrl-D. */
-function readHidden(io: HashCommandIO, prompt: string): Promise<string | undefined> {
+/** Reads a line from a TTY in raw mode, echoing nothing; `INTERRUPTED` on Ctrl-C, undefined on Ctrl-D. */
+function readHidden(io: HashCommandIO, prompt: string): Promise<string | undefined | typeof INTERRUPTED> {
   const { stdin } = io;
   io.stderr.write(prompt);
   return new Promise((resolve) => {
     // A character's bytes may arrive in two chunks: decode across them.
     const decoder = new StringDecoder("utf8");
     let text = "";
-    const finish = (value: string | undefined) => {
+    const finish = (value: string | undefined | typeof INTERRUPTED) => {
       stdin.off("data", onData);
       stdin.setRawMode!(false);
       stdin.pause();
@@ -107,7 +118,8 @@ function readHidden(io: HashCommandIO, prompt: string): Promise<string | undefin
     const onData = (chunk: Buffer | string) => {
       for (const char of typeof chunk === "string" ? chunk : decoder.write(chunk)) {
         if (char === "\r" || char === "\n") return finish(text);
-        if (char === "\u0003" || (char === "\u0004" && text === "")) return finish(undefined);
+        if (char === "\u0003") return finish(INTERRUPTED);
+        if (char === "\u0004" && text === "") return finish(undefined);
         if (char === "\u007f" || char === "\b") text = [...text].slice(0, -1).join("");
         else if (char >= " ") text += char;
       }

@@ -2,16 +2,53 @@
 import type { Logger as PinoLogger } from "pino";
 import type { Bus } from "../transports/index.ts";
 
-/** Resolves to the exit status: 0 after a signal, 1 when the bus closed under us. */
-export async function runUntilSignal(bus: Bus, logger: PinoLogger, stop: () => Promise<void>): Promise<number> {
-  const signal = await new Promise<NodeJS.Signals | "closed">((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
+export interface RunOptions {
+  /**
+   * How long stopping may take before the process gives up on it (default 30 s): with NATS
+   * unreachable the drain would otherwise wait forever. A second signal gives up at once.
+   */
+  readonly stopTimeoutMs?: number;
+}
+
+/** Resolves to the exit status: 0 after a clean stop, 1 when the bus closed under us or stopping was cut short. */
+export async function runUntilSignal(bus: Bus, logger: PinoLogger, stop: () => Promise<void>, options: RunOptions = {}): Promise<number> {
+  // An operator should see an outage in the log, not only its consequences.
+  const unwatch = bus.onConnectionChange?.((connected) => {
+    if (connected) logger.info({ event: "nats-reconnected" }, "reconnected to NATS");
+    else logger.warn({ event: "nats-disconnected" }, "lost the connection to NATS; reconnecting");
+  });
+  const signals: Array<() => void> = [];
+  const onSignal = (listener: (signal: NodeJS.Signals) => void) => {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      const handler = () => listener(signal);
+      process.once(signal, handler);
+      signals.push(() => process.off(signal, handler));
+    }
+  };
+  const cause = await new Promise<NodeJS.Signals | "closed">((resolve) => {
+    onSignal(resolve);
     void bus.closed.then(() => resolve("closed"));
   });
-  logger.info({ signal }, "stopping: ending sessions and draining");
-  await stop();
-  await bus.drain().catch(() => undefined);
+  for (const off of signals.splice(0)) off();
+  const timeoutMs = options.stopTimeoutMs ?? 30_000;
+  logger.info({ signal: cause, timeoutMs }, "stopping: ending sessions and draining (a second signal exits at once)");
+  let timer: NodeJS.Timeout | undefined;
+  const cutShort = new Promise<string>((resolve) => {
+    onSignal((signal) => resolve(`second ${signal}`));
+    timer = setTimeout(() => resolve(`not stopped after ${timeoutMs} ms`), timeoutMs);
+  });
+  const stopped = (async () => {
+    await stop();
+    await bus.drain().catch(() => undefined);
+  })().then(() => undefined);
+  const reason = await Promise.race([stopped, cutShort]);
+  clearTimeout(timer);
+  for (const off of signals.splice(0)) off();
+  unwatch?.();
+  if (reason !== undefined) {
+    logger.error({ reason }, "exiting without a clean stop: sessions may not have ended, nor in-flight requests been answered");
+    await bus.close().catch(() => undefined);
+  }
   logger.flush();
-  return signal === "closed" ? 1 : 0;
+  return reason !== undefined || cause === "closed" ? 1 : 0;
 }

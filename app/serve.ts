@@ -53,7 +53,7 @@ export async function serve(bus: Bus, options: ServeOptions): Promise<Server> {
   // Checkers already made (the CLI makes them to validate `--auth`) are used as they are: making
   // a file checker twice would leave a second watcher on its file.
   const checkers: Checker[] = options.checkers ? [...options.checkers] : [];
-  if (!options.checkers) for (const description of options.auth) checkers.push(await makeChecker(description));
+  if (!options.checkers) for (const description of options.auth) checkers.push(await makeChecker(description, { logger: options.logger }));
   const names = serviceNames(options.auth);
   const prefix = options.prefix === undefined ? {} : { prefix: options.prefix };
   const logger = options.logger;

@@ -118,7 +118,7 @@ export class ChallengeActor {
         error: (error) => {
           // A machine bug: fail closed, never leave the subject answering.
           this.#stopServing();
-          log.error({ err: describeError(error) }, "challenge machine failed");
+          log.error({ error: describeError(error) }, "challenge machine failed");
           resolve({ outcome: "refused", rounds: 0, failure: error });
         },
       });

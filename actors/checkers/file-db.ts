@@ -37,6 +37,10 @@ export interface FilePasswordDBOptions extends PasswordFileLayout {
 /** Thrown by a `validate` callback to refuse a whole file (it is then treated as unparsable). */
 export class MalformedPasswordFile extends Error {
   override readonly name = "MalformedPasswordFile";
+  /** The line at fault, logged as a number: the line itself may hold a password. */
+  constructor(message: string, readonly line?: number) {
+    super(message);
+  }
 }
 
 interface Snapshot {
@@ -80,10 +84,15 @@ export class PasswordFile {
     return this.#caseSensitive ? username : username.toLowerCase();
   }
 
-  /** Every user and stored password, after a reload if needed. Rejects with `UnauthorizedLogin` when there are none yet. */
-  async users(): Promise<ReadonlyMap<string, string>> {
+  /** Reads the file if it changed (always, without `cache`); problems are logged, never thrown. */
+  async load(): Promise<void> {
     // One read at a time: concurrent lookups share it.
     await (this.#loading ??= this.#reload().finally(() => (this.#loading = undefined)));
+  }
+
+  /** Every user and stored password, after a reload if needed. Rejects with `UnauthorizedLogin` when there are none yet. */
+  async users(): Promise<ReadonlyMap<string, string>> {
+    await this.load();
     if (this.#snapshot === undefined) throw new UnauthorizedLogin();
     return this.#snapshot.users;
   }
@@ -104,7 +113,10 @@ export class PasswordFile {
       const after = await handle.stat({ bigint: true });
       if (after.size !== before.size || after.mtimeNs !== before.mtimeNs) throw new MalformedPasswordFile("changed while being read");
       if (bytes.length === 0) throw new MalformedPasswordFile("empty (taken as being rewritten)");
-      this.#snapshot = { users: this.#parse(decoder.decode(bytes)), signature };
+      const { users, warnings } = this.#parse(decoder.decode(bytes));
+      // Without `cache` the same file is parsed at every lookup: warn once per version of it.
+      if (this.#snapshot?.signature !== signature) for (const [line, message] of warnings) this.#logger.warn({ line }, message);
+      this.#snapshot = { users, signature };
       this.#lastFailure = "";
     } catch (error) {
       this.#failed(error);
@@ -113,29 +125,41 @@ export class PasswordFile {
     }
   }
 
-  #parse(text: string): Map<string, string> {
+  /**
+   * The users, and warnings by line number. Warnings never quote the line: a misplaced delimiter
+   * can put a password in any field.
+   */
+  #parse(text: string): { users: Map<string, string>; warnings: Array<[number, string]> } {
     const users = new Map<string, string>();
+    const warnings: Array<[number, string]> = [];
+    const fields = Math.max(this.#ufield, this.#pfield) + 1;
     const lines = text.split("\n");
     for (const [index, raw] of lines.entries()) {
+      const line = index + 1;
       // As Twisted: trailing whitespace goes, and lines with too few fields are skipped.
       const parts = raw.trimEnd().split(this.#delim);
-      if (this.#ufield >= parts.length || this.#pfield >= parts.length) continue;
+      if (parts.length < fields) continue;
       const username = this.canonical(parts[this.#ufield]!);
       const stored = parts[this.#pfield]!;
-      this.validate(stored, index + 1);
+      this.validate(stored, line);
+      // Parsed as Twisted does (`a:b:c` stores `b`), but a password holding the delimiter is cut short.
+      if (parts.length > fields) warnings.push([line, `more fields than expected (${fields}); extra fields ignored, a password containing the delimiter is cut short`]);
+      // `user:` would otherwise accept an empty password; the checker refuses it.
+      if (stored === "") warnings.push([line, "empty password; this user cannot log in"]);
       // The first entry wins (Twisted without cache, and Apache): see docs/checkers.md.
-      if (users.has(username)) this.#logger.warn({ username, line: index + 1 }, "duplicate user ignored; the first entry wins");
+      if (users.has(username)) warnings.push([line, "duplicate user ignored; the first entry wins"]);
       else users.set(username, stored);
     }
-    return users;
+    return { users, warnings };
   }
 
   #failed(error: unknown): void {
     const reason = error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error);
+    const fields = { err: reason, ...(error instanceof MalformedPasswordFile && error.line !== undefined && { line: error.line }) };
     if (this.#snapshot === undefined) {
-      this.#logger.error({ err: reason }, "unable to load the password file; refusing every login");
+      this.#logger.error(fields, "unable to load the password file; refusing every login");
     } else if (reason !== this.#lastFailure) {
-      this.#logger.warn({ err: reason }, "unable to reload the password file; keeping its previous contents");
+      this.#logger.warn(fields, "unable to reload the password file; keeping its previous contents");
     }
     this.#lastFailure = reason;
   }
@@ -165,27 +189,34 @@ export class FilePasswordDB implements Checker {
     return this.#file.path;
   }
 
+  /** Reads the file now, so a problem with it is logged at start-up rather than at the first login. Never rejects. */
+  load(): Promise<void> {
+    return this.#file.load();
+  }
+
   async requestAvatarId(credentials: Credentials): Promise<AvatarId> {
     const plain = credentials instanceof UsernamePassword;
     if (!(plain || (credentials instanceof UsernameHashedPassword && !this.#hash))) throw new UnauthorizedLogin();
     const users = await this.#file.users();
     const username = this.#file.canonical(credentials.username);
     const stored = users.get(username);
+    // An empty stored password (`user:`) logs nobody in; it was warned about at load.
+    const usable = stored !== undefined && stored !== "";
     if (this.#hash && plain) {
-      // Unknown users are hashed against some stored entry: same format, so about the same cost.
-      const against = stored ?? users.values().next().value ?? UNKNOWN_USER_PASSWORD;
+      // Unknown users (and empty entries) are hashed against some stored entry: same format, so about the same cost.
+      const against = (usable ? stored : users.values().next().value) || UNKNOWN_USER_PASSWORD;
       let hashed: string;
       try {
         hashed = await this.#hash(credentials.username, credentials.password, against);
       } catch {
         throw new LoginFailed("the password file's hash function failed");
       }
-      if (constantTimeEqual(hashed, against) && stored !== undefined) return username;
+      if (constantTimeEqual(hashed, against) && usable) return username;
       throw new UnauthorizedLogin();
     }
     // Unknown users still pay for a comparison, so timing does not reveal who exists.
     const matches = credentials.checkPassword(stored ?? UNKNOWN_USER_PASSWORD);
-    if (stored === undefined || !matches) throw new UnauthorizedLogin();
+    if (!usable || !matches) throw new UnauthorizedLogin();
     return username;
   }
 }

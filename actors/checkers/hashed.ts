@@ -20,6 +20,8 @@ export interface HashSource {
    * against hashes of the store's own algorithms and parameters (see `Decoys`).
    */
   all?(): Promise<ReadonlyMap<string, string>> | ReadonlyMap<string, string>;
+  /** Reads the store now when it is read lazily (a file): its problems are logged, never thrown. */
+  load?(): Promise<void>;
 }
 
 export interface HashedPasswordCheckerOptions {
@@ -39,9 +41,10 @@ export function hashFile(path: string, layout: PasswordFileLayout = {}): HashSou
   // A line whose hash no algorithm recognises refuses the whole file: a truncated rewrite must
   // not replace good contents (the previous ones are kept) and a typo must not go unnoticed.
   const file = new PasswordFile(path, { cache: true, ...layout }, (stored, line) => {
-    if (verifierFor(stored) === undefined) throw new MalformedPasswordFile(`line ${line}: unrecognised hash format`);
+    // Plaintext passwords (Twisted's `file` format) end up here: say so, by line number only.
+    if (verifierFor(stored) === undefined) throw new MalformedPasswordFile(`line ${line}: unrecognised hash format (plaintext passwords belong to the file auth type; make hashes with 'portcullis hash')`, line);
   });
-  return { lookup: (username) => file.lookup(username), all: () => file.users() };
+  return { lookup: (username) => file.lookup(username), all: () => file.users(), load: () => file.load() };
 }
 
 /** A fixed or live map of usernames to hashes; later changes to a `Map` are seen. */
@@ -74,6 +77,11 @@ export class HashedPasswordChecker implements Checker {
     this.#hasher = options.hasher ?? argon2id();
     this.#onRehash = options.onRehash;
     this.#logger = (options.logger ?? silentLogger).child({ checker: "hashed" });
+  }
+
+  /** Reads a file source now, so a bad file is logged at start-up rather than at the first login. Never rejects. */
+  async load(): Promise<void> {
+    await this.#source.load?.();
   }
 
   /** The configured hasher. */

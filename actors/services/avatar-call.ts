@@ -12,7 +12,7 @@ import { describe } from "./responder.ts";
  */
 export async function answerCall(body: Record<string, unknown>, avatar: unknown, logger: Logger): Promise<Uint8Array> {
   const { method, args } = parse(callRequest, body);
-  const onUnexpected = (error: unknown) => logger.warn({ method, err: describe(error) }, "avatar method threw");
+  const onUnexpected = (error: unknown) => logger.warn({ method, error: describe(error) }, "avatar method threw");
   const result =
     avatar instanceof SupervisedAvatar
       ? await avatar.call(method, args ?? [], onUnexpected)

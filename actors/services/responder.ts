@@ -14,15 +14,47 @@ export interface ServeOptions {
   readonly fallback: () => PortcullisError | LoginFailed;
 }
 
-/** Replies to every request on `subject`; requests without a reply subject are dropped. */
+/**
+ * Replies to every request on `subject`; requests without a reply subject are dropped. Draining
+ * the subscription also waits for the answers still being worked out (a slow hash, say), so a
+ * service that stops answers every request already sent to it before its bus closes.
+ */
 export function serveRequests(bus: Bus, subject: string, handler: RequestHandler, options: ServeOptions): BusSubscription {
-  return bus.subscribe(
+  const inFlight = new InFlight();
+  const subscription = bus.subscribe(
     subject,
-    (message) => {
-      void respondTo(message, handler, options);
-    },
+    // Returned, not voided: the bus's own drain waits for it too.
+    (message) => inFlight.track(respondTo(message, handler, options)),
     options.queue === undefined ? {} : { queue: options.queue },
   );
+  return {
+    subject: subscription.subject,
+    unsubscribe: () => subscription.unsubscribe(),
+    drain: async () => {
+      await subscription.drain();
+      await inFlight.settled();
+    },
+  };
+}
+
+/** Counts promises still running; `settled()` resolves when none is. */
+class InFlight {
+  #count = 0;
+  #waiters: Array<() => void> = [];
+
+  track(work: Promise<void>): Promise<void> {
+    this.#count++;
+    return work.finally(() => {
+      if (--this.#count > 0) return;
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const wake of waiters) wake();
+    });
+  }
+
+  settled(): Promise<void> {
+    return this.#count === 0 ? Promise.resolve() : new Promise((resolve) => this.#waiters.push(resolve));
+  }
 }
 
 /** Runs `handler` for one message and sends its reply or its error. Never throws. */
@@ -33,20 +65,25 @@ export async function respondTo(message: BusMessage, handler: RequestHandler, op
     reply = await handler(decodeObject(message.data), message);
   } catch (error) {
     if (!(error instanceof PortcullisError)) {
-      options.logger.error({ subject: loggableSubject(message.subject), err: describe(error) }, "unexpected error while serving a request");
+      options.logger.error({ subject: loggableSubject(message.subject), error: describe(error) }, "unexpected error while serving a request");
     }
     reply = errorReply(error, options.fallback);
   }
   try {
     message.respond(reply);
   } catch (error) {
-    options.logger.warn({ subject: loggableSubject(message.subject), err: describe(error) }, "could not send a reply");
+    options.logger.warn({ subject: loggableSubject(message.subject), error: describe(error) }, "could not send a reply");
   }
 }
 
-/** An error's class and message, for a log line; never its stack's arguments. */
-export function describe(error: unknown): { type: string; message: string } {
-  return error instanceof Error
-    ? { type: error.name, message: error.message }
-    : { type: typeof error, message: String(error) };
+/**
+ * An unexpected error, for a log line: its class and where it was thrown, never its message.
+ * A checker's or a plugin's message may quote what it was checking (a password, a token), and
+ * docs/security.md promises that no secret reaches a log. (Not under pino's `err` key, whose
+ * serializer would take any object with a `message` for an Error.)
+ */
+export function describe(error: unknown): { type: string; at: string[] } {
+  if (!(error instanceof Error)) return { type: typeof error, at: [] };
+  const frames = (error.stack ?? "").split("\n").filter((line) => line.startsWith("    at ")).slice(0, 5);
+  return { type: error.name, at: frames.map((line) => line.trim().slice(3)) };
 }

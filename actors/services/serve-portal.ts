@@ -26,6 +26,8 @@ import { MemoryRateLimiter } from "../rate-limit/memory.ts";
 import type { RateLimiter } from "../rate-limit/rate-limiter.ts";
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
+/** The largest heartbeat whose session timer (2.5 ×) a Node timer can hold (2³¹ − 1 ms, ~24.8 days). */
+export const MAX_HEARTBEAT_MS = Math.floor((2 ** 31 - 1) / 2.5);
 
 export interface ServePortalOptions {
   /** A local realm, or a `RemoteRealm` served elsewhere. */
@@ -69,7 +71,10 @@ export interface PortalService {
 export async function servePortal(bus: Bus, options: ServePortalOptions): Promise<PortalService> {
   const subjects = subjectsFor(options.prefix);
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-  if (!Number.isInteger(heartbeatMs) || heartbeatMs < 10) throw new TypeError("heartbeatMs must be an integer ≥ 10");
+  if (!Number.isInteger(heartbeatMs) || heartbeatMs < 10 || heartbeatMs > MAX_HEARTBEAT_MS) {
+    // Node fires a longer timer after 1 ms: every session would end at once.
+    throw new RangeError(`heartbeatMs must be an integer from 10 to ${MAX_HEARTBEAT_MS}`);
+  }
   // Between the protocol's bounds: no earlier than 2× and no later than 3× heartbeatMs + 1 s.
   const sessionMs = Math.round(heartbeatMs * 2.5);
   const logger = options.logger ?? silentLogger;

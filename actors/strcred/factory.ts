@@ -1,5 +1,15 @@
 /** The shape of a checker plugin (Twisted's `ICheckerFactory`). */
 import type { Checker } from "../checkers/checker.ts";
+import type { Logger } from "../logger.ts";
+
+/**
+ * What the application hands a factory besides the argstring. Optional throughout: a factory
+ * written against `generateChecker(argstring)` alone keeps working.
+ */
+export interface CheckerFactoryContext {
+  /** Where the checkers it makes report bad files and lines (never their content). */
+  readonly logger?: Logger;
+}
 
 /** Turns a command-line argstring into a checker: `--auth TYPE:ARGSTRING`. */
 export interface CheckerFactory {
@@ -12,5 +22,5 @@ export interface CheckerFactory {
   /** The kinds of credentials the checkers it makes can check. */
   readonly credentialKinds: readonly string[];
   /** Rejects with `InvalidAuthArgumentString` when the argstring is malformed. */
-  generateChecker(argstring: string): Checker | Promise<Checker>;
+  generateChecker(argstring: string, context?: CheckerFactoryContext): Checker | Promise<Checker>;
 }

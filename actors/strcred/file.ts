@@ -4,7 +4,7 @@ import { FilePasswordDB } from "../checkers/file-db.ts";
 import { UsernameHashedPassword } from "../credentials/username-hashed-password.ts";
 import { UsernamePassword } from "../credentials/username-password.ts";
 import { InvalidAuthArgumentString } from "./errors.ts";
-import type { CheckerFactory } from "./factory.ts";
+import type { CheckerFactory, CheckerFactoryContext } from "./factory.ts";
 
 /** Twisted's warning for a path that is not a file: the checker is still made (the file may appear later). */
 export const INVALID_FILE_WARNING = "Warning: not a valid file";
@@ -35,7 +35,10 @@ cannot be read, the users it last held stay valid.`,
   argStringFormat: "Location of a FilePasswordDB-formatted file.",
   credentialKinds: [UsernamePassword.kind, UsernameHashedPassword.kind],
   errorOutput: process.stderr,
-  generateChecker(argstring: string) {
-    return new FilePasswordDB(requirePath(this.authType, argstring, this.errorOutput));
+  async generateChecker(argstring: string, context: CheckerFactoryContext = {}) {
+    const checker = new FilePasswordDB(requirePath(this.authType, argstring, this.errorOutput), { logger: context.logger });
+    // Read once now: a bad file (or line) is logged at start-up, not first at some user's login.
+    await checker.load();
+    return checker;
   },
 };

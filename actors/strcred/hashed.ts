@@ -1,7 +1,7 @@
 /** The `hashed` auth type: `hashed:/path/to/file` of `username:PHC-hash` lines (argon2id, scrypt, bcrypt). */
 import { HashedPasswordChecker, hashFile } from "../checkers/hashed.ts";
 import { UsernamePassword } from "../credentials/username-password.ts";
-import type { CheckerFactory } from "./factory.ts";
+import type { CheckerFactory, CheckerFactoryContext } from "./factory.ts";
 import { requirePath } from "./file.ts";
 
 export const hashedCheckerFactory: CheckerFactory & { errorOutput: { write(text: string): unknown } } = {
@@ -17,7 +17,11 @@ and the users it last held stay valid.`,
   argStringFormat: "Location of a file of username:PHC-hash lines.",
   credentialKinds: [UsernamePassword.kind],
   errorOutput: process.stderr,
-  generateChecker(argstring: string) {
-    return new HashedPasswordChecker(hashFile(requirePath(this.authType, argstring, this.errorOutput)));
+  async generateChecker(argstring: string, context: CheckerFactoryContext = {}) {
+    const { logger } = context;
+    const checker = new HashedPasswordChecker(hashFile(requirePath(this.authType, argstring, this.errorOutput), { logger }), { logger });
+    // Read once now: a plaintext or malformed file is logged at start-up (path and line number).
+    await checker.load();
+    return checker;
   },
 };

@@ -1,7 +1,7 @@
 /** The `htpasswd` auth type: `htpasswd:/path/to/.htpasswd`, an Apache password file. */
 import { htpasswdChecker } from "../checkers/htpasswd.ts";
 import { UsernamePassword } from "../credentials/username-password.ts";
-import type { CheckerFactory } from "./factory.ts";
+import type { CheckerFactory, CheckerFactoryContext } from "./factory.ts";
 import { requirePath } from "./file.ts";
 
 export const htpasswdCheckerFactory: CheckerFactory & { errorOutput: { write(text: string): unknown } } = {
@@ -15,7 +15,10 @@ again when it changes.`,
   argStringFormat: "Location of an Apache htpasswd file.",
   credentialKinds: [UsernamePassword.kind],
   errorOutput: process.stderr,
-  generateChecker(argstring: string) {
-    return htpasswdChecker(requirePath(this.authType, argstring, this.errorOutput));
+  async generateChecker(argstring: string, context: CheckerFactoryContext = {}) {
+    const checker = htpasswdChecker(requirePath(this.authType, argstring, this.errorOutput), { logger: context.logger });
+    // Read once now: a malformed file is logged at start-up (path and line number).
+    await checker.load();
+    return checker;
   },
 };

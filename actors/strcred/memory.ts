@@ -20,6 +20,8 @@ don't want to use this for anything else. It is a toy.`,
     if (argstring) {
       const pieces = argstring.split(":");
       if (pieces.length % 2) throw new InvalidAuthArgumentString("argstring must be in format U:P:...");
+      // `memory::pw` would log in as "": no name, no avatar. (An empty argstring is no users, as Twisted.)
+      if (pieces.some((piece, i) => i % 2 === 0 && piece === "")) throw new InvalidAuthArgumentString("argstring must be in format U:P:... with no empty U");
       for (let i = 0; i < pieces.length; i += 2) checker.addUser(pieces[i]!, pieces[i + 1]!);
     }
     return checker;

@@ -2,7 +2,7 @@
 import type { Checker } from "../checkers/checker.ts";
 import { anonymousCheckerFactory } from "./anonymous.ts";
 import { InvalidAuthType } from "./errors.ts";
-import type { CheckerFactory } from "./factory.ts";
+import type { CheckerFactory, CheckerFactoryContext } from "./factory.ts";
 import { inMemoryCheckerFactory } from "./memory.ts";
 import { scramCheckerFactory } from "./scram.ts";
 import { sshKeyCheckerFactory } from "./sshkey.ts";
@@ -41,10 +41,11 @@ export function parseAuthDescription(description: string): { authType: string; a
 }
 
 /**
- * Makes a checker from a description such as `memory:alice:pw`. Rejects with `InvalidAuthType`
- * or `InvalidAuthArgumentString`.
+ * Makes a checker from a description such as `memory:alice:pw`; `context.logger` is handed to the
+ * factory for the checker to log to (without it, the checker logs nothing). Rejects with
+ * `InvalidAuthType` or `InvalidAuthArgumentString`.
  */
-export async function makeChecker(description: string): Promise<Checker> {
+export async function makeChecker(description: string, context: CheckerFactoryContext = {}): Promise<Checker> {
   const { authType, argstring } = parseAuthDescription(description);
-  return findCheckerFactory(authType).generateChecker(argstring);
+  return findCheckerFactory(authType).generateChecker(argstring, context);
 }

@@ -2,7 +2,7 @@
 import { SSHPublicKeyDatabase } from "../checkers/ssh-keys.ts";
 import { SSH_KEY } from "../challenges/ssh-key.ts";
 import { InvalidAuthArgumentString } from "./errors.ts";
-import type { CheckerFactory } from "./factory.ts";
+import type { CheckerFactory, CheckerFactoryContext } from "./factory.ts";
 
 export const sshKeyCheckerFactory: CheckerFactory = {
   authType: "sshkey",
@@ -13,13 +13,17 @@ Each user names an OpenSSH authorized_keys style file, read at every login
 Comments and blank lines are skipped; malformed lines are logged and skipped.`,
   argStringFormat: "A colon-separated list (user=/path/to/authorized_keys:...)",
   credentialKinds: [SSH_KEY],
-  generateChecker(argstring: string) {
+  async generateChecker(argstring: string, context: CheckerFactoryContext = {}) {
     const files: Record<string, string> = {};
     for (const piece of argstring ? argstring.split(":") : []) {
       const at = piece.indexOf("=");
       if (at <= 0 || at === piece.length - 1) throw new InvalidAuthArgumentString("argstring must be in format user=/path:...");
       files[piece.slice(0, at)] = piece.slice(at + 1);
     }
-    return new SSHPublicKeyDatabase(files);
+    const checker = new SSHPublicKeyDatabase(files, { logger: context.logger });
+    // Read each file once now: a missing file or a bad line is logged at start-up too, not only
+    // at that user's login (the files are still read again at every login).
+    for (const username of Object.keys(files)) await checker.authorizedKeys(username);
+    return checker;
   },
 };

@@ -1,6 +1,7 @@
 /** Token keys read from files: for the `token` auth type (verify) and `portcullis serve|portal --tokens` (sign and verify). */
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { silentLogger, type Logger } from "../logger.ts";
 import { TokenAuthority } from "./token-authority.ts";
 
 /** What a key file could not give: a message fit for a usage error (never the key itself). */
@@ -12,10 +13,12 @@ export class KeyFileError extends Error {
  * A token authority from `HS256:PATH` or `EdDSA:PATH`. HS256: PATH holds the shared secret, at
  * least 32 bytes; a text secret's one trailing newline is ignored (`openssl rand -base64 48 > key`
  * writes one), a binary secret is used byte for byte.
+ * A key (PEM, OpenSSH, an authorized_keys line) given as an HS256 secret is refused.
  * EdDSA: to `sign`, PATH holds the Ed25519 private key (PEM, PKCS#8), the public key is derived
- * from it; to `verify` only, the public key (PEM, SPKI) or the private key.
+ * from it; to `verify` only, the public key (PEM, SPKI) or, with a warning on `logger`, the
+ * private key.
  */
-export async function tokenAuthorityFromFile(spec: string, use: "sign" | "verify"): Promise<TokenAuthority> {
+export async function tokenAuthorityFromFile(spec: string, use: "sign" | "verify", options: { logger?: Logger } = {}): Promise<TokenAuthority> {
   const at = spec.indexOf(":");
   const algorithm = spec.slice(0, at);
   const path = spec.slice(at + 1);
@@ -29,6 +32,8 @@ export async function tokenAuthorityFromFile(spec: string, use: "sign" | "verify
     throw new KeyFileError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
   }
   if (algorithm === "HS256") {
+    // Any key would "work" as an HMAC secret, and anyone holding its public half could then sign.
+    if (looksLikeKey(contents)) throw new KeyFileError(`${path} holds a key, not an HS256 secret: use EdDSA:${path} for Ed25519 keys, or a random secret (openssl rand -base64 48)`);
     const secret = new Uint8Array(withoutTrailingNewline(contents));
     if (secret.byteLength < 32) throw new KeyFileError("an HS256 secret must be at least 32 bytes");
     return new TokenAuthority({ algorithm, verifyingKey: secret, ...(use === "sign" && { signingKey: secret }) });
@@ -38,6 +43,13 @@ export async function tokenAuthorityFromFile(spec: string, use: "sign" | "verify
   if (use === "sign") {
     if (privateKey === undefined) throw new KeyFileError(`${path} holds no Ed25519 private key (PEM, PKCS#8)`);
     return new TokenAuthority({ algorithm, signingKey: privateKey, verifyingKey: createPublicKey(privateKey) });
+  }
+  if (privateKey) {
+    // Accepted, as before; but a verifier holding the signing key can mint tokens if it is compromised.
+    (options.logger ?? silentLogger).warn(
+      { file: path },
+      "this token key file holds the Ed25519 private key: this process can sign tokens, not only verify them; give it the public key instead (openssl pkey -in KEY -pubout -out PUBLIC.pem)",
+    );
   }
   const publicKey = privateKey ? createPublicKey(privateKey) : ed25519(() => createPublicKey(pem));
   if (publicKey === undefined) throw new KeyFileError(`${path} holds no Ed25519 public key (PEM, SPKI)`);
@@ -51,6 +63,12 @@ function ed25519(read: () => KeyObject): KeyObject | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A PEM block (any `-----BEGIN`, OpenSSH private keys included) or a public key line (`ssh-ed25519 AAAA…`). */
+function looksLikeKey(bytes: Buffer): boolean {
+  const head = bytes.subarray(0, 200).toString("latin1").trimStart();
+  return head.startsWith("-----BEGIN") || /^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9-]+@openssh\.com)\s+AAAA/.test(head);
 }
 
 /** A text secret (printable ASCII: base64, hex) less one trailing newline; binary secrets as they are. */

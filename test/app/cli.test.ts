@@ -84,6 +84,38 @@ describe("portcullis CLI", () => {
     expect((await runCli(["serve", "--nats", "nats://x", "--auth", "anonymous", "--heartbeat-ms", "soon"])).err).toContain("--heartbeat-ms");
     expect((await runCli(["--no-such-flag"])).code).toBe(2);
   });
+
+  it.each([
+    [["serve", "--auth", "anonymous", "--log-level", "loud"], "--log-level must be one of"],
+    [["serve", "--auth", "anonymous", "--prefix", "a b"], '--prefix: invalid subject prefix: "a b"'],
+    [["checker", "--auth", "anonymous", "--prefix", "x.>"], '--prefix: invalid subject prefix: "x.>"'],
+    [["portal", "--prefix", ""], '--prefix: invalid subject prefix: ""'],
+    [["checker", "--auth", "anonymous", "--name", "bad name.*"], '--name: invalid service name: "bad name.*"'],
+    [["portal", "--realm", "bad realm"], '--realm: invalid service name: "bad realm"'],
+    [["realm", "echo", "--name", "x y"], '--name: invalid service name: "x y"'],
+    [["serve", "--auth", "anonymous", "--heartbeat-ms", "2000000000"], "--heartbeat-ms must be an integer from 10 to 858993458"],
+    [["serve", "--auth", "anonymous", "--heartbeat-ms", "1e99"], "--heartbeat-ms must be an integer from 10 to 858993458"],
+    [["serve", "--auth", "anonymous", "--realm", "nosuch"], "--realm is not an option of serve"],
+  ])("exits 2 with one line and no stack trace, before connecting, for %j", async (args, message) => {
+    // An unreachable server: these must be refused before any connection is tried.
+    const result = await runCli([...args, "--nats", "nats://127.0.0.1:1"]);
+    expect(result.code).toBe(2);
+    expect(result.err.split("\n")[0]).toContain(message);
+    expect(result.err).not.toMatch(/\n\s+at /);
+  });
+
+  it("refuses a bad LOG_LEVEL from the environment by name", async () => {
+    const saved = process.env["LOG_LEVEL"];
+    process.env["LOG_LEVEL"] = "verbose";
+    try {
+      const result = await runCli(["serve", "--nats", "nats://127.0.0.1:1", "--auth", "anonymous"]);
+      expect(result.code).toBe(2);
+      expect(result.err).toContain('LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, not "verbose"');
+    } finally {
+      if (saved === undefined) delete process.env["LOG_LEVEL"];
+      else process.env["LOG_LEVEL"] = saved;
+    }
+  });
 });
 
 describe("portcullis serve and portal against an unusual NATS", () => {
@@ -91,6 +123,43 @@ describe("portcullis serve and portal against an unusual NATS", () => {
     const refused = await runCli(["serve", "--nats", "nats://127.0.0.1:1", "--auth", "anonymous"]);
     expect(refused.code).toBe(1);
     expect(refused.err).toBe("portcullis: cannot connect to NATS at nats://127.0.0.1:1: connection refused\n");
+  });
+
+  it("never shows the password or token of a NATS URL, in any subcommand's message", async () => {
+    for (const [command, url] of [
+      ["serve", "nats://user:NatsUrlPw-Kilo9@127.0.0.1:1"],
+      ["checker", "nats://tok-NatsTokenPw-Lima0@127.0.0.1:1"],
+      ["portal", "nats://127.0.0.1:2,nats://u:p%40ss-Mike1@127.0.0.1:1"],
+    ] as const) {
+      const result = await runCli([command, "--nats", url, ...(command === "portal" ? [] : ["--auth", "anonymous"])]);
+      expect(result.code).toBe(1);
+      expect(result.err).toMatch(/cannot connect to NATS at .*\*\*\*@127\.0\.0\.1:1/);
+      expect(result.err).not.toMatch(/Kilo9|Lima0|Mike1/);
+    }
+  });
+
+  it("logs in to NATS with the user and password of the URL (nats.js would ignore them there)", async () => {
+    // nats.conf's development service user; without credentials `no_auth_user` would let anyone in.
+    const server = await startNatsServer();
+    try {
+      const wrong = await runCli(["serve", "--nats", server.url.replace("nats://", "nats://portcullis-service:wrong@"), "--auth", "anonymous"]);
+      expect(wrong.code).toBe(1);
+      expect(wrong.err).toContain("Authorization Violation");
+      expect(wrong.err).not.toContain("wrong");
+      const serve = await startServe(server.url.replace("nats://", "nats://portcullis-service:portcullis-dev-service@"), ["--auth", "anonymous"]);
+      try {
+        const bus = await connectNatsBus({ servers: server.url });
+        const session = await connect(bus).login(new Anonymous(), { interfaces: ["echo"] });
+        expect(session.anonymous).toBe(true);
+        await session.logout();
+        await bus.close();
+      } finally {
+        serve.child.kill("SIGTERM");
+        await once(serve.child, "exit");
+      }
+    } finally {
+      await server.stop();
+    }
   });
 
   it("starts on a nats-server without JetStream, says the rate-limit counts stay in the process, and still limits", async () => {

@@ -114,6 +114,47 @@ describe("FilePasswordDB", () => {
     }
   });
 
+  it("refuses a user whose stored password is empty, with every kind and with hash, and warns by line number", async () => {
+    writeFileSync(path, "user1:pass1\nblank:\n");
+    const logger = recordingLogger();
+    const db = new FilePasswordDB(path, { logger });
+    expect(await login(db, "user1", "pass1")).toBe("user1");
+    await expect(login(db, "blank", "")).rejects.toBeInstanceOf(UnauthorizedLogin);
+    await expect(db.requestAvatarId(new UsernameHashedPassword("blank", ""))).rejects.toBeInstanceOf(UnauthorizedLogin);
+    const against: string[] = [];
+    const hashed = new FilePasswordDB(path, { hash: (_u, p, stored) => (against.push(stored), p) });
+    await expect(login(hashed, "blank", "")).rejects.toBeInstanceOf(UnauthorizedLogin);
+    expect(against).toEqual(["pass1"]); // hashed against another entry, as an unknown user is, never ""
+    const warnings = logger.entries.filter((e) => e.level === "warn");
+    // Once per version of the file, though it is read again at every lookup (no cache).
+    expect(warnings).toEqual([expect.objectContaining({ object: { line: 2 }, message: expect.stringContaining("empty password") })]);
+  });
+
+  it("parses a line with extra fields as Twisted (`a:b:c` stores `b`) and warns by line number, never quoting it", async () => {
+    writeFileSync(path, "user1:pass1\nmallory:Pq7:Zr9:Wv5\n");
+    for (const cache of [false, true]) {
+      const logger = recordingLogger();
+      const db = new FilePasswordDB(path, { cache, logger });
+      expect(await login(db, "mallory", "Pq7")).toBe("mallory");
+      await expect(login(db, "mallory", "Pq7:Zr9:Wv5")).rejects.toBeInstanceOf(UnauthorizedLogin);
+      const warnings = logger.entries.filter((e) => e.level === "warn");
+      expect(warnings).toEqual([expect.objectContaining({ object: { line: 2 }, message: expect.stringContaining("more fields than expected") })]);
+      expect(JSON.stringify(logger.entries)).not.toMatch(/mallory|Pq7|Zr9|Wv5/);
+    }
+  });
+
+  it("warns about a line again only when the file changes", async () => {
+    writeFileSync(path, "blank:\n");
+    const logger = recordingLogger();
+    const db = new FilePasswordDB(path, { logger });
+    await db.load();
+    await db.load();
+    expect(logger.entries.filter((e) => e.level === "warn")).toHaveLength(1);
+    writeFileSync(path, "user1:pass1\nblank:\n");
+    await db.load();
+    expect(logger.entries.filter((e) => e.level === "warn").map((e) => e.object["line"])).toEqual([1, 2]);
+  });
+
   describe.each([false, true])("reloading (cache %s)", (cache) => {
     it("sees a rewritten file without a restart", async () => {
       const db = new FilePasswordDB(path, { cache });

@@ -65,13 +65,33 @@ describe("hashCommand", () => {
     expect(mismatch.out() + interrupted.out()).toBe("");
   });
 
-  it("refuses an empty password and empty stdin", async () => {
+  it("refuses an empty password and empty stdin with status 1 (130 is for Ctrl-C)", async () => {
     const empty = fakeIO(false);
     empty.stdin.end("\n");
     expect(await hashCommand(["alice"], empty.io)).toBe(1);
     const nothing = fakeIO(false);
     nothing.stdin.end();
-    expect(await hashCommand(["alice"], nothing.io)).toBe(130);
+    expect(await hashCommand(["alice"], nothing.io)).toBe(1);
+    expect(nothing.err()).toBe("portcullis hash: no password given\n");
+    const ctrlD = fakeIO(true);
+    const done = hashCommand(["alice"], ctrlD.io);
+    ctrlD.stdin.write("\u0004");
+    expect(await done).toBe(1);
+  });
+
+  it("refuses a password bcrypt would cut at 72 bytes, and one that is not valid UTF-8, printing nothing", async () => {
+    const long = fakeIO(false);
+    long.stdin.end(`${"L".repeat(72)}DIFFERENT\n`);
+    expect(await hashCommand(["--algorithm", "bcrypt", "alice"], long.io)).toBe(1);
+    expect(long.err()).toContain("bcrypt uses only the first 72 bytes of a password and this one has 81");
+    const fine = fakeIO(false);
+    fine.stdin.end(`${"L".repeat(81)}\n`);
+    expect(await hashCommand(["alice"], fine.io)).toBe(0);
+    const binary = fakeIO(false);
+    binary.stdin.end(Buffer.from([0x70, 0xff, 0xfe, 0x0a]));
+    expect(await hashCommand(["alice"], binary.io)).toBe(1);
+    expect(binary.err()).toContain("not valid UTF-8");
+    expect(long.out() + binary.out()).toBe("");
   });
 
   it("throws UsageError for an unknown algorithm, a username with ':' or extra arguments", async () => {

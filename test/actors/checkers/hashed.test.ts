@@ -17,6 +17,7 @@ import {
   type Logger,
   type PasswordHasher,
 } from "../../../actors/index.ts";
+import { captureLogs } from "../../support/capture-logs.ts";
 import { cheap, HTPASSWD_VECTORS } from "./checker-cases.ts";
 
 function recordingLogger(): Logger & { entries: Array<{ level: string; message?: string }> } {
@@ -211,6 +212,21 @@ describe("HashedPasswordChecker", () => {
       const checker = new HashedPasswordChecker(hashFile(path, { logger }), { hasher: cheap.bcrypt });
       await expect(login(checker, "alice", "secret")).rejects.toBeInstanceOf(UnauthorizedLogin);
       expect(logger.entries.some((e) => e.level === "error")).toBe(true);
+    });
+
+    it("logs a plaintext (Twisted `file`) password file with its path and line number, never the line", async () => {
+      writeFileSync(path, `alice:${HTPASSWD_VECTORS.alice[1]}\nbob:Hunter2-plain\n`);
+      const logs = captureLogs();
+      const checker = new HashedPasswordChecker(hashFile(path, { logger: logs.logger }), { hasher: cheap.bcrypt, logger: logs.logger });
+      await checker.load(); // as the hashed auth type does at start-up
+      await expect(login(checker, "alice", "secret")).rejects.toBeInstanceOf(UnauthorizedLogin);
+      const errors = logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((e) => e["level"] === 50); // pino: error
+      expect(errors).toHaveLength(2);
+      for (const error of errors) {
+        expect(error).toMatchObject({ passwordFile: path, line: 2 });
+        expect(String(error["err"])).toContain("plaintext");
+      }
+      expect(logs.lines.join("\n")).not.toMatch(/Hunter2-plain|bob|apr1/);
     });
 
     it("keeps its previous users when a rewrite is malformed or cut short, and takes the next good one", async () => {

@@ -1,4 +1,4 @@
-/** The `file`, `hashed` and `htpasswd` auth types (Twisted's cred_file shape). */
+/** The `file`, `hashed`, `htpasswd`, `sshkey` and `memory` auth types (Twisted's cred_file shape), and the logger they are handed. */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,9 +13,15 @@ import {
   INVALID_FILE_WARNING,
   InvalidAuthArgumentString,
   makeChecker,
+  registerCheckerFactory,
+  UnauthorizedLogin,
   UsernamePassword,
 } from "../../../actors/index.ts";
+import { captureLogs } from "../../support/capture-logs.ts";
 import { cheap, HTPASSWD_VECTORS } from "./checker-cases.ts";
+
+/** The pino lines logged so far, parsed (levels: 40 warn, 50 error). */
+const entries = (logs: ReturnType<typeof captureLogs>) => logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe("file, hashed and htpasswd auth types", () => {
   let dir: string;
@@ -52,6 +58,71 @@ describe("file, hashed and htpasswd auth types", () => {
   it.each(["file", "hashed", "htpasswd"])("rejects %s without a filename with InvalidAuthArgumentString", async (type) => {
     await expect(makeChecker(`${type}:`)).rejects.toBeInstanceOf(InvalidAuthArgumentString);
     await expect(makeChecker(`${type}:  `)).rejects.toThrow(`'${type}' requires a filename`);
+  });
+
+  it("hands makeChecker's logger to the file checker: bad lines at start-up, a missing file at login", async () => {
+    const path = join(dir, "passwd-bad");
+    writeFileSync(path, "alice:secret\nblank:\nmallory:Pq7:Zr9\n");
+    const logs = captureLogs();
+    const checker = await makeChecker(`file:${path}`, { logger: logs.logger });
+    expect(entries(logs)).toEqual([
+      expect.objectContaining({ level: 40, passwordFile: path, line: 2 }),
+      expect.objectContaining({ level: 40, passwordFile: path, line: 3 }),
+    ]);
+    rmSync(path);
+    const previous = fileCheckerFactory.errorOutput;
+    fileCheckerFactory.errorOutput = { write: () => true }; // Twisted's "not a valid file", tested below
+    const missing = await makeChecker(`file:${path}`, { logger: logs.logger }).finally(() => (fileCheckerFactory.errorOutput = previous));
+    await expect((async () => missing.requestAvatarId(new UsernamePassword("alice", "secret")))()).rejects.toBeInstanceOf(UnauthorizedLogin);
+    expect(entries(logs).filter((e) => e["level"] === 50 && e["passwordFile"] === path).length).toBeGreaterThanOrEqual(1);
+    expect(await checker.requestAvatarId(new UsernamePassword("alice", "secret"))).toBe("alice"); // the last good contents
+    expect(logs.lines.join("\n")).not.toMatch(/secret|Pq7|Zr9|blank|mallory/);
+  });
+
+  it.each(["hashed", "htpasswd"])("hands makeChecker's logger to the %s checker, which logs a plaintext file's path and line number at start-up", async (type) => {
+    const path = join(dir, `plain-${type}`);
+    writeFileSync(path, `bob:${HTPASSWD_VECTORS.bob[1]}\nalice:Pq7-plain\n`);
+    const logs = captureLogs();
+    const checker = await makeChecker(`${type}:${path}`, { logger: logs.logger });
+    expect(entries(logs)).toEqual([expect.objectContaining({ level: 50, passwordFile: path, line: 2 })]);
+    await expect((async () => checker.requestAvatarId(new UsernamePassword("bob", "hunter2")))()).rejects.toBeInstanceOf(UnauthorizedLogin);
+    expect(logs.lines.join("\n")).not.toMatch(/Pq7|SHA|hunter2/);
+  });
+
+  it("hands makeChecker's logger to the sshkey checker: a missing file and bad lines, by line number", async () => {
+    const keys = join(dir, "authorized_keys");
+    writeFileSync(keys, "# comment\necdsa-sha2-nistp256 AAAAE2VjZHNh unsupported\nnot a key\n");
+    const logs = captureLogs();
+    await makeChecker(`sshkey:alice=${keys}:bob=${join(dir, "no-such-keys")}`, { logger: logs.logger });
+    expect(entries(logs)).toEqual([
+      expect.objectContaining({ level: 40, file: keys, line: 2 }),
+      expect.objectContaining({ level: 40, file: keys, line: 3 }),
+      expect.objectContaining({ level: 40, file: join(dir, "no-such-keys"), err: "ENOENT" }),
+    ]);
+    expect(logs.lines.join("\n")).not.toMatch(/AAAAE2VjZHNh|not a key/);
+  });
+
+  it("still runs a third-party factory that takes no context", async () => {
+    const checker = new FilePasswordDB(join(dir, "passwd"));
+    registerCheckerFactory({
+      authType: "legacy-test",
+      authHelp: "A factory written before the context argument.",
+      argStringFormat: "none",
+      credentialKinds: ["username-password"],
+      generateChecker: (argstring: string) => (expect(argstring).toBe("x"), checker),
+    });
+    expect(await makeChecker("legacy-test:x", { logger: captureLogs().logger })).toBe(checker);
+    expect(await makeChecker("legacy-test:x")).toBe(checker);
+  });
+
+  it("refuses an empty username in memory:U:P with InvalidAuthArgumentString, and takes an empty argstring as no users", async () => {
+    for (const description of ["memory::pw", "memory:alice:pw::pw2", "memory::"]) {
+      await expect(makeChecker(description), description).rejects.toThrow(InvalidAuthArgumentString);
+    }
+    await expect(makeChecker("memory::pw")).rejects.toThrow("argstring must be in format U:P:...");
+    const empty = await makeChecker("memory:");
+    await expect((async () => empty.requestAvatarId(new UsernamePassword("", "")))()).rejects.toBeInstanceOf(UnauthorizedLogin);
+    expect(await (await makeChecker("memory:alice:")).requestAvatarId(new UsernamePassword("alice", ""))).toBe("alice"); // as Twisted
   });
 
   it("warns, as Twisted does, but still makes the checker when the path is not a file", async () => {

@@ -207,6 +207,11 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await expect(b.request(`cred.session.${session}.ping`, json({}), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
     });
 
+    it("refuses a heartbeatMs whose session timer Node cannot hold (it would end every session at once)", async () => {
+      await expect(portal({ heartbeatMs: 2_000_000_000 })).rejects.toThrow(RangeError);
+      await expect(portal({ heartbeatMs: 9.5 })).rejects.toThrow("heartbeatMs must be an integer from 10 to 858993458");
+    });
+
     it("keeps a session alive while the client pings", async () => {
       await portal({ heartbeatMs: 100 });
       const b = await bus();
@@ -685,6 +690,32 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await waitFor(() => ended.length === 1);
       expect(ended.map((e) => e.reason)).toEqual(["avatar-failed"]);
       expect(service.sessions).toBe(0);
+    });
+
+    it("answers a check still running when its checker service stops, before the service's bus closes", async () => {
+      const checkerBus = await bus();
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const slow = {
+        credentialKinds: ["username-password"],
+        requestAvatarId: async () => {
+          started();
+          await sleep(150);
+          return "alice";
+        },
+      };
+      const service = await serveChecker(checkerBus, slow, { name: "slow" });
+      const client = await bus();
+      const check = client.request(
+        "cred.checker.slow",
+        json({ credentials: { kind: "username-password", username: "alice", password: "pw" } }),
+        { timeoutMs: 5000 },
+      );
+      await running;
+      // As `portcullis checker` does on SIGTERM: stop the service, then close its connection.
+      await service.stop();
+      await checkerBus.close();
+      expect(parse(await check)).toEqual({ ok: true, avatarId: "alice" });
     });
 
     it("swaps in a newly announced checker and restores the previous one when it is withdrawn", async () => {
