@@ -22,6 +22,8 @@ const FLOOR_N = 20_000;
 /** Session lifetime 2.5 × this (2.5 h): none may expire during the run, without pings. */
 const HEARTBEAT_MS = 3_600_000;
 const TARGET_BYTES = 12 * 1024;
+/** Open challenges measured (under the portal's default maxOpen of 10,000; they expire after 60 s). */
+const CHALLENGES = 8_000;
 
 export const sessionsAtScale: Scenario = {
   name: "sessions-at-scale",
@@ -63,6 +65,8 @@ export const sessionsAtScale: Scenario = {
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
     const loginSeconds = (performance.now() - started) / 1000;
     const after = await holder.call<{ heapUsed: number; sessions: number }>("settled", {}, 60_000);
+    // After the sessions (which never expire), done well within the challenges' 60 s expiry.
+    const challenges = await holder.call<{ challengeBytes: number }>("challenges", { n: CHALLENGES }, 50_000);
     const sessions = after.sessions - baseline.sessions;
     if (sessions <= 0) throw new Error("no session was live at the end");
     const perSession = (after.heapUsed - baseline.heapUsed) / sessions;
@@ -93,6 +97,15 @@ export const sessionsAtScale: Scenario = {
           `Target < 12 KB (12,288 B): ${perSession < TARGET_BYTES ? "met" : "not met"}.` +
           (stop === undefined ? "" : ` Stopped early: ${stop}.`) +
           " N is BENCH_SESSIONS (default 100000).",
+      },
+      {
+        label: "Portcullis open challenge (cram-md5, unanswered)",
+        value: `${kb(challenges.challengeBytes)} each`,
+        versus: `${(challenges.challengeBytes / floor).toFixed(1)}× actor + subscription`,
+        note:
+          `heapUsed delta after forced gc ÷ ${CHALLENGES.toLocaleString("en-US")} challenges issued over NATS and left open, same portal process: ` +
+          "each is a challenge machine in a LeanActor and a P.challenge.ID subscription. It bounds what a client that asks for challenges " +
+          "and never answers can cost a portal before maxOpen (10,000) refuses it.",
       },
     ];
   },

@@ -1,7 +1,7 @@
 /** One live challenge on the portal that issued it: the challenge machine with its effects, on `P.challenge.ID`. */
-import { createActor } from "xstate";
 import type { Bus, BusMessage, BusSubscription } from "../../transports/bus.ts";
-import { challengeMachine, type ChallengeOutput } from "../../machines/challenge.ts";
+import { challengeMachine, type ChallengeEvent, type ChallengeOutput } from "../../machines/challenge.ts";
+import { LeanActor } from "../lean-actor.ts";
 import { BadRequest, LoginFailed, PortcullisError, UnauthorizedLogin } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { CompleteLogin } from "../services/complete-login.ts";
@@ -35,6 +35,38 @@ interface Answer {
 
 const fallback = () => new LoginFailed();
 
+/** The running machine's effects, reached from the one shared machine definition below. */
+interface ChallengeEffects {
+  issue(self: ChallengeRef): void;
+  verify(answer: Answer, self: ChallengeRef): void;
+  answerQuery(answer: Answer): void;
+}
+type ChallengeRef = { send(event: ChallengeEvent): void };
+
+/** Which challenge a running machine belongs to: its actor ref (`self`) → its effects. */
+const effectsOf = new WeakMap<object, ChallengeEffects>();
+const effects = (self: object): ChallengeEffects => effectsOf.get(self)!;
+
+/**
+ * Provided once: `provide()` builds a whole machine (state nodes, transitions), and a challenge
+ * per request each building its own measured ~22 KB per open challenge with the actor around it.
+ */
+const providedMachine = challengeMachine.provide({
+  actions: {
+    issue: ({ self }) => effects(self).issue(self as ChallengeRef),
+    verify: ({ event, self }) => {
+      if (event.type === "RESPONSE") effects(self).verify(event.response as Answer, self as ChallengeRef);
+    },
+    answerQuery: ({ event, self }) => {
+      if (event.type === "QUERY") effects(self).answerQuery(event.query as Answer);
+    },
+    refuseResponse: ({ event }) => {
+      const answer = (event.type === "RESPONSE" ? event.response : event.type === "QUERY" ? event.query : undefined) as Answer | undefined;
+      answer?.message.respond(errorReply(new UnauthorizedLogin()));
+    },
+  },
+});
+
 /**
  * Starts a challenge. `opened` resolves with the challenge once its subject is subscribed (so the
  * client's answer can never beat it), or rejects with the reason it could not be issued;
@@ -43,7 +75,8 @@ const fallback = () => new LoginFailed();
 export class ChallengeActor {
   readonly opened: Promise<Issued>;
   readonly finished: Promise<ChallengeOutput>;
-  readonly #actor;
+  /** The machine in a `LeanActor`: a challenge uses timers and provided actions only. */
+  readonly #actor: LeanActor<typeof providedMachine>;
   #issued: Issued | undefined;
   #subscription: BusSubscription | undefined;
 
@@ -53,30 +86,28 @@ export class ChallengeActor {
     let fail!: (error: unknown) => void;
     this.opened = new Promise((resolve, reject) => ((open = resolve), (fail = reject)));
     this.opened.catch(() => undefined);
-    const machine = challengeMachine.provide({
-      actions: {
-        issue: ({ self }) => {
-          Promise.resolve()
-            .then(() => input.mechanism.issue(input.request, input.context))
-            .then(async (issued) => {
-              this.#issued = issued;
-              this.#subscription = input.bus.subscribe(input.subject, (message) => this.#onMessage(message));
-              await input.bus.flush();
-              self.send({ type: "ISSUED" });
-              open(issued);
-            })
-            .catch((error: unknown) => {
-              self.send({ type: "ISSUE_FAILED", error });
-              fail(error);
-            });
-        },
-        verify: ({ event, self }) => {
-          if (event.type !== "RESPONSE") return;
-          const answer = event.response as Answer;
-          // Not inside this action: the login saga it starts is an xstate machine of its own.
-          Promise.resolve()
-            .then(() => this.#verify(answer))
-            .then(
+    this.#actor = new LeanActor(providedMachine, { input: { expiresInMs: input.expiresInMs } });
+    effectsOf.set(this.#actor, {
+      issue: (self) => {
+        Promise.resolve()
+          .then(() => input.mechanism.issue(input.request, input.context))
+          .then(async (issued) => {
+            this.#issued = issued;
+            this.#subscription = input.bus.subscribe(input.subject, (message) => this.#onMessage(message));
+            await input.bus.flush();
+            self.send({ type: "ISSUED" });
+            open(issued);
+          })
+          .catch((error: unknown) => {
+            self.send({ type: "ISSUE_FAILED", error });
+            fail(error);
+          });
+      },
+      verify: (answer, self) => {
+        // Not inside this action: the login saga it starts is an xstate machine of its own.
+        Promise.resolve()
+          .then(() => this.#verify(answer))
+          .then(
             (reply) => {
               answer.message.respond(reply);
               self.send({ type: "VERIFIED" });
@@ -86,24 +117,16 @@ export class ChallengeActor {
               self.send({ type: "REFUSED", error: error instanceof PortcullisError ? error.code : describeError(error) });
             },
           );
-        },
-        answerQuery: ({ event }) => {
-          if (event.type !== "QUERY") return;
-          const answer = event.query as Answer;
-          if (answer.step.type !== "query") return;
-          const { query, answer: toReply } = answer.step;
-          input.context.query(query).then(
-            (reply) => answer.message.respond(okReply(toReply(reply))),
-            (error: unknown) => answer.message.respond(errorReply(error, fallback)),
-          );
-        },
-        refuseResponse: ({ event }) => {
-          const answer = (event.type === "RESPONSE" ? event.response : event.type === "QUERY" ? event.query : undefined) as Answer | undefined;
-          answer?.message.respond(errorReply(new UnauthorizedLogin()));
-        },
+      },
+      answerQuery: (answer) => {
+        if (answer.step.type !== "query") return;
+        const { query, answer: toReply } = answer.step;
+        input.context.query(query).then(
+          (reply) => answer.message.respond(okReply(toReply(reply))),
+          (error: unknown) => answer.message.respond(errorReply(error, fallback)),
+        );
       },
     });
-    this.#actor = createActor(machine, { input: { expiresInMs: input.expiresInMs } });
     this.finished = new Promise((resolve) => {
       const subscription = this.#actor.subscribe({
         complete: () => {

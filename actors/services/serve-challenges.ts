@@ -59,7 +59,13 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
   const queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
   const host = options.host ?? hostname();
   const mechanisms = new Map([...(options.mechanisms ?? defaultChallengeMechanisms)].map((m) => [m.name, m]));
-  const open = new Map<string, ChallengeActor>();
+  /** Open challenges in the order they were issued, with when (the first expires first). */
+  const open = new Map<string, { actor: ChallengeActor; issuedAt: number }>();
+  /** Until the oldest open challenge expires and frees a place: what a refused client should wait. */
+  const retryAfterMs = () => {
+    const oldest = open.values().next().value;
+    return Math.max(1000, Math.ceil((oldest ? oldest.issuedAt + expiresInMs : 0) - performance.now()));
+  };
 
   async function query(q: ChallengeQuery): Promise<Record<string, unknown>> {
     const checker = portal.checkerFor({ kinds: [q.mechanism] });
@@ -95,7 +101,7 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
         throw new UnhandledCredentials(`no checker for ${request.mechanism}`);
       }
       if (deps.isClosing()) throw new LoginFailed("portal is shutting down");
-      if (open.size >= maxOpen) throw new RateLimited(1000, "too many open challenges");
+      if (open.size >= maxOpen) throw new RateLimited(retryAfterMs(), "too many open challenges");
       const id = newIdentifier();
       const actor = new ChallengeActor({
         bus,
@@ -108,7 +114,7 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
         completeLogin: deps.completeLogin,
         logger,
       });
-      open.set(id, actor);
+      open.set(id, { actor, issuedAt: performance.now() });
       void actor.finished.then(() => open.delete(id));
       const issued = await actor.opened;
       return okReply({ id, challenge: issued.challenge, expiresInMs });
@@ -124,7 +130,7 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
       // Drained: a challenge request already routed here gets its answer (then the challenge is
       // cancelled with the rest, and its client learns at once rather than by a timeout).
       await subscription.drain();
-      const actors = [...open.values()];
+      const actors = [...open.values()].map((o) => o.actor);
       for (const actor of actors) actor.cancel();
       await Promise.all(actors.map((a) => a.finished));
     },

@@ -27,7 +27,8 @@ async function settledHeap(): Promise<number> {
 const bus = await connectNatsBus({ servers: natsUrl, name: "bench-session-holder" });
 const portal = await servePortal(bus, {
   realm: new SimpleRealm(),
-  checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ [USERNAME]: PASSWORD })],
+  // With the challenge kinds, so the same process can also measure open challenges.
+  checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ [USERNAME]: PASSWORD }, { challenges: true })],
   heartbeatMs: Number(heartbeat),
   discoverCheckers: false,
   rateLimiter: null,
@@ -64,6 +65,23 @@ linkToParent({
       return { actorBytes, subscriptionBytes, n };
     },
     heap: async () => ({ heapUsed: process.memoryUsage().heapUsed, sessions: portal.sessions }),
+    /** Bytes per open (issued, unanswered) cram-md5 challenge, n of them issued over NATS by this process. */
+    challenges: async (args) => {
+      const n = Number(args.n);
+      const nc = await connect({ servers: natsUrl, noAsyncTraces: true, name: "bench-challenges" });
+      const body = new TextEncoder().encode(JSON.stringify({ mechanism: "cram-md5" }));
+      const before = await settledHeap();
+      for (let issued = 0; issued < n; ) {
+        const batch = Array.from({ length: Math.min(64, n - issued) }, () => nc.request("cred.challenge", body, { timeout: 10_000 }));
+        issued += batch.length;
+        for (const reply of await Promise.all(batch)) {
+          if (!new TextDecoder().decode(reply.data).startsWith('{"ok":true')) throw new Error("a challenge was refused");
+        }
+      }
+      const challengeBytes = ((await settledHeap()) - before) / n;
+      await nc.close();
+      return { challengeBytes, n };
+    },
     settled: async () => ({ heapUsed: await settledHeap(), sessions: portal.sessions }),
   },
   // Nothing to tidy: ending 100k sessions one by one would only slow the bench down; the
