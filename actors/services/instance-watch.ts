@@ -10,7 +10,9 @@
  * process's connection is gone. That is also what a reconnect looks like for a few seconds (a
  * NATS restart, a network blip: nats.js resubscribes on its own), so an instance is only declared
  * gone when it has had no responders for `confirmMs`; until then it is *unreachable*. A timeout
- * is neither: somebody subscribes, so the process is alive and busy.
+ * is neither: somebody subscribes, so the process is alive and busy. But not forever: a passive
+ * subscriber (an operator's `nats sub 'cred.>'`) turns a dead process's no-responders into
+ * timeouts too, so an instance that has only timed out for `busyLimitMs` counts as gone.
  */
 import type { Bus } from "../../transports/bus.ts";
 import { NoResponders, RequestTimeout } from "../../transports/errors.ts";
@@ -25,6 +27,11 @@ export interface InstanceWatchOptions {
   readonly freshMs?: number;
   /** How long one check waits for its answer before counting the instance as busy; default 2000 ms. */
   readonly timeoutMs?: number;
+  /**
+   * How long an instance may time out on every check, with no answer, before it counts as gone;
+   * default 30000 ms. A process that answers nothing for that long serves its sessions no better.
+   */
+  readonly busyLimitMs?: number;
 }
 
 /**
@@ -50,6 +57,8 @@ interface Instance {
   lastAnswerAt: number;
   /** When it was first found without responders, since its last answer. */
   silentSince: number | undefined;
+  /** When a check first timed out, since its last answer. */
+  busySince: number | undefined;
   checking: Promise<HostState> | undefined;
   /** When the check in `checking` was sent; only the latest check's result is applied. */
   checkSentAt: number;
@@ -62,6 +71,7 @@ export class InstanceWatch {
   readonly #confirmMs: number;
   readonly #freshMs: number;
   readonly #timeoutMs: number;
+  readonly #busyLimitMs: number;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly bus: Bus, options: InstanceWatchOptions = {}) {
@@ -69,6 +79,7 @@ export class InstanceWatch {
     this.#confirmMs = positive("confirmMs", options.confirmMs ?? 5_000);
     this.#freshMs = positive("freshMs", options.freshMs ?? 250);
     this.#timeoutMs = positive("timeoutMs", options.timeoutMs ?? 2_000);
+    this.#busyLimitMs = positive("busyLimitMs", options.busyLimitMs ?? 30_000);
   }
 
   /** Instances watched now (for tests and metrics). */
@@ -87,6 +98,7 @@ export class InstanceWatch {
         gone: false,
         lastAnswerAt: Number.NEGATIVE_INFINITY,
         silentSince: undefined,
+        busySince: undefined,
         checking: undefined,
         checkSentAt: Number.NEGATIVE_INFINITY,
         confirmTimer: undefined,
@@ -128,7 +140,7 @@ export class InstanceWatch {
         if (!current()) return error instanceof NoResponders ? "unreachable" : "busy";
         // Somebody was subscribed but did not answer in time: not dead, but not an answer either
         // (the check may have reached a process that died holding it).
-        if (error instanceof RequestTimeout) return instance.silentSince === undefined ? "busy" : "unreachable";
+        if (error instanceof RequestTimeout) return instance.silentSince === undefined ? this.#busy(instance) : "unreachable";
         if (!(error instanceof NoResponders)) return instance.silentSince === undefined ? "alive" : "unreachable";
         return this.#silent(instance);
       },
@@ -144,9 +156,18 @@ export class InstanceWatch {
   #answered(instance: Instance): HostState {
     instance.lastAnswerAt = performance.now();
     instance.silentSince = undefined;
+    instance.busySince = undefined;
     clearTimeout(instance.confirmTimer);
     instance.confirmTimer = undefined;
     return "alive";
+  }
+
+  #busy(instance: Instance): HostState {
+    const now = performance.now();
+    instance.busySince ??= now;
+    if (now - instance.busySince < this.#busyLimitMs) return "busy";
+    this.#lose(instance);
+    return "gone";
   }
 
   #silent(instance: Instance): HostState {

@@ -113,6 +113,30 @@ describe("InstanceWatch", () => {
     expect(lost).toBe(0);
   });
 
+  it("counts an instance that only ever times out as gone after busyLimitMs (a passive subscriber hides its death)", async () => {
+    await setUp(false); // a subscriber that never answers: what `nats sub 'cred.>'` makes of a dead realm
+    watch = new InstanceWatch(watcher, { checkEveryMs: 20, timeoutMs: 10, busyLimitMs: 150 });
+    let lost = 0;
+    const host = watch.watch(SUBJECT, () => lost++);
+    expect(await host.state()).toBe("busy");
+    await waitFor(() => lost === 1, 2000);
+    expect(await host.state()).toBe("gone");
+  });
+
+  it("keeps a slow instance that answers now and then: an answer restarts the busy limit", async () => {
+    await setUp(false);
+    watch = new InstanceWatch(watcher, { checkEveryMs: 20, timeoutMs: 10, busyLimitMs: 150 });
+    let lost = 0;
+    watch.watch(SUBJECT, () => lost++);
+    // A second subscriber that answers every fourth check: busy most of the time, never silent.
+    let n = 0;
+    realm.subscribe(SUBJECT, (m) => {
+      if (++n % 4 === 0) m.respond(okEmpty());
+    });
+    await sleep(500);
+    expect(lost).toBe(0);
+  });
+
   it("finds an instance that died holding a check: the check times out (busy), the next one finds nobody", async () => {
     await setUp(false); // subscribed, never answers: the check is swallowed
     watch = new InstanceWatch(watcher, { checkEveryMs: 60_000, timeoutMs: 50, confirmMs: 60_000 });
