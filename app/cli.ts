@@ -90,7 +90,9 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
     return await run(argv, (text) => void out.write(text));
   } catch (error) {
     if (error instanceof UsageError) {
-      err.write(`portcullis: ${error.message}\n\n${USAGE}`);
+      // The error alone, as git does: a page of usage would push it off the screen.
+      const help = argv[0] === "hash" ? "portcullis hash --help" : "portcullis --help";
+      err.write(`portcullis: ${error.message}\n(${help} lists the options)\n`);
       return 2;
     }
     if (error instanceof StartupError) {

@@ -101,6 +101,8 @@ describe("portcullis CLI", () => {
     const result = await runCli([...args, "--nats", "nats://127.0.0.1:1"]);
     expect(result.code).toBe(2);
     expect(result.err.split("\n")[0]).toContain(message);
+    // The error and where to look, not a page of usage burying it.
+    expect(result.err.split("\n").slice(1)).toEqual(["(portcullis --help lists the options)", ""]);
     expect(result.err).not.toMatch(/\n\s+at /);
   });
 
