@@ -48,45 +48,99 @@ export interface HostSessionInput {
  * the portal only counts calls as activity and hears `failed` when the realm's supervisor gives up.
  */
 export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInput): HostedSession {
-  const { id, session, grant, mind, logger, realm } = input;
-  const base = subjects.session(id);
-  const short = shortId(id);
-  const log = new SessionLogger(logger, short);
-  const serve = { logger: log, fallback: () => new AvatarError() };
-  const avatarFailed = () => session.actor.send({ type: "AVATAR_FAILED" });
-  const remote = grant.avatar instanceof RemoteAvatar ? grant.avatar : undefined;
-  remote?.onHostLost(() => {
-    log.warn({ event: "realm-lost" }, "the realm process hosting the avatar is gone, or no longer hosts it");
-    avatarFailed();
-  });
-  const supervised = remote
-    ? undefined
-    : new SupervisedAvatar({
-        ...input.supervision,
-        grant,
-        restart: realm && (() => requestAgain(realm, session, mind)),
-        onGiveUp: avatarFailed,
-        logger: log,
-      });
+  return new PortalSession(bus, subjects.session(input.id), input);
+}
+
+const avatarErrorFallback = () => new AvatarError();
+
+/**
+ * One live session, as an object rather than a dozen closures: a portal holds ~100k of these,
+ * and methods on a prototype cost nothing per session where each closure and its context did.
+ */
+class PortalSession implements HostedSession {
+  readonly shortId: string;
+  readonly ended: Promise<SessionEnd>;
+  readonly #base: string;
+  readonly #session: LoginSession;
+  readonly #log: SessionLogger;
+  readonly #serve: { readonly logger: Logger; readonly fallback: () => AvatarError };
+  readonly #remote: RemoteAvatar | undefined;
+  readonly #supervised: SupervisedAvatar | undefined;
+
+  constructor(bus: Bus, base: string, input: HostSessionInput) {
+    const { id, session, grant, mind, logger, realm } = input;
+    this.#base = base;
+    this.#session = session;
+    this.shortId = shortId(id);
+    this.#log = new SessionLogger(logger, this.shortId);
+    this.#serve = { logger: this.#log, fallback: avatarErrorFallback };
+    this.#remote = grant.avatar instanceof RemoteAvatar ? grant.avatar : undefined;
+    this.#remote?.onHostLost(() => {
+      this.#log.warn({ event: "realm-lost" }, "the realm process hosting the avatar is gone, or no longer hosts it");
+      this.#avatarFailed();
+    });
+    this.#supervised = this.#remote
+      ? undefined
+      : new SupervisedAvatar({
+          ...input.supervision,
+          grant,
+          restart: realm && (() => requestAgain(realm, session, mind)),
+          onGiveUp: () => this.#avatarFailed(),
+          logger: this.#log,
+        });
+    const subscription = bus.subscribe(`${base}.>`, (message) => this.#onMessage(message));
+    this.ended = session.ended.then(async (end) => {
+      // Drained, not dropped: requests already on their way get SessionEnded (or ok for a logout).
+      void subscription.drain();
+      // The saga logged out the avatar it was granted; a restarted one is logged out here.
+      await this.#supervised?.stop();
+      mind.end(end.reason ?? "logout");
+      this.#log.info({ event: "session-ended", reason: end.reason }, "session ended");
+      return end;
+    });
+  }
+
+  shutdown(): Promise<SessionEnd> {
+    return this.#live() ? this.#session.shutdown().then(() => this.ended) : this.ended;
+  }
+
+  revoke(): Promise<SessionEnd> {
+    return this.#live() ? this.#session.revoke().then(() => this.ended) : this.ended;
+  }
+
+  /** A session already over is not sent anything more (its saga has stopped). */
+  #live(): boolean {
+    return this.#session.actor.getSnapshot().status === "active";
+  }
+
+  #avatarFailed(): void {
+    this.#session.actor.send({ type: "AVATAR_FAILED" });
+  }
 
   // Only a session in `active` takes requests; one logging out or over (its subscription then
   // drains) still answers every request that reaches it, never drops one.
-  const serving = () => session.isActive && session.actor.getSnapshot().value === "active";
-  const subscription = bus.subscribe(`${base}.>`, (message) => {
-    const verb = message.subject.slice(base.length + 1);
-    if (!serving()) {
-      answerEnding(verb, message);
+  #serving(): boolean {
+    return this.#session.isActive && this.#session.actor.getSnapshot().value === "active";
+  }
+
+  #onMessage(message: BusMessage): void {
+    const verb = message.subject.slice(this.#base.length + 1);
+    if (!this.#serving()) {
+      this.#answerEnding(verb, message);
       return;
     }
+    const serve = this.#serve;
+    const supervised = this.#supervised;
+    const remote = this.#remote;
     switch (verb) {
       case "ping":
         // Activity on arrival, like a call, whatever the payload (a garbage ping still gets BadRequest).
-        session.touch();
+        this.#session.touch();
         void respondTo(message, () => okEmpty(), serve);
         return;
       case "call":
-        session.touch();
-        if (supervised) void respondTo(message, (body) => answerCall(body, supervised, log), serve);
+        this.#session.touch();
+        if (supervised) void respondTo(message, (body) => answerCall(body, supervised, this.#log), serve);
         // The realm's process answers; when it cannot, nobody would, so the portal does.
         // A check that timed out may have reached a process that died holding it: ask once more.
         else
@@ -100,7 +154,7 @@ export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInpu
         return;
       case "logout":
         // Answered once the avatar is logged out and `ended` is on its way to the Mind.
-        void respondTo(message, async () => (await session.logout(), await ended, okEmpty()), serve);
+        void respondTo(message, async () => (await this.#session.logout(), await this.ended, okEmpty()), serve);
         return;
       case "release":
         // The realm's process answers release for remote avatars; clients may not send it.
@@ -109,49 +163,31 @@ export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInpu
         // behind the session: end it, or its calls would meet silence until the timeout.
         // A realm service says why (`shutdown`: it stops; `avatar-failed`: it took this portal for
         // dead); anything else is a logout.
-        else if (session.isActive) {
+        else if (this.#session.isActive) {
           remote!.markReleased();
           const reason = releaseReason(message.data);
-          if (reason === "shutdown") void session.shutdown();
-          else if (reason === "avatar-failed") avatarFailed();
-          else void session.logout();
+          if (reason === "shutdown") void this.#session.shutdown();
+          else if (reason === "avatar-failed") this.#avatarFailed();
+          else void this.#session.logout();
         }
         return;
       case "failed":
         // The realm service's supervisor gave up on its avatar (an internal subject, like release).
         if (supervised) void respondTo(message, () => Promise.reject(new BadRequest("failed is not a client subject")), serve);
-        else void respondTo(message, () => (avatarFailed(), okEmpty()), serve);
+        else void respondTo(message, () => (this.#avatarFailed(), okEmpty()), serve);
         return;
       default:
         void respondTo(message, () => Promise.reject(new BadRequest(`unknown session subject: ${verb}`)), serve);
     }
-  });
+  }
 
   /** A request to a session logging out or over: logout is done (once it is), anything else has ended. */
-  const answerEnding = (verb: string, message: BusMessage): void => {
-    if (verb === "logout") void respondTo(message, async () => (await ended, okEmpty()), serve);
+  #answerEnding(verb: string, message: BusMessage): void {
+    if (verb === "logout") void respondTo(message, async () => (await this.ended, okEmpty()), this.#serve);
     // The portal's own `release` to a realm service, seen on its way: the realm answers it.
-    else if (verb === "release" && !supervised) return;
-    else void respondTo(message, () => Promise.reject(new SessionEnded()), serve);
-  };
-
-  const ended = session.ended.then(async (end) => {
-    // Drained, not dropped: requests already on their way get SessionEnded (or ok for a logout).
-    void subscription.drain();
-    // The saga logged out the avatar it was granted; a restarted one is logged out here.
-    await supervised?.stop();
-    mind.end(end.reason ?? "logout");
-    log.info({ event: "session-ended", reason: end.reason }, "session ended");
-    return end;
-  });
-  // A session already over is not sent anything more (its saga has stopped).
-  const live = () => session.actor.getSnapshot().status === "active";
-  return {
-    shortId: short,
-    ended,
-    shutdown: () => (live() ? session.shutdown().then(() => ended) : ended),
-    revoke: () => (live() ? session.revoke().then(() => ended) : ended),
-  };
+    else if (verb === "release" && !this.#supervised) return;
+    else void respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve);
+  }
 }
 
 /**
