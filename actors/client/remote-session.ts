@@ -6,9 +6,16 @@ import { fromWireError, SessionEnded } from "../errors.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 import type { Subjects } from "../wire/subjects.ts";
 import { NotificationStream } from "./notification-stream.ts";
+import { reconnectedWithin, watchReconnects } from "./reconnect-clock.ts";
 
 /** How long a session with a Mind waits for the portal's `ended` after a request found it over. */
 const ENDED_GRACE_MS = 1000;
+/**
+ * How long after this client's own reconnect a no-responders answer is asked again rather than
+ * believed: the portal reconnects on its own schedule (up to a few seconds after a long outage).
+ */
+const RECONNECT_GRACE_MS = 5000;
+const RETRY_EVERY_MS = 250;
 
 /** A notification the avatar sent to this session's Mind. */
 export interface Notification {
@@ -62,6 +69,7 @@ export class RemoteSession {
     this.token = reply.token;
     this.#mindSubscription = mindSubscription;
     this.closed = new Promise((resolve) => (this.#end = resolve));
+    watchReconnects(bus);
     this.#timer = setInterval(() => {
       this.ping().catch(() => undefined);
     }, this.heartbeatMs);
@@ -160,6 +168,11 @@ export class RemoteSession {
     try {
       data = await this.bus.request(this.subjects.sessionVerb(this.id, verb), encode(body));
     } catch (error) {
+      // Nobody received it, so asking again cannot run anything twice.
+      if (error instanceof NoResponders && reconnectedWithin(this.bus, RECONNECT_GRACE_MS)) {
+        await new Promise((resolve) => setTimeout(resolve, RETRY_EVERY_MS));
+        return this.#request(verb, body);
+      }
       if (error instanceof NoResponders || error instanceof BusClosed) {
         this.#learnedEnded(error instanceof BusClosed);
         throw new SessionEnded();

@@ -1,6 +1,7 @@
 /** A nats-server restart under live sessions: the portal, the realm service and the client reconnect, and the sessions go on. */
 import { describe, expect, it } from "vitest";
 import { connect, InMemoryUsernamePasswordDatabaseDontUse, RemoteRealm, servePortal, serveRealm, SimpleRealm, UsernamePassword } from "../../actors/index.ts";
+import { connectNatsBus } from "../../transports/index.ts";
 import { e2eResources } from "../support/e2e-resources.ts";
 import { startNatsServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { sleep, waitFor } from "../support/wire.ts";
@@ -64,5 +65,30 @@ describe("a nats-server restart", () => {
     await session.logout();
     expect(await session.closed).toBe("logout");
     expect(realms.hosted).toBe(0);
+  }, 30_000);
+
+  it("keeps a session whose client is back before its portal: no-responders right after a reconnect is asked again, not taken for the end", async () => {
+    server = await startNatsServer();
+    const { url, port } = server;
+    // The portal reconnects late (as after a long outage); the client at once.
+    const portalBus = await connectNatsBus({ servers: url, reconnectTimeWaitMs: 2500 });
+    const clientBus = await connectNatsBus({ servers: url, reconnectTimeWaitMs: 50, timeoutMs: 1000 });
+    stops.push(() => clientBus.close(), () => portalBus.close());
+    const portal = await servePortal(portalBus, {
+      realm: new SimpleRealm(),
+      checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })],
+      heartbeatMs: 15_000,
+    });
+    stops.push(() => portal.close());
+    const session = await connect(clientBus).login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"], mind: () => undefined });
+    const reconnected = new Promise<void>((resolve) => clientBus.onConnectionChange!((connected) => connected && resolve()));
+    await server.stop();
+    await sleep(300);
+    server = await startNatsServer({ port });
+    await reconnected;
+    // The portal is not back yet: the first attempts find no responders, and are retried.
+    expect(await session.call("echo", "after")).toBe("after");
+    await session.logout();
+    expect(await session.closed).toBe("logout");
   }, 30_000);
 });
