@@ -42,6 +42,9 @@ function once(fn: () => void | Promise<void>): () => Promise<void> {
   return () => (ran ??= Promise.resolve().then(fn));
 }
 
+/** A kind whose checkers are down or restarting: the client should try again shortly. */
+const NO_CHECKER = "no checker available; try again";
+
 /**
  * Associates one realm with a set of checkers (Twisted's `Portal`). The portal only dispatches;
  * every login runs as its own saga actor.
@@ -55,6 +58,8 @@ export class Portal {
    * "try again", not `UnhandledCredentials`: a client must not take an outage for "unsupported".
    */
   readonly #down = new Map<string, Checker>();
+  /** Kinds whose last checker withdrew, until when they answer "try again" rather than "unsupported". */
+  readonly #withdrawnUntil = new Map<string, number>();
   readonly #machine;
   readonly #timeouts: Partial<SagaTimeouts>;
   readonly #rateLimiter: RateLimiter | null;
@@ -112,6 +117,7 @@ export class Portal {
   registerChecker(checker: Checker, ...kinds: string[]): void {
     for (const kind of kinds.length > 0 ? kinds : checker.credentialKinds) {
       this.#down.delete(kind);
+      this.#withdrawnUntil.delete(kind);
       const stack = this.#checkers.get(kind);
       if (stack) {
         const at = stack.indexOf(checker);
@@ -123,10 +129,17 @@ export class Portal {
     }
   }
 
-  /** Removes a checker from every kind it was registered for (a withdrawal). */
-  unregisterChecker(checker: Checker): void {
+  /**
+   * Removes a checker from every kind it was registered for (a withdrawal). With `graceMs`, a kind
+   * it leaves without any checker answers `LoginFailed` ("try again") for that long before
+   * `UnhandledCredentials`: a checker stopped for a restart withdraws too, and its clients must
+   * not be told their kind is unsupported meanwhile.
+   */
+  unregisterChecker(checker: Checker, options: { readonly graceMs?: number } = {}): void {
     for (const [kind, gone] of this.#down) if (gone === checker) this.#down.delete(kind);
-    this.#remove(checker);
+    const orphaned = this.#remove(checker);
+    const graceMs = options.graceMs ?? 0;
+    if (graceMs > 0) for (const kind of orphaned) this.#withdrawnUntil.set(kind, performance.now() + graceMs);
   }
 
   /** Removes `checker` everywhere; returns the kinds it leaves without any checker. */
@@ -217,7 +230,7 @@ export class Portal {
         // and on that one's if it is gone too: each try drops one, so this ends.
         for (const kind of this.#remove(checker)) this.#down.set(kind, checker);
         const fallback = this.checkerFor(credentials);
-        if (!fallback) throw new LoginFailed("no checker available");
+        if (!fallback) throw new LoginFailed(NO_CHECKER);
         checker = fallback;
       }
     }
@@ -225,7 +238,12 @@ export class Portal {
 
   #noChecker(credentials: Credentials): PortcullisError {
     for (const kind of credentials.kinds) {
-      if (this.#down.has(kind)) return new LoginFailed("no checker available");
+      if (this.#down.has(kind)) return new LoginFailed(NO_CHECKER);
+      const until = this.#withdrawnUntil.get(kind);
+      if (until !== undefined) {
+        if (performance.now() < until) return new LoginFailed(NO_CHECKER);
+        this.#withdrawnUntil.delete(kind);
+      }
     }
     return new UnhandledCredentials(`no checker for ${credentials.kinds.join(", ")}`);
   }

@@ -192,10 +192,16 @@ async function checkers(values: Values, required: boolean, log: Logger): Promise
       if (error instanceof InvalidAuthArgumentString) throw new UsageError(`Invalid --auth argstring: ${error.message}`);
       // A plugin's own error: its text may quote the argstring, which may hold passwords.
       const message = error instanceof Error ? error.message : String(error);
-      throw new UsageError(`--auth ${authType}: ${argstring === "" ? message : message.split(argstring).join("…")}`);
+      throw new UsageError(`--auth ${authType}: ${maskArgstring(message, argstring)}`);
     }
   }
   return { descriptions, checkers: made };
+}
+
+/** `message` without the argstring or any piece of it (`host=db:pw=secret` → `…`): pieces may be passwords. */
+function maskArgstring(message: string, argstring: string): string {
+  const pieces = [argstring, ...argstring.split(/[:=,;]/)].filter((piece) => piece.length >= 3).sort((a, b) => b.length - a.length);
+  return pieces.reduce((text, piece) => text.split(piece).join("…"), message);
 }
 
 /** `step`, with the bus closed when it fails: a command that cannot start must exit, not hang on its connection. */

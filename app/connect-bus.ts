@@ -11,7 +11,8 @@ export interface NatsTarget {
   readonly token?: string;
 }
 
-const URL_PARTS = /^(?<scheme>[A-Za-z][A-Za-z0-9+.-]*:\/\/)?(?:(?<userinfo>[^@/]*)@)?(?<rest>.*)$/;
+// Up to the last `@`: a generated password may hold `@`, `/`, `#` or `?` unencoded, and a host never does.
+const URL_PARTS = /^(?<scheme>[A-Za-z][A-Za-z0-9+.-]*:\/\/)?(?:(?<userinfo>.*)@)?(?<rest>[^@]*)$/;
 
 /**
  * Splits `--nats` (comma-separated servers) into servers without credentials and the credentials
@@ -30,11 +31,12 @@ export function parseNatsUrl(natsUrl: string): NatsTarget {
   }
   if (userinfo === undefined || userinfo === "") return { servers };
   const colon = userinfo.indexOf(":");
+  // Percent-encoded credentials are decoded; a raw `%` that is not an escape is taken as it is.
   const decode = (text: string) => {
     try {
       return decodeURIComponent(text);
     } catch {
-      throw new UsageError("--nats: the credentials in the URL are not valid percent-encoding");
+      return text;
     }
   };
   // `nats://TOKEN@host` is NATS's token form; `nats://user:pass@host` a user and password.
@@ -47,7 +49,8 @@ export function parseNatsUrl(natsUrl: string): NatsTarget {
 export function redactNatsUrl(natsUrl: string): string {
   return natsUrl
     .split(",")
-    .map((entry) => {
+    .map((raw) => {
+      const entry = raw.trim();
       const { scheme = "", userinfo, rest = "" } = URL_PARTS.exec(entry)?.groups ?? {};
       return userinfo === undefined ? entry : `${scheme}***@${rest}`;
     })

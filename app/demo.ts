@@ -9,7 +9,7 @@ import {
   UsernamePassword,
   type Notification,
 } from "../actors/index.ts";
-import { connectBus } from "./connect-bus.ts";
+import { connectBus, redactNatsUrl } from "./connect-bus.ts";
 import { createLogger } from "./logger.ts";
 import { StartupError } from "./startup-error.ts";
 
@@ -17,7 +17,7 @@ import { StartupError } from "./startup-error.ts";
 export async function runDemo(natsUrl: string | undefined, say: (line: string) => void): Promise<void> {
   const logger = createLogger({ level: process.env["LOG_LEVEL"] ?? "warn" });
   const { bus, kind } = await connectBus(natsUrl, "portcullis-demo");
-  say(`bus: ${kind === "nats" ? `NATS at ${natsUrl}` : "embedded in-process bus (set NATS_URL to use NATS)"}`);
+  say(`bus: ${kind === "nats" ? `NATS at ${redactNatsUrl(natsUrl!)}` : "embedded in-process bus (set NATS_URL to use NATS)"}`);
 
   // Seed 001's deployment: SimpleRealm with an in-memory checker holding one guest.
   const checker = new InMemoryUsernamePasswordDatabaseDontUse({ guest: "password" });

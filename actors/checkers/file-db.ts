@@ -140,6 +140,11 @@ export class PasswordFile {
       const parts = raw.trimEnd().split(this.#delim);
       if (parts.length < fields) continue;
       const username = this.canonical(parts[this.#ufield]!);
+      // `:secret` would log in as "": no name, no avatar.
+      if (username === "") {
+        warnings.push([line, "empty username; line skipped"]);
+        continue;
+      }
       const stored = parts[this.#pfield]!;
       this.validate(stored, line);
       // Parsed as Twisted does (`a:b:c` stores `b`), but a password holding the delimiter is cut short.

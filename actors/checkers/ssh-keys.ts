@@ -1,5 +1,5 @@
 /** Twisted's `SSHPublicKeyDatabase`: users' authorized_keys files, checked against ssh-key signatures. */
-import { verify } from "node:crypto";
+import { createHash, verify } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Credentials } from "../credentials/credentials.ts";
 import { BadRequest, UnauthorizedLogin, UnhandledCredentials } from "../errors.ts";
@@ -28,6 +28,12 @@ export class SSHPublicKeyDatabase implements ChallengeQueryChecker {
   readonly credentialKinds: readonly string[] = [SSH_KEY];
   readonly #source: AuthorizedKeysSource;
   readonly #logger: Logger;
+  /**
+   * What each file's warnings were last about (a digest of its text, or its read error): the
+   * file is read at every login attempt, and the same warning each time, unauthenticated
+   * attempts included, would flood the log.
+   */
+  readonly #warnedAbout = new Map<string, string>();
 
   constructor(source: AuthorizedKeysSource, options: SSHPublicKeyDatabaseOptions = {}) {
     this.#source = typeof source === "function" ? source : { ...source };
@@ -42,18 +48,26 @@ export class SSHPublicKeyDatabase implements ChallengeQueryChecker {
     try {
       text = await readFile(path, "utf8");
     } catch (error) {
-      this.#logger.warn({ file: path, err: (error as NodeJS.ErrnoException).code ?? "unreadable" }, "cannot read authorized_keys");
+      const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
+      if (this.#firstTime(path, `error:${code}`)) this.#logger.warn({ file: path, err: code }, "cannot read authorized_keys");
       return [];
     }
+    const warn = this.#firstTime(path, createHash("sha256").update(text).digest("base64"));
     const keys: SSHPublicKey[] = [];
     text.split(/\r?\n/).forEach((raw, index) => {
       const line = raw.trim();
       if (line === "" || line.startsWith("#")) return;
       const key = parseLine(line);
       if (key) keys.push(key);
-      else this.#logger.warn({ file: path, line: index + 1 }, "skipped a bad authorized_keys line");
+      else if (warn) this.#logger.warn({ file: path, line: index + 1 }, "skipped a bad authorized_keys line");
     });
     return keys;
+  }
+
+  #firstTime(path: string, what: string): boolean {
+    if (this.#warnedAbout.get(path) === what) return false;
+    this.#warnedAbout.set(path, what);
+    return true;
   }
 
   /** `{"mechanism": "ssh-key", "username", "algorithm", "publicKey"}` → `{"keyAcceptable": boolean}`. */

@@ -13,6 +13,11 @@ export interface CheckerDirectoryOptions {
   readonly checkerTimeoutMs?: number;
   /** Checkers this process serves itself and already gave the portal: their announcements add nothing. */
   readonly localNames?: Iterable<string>;
+  /**
+   * How long a kind whose last checker withdrew answers `LoginFailed` ("try again") before
+   * `UnhandledCredentials`; default 30000 ms. A checker stopped for a restart withdraws too.
+   */
+  readonly withdrawnGraceMs?: number;
 }
 
 /**
@@ -97,7 +102,7 @@ export class CheckerDirectory {
     }
     this.#known.delete(name);
     this.#instances.delete(name);
-    this.portal.unregisterChecker(checker);
+    this.portal.unregisterChecker(checker, { graceMs: this.options.withdrawnGraceMs ?? 30_000 });
     this.options.logger.info({ checker: name }, "checker withdrawn");
   }
 

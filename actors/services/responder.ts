@@ -82,8 +82,16 @@ export async function respondTo(message: BusMessage, handler: RequestHandler, op
  * docs/security.md promises that no secret reaches a log. (Not under pino's `err` key, whose
  * serializer would take any object with a `message` for an Error.)
  */
+/** `    at fn (file:line:col)` or `    at file:line:col`: a stack frame as V8 writes it, never a message line. */
+const FRAME = /^ {4}at (?:(?:async |new )?[^\s()]+(?: \[as [^\]]+\])? \((?:[^()]+):\d+:\d+\)|(?:[^\s()]+):\d+:\d+)$/;
+
 export function describe(error: unknown): { type: string; at: string[] } {
   if (!(error instanceof Error)) return { type: typeof error, at: [] };
-  const frames = (error.stack ?? "").split("\n").filter((line) => line.startsWith("    at ")).slice(0, 5);
-  return { type: error.name, at: frames.map((line) => line.trim().slice(3)) };
+  // A name or a stack can be set by whoever threw: only what has the shape V8 gives them is kept.
+  const type = /^[A-Za-z_$][\w$]{0,63}$/.test(error.name) ? error.name : "Error";
+  const frames = (error.stack ?? "")
+    .split("\n")
+    .filter((line) => FRAME.test(line))
+    .slice(0, 5);
+  return { type, at: frames.map((line) => line.trim().slice(3)) };
 }

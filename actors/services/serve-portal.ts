@@ -14,7 +14,7 @@ import { CheckerDirectory } from "./checker-directory.ts";
 import { CHALLENGE_KINDS } from "../challenges/registry.ts";
 import { loginCompleter } from "./complete-login.ts";
 import type { HostedSession } from "./portal-session.ts";
-import { serveRequests } from "./responder.ts";
+import { describe, serveRequests } from "./responder.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
 import { serveChallenges, type ChallengeOptions } from "./serve-challenges.ts";
 import { answerSessionsQuestion } from "./session-reconciler.ts";
@@ -37,6 +37,11 @@ export interface ServePortalOptions {
   readonly prefix?: string;
   /** Clients should ping this often; a session idle for 2.5× this ends with `timeout`. */
   readonly heartbeatMs?: number;
+  /**
+   * How long a kind whose last announced checker withdrew answers `LoginFailed` ("try again")
+   * before `UnhandledCredentials`; default 30000 ms (a checker restarting withdraws too).
+   */
+  readonly checkerWithdrawnGraceMs?: number;
   readonly logger?: Logger;
   readonly timeouts?: Partial<Omit<SagaTimeouts, "sessionMs">>;
   /** Names under which this process also serves its local `checkers`; not registered twice. */
@@ -85,7 +90,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     onRateLimiterError: (error) => logger.error({ err: String(error) }, "rate limiter failed; refusing logins"),
     // The type only: a message could carry whatever the failing code put in it.
     onUnexpectedError: (step, error) =>
-      logger.error({ step, errorType: error instanceof Error ? error.name : typeof error }, "unexpected error in a login step"),
+      logger.error({ step, error: describe(error) }, "unexpected error in a login step"),
   });
   let tokens: TokenSessions | undefined;
   if (options.tokens) {
@@ -104,6 +109,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     prefix: subjects.prefix,
     logger,
     ...(options.localCheckerNames === undefined ? {} : { localNames: options.localCheckerNames }),
+    ...(options.checkerWithdrawnGraceMs === undefined ? {} : { withdrawnGraceMs: options.checkerWithdrawnGraceMs }),
   });
   if (options.discoverCheckers !== false) directory.start();
 

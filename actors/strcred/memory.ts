@@ -21,7 +21,8 @@ don't want to use this for anything else. It is a toy.`,
       const pieces = argstring.split(":");
       if (pieces.length % 2) throw new InvalidAuthArgumentString("argstring must be in format U:P:...");
       // `memory::pw` would log in as "": no name, no avatar. (An empty argstring is no users, as Twisted.)
-      if (pieces.some((piece, i) => i % 2 === 0 && piece === "")) throw new InvalidAuthArgumentString("argstring must be in format U:P:... with no empty U");
+      // Nor an empty password: `memory:alice:` would let alice in with nothing.
+      if (pieces.some((piece) => piece === "")) throw new InvalidAuthArgumentString("argstring must be in format U:P:... with no empty U or P");
       for (let i = 0; i < pieces.length; i += 2) checker.addUser(pieces[i]!, pieces[i + 1]!);
     }
     return checker;

@@ -65,10 +65,12 @@ function ed25519(read: () => KeyObject): KeyObject | undefined {
   }
 }
 
-/** A PEM block (any `-----BEGIN`, OpenSSH private keys included) or a public key line (`ssh-ed25519 AAAA…`). */
+/** A PEM block (any `-----BEGIN`, OpenSSH private keys included) or a public key line (`ssh-ed25519 AAAA…`), anywhere. */
 function looksLikeKey(bytes: Buffer): boolean {
-  const head = bytes.subarray(0, 200).toString("latin1").trimStart();
-  return head.startsWith("-----BEGIN") || /^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9-]+@openssh\.com)\s+AAAA/.test(head);
+  // Anywhere in the file: `openssl pkcs12 -nodes` writes "Bag Attributes" before the PEM, and an
+  // authorized_keys file may open with comments.
+  const text = bytes.toString("latin1");
+  return text.includes("-----BEGIN ") || /^\s*(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9-]+@openssh\.com)\s+AAAA/m.test(text);
 }
 
 /** A text secret (printable ASCII: base64, hex) less one trailing newline; binary secrets as they are. */

@@ -132,11 +132,14 @@ describe("portcullis serve and portal against an unusual NATS", () => {
       ["serve", "nats://user:NatsUrlPw-Kilo9@127.0.0.1:1"],
       ["checker", "nats://tok-NatsTokenPw-Lima0@127.0.0.1:1"],
       ["portal", "nats://127.0.0.1:2,nats://u:p%40ss-Mike1@127.0.0.1:1"],
+      ["serve", "nats://127.0.0.1:2, nats://u:Spaced-Oscar4@127.0.0.1:1"],
+      ["serve", "nats://u:Sl/ash#Pw?Kilo7@127.0.0.1:1"],
+      ["serve", "nats://u:At@Pw-Lima8@127.0.0.1:1"],
     ] as const) {
       const result = await runCli([command, "--nats", url, ...(command === "portal" ? [] : ["--auth", "anonymous"])]);
       expect(result.code).toBe(1);
       expect(result.err).toMatch(/cannot connect to NATS at .*\*\*\*@127\.0\.0\.1:1/);
-      expect(result.err).not.toMatch(/Kilo9|Lima0|Mike1/);
+      expect(result.err).not.toMatch(/Kilo9|Lima0|Mike1|Oscar4|Kilo7|Lima8|Pw-/);
     }
   });
 
@@ -292,4 +295,22 @@ describe("portcullis serve (separate process, real nats-server)", () => {
       await bus.close();
     }
   });
+});
+
+describe("NATS URLs", () => {
+  it("takes the credentials up to the last @, so a generated password may hold @ / # ? unencoded", async () => {
+    const { parseNatsUrl, redactNatsUrl } = await import("../../app/connect-bus.ts");
+    expect(parseNatsUrl("nats://u:At@P/w#?x@127.0.0.1:4222")).toEqual({ servers: ["nats://127.0.0.1:4222"], user: "u", pass: "At@P/w#?x" });
+    expect(parseNatsUrl("nats://u:p%40ss@h:1, nats://u:p%40ss@h:2")).toEqual({ servers: ["nats://h:1", "nats://h:2"], user: "u", pass: "p@ss" });
+    expect(parseNatsUrl("tls://s3cr3t-token@h:1")).toEqual({ servers: ["tls://h:1"], token: "s3cr3t-token" });
+    expect(parseNatsUrl("127.0.0.1:4222")).toEqual({ servers: ["127.0.0.1:4222"] });
+    expect(redactNatsUrl(" nats://u:At@Pw@h:1, nats://h:2")).toBe("nats://***@h:1,nats://h:2");
+  });
+});
+
+it("reports a plugin factory's failure without any piece of its argstring (it may hold a password)", async () => {
+  const result = await runCli(["--plugin", "./test/fixtures/failing-plugin.mjs", "checker", "--nats", "nats://127.0.0.1:1", "--auth", "backend:host=db:pw=GenPw-Quebec2"]);
+  expect(result.code).toBe(2);
+  expect(result.err.split("\n")[0]).toBe("portcullis: --auth backend: cannot open backend with pw=…");
+  expect(result.err).not.toContain("Quebec2");
 });

@@ -27,8 +27,10 @@ describe("demo", () => {
     const server = await startNatsServer();
     try {
       const lines: string[] = [];
-      await runDemo(server.url, (line) => lines.push(line));
-      expect(lines[0]).toContain("NATS at");
+      // With nats.conf's service user in the URL: used to connect, never printed.
+      await runDemo(server.url.replace("nats://", "nats://portcullis-service:portcullis-dev-service@"), (line) => lines.push(line));
+      expect(lines[0]).toBe(`bus: NATS at ${server.url.replace("nats://", "nats://***@")}`);
+      expect(lines.join("\n")).not.toContain("portcullis-dev-service");
       expectTranscript(lines);
     } finally {
       await server.stop();

@@ -132,6 +132,8 @@ describe("loginWithChallenge with local checkers", () => {
     );
     expect(logs.lines.join("\n")).not.toContain("garbage line here");
     expect(logs.lines.join("\n")).not.toContain("pw-alice");
+    // The file is read at every attempt (several above); each bad line is told once while it is unchanged.
+    expect(warnings.filter((w) => w.msg === "skipped a bad authorized_keys line" && w.line === 5)).toHaveLength(1);
   });
 
   it("ends open challenges when the portal closes", async () => {

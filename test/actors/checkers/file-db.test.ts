@@ -130,6 +130,18 @@ describe("FilePasswordDB", () => {
     expect(warnings).toEqual([expect.objectContaining({ object: { line: 2 }, message: expect.stringContaining("empty password") })]);
   });
 
+  it("skips a line with an empty username (nobody logs in as \"\") and warns by line number", async () => {
+    writeFileSync(path, "user1:pass1\n:EmptyUserSecret\n");
+    const logger = recordingLogger();
+    const db = new FilePasswordDB(path, { logger });
+    await expect(login(db, "", "EmptyUserSecret")).rejects.toBeInstanceOf(UnauthorizedLogin);
+    expect(await login(db, "user1", "pass1")).toBe("user1");
+    expect(logger.entries.filter((e) => e.level === "warn")).toEqual([
+      expect.objectContaining({ object: { line: 2 }, message: expect.stringContaining("empty username") }),
+    ]);
+    expect(JSON.stringify(logger.entries)).not.toContain("EmptyUserSecret");
+  });
+
   it("parses a line with extra fields as Twisted (`a:b:c` stores `b`) and warns by line number, never quoting it", async () => {
     writeFileSync(path, "user1:pass1\nmallory:Pq7:Zr9:Wv5\n");
     for (const cache of [false, true]) {

@@ -31,3 +31,16 @@ it("logs a checker's unexpected error by type and place, never its message (whic
   await service.stop();
   await bus.close();
 });
+
+it("keeps only V8-shaped names and frames: a thrower's own name or stack lines cannot carry a secret into the log", async () => {
+  const { describe: describeError } = await import("../../../actors/services/responder.ts");
+  const named = new Error("x");
+  named.name = `Err ${PASSWORD}`;
+  expect(describeError(named).type).toBe("Error");
+  const multiline = new Error(`first\n    at ${PASSWORD}`);
+  expect(JSON.stringify(describeError(multiline))).not.toContain(PASSWORD);
+  const custom = new Error("y");
+  custom.stack = `Error: y\n    at check(${PASSWORD})\n    at real (file:///x.js:1:2)`;
+  expect(describeError(custom).at).toEqual(["real (file:///x.js:1:2)"]);
+  expect(describeError(new TypeError("z")).type).toBe("TypeError");
+});

@@ -32,6 +32,8 @@ describe("HS256 key files", () => {
     ["an OpenSSH private key", openSshPrivate],
     ["an authorized_keys line", sshPublicLine],
     ["a key after blank lines", `\n\n${publicPem}`],
+    ["a key after openssl pkcs12's Bag Attributes", `Bag Attributes\n    localKeyID: 01 02 03\n${privatePem}`],
+    ["an authorized_keys file opening with a comment", `# alice's keys\n${sshPublicLine}`],
   ])("refuses %s with KeyFileError pointing to EdDSA:, without quoting the file", async (name, contents) => {
     const path = file(name.replace(/\W+/g, "-"), contents);
     for (const use of ["sign", "verify"] as const) {
