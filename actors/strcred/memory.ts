@@ -23,7 +23,13 @@ don't want to use this for anything else. It is a toy.`,
       // `memory::pw` would log in as "": no name, no avatar. (An empty argstring is no users, as Twisted.)
       // Nor an empty password: `memory:alice:` would let alice in with nothing.
       if (pieces.some((piece) => piece === "")) throw new InvalidAuthArgumentString("argstring must be in format U:P:... with no empty U or P");
-      for (let i = 0; i < pieces.length; i += 2) checker.addUser(pieces[i]!, pieces[i + 1]!);
+      const seen = new Set<string>();
+      for (let i = 0; i < pieces.length; i += 2) {
+        // Twisted would keep the last silently; one of the two passwords is surely a mistake.
+        if (seen.has(pieces[i]!)) throw new InvalidAuthArgumentString(`argstring names user ${pieces[i]} twice`);
+        seen.add(pieces[i]!);
+        checker.addUser(pieces[i]!, pieces[i + 1]!);
+      }
     }
     return checker;
   },

@@ -22,12 +22,17 @@ export interface Subjects {
 }
 
 const TOKEN = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+/**
+ * A service name is one token: a dotted one would reach into another service's subjects
+ * (`--name scr.challenge` answered `P.checker.scr.challenge` beside checker `scr`).
+ */
+const NAME = /^[A-Za-z0-9_-]+$/;
 
-/** Rejects a prefix or a service name that is not a plain dotted subject. */
+/** Rejects a prefix that is not a plain dotted subject, and a service name that is not one token. */
 export function subjectsFor(prefix: string = DEFAULT_PREFIX): Subjects {
   if (!TOKEN.test(prefix)) throw new TypeError(`invalid subject prefix: ${JSON.stringify(prefix)}`);
   const name = (n: string) => {
-    if (!TOKEN.test(n)) throw new TypeError(`invalid service name: ${JSON.stringify(n)}`);
+    if (!NAME.test(n)) throw new TypeError(`invalid service name: ${JSON.stringify(n)}`);
     return n;
   };
   return {

@@ -92,6 +92,7 @@ describe("portcullis CLI", () => {
     [["portal", "--prefix", ""], '--prefix: invalid subject prefix: ""'],
     [["checker", "--auth", "anonymous", "--name", "bad name.*"], '--name: invalid service name: "bad name.*"'],
     [["portal", "--realm", "bad realm"], '--realm: invalid service name: "bad realm"'],
+    [["checker", "--auth", "anonymous", "--name", "scr.challenge"], '--name: invalid service name: "scr.challenge"'],
     [["realm", "echo", "--name", "x y"], '--name: invalid service name: "x y"'],
     [["serve", "--auth", "anonymous", "--heartbeat-ms", "2000000000"], "--heartbeat-ms must be an integer from 10 to 858993458"],
     [["serve", "--auth", "anonymous", "--heartbeat-ms", "1e99"], "--heartbeat-ms must be an integer from 10 to 858993458"],

@@ -124,6 +124,8 @@ describe("file, hashed and htpasswd auth types", () => {
     await expect((async () => empty.requestAvatarId(new UsernamePassword("", "")))()).rejects.toBeInstanceOf(UnauthorizedLogin);
     // Twisted would let alice in with an empty password; nobody logs in with nothing here.
     await expect(makeChecker("memory:alice:")).rejects.toThrow("with no empty U or P");
+    // A user given twice: the message names the user, never a password.
+    await expect(makeChecker("memory:alice:Pw1-x:alice:Pw2-y")).rejects.toThrow(/^argstring names user alice twice$/);
   });
 
   it("warns, as Twisted does, but still makes the checker when the path is not a file", async () => {
