@@ -14,6 +14,7 @@ import {
   servePortal,
   serveRealm,
   SimpleRealm,
+  subjectsFor,
   tokenAuthorityFromFile,
   type Checker,
   type CheckerService,
@@ -31,7 +32,6 @@ import { parseRateLimit, rateLimiterFor } from "./rate-limiter.ts";
 import { runUntilSignal } from "./run-until-signal.ts";
 import { serve, serviceNames } from "./serve.ts";
 import { StartupError } from "./startup-error.ts";
-import { subjectsFor } from "../actors/wire/subjects.ts";
 import { UsageError } from "./usage-error.ts";
 
 const USAGE = `Usage: portcullis [--plugin PKG] [--help-auth] [--help-auth-type TYPE] COMMAND [options]
@@ -228,6 +228,11 @@ async function tokens(values: Values): Promise<{ tokens?: TokenAuthority }> {
 
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
+/** What every service command checks first, before making anything or connecting. */
+function common(values: Values): { url: string; log: ReturnType<typeof logger>; prefixOption: { prefix?: string } } {
+  return { url: natsUrl(values), log: logger(values), prefixOption: prefix(values) };
+}
+
 function logger(values: Values) {
   const level = values["log-level"] ?? process.env["LOG_LEVEL"] ?? "info";
   if (!LOG_LEVELS.includes(level)) {
@@ -242,9 +247,7 @@ async function runServe(values: Values, args: string[], print: Print): Promise<n
   for (const option of ["name", "realm"] as const) {
     if (values[option] !== undefined) throw new UsageError(`--${option} is not an option of serve (it runs the echo realm; see portal, checker and realm)`);
   }
-  const url = natsUrl(values);
-  const log = logger(values);
-  const prefixOption = prefix(values);
+  const { url, log, prefixOption } = common(values);
   const { descriptions, checkers: made } = await checkers(values, true, log);
   const heartbeatOption = heartbeat(values);
   const rateLimit = parseRateLimit(values["rate-limit"]);
@@ -258,9 +261,7 @@ async function runServe(values: Values, args: string[], print: Print): Promise<n
 
 async function runChecker(values: Values, args: string[], print: Print): Promise<number> {
   noArguments(args);
-  const url = natsUrl(values);
-  const log = logger(values);
-  const prefixOption = prefix(values);
+  const { url, log, prefixOption } = common(values);
   const { descriptions, checkers: made } = await checkers(values, true, log);
   if (values.name !== undefined && made.length !== 1) throw new UsageError("--name needs exactly one --auth");
   const names = values.name !== undefined ? [serviceName("name", values.name)] : serviceNames(descriptions);
@@ -277,9 +278,7 @@ async function runChecker(values: Values, args: string[], print: Print): Promise
 
 async function runPortal(values: Values, args: string[], print: Print): Promise<number> {
   noArguments(args);
-  const url = natsUrl(values);
-  const log = logger(values);
-  const prefixOption = prefix(values);
+  const { url, log, prefixOption } = common(values);
   const { checkers: made } = await checkers(values, false, log);
   const heartbeatOption = heartbeat(values);
   const realmName = serviceName("realm", values.realm ?? "echo");
@@ -325,9 +324,7 @@ async function runRealm(values: Values, args: string[], print: Print): Promise<n
   const [module, ...rest] = args;
   if (module === undefined) throw new UsageError("realm needs a MODULE");
   noArguments(rest);
-  const url = natsUrl(values);
-  const log = logger(values);
-  const prefixOption = prefix(values);
+  const { url, log, prefixOption } = common(values);
   const name = serviceName("name", values.name ?? (module === "echo" ? "echo" : "realm"));
   const realm = await loadRealm(module);
   const { bus } = await connectBus(url, "portcullis-realm");

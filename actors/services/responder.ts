@@ -76,15 +76,15 @@ export async function respondTo(message: BusMessage, handler: RequestHandler, op
   }
 }
 
+/** `    at fn (file:line:col)` or `    at file:line:col`: a stack frame as V8 writes it, never a message line. */
+const FRAME = /^ {4}at (?:(?:async |new )?[^\s()]+(?: \[as [^\]]+\])? \((?:[^()]+):\d+:\d+\)|(?:[^\s()]+):\d+:\d+)$/;
+
 /**
  * An unexpected error, for a log line: its class and where it was thrown, never its message.
  * A checker's or a plugin's message may quote what it was checking (a password, a token), and
  * docs/security.md promises that no secret reaches a log. (Not under pino's `err` key, whose
  * serializer would take any object with a `message` for an Error.)
  */
-/** `    at fn (file:line:col)` or `    at file:line:col`: a stack frame as V8 writes it, never a message line. */
-const FRAME = /^ {4}at (?:(?:async |new )?[^\s()]+(?: \[as [^\]]+\])? \((?:[^()]+):\d+:\d+\)|(?:[^\s()]+):\d+:\d+)$/;
-
 export function describe(error: unknown): { type: string; at: string[] } {
   if (!(error instanceof Error)) return { type: typeof error, at: [] };
   // A name or a stack can be set by whoever threw: only what has the shape V8 gives them is kept.

@@ -17,6 +17,8 @@ describe("a nats-server restart", () => {
     server = await startNatsServer();
     const b = await bus(server.url);
     expect((b.connection as unknown as { options: { maxReconnectAttempts: number } }).options.maxReconnectAttempts).toBe(-1);
+    // Back within a quarter second of the server, not nats.js's 2 s: clients must not outrun the portal by long.
+    expect((b.connection as unknown as { options: { reconnectTimeWait: number } }).options.reconnectTimeWait).toBe(250);
   });
 
   it("tells connection listeners when the connection is lost and when it is back", async () => {

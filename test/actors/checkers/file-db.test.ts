@@ -103,15 +103,21 @@ describe("FilePasswordDB", () => {
     await expect(login(db, "lonely", "")).rejects.toBeInstanceOf(UnauthorizedLogin);
   });
 
-  it("keeps the first entry of a user listed twice, and warns", async () => {
-    writeFileSync(path, "user1:first\nuser1:second\n");
+  /** Runs `check` on the file at `path` read with `cache: false`, then `cache: true`, each with its own logger. */
+  async function withAndWithoutCache(check: (db: FilePasswordDB, logger: ReturnType<typeof recordingLogger>) => Promise<void>): Promise<void> {
     for (const cache of [false, true]) {
       const logger = recordingLogger();
-      const db = new FilePasswordDB(path, { cache, logger });
+      await check(new FilePasswordDB(path, { cache, logger }), logger);
+    }
+  }
+
+  it("keeps the first entry of a user listed twice, and warns", async () => {
+    writeFileSync(path, "user1:first\nuser1:second\n");
+    await withAndWithoutCache(async (db, logger) => {
       expect(await login(db, "user1", "first")).toBe("user1");
       await expect(login(db, "user1", "second")).rejects.toBeInstanceOf(UnauthorizedLogin);
       expect(logger.entries.some((e) => e.level === "warn" && e.object["line"] === 2)).toBe(true);
-    }
+    });
   });
 
   it("refuses a user whose stored password is empty, with every kind and with hash, and warns by line number", async () => {
@@ -144,15 +150,13 @@ describe("FilePasswordDB", () => {
 
   it("parses a line with extra fields as Twisted (`a:b:c` stores `b`) and warns by line number, never quoting it", async () => {
     writeFileSync(path, "user1:pass1\nmallory:Pq7:Zr9:Wv5\n");
-    for (const cache of [false, true]) {
-      const logger = recordingLogger();
-      const db = new FilePasswordDB(path, { cache, logger });
+    await withAndWithoutCache(async (db, logger) => {
       expect(await login(db, "mallory", "Pq7")).toBe("mallory");
       await expect(login(db, "mallory", "Pq7:Zr9:Wv5")).rejects.toBeInstanceOf(UnauthorizedLogin);
       const warnings = logger.entries.filter((e) => e.level === "warn");
       expect(warnings).toEqual([expect.objectContaining({ object: { line: 2 }, message: expect.stringContaining("more fields than expected") })]);
       expect(JSON.stringify(logger.entries)).not.toMatch(/mallory|Pq7|Zr9|Wv5/);
-    }
+    });
   });
 
   it("warns about a line again only when the file changes", async () => {
