@@ -79,8 +79,10 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     const base = subjects.session(session);
     let released: Promise<void> | undefined;
     // `flush`: the session ends at the portal's order, whose `ended` follows what is still queued
-    // (published first, on this connection). Otherwise its `ended` may be out already: drop it.
-    const release = (queued: "flush" | "drop" = "drop") =>
+    // (published first, on this connection). `end`: the portal is gone, so nobody else will tell
+    // the Mind; this process sends what is queued and the `ended` itself. Otherwise (`drop`) the
+    // portal's `ended` may be out already: drop the queue.
+    const release = (queued: "flush" | "drop" | "end" = "drop") =>
       (released ??= (async () => {
         watchedPortal?.unwatch();
         reconciler.untrack(session);
@@ -91,6 +93,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
         hosted.delete(session);
         // Closed before the avatar's logout runs: nothing from this process follows the portal's `ended`.
         if (queued === "flush") mind.flushAndClose();
+        else if (queued === "end") mind.end("avatar-failed");
         else mind.close();
         await supervised.stop();
       })());
@@ -137,7 +140,9 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
             logger.warn({ event: "portal-lost", session: shortId(session) }, "the portal hosting the session is gone; releasing its avatar");
             // Best effort: core NATS keeps it for nobody, so only a portal back this instant hears it.
             announceRelease("avatar-failed");
-            void release();
+            // The same reason such a portal, back later, would give: a client that hears `ended`
+            // twice (a portal only cut off, not dead) hears the same thing twice.
+            void release("end");
           });
     if (portal !== undefined) {
       reconciler.track(

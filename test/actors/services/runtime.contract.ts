@@ -456,7 +456,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(service.sessions).toBe(0);
     });
 
-    it("logs out, at the realm service, the avatars of a portal process that dies (its connection closed, nothing released)", async () => {
+    it("logs out, at the realm service, the avatars of a portal process that dies (its connection closed, nothing released), and ends their Minds with `avatar-failed`", async () => {
       const realm = new TestRealm(["echo"]);
       const realms = await serveRealm(await bus(), realm, { name: "game", portalWatch: { checkEveryMs: 100, confirmMs: 1000 } });
       services.push(realms);
@@ -470,7 +470,10 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       const b = await bus();
       const notices: Array<{ subject: string; reason: unknown }> = [];
       b.subscribe("cred.session.*.release", (m) => void notices.push({ subject: m.subject, reason: parse(m.data)["reason"] }));
-      const sessions = [(await login(b))["session"], (await login(b))["session"]];
+      const { mind, ended } = endedOn(b);
+      const notes: string[] = [];
+      b.subscribe(mind, (m) => void notes.push(parse(m.data)["type"]));
+      const sessions = [(await login(b, { mind }))["session"], (await login(b))["session"]];
       expect(realms.hosted).toBe(2);
       expect(await request(b, `cred.portal.${dying.instance}`, {})).toEqual({ ok: true });
       await portalBus.close();
@@ -481,6 +484,12 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       }
       await waitFor(() => realms.hosted === 0, 3000);
       expect(realm.avatars.map((a) => a.logouts)).toEqual([1, 1]);
+      // Nobody else is left to tell the Mind: the realm service says it, with the reason a portal
+      // that was only cut off would give, and nothing follows.
+      await waitFor(() => ended.length === 1);
+      expect(ended).toEqual([{ session: sessions[0], reason: "avatar-failed" }]);
+      await sleep(100);
+      expect(notes).toEqual(["ended"]);
       // Said on the session's subject too, for a portal that was only cut off (it ends the session).
       await waitFor(() => notices.length === 2);
       expect(notices.sort((x, y) => x.subject.localeCompare(y.subject))).toEqual(
