@@ -91,6 +91,7 @@ export { TokenAuthority, type TokenAuthorityOptions, type TokenClaims } from "./
 export { KeyFileError, tokenAuthorityFromFile } from "./tokens/key-file.ts";
 export { TokenChecker } from "./tokens/token-checker.ts";
 export { RevocationList } from "./tokens/revocation-list.ts";
-export { TokenSessions, revokeSubject, type RevocableSession } from "./services/token-sessions.ts";
+export { TokenSessions, type RevocableSession } from "./services/token-sessions.ts";
+export { TOKEN_REVOCATIONS, followRevocations, type Revocation } from "./tokens/revocation-feed.ts";
 export { LingeringRealm, type LingeringRealmOptions } from "./realms/lingering-realm.ts";
 export { tokenCheckerFactory } from "./strcred/token.ts";

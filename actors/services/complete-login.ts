@@ -44,7 +44,7 @@ export interface LoginHostDeps {
   /** Logins still in their saga, so a shutdown reaches them too. */
   readonly pending: Set<LoginSession>;
   readonly isClosing: () => boolean;
-  /** Issues session tokens and ends the sessions of revoked ones; absent: no tokens. */
+  /** Issues session tokens (when it `issues`) and ends the sessions of revoked ones. */
   readonly tokens?: TokenSessions | undefined;
 }
 
@@ -68,7 +68,7 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
     if (mindSubject !== null && !isSafeMindSubject(mindSubject, subjects.prefix)) {
       throw new BadRequest("invalid mind: must be a plain subject outside the portal's prefix");
     }
-    if (fields.issueToken === true && !deps.tokens) throw new BadRequest("this portal issues no session tokens");
+    if (fields.issueToken === true && !deps.tokens?.issues) throw new BadRequest("this portal issues no session tokens");
     const credentials = makeCredentials();
     const kind = options.kind ?? credentials.kinds[0];
     const id = newIdentifier();
@@ -85,7 +85,8 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       sessions.set(id, hosted);
       void hosted.ended.then(() => sessions.delete(id));
       let issued: { token: string; tokenExpiresAt: number } | undefined;
-      if (deps.tokens) {
+      // Only token logins and logins asking for one are tracked: every other login skips this.
+      if (deps.tokens && (credentials instanceof TokenCredentials || fields.issueToken === true)) {
         const revocable = { revoke: () => session.revoke(), ended: hosted.ended };
         if (credentials instanceof TokenCredentials) deps.tokens.trackLoginWith(credentials.token, revocable);
         if (fields.issueToken === true) issued = await deps.tokens.issue(anonymous ? ANONYMOUS : (avatarId as string), revocable);

@@ -9,6 +9,8 @@ import { checkerRequest, parse } from "../wire/schemas.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
 import { subjectsFor } from "../wire/subjects.ts";
 import { serveRequests } from "./responder.ts";
+import { followRevocations } from "../tokens/revocation-feed.ts";
+import { revocationListsOf } from "../tokens/token-checker.ts";
 import { answersChallengeQueries, challengeQuerySubject } from "../challenges/challenge-query.ts";
 import { challengeRequest, parse as parseChallenge } from "../challenges/schemas.ts";
 
@@ -64,6 +66,14 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
       ),
     );
   }
+  // A token checker must refuse a token revoked anywhere on the bus, from its first check on.
+  const revocationLists = revocationListsOf([checker]);
+  const unfollow =
+    revocationLists.length === 0
+      ? undefined
+      : followRevocations(bus, subjects.prefix, ({ jti, expiresAt }) => {
+          for (const list of revocationLists) list.revoke(jti, expiresAt);
+        });
   bus.publish(subjects.announce, announcement);
   await bus.flush();
   logger.info({ kinds }, "checker announced");
@@ -79,6 +89,7 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
         bus.publish(subjects.withdraw, encode({ name: options.name, instance }));
         await bus.flush().catch(() => undefined);
         await Promise.all(subscriptions.map((subscription) => subscription.drain()));
+        unfollow?.();
         logger.info({}, "checker withdrawn");
       })()),
   };

@@ -19,7 +19,7 @@ import { newIdentifier } from "../wire/identifiers.ts";
 import { serveChallenges, type ChallengeOptions } from "./serve-challenges.ts";
 import { answerSessionsQuestion } from "./session-reconciler.ts";
 import { TokenSessions } from "./token-sessions.ts";
-import { TokenChecker } from "../tokens/token-checker.ts";
+import { revocationListsOf, TokenChecker } from "../tokens/token-checker.ts";
 import type { TokenAuthority } from "../tokens/token-authority.ts";
 import { TokenCredentials } from "../credentials/token.ts";
 import { MemoryRateLimiter } from "../rate-limit/memory.ts";
@@ -62,8 +62,8 @@ export interface ServePortalOptions {
 
 export interface PortalService {
   readonly portal: Portal;
-  /** Token issuing and revocation, when the portal has a TokenAuthority. */
-  readonly tokens: TokenSessions | undefined;
+  /** Revocation (`revokeToken`), on every portal; issuing too when it has a TokenAuthority. */
+  readonly tokens: TokenSessions;
   /** Live sessions hosted by this instance. */
   readonly sessions: number;
   /** This process's instance id: realm services ask `P.portal.ID` whether it is still there. */
@@ -92,13 +92,12 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     onUnexpectedError: (step, error) =>
       logger.error({ step, error: describe(error) }, "unexpected error in a login step"),
   });
-  let tokens: TokenSessions | undefined;
-  if (options.tokens) {
-    // Registered first, so an announced token checker for the same kind still takes precedence.
-    if (!portal.listCredentialsKinds().includes(TokenCredentials.kind)) portal.registerChecker(new TokenChecker(options.tokens));
-    tokens = new TokenSessions(bus, subjects, options.tokens, logger);
-    tokens.start();
-  }
+  // Registered first, so an announced token checker for the same kind still takes precedence.
+  if (options.tokens && !portal.listCredentialsKinds().includes(TokenCredentials.kind)) portal.registerChecker(new TokenChecker(options.tokens));
+  // Every portal follows revocations, issuing or not: one that only accepts tokens (a game
+  // server) must end the sessions of a token revoked at the portal that issued it.
+  const tokens = new TokenSessions(bus, subjects, options.tokens, logger, revocationListsOf(options.checkers ?? []));
+  tokens.start();
   const sessions = new Map<string, HostedSession>();
   let closing: Promise<void> | undefined;
   // Set once the login subscription is drained and the logins it delivered are done.
@@ -179,7 +178,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
         await new Promise((resolve) => setImmediate(resolve));
         shuttingDown = true;
         directory.stop();
-        tokens?.stop();
+        tokens.stop();
         await Promise.all([
           challenges.close(),
           ...[...pending].map((s) => s.shutdown()),

@@ -1,10 +1,11 @@
 /** The portal's side of session tokens: issuing them, and ending every session a revoked token opened. */
 import { decodeJwt } from "jose";
-import type { Bus, BusSubscription } from "../../transports/bus.ts";
+import type { Bus } from "../../transports/bus.ts";
 import type { AvatarId } from "../checkers/checker.ts";
 import type { Logger } from "../logger.ts";
 import type { TokenAuthority } from "../tokens/token-authority.ts";
-import { decodeObject, encode } from "../wire/codec.ts";
+import { RevocationList } from "../tokens/revocation-list.ts";
+import { followRevocations, publishRevocation, type Revocation } from "../tokens/revocation-feed.ts";
 import type { Subjects } from "../wire/subjects.ts";
 
 /** What the portal can end when a token is revoked. */
@@ -13,50 +14,51 @@ export interface RevocableSession {
   readonly ended: Promise<unknown>;
 }
 
-/** The subject on which every portal hears revocations (internal: clients may not publish it). */
-export function revokeSubject(subjects: Subjects): string {
-  return `${subjects.prefix}.tokens.revoke`;
-}
-
 /**
  * Tracks which live sessions each token id opened (the login that asked for it, and every login
- * made with it). A revocation, announced on `P.tokens.revoke` so every portal sharing the key
- * hears it, goes on the authority's list and ends those sessions with reason `revoked`.
+ * made with it). A revocation, heard on the bus by every portal and token checker (see
+ * `revocation-feed.ts`), goes on the revocation lists of this portal's token checkers and ends
+ * those sessions with reason `revoked`. Every portal has one, with or without an authority: a
+ * game server that only accepts tokens must end the sessions of a token revoked elsewhere.
  */
 export class TokenSessions {
   readonly #byJti = new Map<string, Set<RevocableSession>>();
-  #subscription: BusSubscription | undefined;
-  #unlisten: (() => void) | undefined;
+  readonly #lists: ReadonlySet<RevocationList>;
+  readonly #unlisten: Array<() => void> = [];
 
+  /**
+   * @param authority signs tokens (`issueToken`); absent: this portal issues none.
+   * @param lists further revocation lists to keep current: those of the portal's local token checkers.
+   */
   constructor(
     private readonly bus: Bus,
     private readonly subjects: Subjects,
-    readonly authority: TokenAuthority,
+    readonly authority: TokenAuthority | undefined,
     private readonly logger: Logger,
-  ) {}
+    lists: Iterable<RevocationList> = [],
+  ) {
+    // A list of its own too, so that a portal with no token checker still ends the sessions.
+    this.#lists = new Set([authority?.revocations ?? new RevocationList(), ...lists]);
+  }
+
+  /** True when this portal can sign tokens. */
+  get issues(): boolean {
+    return this.authority !== undefined;
+  }
 
   start(): void {
-    this.#unlisten = this.authority.revocations.onRevoke((jti) => this.#endSessionsOf(jti));
-    this.#subscription = this.bus.subscribe(revokeSubject(this.subjects), (message) => {
-      try {
-        const body = decodeObject(message.data);
-        if (typeof body["jti"] === "string" && typeof body["expiresAt"] === "number") {
-          this.authority.revoke({ jti: body["jti"], expiresAt: body["expiresAt"] });
-        }
-      } catch {
-        // Garbage on a broadcast subject has nobody to answer to.
-      }
-      if (message.reply !== undefined) message.respond(encode({ ok: true }));
-    });
+    // Through the lists, so a revocation made straight on a TokenAuthority ends sessions too.
+    for (const list of this.#lists) this.#unlisten.push(list.onRevoke((jti) => this.#endSessionsOf(jti)));
+    this.#unlisten.push(followRevocations(this.bus, this.subjects.prefix, (revocation) => this.#revoked(revocation)));
   }
 
   stop(): void {
-    this.#subscription?.unsubscribe();
-    this.#unlisten?.();
+    for (const unlisten of this.#unlisten.splice(0)) unlisten();
   }
 
   /** Issues a token for a fresh session and ties the session to it. */
   async issue(avatarId: AvatarId, session: RevocableSession): Promise<{ token: string; tokenExpiresAt: number }> {
+    if (!this.authority) throw new TypeError("this portal issues no session tokens");
     const { token, claims } = await this.authority.issue(avatarId);
     this.#track(claims.jti, session);
     return { token, tokenExpiresAt: claims.expiresAt };
@@ -79,10 +81,10 @@ export class TokenSessions {
     await this.revoke({ jti, expiresAt: exp * 1000 });
   }
 
-  /** Revokes at every portal listening on the bus. */
-  async revoke(claims: { jti: string; expiresAt: number }): Promise<void> {
-    this.authority.revoke(claims);
-    this.bus.publish(revokeSubject(this.subjects), encode(claims));
+  /** Revokes at every portal and token checker on the bus, whatever their prefix; this one at once. */
+  async revoke(claims: Revocation): Promise<void> {
+    this.#revoked(claims);
+    publishRevocation(this.bus, claims);
     await this.bus.flush();
   }
 
@@ -96,9 +98,15 @@ export class TokenSessions {
     });
   }
 
+  #revoked({ jti, expiresAt }: Revocation): void {
+    for (const list of this.#lists) list.revoke(jti, expiresAt);
+  }
+
   #endSessionsOf(jti: string): void {
     const sessions = this.#byJti.get(jti);
     if (!sessions) return;
+    // Every list tells us: the first time ends them, the rest find nothing.
+    this.#byJti.delete(jti);
     this.logger.info({ event: "token-revoked", sessions: sessions.size }, "ending the sessions of a revoked token");
     for (const session of sessions) void session.revoke();
   }

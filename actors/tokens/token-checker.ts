@@ -3,6 +3,7 @@ import type { AvatarId, Checker } from "../checkers/checker.ts";
 import type { Credentials } from "../credentials/credentials.ts";
 import { TokenCredentials } from "../credentials/token.ts";
 import { UnauthorizedLogin } from "../errors.ts";
+import type { RevocationList } from "./revocation-list.ts";
 import type { TokenAuthority } from "./token-authority.ts";
 
 /** Rejects with `UnauthorizedLogin` for a bad, expired or revoked token. */
@@ -16,4 +17,9 @@ export class TokenChecker implements Checker {
     if (typeof token !== "string" || token.length > 8192) throw new UnauthorizedLogin();
     return (await this.authority.verify(token)).avatarId;
   }
+}
+
+/** The revocation lists of the token checkers among `checkers`: what a revocation heard on the bus must reach. */
+export function revocationListsOf(checkers: Iterable<Checker>): RevocationList[] {
+  return [...checkers].filter((checker) => checker instanceof TokenChecker).map((checker) => checker.authority.revocations);
 }

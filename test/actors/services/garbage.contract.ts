@@ -365,6 +365,17 @@ export function garbageContract(name: string, makeNetwork: () => Promise<Network
         },
       );
 
+      const revocationCases: Garbage[] = [
+        ...malformed({ jti: "abc", expiresAt: 2e12 }),
+        body("{} (no jti)", {}),
+        body("jti: 7", { jti: 7, expiresAt: 2e12 }),
+        body('expiresAt: "soon"', { jti: "abc", expiresAt: "soon" }),
+      ];
+      it.each(revocationCases)("answers $label on cred.tokens.revoke and portcullis.tokens.revoke with BadRequest, and the session lives on", async ({ payload }) => {
+        for (const subject of ["cred.tokens.revoke", "portcullis.tokens.revoke"]) expectBadRequest(await send(client, subject, payload));
+        await expectSessionLive();
+      });
+
       it("keeps serving after the garbage: the garbaged session still works, and a new login, call and logout succeed", async () => {
         expect(await request(client, `cred.session.${session}.call`, { method: "whoami" })).toEqual({ ok: true, result: "alice" });
         expect(await request(client, `cred.session.${session}.logout`, {})).toEqual({ ok: true });

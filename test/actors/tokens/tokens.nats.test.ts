@@ -4,7 +4,9 @@ import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   InMemoryUsernamePasswordDatabaseDontUse,
+  serveChecker,
   servePortal,
+  TokenChecker,
   SimpleRealm,
   TokenAuthority,
   type PortalService,
@@ -85,7 +87,7 @@ describe("session tokens over NATS (seed 003)", () => {
       expect((await ask(client, "cred.login", { credentials: { kind: "token", token: issued["token"] }, interfaces: ["echo"], mind }))["ok"]).toBe(true);
     }
     expect(a.sessions + b.sessions).toBe(7);
-    await a.tokens!.revokeToken(issued["token"]);
+    await a.tokens.revokeToken(issued["token"]);
     const until = Date.now() + 3000;
     while (endings.length < 7 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     expect(endings).toEqual(Array(7).fill("revoked"));
@@ -93,6 +95,69 @@ describe("session tokens over NATS (seed 003)", () => {
     for (let i = 0; i < 4; i++) {
       const again = await ask(client, "cred.login", { credentials: { kind: "token", token: issued["token"] }, interfaces: ["echo"] });
       expect(again["error"].code).toBe("UnauthorizedLogin");
+    }
+  });
+
+  it("ends, at game servers under other prefixes that only accept tokens, the sessions of a token revoked at the central portal", async () => {
+    // The README's layout: `serve --tokens HS256:key` at `cred`, `serve --prefix game --auth
+    // token:HS256:key` (a local token checker, no authority of its own), and a third portal whose
+    // token checker is a service in another process (`portcullis checker --auth token:…`).
+    const secret = randomBytes(32);
+    const verifier = () => new TokenChecker(new TokenAuthority({ algorithm: "HS256", verifyingKey: secret }));
+    const central = await servePortal(await bus(), {
+      realm: new SimpleRealm(),
+      checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })],
+      tokens: new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret }),
+    });
+    const game = await servePortal(await bus(), { prefix: "game", realm: new SimpleRealm(), checkers: [verifier()] });
+    const remoteChecker = await serveChecker(await bus(), verifier(), { name: "tokens", prefix: "game3" });
+    const game3 = await servePortal(await bus(), { prefix: "game3", realm: new SimpleRealm() });
+    portals.push(central, game, game3);
+    const client = await bus();
+    const mind = client.inbox();
+    const endings: string[] = [];
+    client.subscribe(mind, (m) => {
+      const body = JSON.parse(dec.decode(m.data));
+      if (body.type === "ended") endings.push(body.reason);
+    });
+    const issued = await ask(client, "cred.login", { credentials: password, interfaces: ["echo"], issueToken: true });
+    const token = { kind: "token", token: issued["token"] };
+    for (const prefix of ["game", "game3"]) {
+      expect(await ask(client, `${prefix}.login`, { credentials: token, interfaces: ["echo"], mind })).toMatchObject({ ok: true, avatarId: "alice" });
+    }
+    // A portal that only accepts tokens issues none.
+    expect((await ask(client, "game.login", { credentials: token, interfaces: ["echo"], issueToken: true }))["error"].code).toBe("BadRequest");
+    await central.tokens.revokeToken(issued["token"]);
+    const until = Date.now() + 3000;
+    while (endings.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(endings).toEqual(["revoked", "revoked"]);
+    expect(game.sessions + game3.sessions).toBe(0);
+    // Refused afterwards by the local checker and by the checker service alike.
+    for (const prefix of ["game", "game3"]) {
+      expect((await ask(client, `${prefix}.login`, { credentials: token, interfaces: ["echo"] }))["error"].code).toBe("UnauthorizedLogin");
+    }
+    await remoteChecker.stop();
+  });
+
+  it("takes a revocation published by hand on P.tokens.revoke, with expiresAt in JWT seconds as well as in ms", async () => {
+    const secret = randomBytes(32);
+    const game = await servePortal(await bus(), {
+      prefix: "game",
+      realm: new SimpleRealm(),
+      checkers: [new TokenChecker(new TokenAuthority({ algorithm: "HS256", verifyingKey: secret }))],
+    });
+    portals.push(game);
+    const issuer = new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret });
+    const client = await bus();
+    for (const unit of ["seconds", "ms"]) {
+      const { token, claims } = await issuer.issue("alice");
+      const login = await ask(client, "game.login", { credentials: { kind: "token", token }, interfaces: ["echo"] });
+      expect(login["ok"]).toBe(true);
+      const expiresAt = unit === "seconds" ? claims.expiresAt / 1000 : claims.expiresAt;
+      // As a request: it is answered, so an operator's tool knows it arrived.
+      expect(await ask(client, "game.tokens.revoke", { jti: claims.jti, expiresAt })).toEqual({ ok: true });
+      expect((await ask(client, `game.session.${login["session"]}.call`, { method: "whoami" }).catch(() => ({ ok: false })))["ok"]).toBe(false);
+      expect((await ask(client, "game.login", { credentials: { kind: "token", token }, interfaces: ["echo"] }))["error"].code).toBe("UnauthorizedLogin");
     }
   });
 

@@ -1,0 +1,42 @@
+/** Revocation messages: what is taken, what is refused, and who hears them. */
+import { describe, expect, it } from "vitest";
+import { followRevocations, TOKEN_REVOCATIONS, type Revocation } from "../../../actors/index.ts";
+import { readRevocation } from "../../../actors/tokens/revocation-feed.ts";
+import { BadRequest } from "../../../actors/errors.ts";
+import { createInProcessBus } from "../../../transports/index.ts";
+
+const bytes = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
+
+describe("token revocation messages", () => {
+  it("reads ms since the epoch, and JWT seconds as ms (a revocation in seconds would otherwise lapse in 1970)", () => {
+    expect(readRevocation(bytes({ jti: "abc", expiresAt: 1_900_000_000_000 }))).toEqual({ jti: "abc", expiresAt: 1_900_000_000_000 });
+    expect(readRevocation(bytes({ jti: "abc", expiresAt: 1_900_000_000 }))).toEqual({ jti: "abc", expiresAt: 1_900_000_000_000 });
+  });
+
+  it.each([
+    ["non-JSON", "nope"],
+    ["an array", [1]],
+    ["no jti", { expiresAt: 1 }],
+    ["an empty jti", { jti: "", expiresAt: 1 }],
+    ["a 257-character jti", { jti: "x".repeat(257), expiresAt: 1 }],
+    ["a string expiresAt", { jti: "abc", expiresAt: "1" }],
+    ["a negative expiresAt", { jti: "abc", expiresAt: -5 }],
+  ])("refuses %s with BadRequest", (_, body) => {
+    expect(() => readRevocation(bytes(body))).toThrow(BadRequest);
+  });
+
+  it("hears the bus-wide subject and its own prefix's, answers a request ok or BadRequest, and keeps hearing after garbage", async () => {
+    const bus = createInProcessBus();
+    const heard: Revocation[] = [];
+    const unfollow = followRevocations(bus, "game", (r) => heard.push(r));
+    const ask = async (subject: string, body: unknown) => JSON.parse(new TextDecoder().decode(await bus.request(subject, bytes(body), { timeoutMs: 1000 })));
+    expect(await ask("game.tokens.revoke", "garbage")).toMatchObject({ ok: false, error: { code: "BadRequest" } });
+    expect(await ask("game.tokens.revoke", { jti: "one", expiresAt: 2e12 })).toEqual({ ok: true });
+    bus.publish(TOKEN_REVOCATIONS, bytes({ jti: "two", expiresAt: 2e12 }));
+    bus.publish("other.tokens.revoke", bytes({ jti: "three", expiresAt: 2e12 }));
+    await bus.flush();
+    expect(heard.map((r) => r.jti)).toEqual(["one", "two"]);
+    unfollow();
+    await bus.close();
+  });
+});
