@@ -12,6 +12,7 @@ import { okReply } from "../wire/codec.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
 import { isSafeMindSubject, type Subjects } from "../wire/subjects.ts";
 import { hostSession, type HostedSession } from "./portal-session.ts";
+import type { EndedSessionLinger } from "./ended-sessions.ts";
 import { RemoteMind } from "./remote-mind.ts";
 
 /** The login fields every login request carries (`P.login`, `P.challenge.ID`). */
@@ -44,6 +45,8 @@ export interface LoginHostDeps {
   /** Logins still in their saga, so a shutdown reaches them too. */
   readonly pending: Set<LoginSession>;
   readonly isClosing: () => boolean;
+  /** Keeps ended sessions' subjects answered a while (a repeated logout gets `{"ok": true}`). */
+  readonly linger?: EndedSessionLinger;
   /** Issues session tokens (when it `issues`) and ends the sessions of revoked ones. */
   readonly tokens?: TokenSessions | undefined;
 }
@@ -81,7 +84,7 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       const avatarId = session.actor.getSnapshot().context.avatarId;
       const anonymous = typeof avatarId !== "string";
       // With the realm the session can rebuild a crashed avatar (supervision, docs/sessions.md).
-      const hosted = hostSession(bus, subjects, { id, session, grant, mind, logger, realm: portal.realm });
+      const hosted = hostSession(bus, subjects, { id, session, grant, mind, logger, realm: portal.realm, linger: deps.linger });
       sessions.set(id, hosted);
       void hosted.ended.then(() => sessions.delete(id));
       let issued: { token: string; tokenExpiresAt: number } | undefined;

@@ -13,6 +13,7 @@ import { answerCall } from "./avatar-call.ts";
 import { RemoteAvatar } from "./remote-avatar.ts";
 import type { RemoteMind } from "./remote-mind.ts";
 import { respondTo } from "./responder.ts";
+import { EndedSessionResponder, type EndedSessionLinger, type SessionReceiver } from "./ended-sessions.ts";
 
 /** What a call hears while the realm process hosting its avatar has no responders, not yet for long enough to count as gone. */
 const UNREACHABLE = "the realm hosting the avatar is not reachable; try again";
@@ -39,6 +40,8 @@ export interface HostSessionInput {
   readonly realm?: Realm;
   /** Restart policy and call wait for a local avatar (a realm service supervises its own). */
   readonly supervision?: SupervisionOptions;
+  /** Keeps the ended session's subjects answered a while; absent: drained as soon as it ends. */
+  readonly linger?: EndedSessionLinger | undefined;
 }
 
 /**
@@ -57,7 +60,7 @@ const avatarErrorFallback = () => new AvatarError();
  * One live session, as an object rather than a dozen closures: a portal holds ~100k of these,
  * and methods on a prototype cost nothing per session where each closure and its context did.
  */
-class PortalSession implements HostedSession {
+class PortalSession implements HostedSession, SessionReceiver {
   readonly shortId: string;
   readonly ended: Promise<SessionEnd>;
   readonly #base: string;
@@ -88,14 +91,20 @@ class PortalSession implements HostedSession {
           onGiveUp: () => this.#avatarFailed(),
           logger: this.#log,
         });
-    const subscription = bus.subscribe(`${base}.>`, (message) => this.#onMessage(message));
+    // Through `route`, so that once the session is over a small responder takes its place and
+    // this object (the saga, the avatar) is garbage while the subscription lingers.
+    const route: { to: SessionReceiver } = { to: this };
+    const subscription = bus.subscribe(`${base}.>`, (message) => route.to.receive(message));
     this.ended = session.ended.then(async (end) => {
-      // Drained, not dropped: requests already on their way get SessionEnded (or ok for a logout).
-      void subscription.drain();
       // The saga logged out the avatar it was granted; a restarted one is logged out here.
       await this.#supervised?.stop();
       mind.end(end.reason ?? "logout");
       this.#log.info({ event: "session-ended", reason: end.reason }, "session ended");
+      route.to = new EndedSessionResponder(base, this.#remote !== undefined, this.#serve);
+      // Drained, not dropped, either way: requests already on their way get SessionEnded (or ok
+      // for a logout).
+      if (input.linger) input.linger.hold(subscription);
+      else void subscription.drain();
       return end;
     });
   }
@@ -123,7 +132,7 @@ class PortalSession implements HostedSession {
     return this.#session.isActive && this.#session.actor.getSnapshot().value === "active";
   }
 
-  #onMessage(message: BusMessage): void {
+  receive(message: BusMessage): void {
     const verb = message.subject.slice(this.#base.length + 1);
     if (!this.#serving()) {
       this.#answerEnding(verb, message);

@@ -14,6 +14,7 @@ import { CheckerDirectory } from "./checker-directory.ts";
 import { CHALLENGE_KINDS } from "../challenges/registry.ts";
 import { loginCompleter } from "./complete-login.ts";
 import type { HostedSession } from "./portal-session.ts";
+import { EndedSessionLinger } from "./ended-sessions.ts";
 import { describe, serveRequests } from "./responder.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
 import { serveChallenges, type ChallengeOptions } from "./serve-challenges.ts";
@@ -42,6 +43,11 @@ export interface ServePortalOptions {
    * before `UnhandledCredentials`; default 30000 ms (a checker restarting withdraws too).
    */
   readonly checkerWithdrawnGraceMs?: number;
+  /**
+   * How long an ended session's subjects still answer (a repeated `logout` gets `{"ok": true}`,
+   * anything else `SessionEnded`) before NATS answers no-responders; default 5000, 0 for never.
+   */
+  readonly endedLingerMs?: number;
   readonly logger?: Logger;
   readonly timeouts?: Partial<Omit<SagaTimeouts, "sessionMs">>;
   /** Names under which this process also serves its local `checkers`; not registered twice. */
@@ -82,6 +88,8 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   }
   // Between the protocol's bounds: no earlier than 2× and no later than 3× heartbeatMs + 1 s.
   const sessionMs = Math.round(heartbeatMs * 2.5);
+  // Checked here, before anything subscribes: a bad value must not leave subscriptions behind.
+  const linger = new EndedSessionLinger(options.endedLingerMs);
   const logger = options.logger ?? silentLogger;
   const rateLimiter = options.rateLimiter === undefined ? new MemoryRateLimiter() : options.rateLimiter;
   const portal = new Portal(options.realm, options.checkers ?? [], {
@@ -135,6 +143,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     pending,
     isClosing: () => shuttingDown,
     tokens,
+    linger,
   });
 
   const login: BusSubscription = serveRequests(
@@ -184,6 +193,8 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
           ...[...pending].map((s) => s.shutdown()),
           ...[...sessions.values()].map((s) => s.shutdown()),
         ]);
+        // Nothing is left to answer a repeated logout once the portal is gone.
+        linger.close();
         // Last: until every session is over, realm services must not take this process for dead.
         liveness.unsubscribe();
       })()),

@@ -59,6 +59,8 @@ async function setUp(portalGivesUpAfterMs: number) {
     realm: new RemoteRealm(portalBus, "game", { instanceWatch: { checkEveryMs: 100, confirmMs: portalGivesUpAfterMs } }),
     checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })],
     heartbeatMs: 60_000,
+    // Ended sessions get no-responders at once: a reply could then only come from the realm.
+    endedLingerMs: 0,
   });
   stops.push(() => portal.close());
   const client = await bus(server.url);
@@ -147,9 +149,14 @@ describe("a portal cut off from NATS", () => {
     await waitFor(() => realms.hosted === 0, 5000);
     expect(realm.loggedOut).toBe(1);
     expect(portal.sessions).toBe(1);
-    proxy.restore();
-    await waitFor(() => ended.length === 1, 8000);
+    // The realm, taking the portal for dead, tells the Mind itself: nobody else could.
+    await waitFor(() => ended.length === 1);
     expect(ended).toEqual(["avatar-failed"]);
-    expect(portal.sessions).toBe(0);
+    proxy.restore();
+    await waitFor(() => portal.sessions === 0, 8000);
+    // The portal was only cut off: back, it ends the session and says so again, with the same
+    // reason (docs/sessions.md: a second `ended` is a repeat).
+    await waitFor(() => ended.length === 2);
+    expect(ended).toEqual(["avatar-failed", "avatar-failed"]);
   }, 20_000);
 });

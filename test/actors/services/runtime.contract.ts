@@ -26,6 +26,9 @@ import { type Network, json, parse, sleep, waitFor } from "../../support/wire.ts
 
 
 
+/** What an ended session's subjects answer while it lingers (`endedLingerMs`). */
+const SESSION_ENDED = { ok: false, error: { code: "SessionEnded" } };
+
 export function runtimeContract(name: string, makeNetwork: () => Promise<Network>): void {
   describe(`runtime over ${name}`, () => {
     let network: Network;
@@ -204,7 +207,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(reason).toBe("timeout");
       expect(endedAt - started).toBeGreaterThanOrEqual(200);
       expect(endedAt - started).toBeLessThanOrEqual(1300 + 100);
-      await expect(b.request(`cred.session.${session}.ping`, json({}), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
+      expect(await request(b, `cred.session.${session}.ping`, {})).toMatchObject(SESSION_ENDED);
     });
 
     it("refuses a heartbeatMs whose session timer Node cannot hold (it would end every session at once)", async () => {
@@ -236,15 +239,34 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(await request(b, `cred.session.${session}.ping`, {})).toEqual({ ok: true });
     });
 
-    it("answers requests for a session that is not live with no-responders, never silence", async () => {
-      await portal();
+    it("answers requests for a session that is not live, never with silence: a repeated logout ok and the rest SessionEnded for endedLingerMs, then no-responders", async () => {
+      await portal({ endedLingerMs: 300 });
       const b = await bus();
       await expect(b.request("cred.session.AAAAAAAAAAAAAAAAAAAAAA.call", json({ method: "echo" }), { timeoutMs: 2000 })).rejects.toBeInstanceOf(
         NoResponders,
       );
       const { session } = await login(b);
-      await request(b, `cred.session.${session}.logout`, {});
+      expect(await request(b, `cred.session.${session}.logout`, {})).toEqual({ ok: true });
+      // PROTOCOL.md: "a logout of a session that already ended replies {"ok": true} or SessionEnded".
+      expect(await request(b, `cred.session.${session}.logout`, {})).toEqual({ ok: true });
+      expect(await request(b, `cred.session.${session}.call`, { method: "echo" })).toMatchObject(SESSION_ENDED);
+      expect(await request(b, `cred.session.${session}.ping`, {})).toMatchObject(SESSION_ENDED);
+      // Garbage is still garbage.
+      expect(parse(await b.request(`cred.session.${session}.logout`, new TextEncoder().encode("x"), { timeoutMs: 2000 }))).toMatchObject({
+        ok: false,
+        error: { code: "BadRequest" },
+      });
+      await sleep(450);
       await expect(b.request(`cred.session.${session}.logout`, json({}), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
+    });
+
+    it("leaves a repeated logout to no-responders when endedLingerMs is 0, and refuses a negative endedLingerMs", async () => {
+      await portal({ endedLingerMs: 0 });
+      const b = await bus();
+      const { session } = await login(b);
+      expect(await request(b, `cred.session.${session}.logout`, {})).toEqual({ ok: true });
+      await expect(b.request(`cred.session.${session}.logout`, json({}), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
+      await expect(portal({ endedLingerMs: -1 })).rejects.toThrow(RangeError);
     });
 
     it.each(["a local avatar", "an avatar in a realm service"])("answers every request racing a logout of %s (two logouts, four calls, three connections): never silence", async (where) => {
@@ -381,7 +403,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await waitFor(() => reasons.length === 1);
       expect(reasons).toEqual(["logout"]);
       expect(service.sessions).toBe(0);
-      await expect(b.request(`cred.session.${session}.call`, json({ method: "whoami" }), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
+      expect(await request(b, `cred.session.${session}.call`, { method: "whoami" })).toMatchObject(SESSION_ENDED);
       expect(realm.avatars[0]!.logouts).toBe(1);
     });
 
@@ -423,7 +445,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
         ]),
       );
       expect(service.sessions).toBe(0);
-      await expect(b.request(`cred.session.${idle}.ping`, json({}), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
+      expect(await request(b, `cred.session.${idle}.ping`, {})).toMatchObject(SESSION_ENDED);
     });
 
     it("ends a session whose realm process is unreachable promptly when it times out: no release left waiting on nobody", async () => {

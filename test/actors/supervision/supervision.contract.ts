@@ -1,7 +1,6 @@
 /** Supervised sessions (restart, give-up, waiting calls, logout once on every path) as one suite, run over every transport. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Bus } from "../../../transports/bus.ts";
-import { NoResponders } from "../../../transports/errors.ts";
 import {
   connect,
   InMemoryUsernamePasswordDatabaseDontUse,
@@ -16,6 +15,7 @@ import {
   type Notification,
 } from "../../../actors/index.ts";
 import { hostSession, type HostedSession } from "../../../actors/services/portal-session.ts";
+import { EndedSessionLinger } from "../../../actors/services/ended-sessions.ts";
 import { CRASHED_MESSAGE } from "../../../actors/supervision/avatar-crashed.ts";
 import type { RestartPolicy } from "../../../machines/session-supervisor.ts";
 import { newIdentifier } from "../../../actors/wire/identifiers.ts";
@@ -79,8 +79,10 @@ export function supervisionContract(name: string, makeNetwork: () => Promise<Net
         const remoteMind = new RemoteMind(hostBus, mindSubject, id);
         const session = portal.openSession(new UsernamePassword("alice", "secret"), remoteMind, ["echo"]);
         const grant = await session.ready;
-        const hosted: HostedSession = hostSession(hostBus, subjectsFor(), { id, session, grant, mind: remoteMind, logger: silentLogger, realm, supervision });
-        closers.push(() => hosted.shutdown());
+        // As servePortal does: the ended session's subjects linger, answering SessionEnded.
+        const linger = new EndedSessionLinger();
+        const hosted: HostedSession = hostSession(hostBus, subjectsFor(), { id, session, grant, mind: remoteMind, logger: silentLogger, realm, supervision, linger });
+        closers.push(() => hosted.shutdown().then(() => linger.close()));
         await hostBus.flush();
         return { id, realm, mind, shutdown: () => hosted.shutdown().then(() => undefined), revoke: () => hosted.revoke().then(() => undefined) };
       }
@@ -136,7 +138,7 @@ export function supervisionContract(name: string, makeNetwork: () => Promise<Net
       expect(s.realm.requests).toBe(1);
     });
 
-    it("gives up after maxRestarts within the period: the Mind gets ended/avatar-failed, then calls get no-responders", async () => {
+    it("gives up after maxRestarts within the period: the Mind gets ended/avatar-failed, then calls get SessionEnded", async () => {
       const s = await open({ policy: { maxRestarts: 1 } });
       await call(s, "crash");
       expect(await call(s, "ok")).toEqual({ ok: true, result: 1 });
@@ -146,8 +148,9 @@ export function supervisionContract(name: string, makeNetwork: () => Promise<Net
       expect(s.mind[s.mind.length - 1]).toEqual({ session: s.id, type: "ended", reason: "avatar-failed" });
       await waitFor(() => s.realm.totalLogouts === 2);
       await sleep(20);
-      await expect(client.request(`cred.session.${s.id}.call`, json({ method: "ok" }), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
-      await expect(client.request(`cred.session.${s.id}.ping`, json({}), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
+      // From the portal's lingering subscription: the realm service let go of the avatar.
+      expect(await call(s, "ok")).toMatchObject({ ok: false, error: { code: "SessionEnded" } });
+      expect(await request(`cred.session.${s.id}.ping`, {})).toMatchObject({ ok: false, error: { code: "SessionEnded" } });
       expect(s.realm.logouts).toEqual([1, 1]);
     });
 

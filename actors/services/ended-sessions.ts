@@ -1,0 +1,106 @@
+/**
+ * A session's subjects stay answered for a while after it ends: PROTOCOL.md has a logout of a
+ * session that already ended reply `{"ok": true}` or `SessionEnded`, and a client that repeats
+ * its logout (its first reply lost, or a double click) must hear that, not no-responders.
+ */
+import type { BusMessage, BusSubscription } from "../../transports/bus.ts";
+import { SessionEnded, type AvatarError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { okEmpty } from "../wire/codec.ts";
+import { respondTo } from "./responder.ts";
+
+/** How long an ended session's subscription keeps answering, by default. */
+export const DEFAULT_ENDED_LINGER_MS = 5_000;
+
+/** Whatever answers a session's `P.session.ID.>` messages now. */
+export interface SessionReceiver {
+  receive(message: BusMessage): void;
+}
+
+/**
+ * What an ended session answers, holding only what that takes (a live session's state is
+ * garbage by then): `logout` is done, anything else has ended. A `release` is a realm service's
+ * notice about an avatar it hosted, for nobody now.
+ */
+export class EndedSessionResponder implements SessionReceiver {
+  constructor(
+    private readonly base: string,
+    private readonly remoteAvatar: boolean,
+    private readonly serve: { readonly logger: Logger; readonly fallback: () => AvatarError },
+  ) {}
+
+  receive(message: BusMessage): void {
+    const verb = message.subject.slice(this.base.length + 1);
+    if (verb === "logout") void respondTo(message, () => okEmpty(), this.serve);
+    else if (verb === "release" && this.remoteAvatar) return;
+    else void respondTo(message, () => Promise.reject(new SessionEnded()), this.serve);
+  }
+}
+
+/**
+ * Holds ended sessions' subscriptions for `lingerMs`, then drains them. One timer for all of
+ * them: every hold lasts the same, so they expire in the order they came.
+ */
+export class EndedSessionLinger {
+  #held: Array<{ readonly until: number; readonly subscription: BusSubscription }> = [];
+  #head = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(readonly lingerMs: number = DEFAULT_ENDED_LINGER_MS) {
+    if (!Number.isInteger(lingerMs) || lingerMs < 0 || lingerMs > 2 ** 31 - 1) {
+      throw new RangeError("endedLingerMs must be an integer from 0 to 2147483647");
+    }
+  }
+
+  /** How many ended sessions are still answered. */
+  get size(): number {
+    return this.#held.length - this.#head;
+  }
+
+  hold(subscription: BusSubscription): void {
+    if (this.lingerMs === 0 || this.#closed) {
+      void subscription.drain();
+      return;
+    }
+    this.#held.push({ until: performance.now() + this.lingerMs, subscription });
+    this.#timer ??= this.#schedule(this.lingerMs);
+  }
+
+  /** Drains every held subscription now (the portal is closing). */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#release(Number.POSITIVE_INFINITY);
+  }
+
+  #schedule(ms: number): NodeJS.Timeout {
+    const timer = setTimeout(this.#sweep, Math.max(1, Math.ceil(ms)));
+    // Answering repeated logouts must not keep a process alive on its own.
+    timer.unref();
+    return timer;
+  }
+
+  readonly #sweep = (): void => {
+    const now = performance.now();
+    this.#release(now);
+    this.#timer = this.size > 0 ? this.#schedule(this.#held[this.#head]!.until - now) : undefined;
+  };
+
+  #release(upTo: number): void {
+    const held = this.#held;
+    while (this.#head < held.length && held[this.#head]!.until <= upTo) {
+      void held[this.#head]!.subscription.drain();
+      held[this.#head++] = undefined!;
+    }
+    // Compacted once the drained front is most of the array, so it never grows without bound.
+    if (this.#head === held.length) {
+      this.#held = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > held.length) {
+      this.#held = held.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
