@@ -14,6 +14,7 @@ import { isSafeMindSubject, type Subjects } from "../wire/subjects.ts";
 import { hostSession, type HostedSession } from "./portal-session.ts";
 import type { EndedSessionLinger } from "./ended-sessions.ts";
 import { RemoteMind } from "./remote-mind.ts";
+import { RemoteRealm } from "./remote-realm.ts";
 
 /** The login fields every login request carries (`P.login`, `P.challenge.ID`). */
 export interface LoginFields {
@@ -77,7 +78,11 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
     const id = newIdentifier();
     const mind = new RemoteMind(bus, mindSubject, id, undefined, deps.instance);
     if (deps.isClosing()) throw new LoginFailed("portal is shutting down");
-    const session = portal.openSession(credentials, mind, fields.interfaces);
+    // Twisted's `mind=None`: a realm in this process gets null when the client named no mind
+    // subject. A RemoteRealm still takes the session's RemoteMind: it carries the session id and
+    // this portal's instance to the realm service, which gives its realm null in turn.
+    const realmMind = mindSubject === null && !(portal.realm instanceof RemoteRealm) ? null : mind;
+    const session = portal.openSession(credentials, realmMind, fields.interfaces);
     pending.add(session);
     try {
       const grant = await session.ready.finally(() => pending.delete(session));

@@ -4,7 +4,7 @@ import type { AvatarId } from "../checkers/checker.ts";
 import { AvatarError, BadRequest, NoSuchInterface, SessionEnded } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { LoginSession, SessionEnd } from "../login-session.ts";
-import type { LoginResult, Realm } from "../realm.ts";
+import type { LoginResult, Mind, Realm } from "../realm.ts";
 import { SupervisedAvatar, type SupervisionOptions } from "../supervision/supervised-avatar.ts";
 import { decodeObject, okEmpty } from "../wire/codec.ts";
 import { shortId } from "../wire/identifiers.ts";
@@ -87,7 +87,7 @@ class PortalSession implements HostedSession, SessionReceiver {
       : new SupervisedAvatar({
           ...input.supervision,
           grant,
-          restart: realm && (() => requestAgain(realm, session, mind)),
+          restart: realm && (() => requestAgain(realm, session)),
           onGiveUp: () => this.#avatarFailed(),
           logger: this.#log,
         });
@@ -237,10 +237,10 @@ function releaseReason(data: Uint8Array): unknown {
   }
 }
 
-/** The restart: the same realm asked for the same avatarId, mind and interfaces. */
-async function requestAgain(realm: Realm, session: LoginSession, mind: RemoteMind): Promise<LoginResult> {
-  const { avatarId, interfaces } = session.actor.getSnapshot().context;
-  const grant = await realm.requestAvatar(avatarId as AvatarId, mind, ...interfaces);
+/** The restart: the same realm asked for the same avatarId, mind (null when there was none) and interfaces. */
+async function requestAgain(realm: Realm, session: LoginSession): Promise<LoginResult> {
+  const { avatarId, mind, interfaces } = session.actor.getSnapshot().context;
+  const grant = await realm.requestAvatar(avatarId as AvatarId, mind as Mind | null, ...interfaces);
   if (!interfaces.includes(grant.interface)) {
     await grant.logout();
     throw new NoSuchInterface();

@@ -66,7 +66,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
 
   // Asks the realm for the avatar of one session: at login, and again for each restart.
   const requestAvatar = async (request: RealmRequest, mind: RemoteMind): Promise<LoginResult> => {
-    const grant = await realm.requestAvatar(request.anonymous ? ANONYMOUS : request.avatarId!, mind, ...request.interfaces);
+    // Twisted's `mind=None` when the client named no mind subject.
+    const grant = await realm.requestAvatar(request.anonymous ? ANONYMOUS : request.avatarId!, request.mind === null ? null : mind, ...request.interfaces);
     if (!request.interfaces.includes(grant.interface)) {
       await grant.logout();
       throw new NoSuchInterface();

@@ -90,6 +90,20 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(await session.closed).toBe("logout");
     });
 
+    it.each(["the portal's process", "a realm service"])("gives a realm in %s null for the mind of a login that names none (Twisted's mind=None), and a Mind for one that does", async (where) => {
+      const realm = new TestRealm(["echo"]);
+      if (where === "a realm service") {
+        services.push(await serveRealm(await bus(), realm, { name: "game" }));
+        await portal({ realm: new RemoteRealm(await bus(), "game") });
+      } else await portal({ realm });
+      const b = await bus();
+      const { session } = await login(b);
+      await login(b, { mind: b.inbox() });
+      expect(realm.avatars.map((a) => a.mind === null)).toEqual([true, false]);
+      // A call that notifies still works: there is just nobody to tell.
+      expect(await request(b, `cred.session.${session}.call`, { method: "announce", args: ["hi"] })).toEqual({ ok: true, result: null });
+    });
+
     it("answers each login exactly once, and a call sent the moment the reply lands reaches the session", async () => {
       await portal();
       const b = await bus();
