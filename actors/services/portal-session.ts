@@ -94,7 +94,7 @@ class PortalSession implements HostedSession, SessionReceiver {
     // Through `route`, so that once the session is over a small responder takes its place and
     // this object (the saga, the avatar) is garbage while the subscription lingers.
     const route: { to: SessionReceiver } = { to: this };
-    const subscription = bus.subscribe(`${base}.>`, (message) => route.to.receive(message));
+    const subscription = subscribeRouted(bus, `${base}.>`, route);
     this.ended = session.ended.then(async (end) => {
       // The saga logged out the avatar it was granted; a restarted one is logged out here.
       await this.#supervised?.stop();
@@ -197,6 +197,15 @@ class PortalSession implements HostedSession, SessionReceiver {
     else if (verb === "release" && !this.#supervised) return;
     else void respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve);
   }
+}
+
+/**
+ * Made outside the session's constructor on purpose: V8 gives all closures of one scope one
+ * shared context, and a callback made in the constructor would keep everything the constructor
+ * saw (the saga, the grant) alive for as long as the subscription lingers.
+ */
+function subscribeRouted(bus: Bus, subject: string, route: { readonly to: SessionReceiver }) {
+  return bus.subscribe(subject, (message) => route.to.receive(message));
 }
 
 /**
