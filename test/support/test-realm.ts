@@ -6,7 +6,14 @@ import type { LoginResult, Mind, Realm } from "../../actors/realm.ts";
 export class TestAvatar {
   loggedIn = true;
   logouts = 0;
-  constructor(readonly name: AvatarId, readonly mind: Mind | null) {}
+  /** Which of its realm's avatars this is (0 for the first): a remote caller can ask with `number()`. */
+  readonly serial: number;
+  constructor(readonly name: AvatarId, readonly mind: Mind | null, serial = 0) {
+    this.serial = serial;
+  }
+  number(): number {
+    return this.serial;
+  }
   logout(): void {
     this.loggedIn = false;
     this.logouts += 1;
@@ -27,7 +34,7 @@ export class TestRealm implements Realm {
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     const chosen = interfaces.find((i) => this.supported.includes(i));
     if (chosen === undefined) throw new NoSuchInterface();
-    const avatar = new TestAvatar(avatarId, mind);
+    const avatar = new TestAvatar(avatarId, mind, this.avatars.length);
     this.avatars.push(avatar);
     return { interface: chosen, avatar, logout: () => avatar.logout() };
   }
