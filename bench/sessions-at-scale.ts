@@ -24,6 +24,8 @@ const HEARTBEAT_MS = 3_600_000;
 const TARGET_BYTES = 12 * 1024;
 /** Open challenges measured (under the portal's default maxOpen of 10,000; they expire after 60 s). */
 const CHALLENGES = 8_000;
+/** Ended sessions measured while their subjects still answer (endedLingerMs). */
+const LINGERING = 8_000;
 
 export const sessionsAtScale: Scenario = {
   name: "sessions-at-scale",
@@ -67,6 +69,7 @@ export const sessionsAtScale: Scenario = {
     const after = await holder.call<{ heapUsed: number; sessions: number }>("settled", {}, 60_000);
     // After the sessions (which never expire), done well within the challenges' 60 s expiry.
     const challenges = await holder.call<{ challengeBytes: number }>("challenges", { n: CHALLENGES }, 50_000);
+    const lingering = await holder.call<{ lingeringBytes: number }>("lingering", { n: LINGERING }, 50_000);
     const sessions = after.sessions - baseline.sessions;
     if (sessions <= 0) throw new Error("no session was live at the end");
     const perSession = (after.heapUsed - baseline.heapUsed) / sessions;
@@ -106,6 +109,15 @@ export const sessionsAtScale: Scenario = {
           `heapUsed delta after forced gc ÷ ${CHALLENGES.toLocaleString("en-US")} challenges issued over NATS and left open, same portal process: ` +
           "each is a challenge machine in a LeanActor and a P.challenge.ID subscription. It bounds what a client that asks for challenges " +
           "and never answers can cost a portal before maxOpen (10,000) refuses it.",
+      },
+      {
+        label: "Portcullis ended session, still answering",
+        value: `${kb(lingering.lingeringBytes)} each`,
+        versus: `${(lingering.lingeringBytes / floor).toFixed(1)}× actor + subscription`,
+        note:
+          `heapUsed delta after forced gc ÷ ${LINGERING.toLocaleString("en-US")} sessions logged in and out over NATS on a second portal in the same process: ` +
+          "for endedLingerMs (5 s by default) an ended session keeps its subscription and a small responder (a repeated logout gets ok), " +
+          "so a portal ending R sessions a second holds 5 × R of these.",
       },
     ];
   },

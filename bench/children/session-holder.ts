@@ -82,6 +82,39 @@ linkToParent({
       await nc.close();
       return { challengeBytes, n };
     },
+    /**
+     * Bytes per ended session whose subjects still answer (`endedLingerMs`): n logins and their
+     * logouts over NATS on a second portal (prefix `linger`) that lingers a minute, so none is
+     * drained while measured.
+     */
+    lingering: async (args) => {
+      const n = Number(args.n);
+      const lingering = await servePortal(bus, {
+        prefix: "linger",
+        realm: new SimpleRealm(),
+        checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ [USERNAME]: PASSWORD })],
+        discoverCheckers: false,
+        rateLimiter: null,
+        endedLingerMs: 60_000,
+      });
+      const nc = await connect({ servers: natsUrl, noAsyncTraces: true, name: "bench-lingering" });
+      const login = new TextEncoder().encode(JSON.stringify({ credentials: { kind: "username-password", username: USERNAME, password: PASSWORD }, interfaces: ["echo"] }));
+      const empty = new TextEncoder().encode("{}");
+      const before = await settledHeap();
+      for (let done = 0; done < n; ) {
+        const batch = Array.from({ length: Math.min(64, n - done) }, async () => {
+          const reply = JSON.parse(new TextDecoder().decode((await nc.request("linger.login", login, { timeout: 10_000 })).data));
+          if (reply.ok !== true) throw new Error("a login was refused");
+          await nc.request(`linger.session.${reply.session}.logout`, empty, { timeout: 10_000 });
+        });
+        done += batch.length;
+        await Promise.all(batch);
+      }
+      const lingeringBytes = ((await settledHeap()) - before) / n;
+      await nc.close();
+      await lingering.close();
+      return { lingeringBytes, n };
+    },
     settled: async () => ({ heapUsed: await settledHeap(), sessions: portal.sessions }),
   },
   // Nothing to tidy: ending 100k sessions one by one would only slow the bench down; the
