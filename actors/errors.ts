@@ -42,6 +42,19 @@ export class UnauthorizedLogin extends LoginFailed {
 /** The one refusal text: identical for unknown users, wrong passwords, bad signatures. */
 export const UNAUTHORIZED_MESSAGE = "invalid credentials";
 
+/**
+ * The realm rejected this login for some reason (Twisted's `LoginDenied`): an avatar logging in
+ * too frequently, a quota fully used, the server's load too high. A realm throws it with a
+ * message for the client (so, as `AvatarError`'s, one safe to show). It travels as `LoginFailed`,
+ * with its message: the wire's codes are a closed set, and clients already handle that one.
+ */
+export class LoginDenied extends LoginFailed {
+  override readonly name = "LoginDenied";
+  constructor(message = "login denied") {
+    super(message);
+  }
+}
+
 /** No registered checker handles this credentials kind. */
 export class UnhandledCredentials extends LoginFailed {
   override readonly name = "UnhandledCredentials";

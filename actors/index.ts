@@ -14,6 +14,7 @@ export {
   CheckerUnavailable,
   ErrorCode,
   fromWireError,
+  LoginDenied,
   LoginFailed,
   NoSuchInterface,
   NoSuchMethod,

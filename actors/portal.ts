@@ -45,6 +45,15 @@ function once(fn: () => void | Promise<void>): () => Promise<void> {
 /** A kind whose checkers are down or restarting: the client should try again shortly. */
 const NO_CHECKER = "no checker available; try again";
 
+const MALFORMED_GRANT = "the realm returned a malformed result, not { interface, avatar, logout }";
+
+/** What a realm must resolve to: an object with a string `interface` and a `logout` function. */
+function isLoginResult(grant: unknown): grant is LoginResult {
+  if (typeof grant !== "object" || grant === null || Array.isArray(grant)) return false;
+  const { interface: iface, logout } = grant as Partial<LoginResult>;
+  return typeof iface === "string" && typeof logout === "function";
+}
+
 /**
  * Associates one realm with a set of checkers (Twisted's `Portal`). The portal only dispatches;
  * every login runs as its own saga actor.
@@ -245,11 +254,18 @@ export class Portal {
         this.#withdrawnUntil.delete(kind);
       }
     }
-    return new UnhandledCredentials(`no checker for ${credentials.kinds.join(", ")}`);
+    return new UnhandledCredentials(`No checker for ${credentials.kinds.join(", ")}`);
   }
 
   async #requestAvatar(avatarId: AvatarId, mind: Mind | null, interfaces: readonly string[]): Promise<LoginResult> {
-    const grant = await this.realm.requestAvatar(avatarId, mind, ...interfaces);
+    const grant: unknown = await this.realm.requestAvatar(avatarId, mind, ...interfaces);
+    if (!isLoginResult(grant)) {
+      // A realm bug (a Twisted-style `[interface, avatar, logout]` tuple, say): never hand it out,
+      // but log out what it granted if it says how, so no avatar is left behind.
+      const release = Array.isArray(grant) ? grant[2] : (grant as { logout?: unknown } | null | undefined)?.logout;
+      if (typeof release === "function") await Promise.resolve().then(() => release.call(grant)).catch(() => undefined);
+      throw new LoginFailed(MALFORMED_GRANT);
+    }
     const logout = once(grant.logout);
     if (!interfaces.includes(grant.interface)) {
       // A realm answering with an interface nobody asked for is a realm bug; never hand it out.

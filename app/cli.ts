@@ -16,6 +16,7 @@ import {
   SimpleRealm,
   subjectsFor,
   tokenAuthorityFromFile,
+  UnsupportedKinds,
   type Checker,
   type CheckerService,
   type Logger,
@@ -190,6 +191,8 @@ async function checkers(values: Values, required: boolean, log: Logger): Promise
     } catch (error) {
       if (error instanceof InvalidAuthType) throw new UsageError(`Auth plugin not recognized: ${error.authType}`);
       if (error instanceof InvalidAuthArgumentString) throw new UsageError(`Invalid --auth argstring: ${error.message}`);
+      // Twisted's opt_auth words. The kinds come from the plugin's checker: masked all the same.
+      if (error instanceof UnsupportedKinds) throw new UsageError(`Auth plugin not supported: ${authType} (${maskArgstring(error.message, argstring)})`);
       // A plugin's own error: its text may quote the argstring, which may hold passwords.
       const message = error instanceof Error ? error.message : String(error);
       throw new UsageError(`--auth ${authType}: ${maskArgstring(message, argstring)}`);

@@ -5,7 +5,8 @@ import { redacted, type Credentials, type WireCredentials } from "../credentials
 /**
  * `{"kind": M, "username", "challenge", "response"}` (PROTOCOL.md, "Checkers as services").
  * The challenge actor builds them; a checker served elsewhere gets them back from their wire
- * form with `from`. The response never appears in `toJSON`.
+ * form with `from`. The response never appears in `toJSON`. Their `kinds` are `[M]`; a subclass
+ * checkable as a base kind too lists it after (cram-md5 and pb-md5: `username-hashed-password`).
  */
 export class ChallengeResponse implements Credentials {
   readonly kinds: readonly string[];

@@ -2,19 +2,32 @@
 import { createHmac, randomInt, timingSafeEqual } from "node:crypto";
 import { BadRequest } from "../errors.ts";
 import type { Credentials } from "../credentials/credentials.ts";
+import { UsernameHashedPassword } from "../credentials/username-hashed-password.ts";
 import { asChallengeResponse, ChallengeResponse } from "./challenge-credentials.ts";
 import type { ChallengeMechanism, ChallengeStep } from "./mechanism.ts";
 
 export const CRAM_MD5 = "cram-md5";
+
+/**
+ * What cram-md5 answers are checked as: their own kind, then `username-hashed-password`, as
+ * Twisted's `CramMD5Credentials` implements `IUsernameHashedPassword`: any checker holding
+ * plaintext passwords verifies them through `checkPassword`.
+ */
+export const CRAM_MD5_KINDS: readonly string[] = Object.freeze([CRAM_MD5, UsernameHashedPassword.kind]);
 
 /** The RFC 2195 response: lowercase hex HMAC-MD5, key = password, message = the challenge text. */
 export function cramMD5Response(password: string, challenge: string): string {
   return createHmac("md5", Buffer.from(password, "utf8")).update(challenge, "utf8").digest("hex");
 }
 
-/** A cram-md5 answer; a checker that holds the password calls `checkPassword`. */
+/**
+ * A cram-md5 answer; a checker that holds the password calls `checkPassword`. Unlike Twisted's,
+ * it has no `getChallenge`/`setResponse`/`moreChallenges`: the challenge actor issues the
+ * challenge and reads the answer, and builds these credentials from them (docs/challenges.md).
+ */
 export class CramMD5Credentials extends ChallengeResponse {
   static readonly kind = CRAM_MD5;
+  override readonly kinds: readonly string[] = CRAM_MD5_KINDS;
 
   constructor(username: string, challenge: string, response: string) {
     super(CRAM_MD5, username, challenge, response);
@@ -25,16 +38,20 @@ export class CramMD5Credentials extends ChallengeResponse {
     return asChallengeResponse(credentials, CRAM_MD5, CramMD5Credentials, (u, c, r) => new CramMD5Credentials(u, c, r));
   }
 
-  /** True when the response is the HMAC of the challenge keyed with `password`; constant time. */
+  /** True when the response is the lowercase hex HMAC of the challenge keyed with `password` (exactly, as Twisted); constant time. */
   checkPassword(password: string): boolean {
     return equalHex(cramMD5Response(password, this.challenge), this.response);
   }
 }
 
-/** Compares a computed lowercase hex digest with a presented one without leaking where they differ. */
+/**
+ * Compares a computed lowercase hex digest with a presented one exactly (Twisted compares
+ * `hexlify` output with `==`; PROTOCOL.md says lowercase hex, so uppercase is refused) without
+ * leaking where they differ.
+ */
 export function equalHex(expected: string, presented: string): boolean {
   const a = Buffer.from(expected, "utf8");
-  const b = Buffer.from(presented.toLowerCase(), "utf8");
+  const b = Buffer.from(presented, "utf8");
   // Lengths are public (a digest's length is fixed); only equal-length buffers reach timingSafeEqual.
   return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -2,6 +2,7 @@
 import { open } from "node:fs/promises";
 import type { Credentials } from "../credentials/credentials.ts";
 import { constantTimeEqual } from "../credentials/constant-time.ts";
+import { isPasswordCheckable, isPlaintextPassword, passwordMatches, type PlaintextPassword } from "../credentials/password-shapes.ts";
 import { UsernameHashedPassword } from "../credentials/username-hashed-password.ts";
 import { UsernamePassword } from "../credentials/username-password.ts";
 import { LoginFailed, UnauthorizedLogin } from "../errors.ts";
@@ -175,9 +176,11 @@ const UNKNOWN_USER_PASSWORD = "\u0000portcullis-unknown-user\u0000";
 
 /**
  * Users and passwords from a text file in Twisted's format. Plaintext files check
- * `username-password` and `username-hashed-password`; with `hash`, only `username-password`.
- * Rejects with `UnauthorizedLogin` (also while the file has never been readable), and with
- * `LoginFailed` when `hash` throws.
+ * `username-password` and `username-hashed-password`: any credentials with a string `username`
+ * and a `checkPassword(stored)`, whatever their class (Twisted duck-types them too), so cram-md5
+ * and pb-md5 answers as well when registered for them. With `hash`, only credentials of kind
+ * `username-password` carrying a string `password`. Rejects with `UnauthorizedLogin` (also while
+ * the file has never been readable), and with `LoginFailed` when `hash` throws.
  */
 export class FilePasswordDB implements Checker {
   readonly credentialKinds: readonly string[];
@@ -200,28 +203,38 @@ export class FilePasswordDB implements Checker {
   }
 
   async requestAvatarId(credentials: Credentials): Promise<AvatarId> {
-    const plain = credentials instanceof UsernamePassword;
-    if (!(plain || (credentials instanceof UsernameHashedPassword && !this.#hash))) throw new UnauthorizedLogin();
+    if (this.#hash) {
+      // The stored value is a hash: only a plaintext password may be hashed and compared (a
+      // client-side hash must never be taken for the stored one), and checkPassword is never asked.
+      if (!isPlaintextPassword(credentials)) throw new UnauthorizedLogin();
+      return this.#checkHashed(credentials, this.#hash);
+    }
+    if (!isPasswordCheckable(credentials)) throw new UnauthorizedLogin();
     const users = await this.#file.users();
     const username = this.#file.canonical(credentials.username);
     const stored = users.get(username);
     // An empty stored password (`user:`) logs nobody in; it was warned about at load.
     const usable = stored !== undefined && stored !== "";
-    if (this.#hash && plain) {
-      // Unknown users (and empty entries) are hashed against some stored entry: same format, so about the same cost.
-      const against = (usable ? stored : users.values().next().value) || UNKNOWN_USER_PASSWORD;
-      let hashed: string;
-      try {
-        hashed = await this.#hash(credentials.username, credentials.password, against);
-      } catch {
-        throw new LoginFailed("the password file's hash function failed");
-      }
-      if (constantTimeEqual(hashed, against) && usable) return username;
-      throw new UnauthorizedLogin();
-    }
     // Unknown users still pay for a comparison, so timing does not reveal who exists.
-    const matches = credentials.checkPassword(stored ?? UNKNOWN_USER_PASSWORD);
+    const matches = await passwordMatches(credentials, stored ?? UNKNOWN_USER_PASSWORD);
     if (!usable || !matches) throw new UnauthorizedLogin();
     return username;
+  }
+
+  async #checkHashed(credentials: PlaintextPassword, hash: FileHash): Promise<AvatarId> {
+    const users = await this.#file.users();
+    const username = this.#file.canonical(credentials.username);
+    const stored = users.get(username);
+    const usable = stored !== undefined && stored !== "";
+    // Unknown users (and empty entries) are hashed against some stored entry: same format, so about the same cost.
+    const against = (usable ? stored : users.values().next().value) || UNKNOWN_USER_PASSWORD;
+    let hashed: string;
+    try {
+      hashed = await hash(credentials.username, credentials.password, against);
+    } catch {
+      throw new LoginFailed("the password file's hash function failed");
+    }
+    if (constantTimeEqual(hashed, against) && usable) return username;
+    throw new UnauthorizedLogin();
   }
 }

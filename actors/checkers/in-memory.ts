@@ -1,6 +1,7 @@
 /** Twisted's in-memory username/password checker, for examples and tests only (hence the name). */
 import { UnauthorizedLogin } from "../errors.ts";
 import type { Credentials } from "../credentials/credentials.ts";
+import { isPasswordCheckable, passwordMatches, type PasswordCheckable } from "../credentials/password-shapes.ts";
 import { UsernameHashedPassword } from "../credentials/username-hashed-password.ts";
 import { UsernamePassword } from "../credentials/username-password.ts";
 import type { AvatarId, Checker } from "./checker.ts";
@@ -17,7 +18,10 @@ const UNKNOWN_USER_PASSWORD = "\u0000portcullis-unknown-user\u0000";
 
 /**
  * Plaintext passwords in memory. Unsafe for production (hence `DontUse`, as in Twisted): the
- * passwords sit unhashed in the process. Rejects with `UnauthorizedLogin`.
+ * passwords sit unhashed in the process. Checks any credentials with a string `username` and a
+ * `checkPassword(stored)` (as Twisted's, which duck-types them): `UsernamePassword`,
+ * `UsernameHashedPassword`, cram-md5 and pb-md5 answers, an application's own derived kinds.
+ * Rejects with `UnauthorizedLogin`, and with `BadRequest` for a malformed cram-md5 or pb-md5 answer from the wire.
  */
 export class InMemoryUsernamePasswordDatabaseDontUse implements Checker {
   readonly credentialKinds: readonly string[] = [UsernamePassword.kind, UsernameHashedPassword.kind];
@@ -25,10 +29,15 @@ export class InMemoryUsernamePasswordDatabaseDontUse implements Checker {
 
   /**
    * With `challenges: true` it also lists `cram-md5` and `pb-md5` among its kinds (it checks
-   * them either way): they need the shared secret, which only a plaintext database has.
+   * them either way, as `username-hashed-password`): a checker service then accepts them from the
+   * wire, and a Portal sends their answers to it even when another checker is registered later
+   * for `username-hashed-password`. They come before that kind because a Portal takes the first
+   * registered kind the credentials provide, in registration order.
    */
   constructor(users: Record<string, string> = {}, options: InMemoryDatabaseOptions = {}) {
-    if (options.challenges === true) this.credentialKinds = [...this.credentialKinds, CramMD5Credentials.kind, PBMD5Credentials.kind];
+    if (options.challenges === true) {
+      this.credentialKinds = [UsernamePassword.kind, CramMD5Credentials.kind, PBMD5Credentials.kind, UsernameHashedPassword.kind];
+    }
     for (const [username, password] of Object.entries(users)) this.addUser(username, password);
   }
 
@@ -36,24 +45,28 @@ export class InMemoryUsernamePasswordDatabaseDontUse implements Checker {
     this.#users.set(username, password);
   }
 
-  requestAvatarId(credentials: Credentials): AvatarId {
-    if (credentials.kinds.includes(CramMD5Credentials.kind)) return this.#checkChallenge(CramMD5Credentials.from(credentials));
-    if (credentials.kinds.includes(PBMD5Credentials.kind)) return this.#checkChallenge(PBMD5Credentials.from(credentials));
-    if (!(credentials instanceof UsernamePassword || credentials instanceof UsernameHashedPassword)) {
-      throw new UnauthorizedLogin();
-    }
-    const stored = this.#users.get(credentials.username);
+  /** Synchronous, unless the credentials' own `checkPassword` answers with a promise. */
+  requestAvatarId(credentials: Credentials): AvatarId | Promise<AvatarId> {
+    const checkable = checkableFrom(credentials);
+    const stored = this.#users.get(checkable.username);
     // Unknown users still pay for a comparison, so timing does not reveal who exists.
-    const matches = credentials.checkPassword(stored ?? UNKNOWN_USER_PASSWORD);
-    if (stored === undefined || !matches) throw new UnauthorizedLogin();
-    return credentials.username;
+    const matches = passwordMatches(checkable, stored ?? UNKNOWN_USER_PASSWORD);
+    const decide = (matched: boolean): AvatarId => {
+      if (stored === undefined || !matched) throw new UnauthorizedLogin();
+      return checkable.username;
+    };
+    return typeof matches === "boolean" ? decide(matches) : matches.then(decide);
   }
+}
 
-  /** cram-md5 and pb-md5 (Twisted's `CramMD5Credentials.checkPassword`, `pb.respond`). */
-  #checkChallenge(credentials: CramMD5Credentials | PBMD5Credentials): AvatarId {
-    const stored = this.#users.get(credentials.username);
-    const matches = credentials.checkPassword(stored ?? UNKNOWN_USER_PASSWORD);
-    if (stored === undefined || !matches) throw new UnauthorizedLogin();
-    return credentials.username;
-  }
+/**
+ * The credentials as something to ask `checkPassword`: any of that shape, or a cram-md5 or pb-md5
+ * answer that came over the wire as opaque credentials (a checker service). Rejects with
+ * `UnauthorizedLogin` for anything else, `BadRequest` for a malformed answer.
+ */
+function checkableFrom(credentials: Credentials): PasswordCheckable {
+  if (isPasswordCheckable(credentials)) return credentials;
+  if (credentials.kinds.includes(CramMD5Credentials.kind)) return CramMD5Credentials.from(credentials);
+  if (credentials.kinds.includes(PBMD5Credentials.kind)) return PBMD5Credentials.from(credentials);
+  throw new UnauthorizedLogin();
 }

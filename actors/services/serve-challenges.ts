@@ -8,6 +8,8 @@ import { answersChallengeQueries, challengeQuerySubject } from "../challenges/ch
 import type { ChallengeMechanism, ChallengeQuery } from "../challenges/mechanism.ts";
 import { defaultChallengeMechanisms } from "../challenges/registry.ts";
 import { challengeRequest, parse } from "../challenges/schemas.ts";
+import { CRAM_MD5, CRAM_MD5_KINDS } from "../challenges/cram-md5.ts";
+import { PB_MD5, PB_MD5_KINDS } from "../challenges/pb-md5.ts";
 import { fromWireError, LoginFailed, RateLimited, UnhandledCredentials } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Portal } from "../portal.ts";
@@ -17,6 +19,12 @@ import type { Subjects } from "../wire/subjects.ts";
 import type { CompleteLogin } from "./complete-login.ts";
 import { RemoteChecker } from "./remote-checker.ts";
 import { serveRequests } from "./responder.ts";
+
+/** The kinds a mechanism's answers are checked as, where they are more than the mechanism's own. */
+const CHECKED_AS: ReadonlyMap<string, readonly string[]> = new Map([
+  [CRAM_MD5, CRAM_MD5_KINDS],
+  [PB_MD5, PB_MD5_KINDS],
+]);
 
 export interface ChallengeOptions {
   /** How long each round of a challenge stays open (default 60000 ms). */
@@ -67,9 +75,22 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
     return Math.max(1000, Math.ceil((oldest ? oldest.issuedAt + expiresInMs : 0) - performance.now()));
   };
 
+  /**
+   * Whether the checker a login would use for this mechanism's answers can check them: one
+   * registered for the mechanism, or for a base kind its answers provide (cram-md5 and pb-md5 are
+   * also `username-hashed-password`). Not a checker service registered only for the base kind: the
+   * answer reaches it with the mechanism as its wire kind, which it did not announce (PROTOCOL.md).
+   */
+  function canCheck(mechanism: string): boolean {
+    const kinds = CHECKED_AS.get(mechanism);
+    if (!kinds) return portal.checkerFor({ kinds: [mechanism] }) !== undefined;
+    const checker = portal.checkerFor({ kinds });
+    return checker !== undefined && (!(checker instanceof RemoteChecker) || checker.credentialKinds.includes(mechanism));
+  }
+
   async function query(q: ChallengeQuery): Promise<Record<string, unknown>> {
     const checker = portal.checkerFor({ kinds: [q.mechanism] });
-    if (!checker) throw new UnhandledCredentials(`no checker for ${q.mechanism}`);
+    if (!checker) throw new UnhandledCredentials(`No checker for ${q.mechanism}`);
     if (answersChallengeQueries(checker)) return checker.answerChallengeQuery(q);
     if (!(checker instanceof RemoteChecker)) throw new LoginFailed(`the checker for ${q.mechanism} cannot answer challenge queries`);
     let data: Uint8Array;
@@ -97,9 +118,7 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
     async (body) => {
       const request = parse(challengeRequest, body);
       const mechanism = mechanisms.get(request.mechanism);
-      if (!mechanism || !portal.checkerFor({ kinds: [mechanism.name] })) {
-        throw new UnhandledCredentials(`no checker for ${request.mechanism}`);
-      }
+      if (!mechanism || !canCheck(mechanism.name)) throw new UnhandledCredentials(`No checker for ${request.mechanism}`);
       if (deps.isClosing()) throw new LoginFailed("portal is shutting down");
       if (open.size >= maxOpen) throw new RateLimited(retryAfterMs(), "too many open challenges");
       const id = newIdentifier();

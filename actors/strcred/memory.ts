@@ -13,7 +13,7 @@ This is only of use in one-off test programs or examples which don't
 want to focus too much on how credentials are verified. You really
 don't want to use this for anything else. It is a toy.`,
   argStringFormat: "A colon-separated list (name:password:...)",
-  credentialKinds: [UsernamePassword.kind, UsernameHashedPassword.kind, "cram-md5", "pb-md5"],
+  credentialKinds: [UsernamePassword.kind, "cram-md5", "pb-md5", UsernameHashedPassword.kind],
   generateChecker(argstring: string) {
     // It holds plaintext, so it can check cram-md5 and pb-md5 answers too: offer them.
     const checker = new InMemoryUsernamePasswordDatabaseDontUse({}, { challenges: true });

@@ -1,7 +1,7 @@
 /** Finding checker factories by auth type and making checkers from `TYPE:ARGSTRING` (Twisted's strcred). */
 import type { Checker } from "../checkers/checker.ts";
 import { anonymousCheckerFactory } from "./anonymous.ts";
-import { InvalidAuthType } from "./errors.ts";
+import { InvalidAuthType, UnsupportedKinds } from "./errors.ts";
 import type { CheckerFactory, CheckerFactoryContext } from "./factory.ts";
 import { inMemoryCheckerFactory } from "./memory.ts";
 import { scramCheckerFactory } from "./scram.ts";
@@ -43,9 +43,27 @@ export function parseAuthDescription(description: string): { authType: string; a
 /**
  * Makes a checker from a description such as `memory:alice:pw`; `context.logger` is handed to the
  * factory for the checker to log to (without it, the checker logs nothing). Rejects with
- * `InvalidAuthType` or `InvalidAuthArgumentString`.
+ * `InvalidAuthType` or `InvalidAuthArgumentString`, and with `UnsupportedKinds` when the checker
+ * made checks no credentials kind at all (Twisted raises it when the checker is added: here
+ * nothing could use such a checker, so it is refused where it is made).
  */
 export async function makeChecker(description: string, context: CheckerFactoryContext = {}): Promise<Checker> {
   const { authType, argstring } = parseAuthDescription(description);
-  return findCheckerFactory(authType).generateChecker(argstring, context);
+  const checker = await findCheckerFactory(authType).generateChecker(argstring, context);
+  supportedKinds(checker);
+  return checker;
+}
+
+/**
+ * The kinds of `checker` an application supporting `supported` (default: every kind) can use
+ * (Twisted's `AuthOptionMixin.addChecker`). Throws `UnsupportedKinds` when there are none.
+ */
+export function supportedKinds(checker: Checker, supported?: Iterable<string>): string[] {
+  // A plugin's checker is not type-checked: a missing or malformed list is no kinds.
+  const declared = (checker as Partial<Checker> | undefined)?.credentialKinds;
+  const kinds = Array.isArray(declared) ? declared.filter((kind): kind is string => typeof kind === "string") : [];
+  const wanted = supported === undefined ? undefined : new Set(supported);
+  const usable = kinds.filter((kind) => wanted === undefined || wanted.has(kind));
+  if (usable.length === 0) throw new UnsupportedKinds(kinds);
+  return usable;
 }

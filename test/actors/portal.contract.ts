@@ -43,6 +43,7 @@ import { InMemoryUsernamePasswordDatabaseDontUse } from "../../actors/checkers/i
 import { Anonymous } from "../../actors/credentials/anonymous.ts";
 import { UsernamePassword } from "../../actors/credentials/username-password.ts";
 import { UsernameHashedPassword } from "../../actors/credentials/username-hashed-password.ts";
+import type { Credentials, WireCredentials } from "../../actors/credentials/credentials.ts";
 import {
   LoginFailed,
   NoSuchInterface,
@@ -81,9 +82,22 @@ class SyncTestRealm implements Realm {
   }
 }
 
-/** Credentials of a kind derived from username-password (Twisted's IDerivedCredentials). */
-class DerivedCredentials extends UsernamePassword {
-  override readonly kinds = ["test.derived", UsernamePassword.kind];
+/**
+ * Twisted's DerivedCredentials: of a kind derived from username-password (IDerivedCredentials),
+ * and no UsernamePassword: checkers take it by its shape, a `username` and `checkPassword`.
+ */
+class DerivedCredentials implements Credentials {
+  readonly kinds = ["test.derived", UsernamePassword.kind];
+  constructor(readonly username: string, readonly password: string) {}
+  checkPassword(password: string): boolean {
+    return password === this.password;
+  }
+  toWire(): WireCredentials {
+    return { kind: UsernamePassword.kind, username: this.username, password: this.password };
+  }
+  toJSON(): unknown {
+    return { kind: "test.derived", username: this.username };
+  }
 }
 
 /** CheckersMixin's users (HashlessFilePasswordDBMixin._validCredentials) and its bad credentials. */
@@ -226,6 +240,8 @@ export function portalContract(name: string, makeSetup: MakeSetup): void {
       expect(error).toBeInstanceOf(UnhandledCredentials);
       expect(error).toBeInstanceOf(LoginFailed);
       expect(error.code).toBe("UnhandledCredentials");
+      // Twisted's words: "No checker for %s".
+      expect(error.message).toBe("No checker for anonymous");
       expect(realm.avatars).toHaveLength(0);
     });
 

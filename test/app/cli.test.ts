@@ -309,6 +309,17 @@ describe("NATS URLs", () => {
   });
 });
 
+// Twisted's opt_auth: addChecker raises UnsupportedInterfaces, shown as "Auth plugin not supported: …".
+it("refuses a plugin whose checker checks no credentials kind with Twisted's usage error, exit 2, before connecting", async () => {
+  for (const command of ["serve", "checker", "portal"]) {
+    const result = await runCli(["--plugin", "./test/fixtures/no-kinds-plugin.mjs", command, "--nats", "nats://127.0.0.1:1", "--auth", "nokinds:Secret-Kilo9"]);
+    expect(result.code, command).toBe(2);
+    expect(result.err.split("\n")[0]).toBe("portcullis: Auth plugin not supported: nokinds (its checker checks no credentials kind)");
+    expect(result.err).not.toContain("Kilo9");
+    expect(result.out).toBe("");
+  }
+});
+
 it("reports a plugin factory's failure without any piece of its argstring (it may hold a password)", async () => {
   const result = await runCli(["--plugin", "./test/fixtures/failing-plugin.mjs", "checker", "--nats", "nats://127.0.0.1:1", "--auth", "backend:host=db:pw=GenPw-Quebec2"]);
   expect(result.code).toBe(2);

@@ -4,7 +4,18 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { InMemoryUsernamePasswordDatabaseDontUse, servePortal, SimpleRealm, UnauthorizedLogin, UnhandledCredentials, type PortalService } from "../../../actors/index.ts";
+import {
+  FilePasswordDB,
+  InMemoryUsernamePasswordDatabaseDontUse,
+  RemoteChecker,
+  serveChecker,
+  servePortal,
+  SimpleRealm,
+  UnauthorizedLogin,
+  UnhandledCredentials,
+  type Checker,
+  type PortalService,
+} from "../../../actors/index.ts";
 import { sshKeySigner } from "../../../actors/client/challenge-answers.ts";
 import { loginWithChallenge } from "../../../actors/client/challenge-login.ts";
 import { connect } from "../../../actors/client/portal-client.ts";
@@ -15,6 +26,7 @@ import { makeChecker } from "../../../actors/strcred/registry.ts";
 import { InProcessNetwork } from "../../../transports/index.ts";
 import { NoResponders } from "../../../transports/errors.ts";
 import { captureLogs } from "../../support/capture-logs.ts";
+import { waitFor } from "../../support/wire.ts";
 
 const enc = new TextEncoder();
 const json = (value: unknown) => enc.encode(JSON.stringify(value));
@@ -149,6 +161,73 @@ describe("loginWithChallenge with local checkers", () => {
     await expect(bus.request(`cred.challenge.${id}`, json({ username: "alice", response: "00", interfaces: ["echo"] }))).rejects.toBeInstanceOf(
       NoResponders,
     );
+  });
+});
+
+describe("cram-md5 and pb-md5 checked as username-hashed-password by the P.challenge service", () => {
+  const dir = mkdtempSync(join(tmpdir(), "portcullis-uhp-"));
+  const file = join(dir, "passwd");
+  writeFileSync(file, "alice:pw-alice\n");
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function portalWith(checkers: Checker[], network = new InProcessNetwork()) {
+    const service = await servePortal(network.connect(), { realm: new SimpleRealm(), checkers, discoverCheckers: checkers.length === 0 });
+    return { network, service };
+  }
+
+  it("issues and checks them with only a plaintext FilePasswordDB, or an in-memory checker without the challenges option", async () => {
+    for (const checker of [new FilePasswordDB(file), new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw-alice" })]) {
+      const { network, service } = await portalWith([checker]);
+      try {
+        for (const mechanism of ["cram-md5", "pb-md5"]) {
+          const session = await loginWithChallenge(network.connect(), mechanism, { username: "alice", password: "pw-alice" }, { interfaces: ["echo"] });
+          expect(session.avatarId).toBe("alice");
+          await session.logout();
+          await expect(
+            loginWithChallenge(network.connect(), mechanism, { username: "alice", password: "wrong" }, { interfaces: ["echo"] }),
+          ).rejects.toBeInstanceOf(UnauthorizedLogin);
+        }
+      } finally {
+        await service.close();
+      }
+    }
+  });
+
+  it("answers No checker for … when the only checker stores hashes", async () => {
+    const { network, service } = await portalWith([new FilePasswordDB(file, { hash: (_u, p) => p })]);
+    try {
+      const reply = parse(await network.connect().request("cred.challenge", json({ mechanism: "cram-md5" })));
+      expect(reply).toEqual({ ok: false, error: { code: "UnhandledCredentials", message: "No checker for cram-md5" } });
+    } finally {
+      await service.close();
+    }
+  });
+
+  it("refuses them at P.challenge when the checker for username-hashed-password is a service that did not announce them", async () => {
+    // Its answers would reach the service with the wire kind cram-md5, which a checker service is
+    // never sent unless it announced it (PROTOCOL.md): issuing the challenge would be a dead end.
+    const network = new InProcessNetwork();
+    const served = await serveChecker(network.connect(), new FilePasswordDB(file), { name: "file" });
+    const { service } = await portalWith([], network);
+    try {
+      expect(service.portal.checkerFor({ kinds: ["username-hashed-password"] })).toBeInstanceOf(RemoteChecker);
+      for (const mechanism of ["cram-md5", "pb-md5"]) {
+        const reply = parse(await network.connect().request("cred.challenge", json({ mechanism })));
+        expect(reply).toEqual({ ok: false, error: { code: "UnhandledCredentials", message: `No checker for ${mechanism}` } });
+      }
+      // A service that announces cram-md5 (in-memory with the challenges option) is used as before.
+      const memory = await serveChecker(network.connect(), new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw-alice" }, { challenges: true }), { name: "memory" });
+      try {
+        await waitFor(() => service.portal.checkerFor({ kinds: ["cram-md5"] }) !== undefined);
+        const session = await loginWithChallenge(network.connect(), "cram-md5", { username: "alice", password: "pw-alice" }, { interfaces: ["echo"] });
+        await session.logout();
+      } finally {
+        await memory.stop();
+      }
+    } finally {
+      await service.close();
+      await served.stop();
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import { OpaqueCredentials } from "../../../actors/credentials/opaque.ts";
 import { BadRequest, UnauthorizedLogin } from "../../../actors/errors.ts";
 
 const checker = new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" }, { challenges: true });
+const PB_CHALLENGE = "00112233445566778899aabbccddeeff";
 
 describe("cram-md5 and pb-md5 in the in-memory checker", () => {
   it("computes RFC 2195's example response", () => {
@@ -40,7 +41,33 @@ describe("cram-md5 and pb-md5 in the in-memory checker", () => {
 
   it("lists the challenge kinds only when asked to", () => {
     expect(new InMemoryUsernamePasswordDatabaseDontUse().credentialKinds).toEqual(["username-password", "username-hashed-password"]);
-    expect(checker.credentialKinds).toEqual(["username-password", "username-hashed-password", "cram-md5", "pb-md5"]);
+    expect(checker.credentialKinds).toEqual(["username-password", "cram-md5", "pb-md5", "username-hashed-password"]);
+  });
+
+  it("makes cram-md5 and pb-md5 answers username-hashed-password too, after their own kind (Twisted's IUsernameHashedPassword)", () => {
+    expect(new CramMD5Credentials("alice", "<1.2@h>", "00").kinds).toEqual(["cram-md5", "username-hashed-password"]);
+    expect(new PBMD5Credentials("alice", PB_CHALLENGE, "00").kinds).toEqual(["pb-md5", "username-hashed-password"]);
+  });
+
+  // Twisted compares hexlify's lowercase output with ==; PROTOCOL.md says lowercase hex.
+  it("refuses a right answer in uppercase hex", () => {
+    const cram = cramMD5Response("pw", "<1.2@h>");
+    const pb = pbMD5Response("pw", PB_CHALLENGE);
+    expect(new CramMD5Credentials("alice", "<1.2@h>", cram.toUpperCase()).checkPassword("pw")).toBe(false);
+    expect(new PBMD5Credentials("alice", PB_CHALLENGE, pb.toUpperCase()).checkPassword("pw")).toBe(false);
+    expect(() => checker.requestAvatarId(new CramMD5Credentials("alice", "<1.2@h>", cram.toUpperCase()))).toThrow(UnauthorizedLogin);
+    expect(() => checker.requestAvatarId(new PBMD5Credentials("alice", PB_CHALLENGE, pb.toUpperCase()))).toThrow(UnauthorizedLogin);
+    expect(new CramMD5Credentials("alice", "<1.2@h>", cram).checkPassword("pw")).toBe(true);
+    expect(new PBMD5Credentials("alice", PB_CHALLENGE, pb).checkPassword("pw")).toBe(true);
+  });
+
+  it("computes pbMD5Response only for a challenge of 32 lowercase hex characters, throwing TypeError otherwise", () => {
+    for (const challenge of [PB_CHALLENGE.toUpperCase(), "not-hex", "zz112233445566778899aabbccddeeff", PB_CHALLENGE.slice(2), `${PB_CHALLENGE}00`, ""]) {
+      expect(() => pbMD5Response("pw", challenge), challenge).toThrow(TypeError);
+    }
+    expect(pbMD5Response("pw", PB_CHALLENGE)).toMatch(/^[0-9a-f]{32}$/);
+    // The checker refuses such a challenge without throwing.
+    expect(new PBMD5Credentials("alice", PB_CHALLENGE.toUpperCase(), pbMD5Response("pw", PB_CHALLENGE)).checkPassword("pw")).toBe(false);
   });
 
   it("never shows the response in toJSON", () => {

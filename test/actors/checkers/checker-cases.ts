@@ -27,6 +27,7 @@ import {
   TokenCredentials,
   UsernameHashedPassword,
   UsernamePassword,
+  type Credentials,
   type FilePasswordDBOptions,
   type PasswordHasher,
 } from "../../../actors/index.ts";
@@ -70,6 +71,22 @@ export const USERS = [
 
 const UP = UsernamePassword.kind;
 const UHP = UsernameHashedPassword.kind;
+
+/**
+ * Credentials of no library class, shaped as Twisted's test_derivedInterface's DerivedCredentials:
+ * a derived kind before `username-password`, a `username`, a `password` and `checkPassword`.
+ */
+export function derivedCredentials(username: string, password: string): Credentials {
+  const credentials = {
+    username,
+    password,
+    kinds: ["test.derived", UP],
+    checkPassword: (stored: string) => stored === password,
+    toWire: () => ({ kind: UP, username, password }),
+    toJSON: () => ({ kind: "test.derived", username }),
+  };
+  return credentials;
+}
 const hex = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** Htpasswd lines made by Debian's `htpasswd` (apache2-utils 2.4): -m, -s and -B -C 4. */
@@ -91,6 +108,7 @@ function plainFile(name: string, line: (u: string, p: string) => string, options
     kinds: hashed ? [UP] : [UP, UHP],
     good: USERS.flatMap(([u, p]) => [
       [new UsernamePassword(usernameAs(u), p), u] as const,
+      [derivedCredentials(usernameAs(u), p), u] as const,
       ...(hashed ? [] : [[new UsernameHashedPassword(usernameAs(u), p), u] as const]),
     ]),
     wrongPassword: new UsernamePassword("user1", "password3"),
@@ -122,7 +140,11 @@ export const CHECKER_CASES: readonly CheckerCase[] = [
     name: "InMemoryUsernamePasswordDatabaseDontUse",
     make: () => new InMemoryUsernamePasswordDatabaseDontUse(Object.fromEntries(USERS)),
     kinds: [UP, UHP],
-    good: USERS.flatMap(([u, p]) => [[new UsernamePassword(u, p), u] as const, [new UsernameHashedPassword(u, p), u] as const]),
+    good: USERS.flatMap(([u, p]) => [
+      [new UsernamePassword(u, p), u] as const,
+      [new UsernameHashedPassword(u, p), u] as const,
+      [derivedCredentials(u, p), u] as const,
+    ]),
     wrongPassword: new UsernamePassword("user1", "password3"),
     unknownUser: new UsernamePassword("bloof", "blarf"),
     wrongKind: new Anonymous(),

@@ -4,9 +4,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  CramMD5Credentials,
+  cramMD5Response,
+  ECHO_INTERFACE,
   FilePasswordDB,
   LoginFailed,
+  PBMD5Credentials,
+  pbMD5Response,
+  Portal,
+  SimplePerspective,
+  SimpleRealm,
   UnauthorizedLogin,
+  UnhandledCredentials,
   UsernameHashedPassword,
   UsernamePassword,
   type Logger,
@@ -94,6 +103,83 @@ describe("FilePasswordDB", () => {
     const error = await login(db, "user1", "pass1").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LoginFailed);
     expect(error).not.toBeInstanceOf(UnauthorizedLogin);
+  });
+
+  // Twisted's CredTests.test_derivedInterface: FilePasswordDB duck-types credentials too.
+  it("checks a user object of a derived kind by its checkPassword, and with hash by its password", async () => {
+    const derived = (username: string, password: string) => ({
+      username,
+      password,
+      kinds: ["derived", "username-password"],
+      checkPassword: (stored: string) => stored === password,
+      toWire: () => ({ kind: "username-password", username, password }),
+      toJSON: () => ({ kind: "derived", username }),
+    });
+    const plain = new FilePasswordDB(path);
+    expect(await plain.requestAvatarId(derived("user1", "pass1"))).toBe("user1");
+    await expect(plain.requestAvatarId(derived("user1", "pass2"))).rejects.toBeInstanceOf(UnauthorizedLogin);
+    const hashed = new FilePasswordDB(path, { hash: (_u, p) => p });
+    expect(await hashed.requestAvatarId(derived("user2", "pass2"))).toBe("user2");
+    // Through a Portal, as Twisted's test does.
+    const portal = new Portal(new SimpleRealm(), [plain]);
+    const login = await portal.login(derived("user3", "pass3"), null, ECHO_INTERFACE);
+    expect((login.avatar as SimplePerspective).avatarId).toBe("user3");
+    await login.logout();
+  });
+
+  it("asks checkPassword for an unknown user too, and takes only true as a match", async () => {
+    const db = new FilePasswordDB(path);
+    const asked: string[] = [];
+    const answering = (username: string, answer: unknown) => ({
+      username,
+      kinds: ["username-password"],
+      checkPassword: (stored: string) => (asked.push(stored), answer),
+      toWire: () => ({ kind: "username-password" }),
+      toJSON: () => ({}),
+    });
+    await expect(db.requestAvatarId(answering("nobody", true))).rejects.toBeInstanceOf(UnauthorizedLogin);
+    expect(asked).toHaveLength(1);
+    expect(USERS.map(([, p]) => p)).not.toContain(asked[0]);
+    for (const truthy of ["yes", 1, Promise.resolve("yes")]) {
+      await expect(db.requestAvatarId(answering("user1", truthy))).rejects.toBeInstanceOf(UnauthorizedLogin);
+    }
+    expect(await db.requestAvatarId(answering("user1", Promise.resolve(true)))).toBe("user1");
+  });
+
+  // Twisted's CramMD5Credentials and PB's challenger are IUsernameHashedPassword: a plaintext file checks them.
+  it("checks cram-md5 and pb-md5 answers against a plaintext file registered for their kinds", async () => {
+    const portal = new Portal(new SimpleRealm());
+    portal.registerChecker(new FilePasswordDB(path), "cram-md5", "pb-md5");
+    const pbChallenge = "00112233445566778899aabbccddeeff";
+    for (const good of [
+      new CramMD5Credentials("user1", "<1.2@h>", cramMD5Response("pass1", "<1.2@h>")),
+      new PBMD5Credentials("user2", pbChallenge, pbMD5Response("pass2", pbChallenge)),
+    ]) {
+      const login = await portal.login(good, null, ECHO_INTERFACE);
+      await login.logout();
+    }
+    for (const bad of [
+      new CramMD5Credentials("user1", "<1.2@h>", cramMD5Response("pass2", "<1.2@h>")),
+      new PBMD5Credentials("nobody", pbChallenge, pbMD5Response("pass2", pbChallenge)),
+    ]) {
+      await expect(portal.login(bad, null, ECHO_INTERFACE)).rejects.toThrow(new UnauthorizedLogin());
+    }
+    // And as username-hashed-password, its default registration.
+    const cram = new CramMD5Credentials("user3", "<1.2@h>", cramMD5Response("pass3", "<1.2@h>"));
+    expect(await new Portal(new SimpleRealm(), [new FilePasswordDB(path)]).login(cram, null, ECHO_INTERFACE)).toMatchObject({ interface: ECHO_INTERFACE });
+  });
+
+  it("never checks cram-md5 answers, client-side hashes or other non-plaintext credentials with hash, nor lists their kinds", async () => {
+    const db = new FilePasswordDB(path, { hash: (_u, p) => p });
+    expect(db.credentialKinds).toEqual(["username-password"]);
+    await expect(db.requestAvatarId(new CramMD5Credentials("user1", "<1.2@h>", cramMD5Response("pass1", "<1.2@h>")))).rejects.toBeInstanceOf(UnauthorizedLogin);
+    // A `password` field on credentials that do not say they are username-password is not taken for a plaintext password.
+    const hashedShape = { username: "user1", password: "pass1", kinds: ["username-hashed-password"], checkPassword: () => true, toWire: () => ({ kind: "x" }), toJSON: () => ({}) };
+    await expect(db.requestAvatarId(hashedShape)).rejects.toBeInstanceOf(UnauthorizedLogin);
+    const portal = new Portal(new SimpleRealm(), [db]);
+    await expect(portal.login(new CramMD5Credentials("user1", "<1.2@h>", cramMD5Response("pass1", "<1.2@h>")), null, ECHO_INTERFACE)).rejects.toBeInstanceOf(
+      UnhandledCredentials,
+    );
   });
 
   it("skips lines with too few fields and strips trailing whitespace, as Twisted", async () => {

@@ -1,4 +1,4 @@
-/** The `file`, `hashed`, `htpasswd`, `sshkey` and `memory` auth types (Twisted's cred_file shape), and the logger they are handed. */
+/** The `file`, `hashed`, `htpasswd`, `sshkey` and `memory` auth types (Twisted's cred_file shape), the logger they are handed, and strcred's errors. */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,9 +12,13 @@ import {
   htpasswdCheckerFactory,
   INVALID_FILE_WARNING,
   InvalidAuthArgumentString,
+  InvalidAuthType,
   makeChecker,
   registerCheckerFactory,
+  StrcredException,
+  supportedKinds,
   UnauthorizedLogin,
+  UnsupportedKinds,
   UsernamePassword,
 } from "../../../actors/index.ts";
 import { captureLogs } from "../../support/capture-logs.ts";
@@ -139,5 +143,52 @@ describe("file, hashed and htpasswd auth types", () => {
     } finally {
       fileCheckerFactory.errorOutput = previous;
     }
+  });
+});
+
+describe("strcred's errors", () => {
+  it("share Twisted's base class, StrcredException", async () => {
+    await expect(makeChecker("no-such-type:x")).rejects.toBeInstanceOf(InvalidAuthType);
+    await expect(makeChecker("no-such-type:x")).rejects.toBeInstanceOf(StrcredException);
+    await expect(makeChecker("memory:alice")).rejects.toBeInstanceOf(StrcredException);
+    for (const error of [new InvalidAuthType("x"), new InvalidAuthArgumentString("x"), new UnsupportedKinds([])]) {
+      expect(error).toBeInstanceOf(StrcredException);
+      expect(error).toBeInstanceOf(Error);
+    }
+  });
+
+  // Twisted: AuthOptionMixin.addChecker raises UnsupportedInterfaces for a checker of no supported interface.
+  it("refuses a factory's checker of no credentials kinds with UnsupportedKinds, whatever its factory declared", async () => {
+    for (const [authType, credentialKinds] of [
+      ["no-kinds-test", []],
+      ["no-list-test", undefined],
+    ] as const) {
+      registerCheckerFactory({
+        authType,
+        authHelp: "A factory whose checker checks nothing (a test).",
+        argStringFormat: "none",
+        credentialKinds: ["username-password"],
+        generateChecker: () => ({ credentialKinds, requestAvatarId: () => "x" }) as never,
+      });
+      const error = await makeChecker(`${authType}:x`).catch((e: unknown) => e);
+      expect(error, authType).toBeInstanceOf(UnsupportedKinds);
+      expect((error as UnsupportedKinds).kinds).toEqual([]);
+      expect((error as UnsupportedKinds).message).toBe("its checker checks no credentials kind");
+    }
+  });
+
+  it("says which of a checker's kinds an application supports, and refuses one it supports none of (supportedKinds)", async () => {
+    const checker = await makeChecker("memory:alice:pw");
+    expect(supportedKinds(checker)).toEqual([...checker.credentialKinds]);
+    expect(supportedKinds(checker, ["username-password", "anonymous"])).toEqual(["username-password"]);
+    const error = (() => {
+      try {
+        return supportedKinds(checker, ["anonymous"]);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(UnsupportedKinds);
+    expect((error as UnsupportedKinds).kinds).toEqual(checker.credentialKinds);
   });
 });
