@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { Credentials } from "../credentials/credentials.ts";
 import { UsernamePassword } from "../credentials/username-password.ts";
+import { isPlaintextPassword } from "../credentials/password-shapes.ts";
 import { UnauthorizedLogin } from "../errors.ts";
 import { argon2id } from "../hashing/argon2id.ts";
 import type { PasswordHasher, PasswordVerifier } from "../hashing/hasher.ts";
@@ -90,7 +91,8 @@ export class HashedPasswordChecker implements Checker {
   }
 
   async requestAvatarId(credentials: Credentials): Promise<AvatarId> {
-    if (!(credentials instanceof UsernamePassword)) throw new UnauthorizedLogin();
+    // By shape, as Twisted's checkers: any credentials of kind username-password carrying the password.
+    if (!isPlaintextPassword(credentials)) throw new UnauthorizedLogin();
     const started = performance.now();
     const { username, password } = credentials;
     const stored = await this.#source.lookup(username);

@@ -128,7 +128,8 @@ function hashedStore(name: string, hasher: PasswordHasher, source: "file" | "map
       return new HashedPasswordChecker(hashFile(path), { hasher });
     },
     kinds: [UP],
-    good: USERS.map(([u, p]) => [new UsernamePassword(u, p), u] as const),
+    // By shape too: a derived kind carrying the password, as Twisted's checkers take it.
+    good: USERS.flatMap(([u, p]) => [[new UsernamePassword(u, p), u] as const, [derivedCredentials(u, p), u] as const]),
     wrongPassword: new UsernamePassword("user1", "password3"),
     unknownUser: new UsernamePassword("bloof", "blarf"),
     wrongKind: new UsernameHashedPassword("user1", "password1"),
