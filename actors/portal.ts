@@ -3,12 +3,13 @@ import { createActor, type InspectionEvent } from "xstate";
 import { loginSagaMachine, type SagaTimeouts } from "../machines/login-saga.ts";
 import type { AvatarId, Checker } from "./checkers/checker.ts";
 import type { Credentials } from "./credentials/credentials.ts";
-import { CheckerUnavailable, LoginFailed, NoSuchInterface, PortcullisError, UNAUTHORIZED_MESSAGE, UnauthorizedLogin, UnhandledCredentials } from "./errors.ts";
+import { CheckerUnavailable, LoginFailed, PortcullisError, UNAUTHORIZED_MESSAGE, UnauthorizedLogin, UnhandledCredentials } from "./errors.ts";
 import { LeanActor } from "./lean-actor.ts";
 import { LoginSession } from "./login-session.ts";
 import { guardLogin } from "./rate-limit/guard.ts";
 import type { RateLimiter } from "./rate-limit/rate-limiter.ts";
 import type { LoginResult, Mind, Realm } from "./realm.ts";
+import { checkedGrant } from "./realm-grant.ts";
 
 export interface PortalOptions {
   /** Per-step limits of each login saga (see `SagaTimeouts`). */
@@ -44,15 +45,6 @@ function once(fn: () => void | Promise<void>): () => Promise<void> {
 
 /** A kind whose checkers are down or restarting: the client should try again shortly. */
 const NO_CHECKER = "no checker available; try again";
-
-const MALFORMED_GRANT = "the realm returned a malformed result, not { interface, avatar, logout }";
-
-/** What a realm must resolve to: an object with a string `interface` and a `logout` function. */
-function isLoginResult(grant: unknown): grant is LoginResult {
-  if (typeof grant !== "object" || grant === null || Array.isArray(grant)) return false;
-  const { interface: iface, logout } = grant as Partial<LoginResult>;
-  return typeof iface === "string" && typeof logout === "function";
-}
 
 /**
  * Associates one realm with a set of checkers (Twisted's `Portal`). The portal only dispatches;
@@ -258,21 +250,8 @@ export class Portal {
   }
 
   async #requestAvatar(avatarId: AvatarId, mind: Mind | null, interfaces: readonly string[]): Promise<LoginResult> {
-    const grant: unknown = await this.realm.requestAvatar(avatarId, mind, ...interfaces);
-    if (!isLoginResult(grant)) {
-      // A realm bug (a Twisted-style `[interface, avatar, logout]` tuple, say): never hand it out,
-      // but log out what it granted if it says how, so no avatar is left behind.
-      const release = Array.isArray(grant) ? grant[2] : (grant as { logout?: unknown } | null | undefined)?.logout;
-      if (typeof release === "function") await Promise.resolve().then(() => release.call(grant)).catch(() => undefined);
-      throw new LoginFailed(MALFORMED_GRANT);
-    }
-    const logout = once(grant.logout);
-    if (!interfaces.includes(grant.interface)) {
-      // A realm answering with an interface nobody asked for is a realm bug; never hand it out.
-      await logout();
-      throw new NoSuchInterface();
-    }
-    return { interface: grant.interface, avatar: grant.avatar, logout };
+    const grant = await checkedGrant(await this.realm.requestAvatar(avatarId, mind, ...interfaces), interfaces);
+    return { interface: grant.interface, avatar: grant.avatar, logout: once(grant.logout) };
   }
 }
 

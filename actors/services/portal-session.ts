@@ -1,10 +1,11 @@
 /** One live session on the portal: its `P.session.ID.>` subscription, heartbeats, supervision, logout and its end. */
 import type { Bus, BusMessage } from "../../transports/bus.ts";
 import type { AvatarId } from "../checkers/checker.ts";
-import { AvatarError, BadRequest, NoSuchInterface, SessionEnded } from "../errors.ts";
+import { AvatarError, BadRequest, SessionEnded } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { LoginSession, SessionEnd } from "../login-session.ts";
 import type { LoginResult, Mind, Realm } from "../realm.ts";
+import { checkedGrant } from "../realm-grant.ts";
 import { SupervisedAvatar, type SupervisionOptions } from "../supervision/supervised-avatar.ts";
 import { decodeObject, okEmpty } from "../wire/codec.ts";
 import { shortId } from "../wire/identifiers.ts";
@@ -249,10 +250,5 @@ function releaseReason(data: Uint8Array): unknown {
 /** The restart: the same realm asked for the same avatarId, mind (null when there was none) and interfaces. */
 async function requestAgain(realm: Realm, session: LoginSession): Promise<LoginResult> {
   const { avatarId, mind, interfaces } = session.actor.getSnapshot().context;
-  const grant = await realm.requestAvatar(avatarId as AvatarId, mind as Mind | null, ...interfaces);
-  if (!interfaces.includes(grant.interface)) {
-    await grant.logout();
-    throw new NoSuchInterface();
-  }
-  return grant;
+  return checkedGrant(await realm.requestAvatar(avatarId as AvatarId, mind as Mind | null, ...interfaces), interfaces);
 }

@@ -1,9 +1,10 @@
 /** Hosts a realm as a NATS service: `P.realm.NAME.avatar`, and each supervised avatar on its session's subjects. */
 import type { Bus } from "../../transports/bus.ts";
 import { ANONYMOUS } from "../checkers/checker.ts";
-import { AvatarError, BadRequest, LoginFailed, NoSuchInterface, SessionEnded } from "../errors.ts";
+import { AvatarError, BadRequest, LoginFailed, SessionEnded } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import type { LoginResult, Realm } from "../realm.ts";
+import { checkedGrant } from "../realm-grant.ts";
 import { SupervisedAvatar, type SupervisionOptions } from "../supervision/supervised-avatar.ts";
 import { encode, okEmpty, okReply } from "../wire/codec.ts";
 import { parse, realmRequest, type RealmRequest } from "../wire/schemas.ts";
@@ -68,11 +69,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
   const requestAvatar = async (request: RealmRequest, mind: RemoteMind): Promise<LoginResult> => {
     // Twisted's `mind=None` when the client named no mind subject.
     const grant = await realm.requestAvatar(request.anonymous ? ANONYMOUS : request.avatarId!, request.mind === null ? null : mind, ...request.interfaces);
-    if (!request.interfaces.includes(grant.interface)) {
-      await grant.logout();
-      throw new NoSuchInterface();
-    }
-    return grant;
+    return checkedGrant(grant, request.interfaces);
   };
 
   const host = (request: RealmRequest, grant: LoginResult, mind: RemoteMind): void => {

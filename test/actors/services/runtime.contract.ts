@@ -17,6 +17,7 @@ import {
   UnhandledCredentials,
   UsernamePassword,
   type Notification,
+  type LoginResult,
   type PortalService,
 } from "../../../actors/index.ts";
 import { newIdentifier } from "../../../actors/wire/identifiers.ts";
@@ -102,6 +103,16 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(realm.avatars.map((a) => a.mind === null)).toEqual([true, false]);
       // A call that notifies still works: there is just nobody to tell.
       expect(await request(b, `cred.session.${session}.call`, { method: "announce", args: ["hi"] })).toEqual({ ok: true, result: null });
+    });
+
+    it("refuses, from a realm service, a realm's Twisted-style [interface, avatar, logout] tuple with LoginFailed, and logs out what it granted", async () => {
+      let loggedOut = 0;
+      const tupleRealm = { requestAvatar: () => ["echo", {}, () => void loggedOut++] as unknown as LoginResult };
+      services.push(await serveRealm(await bus(), tupleRealm, { name: "game" }));
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const reply = await login(await bus());
+      expect(reply).toMatchObject({ ok: false, error: { code: "LoginFailed", message: expect.stringContaining("malformed result") } });
+      expect(loggedOut).toBe(1);
     });
 
     it("answers each login exactly once, and a call sent the moment the reply lands reaches the session", async () => {
