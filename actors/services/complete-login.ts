@@ -10,7 +10,7 @@ import type { LoginSession } from "../login-session.ts";
 import type { Portal } from "../portal.ts";
 import { okReply } from "../wire/codec.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
-import { isSafeMindSubject, type Subjects } from "../wire/subjects.ts";
+import { isSafeMindSubject, type MindSubjectRule, type Subjects } from "../wire/subjects.ts";
 import { hostSession, type HostedSession } from "./portal-session.ts";
 import type { EndedSessionLinger } from "./ended-sessions.ts";
 import { RemoteMind } from "./remote-mind.ts";
@@ -46,6 +46,9 @@ export interface LoginHostDeps {
   /** Logins still in their saga, so a shutdown reaches them too. */
   readonly pending: Set<LoginSession>;
   readonly isClosing: () => boolean;
+  /** Which subjects a client may name as its Mind, and the BadRequest text for any other. */
+  readonly mindRule: MindSubjectRule;
+  readonly mindPrefixesNote: string;
   /** Keeps ended sessions' subjects answered a while (a repeated logout gets `{"ok": true}`). */
   readonly linger?: EndedSessionLinger;
   /** Issues session tokens (when it `issues`) and ends the sessions of revoked ones. */
@@ -69,8 +72,8 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
   return async (fields, makeCredentials, options = {}) => {
     const started = performance.now();
     const mindSubject = fields.mind ?? null;
-    if (mindSubject !== null && !isSafeMindSubject(mindSubject, subjects.prefix)) {
-      throw new BadRequest("invalid mind: must be a plain subject outside the portal's prefix");
+    if (mindSubject !== null && !isSafeMindSubject(mindSubject, subjects.prefix, deps.mindRule)) {
+      throw new BadRequest(deps.mindPrefixesNote);
     }
     if (fields.issueToken === true && !deps.tokens?.issues) throw new BadRequest("this portal issues no session tokens");
     const credentials = makeCredentials();

@@ -9,7 +9,7 @@ import { Portal } from "../portal.ts";
 import type { LoginSession } from "../login-session.ts";
 import type { Realm } from "../realm.ts";
 import { loginRequest, parse } from "../wire/schemas.ts";
-import { subjectsFor } from "../wire/subjects.ts";
+import { mindSubjectRule, subjectsFor } from "../wire/subjects.ts";
 import { CheckerDirectory } from "./checker-directory.ts";
 import { CHALLENGE_KINDS } from "../challenges/registry.ts";
 import { loginCompleter } from "./complete-login.ts";
@@ -48,6 +48,12 @@ export interface ServePortalOptions {
    * anything else `SessionEnded`) before NATS answers no-responders; default 5000, 0 for never.
    */
   readonly endedLingerMs?: number;
+  /**
+   * The subjects a client may name as its `mind` (whole-token prefixes, e.g. `["game.minds"]`).
+   * Default: inboxes, `_INBOX.…` and per-user `_INBOX_<user>.…`, all that nats.conf's client user
+   * may subscribe to. The portal publishes there with its own permissions, so never anything wider.
+   */
+  readonly mindPrefixes?: readonly string[];
   readonly logger?: Logger;
   readonly timeouts?: Partial<Omit<SagaTimeouts, "sessionMs">>;
   /** Names under which this process also serves its local `checkers`; not registered twice. */
@@ -90,6 +96,10 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   const sessionMs = Math.round(heartbeatMs * 2.5);
   // Checked here, before anything subscribes: a bad value must not leave subscriptions behind.
   const linger = new EndedSessionLinger(options.endedLingerMs);
+  const mindRule = mindSubjectRule(options.mindPrefixes);
+  const mindPrefixesNote = `invalid mind: must be a plain subject under ${
+    options.mindPrefixes === undefined ? "_INBOX. or _INBOX_<user>." : options.mindPrefixes.map((p) => `${p}.`).join(" or ")
+  }`;
   const logger = options.logger ?? silentLogger;
   const rateLimiter = options.rateLimiter === undefined ? new MemoryRateLimiter() : options.rateLimiter;
   const portal = new Portal(options.realm, options.checkers ?? [], {
@@ -144,6 +154,8 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     isClosing: () => shuttingDown,
     tokens,
     linger,
+    mindRule,
+    mindPrefixesNote,
   });
 
   const login: BusSubscription = serveRequests(

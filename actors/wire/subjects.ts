@@ -65,13 +65,37 @@ function instanceToken(instance: string): string {
   return instance;
 }
 
-const PUBLISH_SUBJECT = /^[^\s.*>]+(?:\.[^\s.*>]+)*$/;
+/** One token of a mind subject: printable ASCII but the separator and wildcards (no control characters, no spaces). */
+const MIND_TOKEN = /^[\x21-\x29\x2b-\x2d\x2f-\x3d\x3f-\x7e]+$/;
+/** nats.js's inboxes (`_INBOX.…`) and per-user inbox prefixes (`_INBOX_alice.…`, nats.conf). */
+const INBOX = /^_INBOX(?:_[A-Za-z0-9_-]+)?\./;
 
 /**
- * True when `subject` is a valid subject to publish a mind's notifications on, and is outside
- * the runtime's own subjects: a mind on `P.session.X.logout` would let a client end another
- * client's session with a notification.
+ * Which subjects a client may name as its Mind: those starting with one of `prefixes` (whole
+ * tokens), or, without any, an inbox (`_INBOX.…`, `_INBOX_<user>.…`), which is all nats.conf's
+ * client user may subscribe to anyway.
  */
-export function isSafeMindSubject(subject: string, prefix: string): boolean {
-  return subject.length <= 256 && PUBLISH_SUBJECT.test(subject) && !(subject === prefix || subject.startsWith(`${prefix}.`));
+export type MindSubjectRule = (subject: string) => boolean;
+
+/** The portal's rule for client-named minds; `prefixes` replaces the default of inboxes. */
+export function mindSubjectRule(prefixes?: readonly string[]): MindSubjectRule {
+  if (prefixes === undefined) return (subject) => INBOX.test(subject);
+  for (const p of prefixes) {
+    if (!TOKEN.test(p) || p.startsWith("$")) throw new TypeError(`invalid mind prefix: ${JSON.stringify(p)}`);
+  }
+  return (subject) => prefixes.some((p) => subject.startsWith(`${p}.`));
+}
+
+/**
+ * True when `subject` is a valid subject to publish a mind's notifications on and is none of the
+ * runtime's or the server's own: the portal and realm services publish there with service
+ * permissions, so a mind on `P.session.X.logout` would let a client end another client's session,
+ * and one on `$JS.API.STREAM.PURGE.…` would let it wipe the rate limiter's counts (an outside fuzz
+ * probe did). A portal also applies its `rule` (by default: inboxes only).
+ */
+export function isSafeMindSubject(subject: string, prefix: string, rule?: MindSubjectRule): boolean {
+  if (subject.length > 256 || subject.startsWith("$")) return false;
+  if (subject === prefix || subject.startsWith(`${prefix}.`)) return false;
+  if (!subject.split(".").every((token) => MIND_TOKEN.test(token))) return false;
+  return rule === undefined || rule(subject);
 }

@@ -117,6 +117,15 @@ const loginCases: Garbage[] = [
   body('mind: "a b" (whitespace)', { ...validLogin, mind: "a b" }),
   body('mind: "a..b" (empty token)', { ...validLogin, mind: "a..b" }),
   body("mind: 300 characters", { ...validLogin, mind: `_INBOX.${"m".repeat(293)}` }),
+  // The portal publishes to the mind with service permissions: a JetStream API subject let a
+  // client purge the rate limiter's counts (outside fuzz probe).
+  body('mind: "$JS.API.STREAM.PURGE.KV_portcullis_rate_limit_cred" (the server\'s API)', { ...validLogin, mind: "$JS.API.STREAM.PURGE.KV_portcullis_rate_limit_cred" }),
+  body('mind: "$KV.bucket.key"', { ...validLogin, mind: "$KV.bucket.key" }),
+  body('mind: "game.session.x.logout" (another prefix\'s subject, not an inbox)', { ...validLogin, mind: "game.session.x.logout" }),
+  body('mind: "_INBOXES.x" (not an inbox)', { ...validLogin, mind: "_INBOXES.x" }),
+  body('mind: "_INBOX" (no token after it)', { ...validLogin, mind: "_INBOX" }),
+  body('mind: "_INBOX.a\\u0000b" (a control character)', { ...validLogin, mind: "_INBOX.a\u0000b" }),
+  body('mind: "_INBOX.a\\u007fb" (DEL)', { ...validLogin, mind: "_INBOX.a\u007fb" }),
 ];
 
 const validCall = { method: "whoami", args: [SECRET] };
@@ -183,6 +192,8 @@ const realmCases: Garbage[] = [
   body('portal: "" ', { ...validAvatar, portal: "" }),
   body('mind: "cred.session.x.logout" (inside the prefix)', { ...validAvatar, mind: "cred.session.x.logout" }),
   body('mind: "a.*" (wildcard)', { ...validAvatar, mind: "a.*" }),
+  body('mind: "$JS.API.INFO" (the server\'s API)', { ...validAvatar, mind: "$JS.API.INFO" }),
+  body('mind: "_INBOX.a\\u0001b" (a control character)', { ...validAvatar, mind: "_INBOX.a\u0001b" }),
 ];
 
 /** Garbage on the broadcast subjects; the `x-garbage` kind and the real checker's name make acceptance visible. */

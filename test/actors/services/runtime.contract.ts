@@ -115,6 +115,26 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(loggedOut).toBe(1);
     });
 
+    it("takes as a Mind only an inbox by default, or what mindPrefixes names instead", async () => {
+      await portal();
+      const b = await bus();
+      for (const mind of ["_INBOX.a1", "_INBOX_alice.x.y"]) expect(await login(b, { mind }), mind).toMatchObject({ ok: true });
+      for (const mind of ["game.minds.alice", "$JS.API.INFO"]) {
+        expect(await login(b, { mind }), mind).toMatchObject({ ok: false, error: { code: "BadRequest", message: "invalid mind: must be a plain subject under _INBOX. or _INBOX_<user>." } });
+      }
+      const game = await portal({ prefix: "game", mindPrefixes: ["game-minds"] });
+      const notes: string[] = [];
+      b.subscribe("game-minds.alice", (m) => void notes.push(parse(m.data)["type"]));
+      const reply = await request(b, "game.login", { credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], mind: "game-minds.alice" });
+      expect(reply).toMatchObject({ ok: true });
+      expect((await request(b, "game.login", { credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], mind: "_INBOX.x" }))["error"].code).toBe("BadRequest");
+      await request(b, `game.session.${reply["session"]}.logout`, {});
+      await waitFor(() => notes.length === 1);
+      expect(notes).toEqual(["ended"]);
+      expect(game.sessions).toBe(0);
+      await expect(portal({ mindPrefixes: ["$JS"] })).rejects.toThrow(TypeError);
+    });
+
     it("answers each login exactly once, and a call sent the moment the reply lands reaches the session", async () => {
       await portal();
       const b = await bus();

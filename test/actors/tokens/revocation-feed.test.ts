@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { followRevocations, TOKEN_REVOCATIONS, type Revocation } from "../../../actors/index.ts";
 import { readRevocation } from "../../../actors/tokens/revocation-feed.ts";
 import { BadRequest } from "../../../actors/errors.ts";
+import { RevocationList } from "../../../actors/tokens/revocation-list.ts";
 import { createInProcessBus } from "../../../transports/index.ts";
 
 const bytes = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
@@ -38,5 +39,26 @@ describe("token revocation messages", () => {
     expect(heard.map((r) => r.jti)).toEqual(["one", "two"]);
     unfollow();
     await bus.close();
+  });
+});
+
+describe("RevocationList", () => {
+  it("sweeps expired entries at most once a minute, so a flood of revocations costs each one O(1), and still refuses only live ones", () => {
+    let now = 1_000_000;
+    const list = new RevocationList(() => now);
+    list.revoke("first", now + 10);
+    for (let i = 0; i < 1000; i++) list.revoke(`flood-${i}`, now + 10);
+    now += 20; // every entry so far has expired
+    list.revoke("fresh", now + 60_000);
+    // Not swept yet (one sweep ran at the first revocation, under a minute ago) …
+    expect(list.size).toBe(1002);
+    // … but an expired entry no longer refuses anything.
+    expect(list.isRevoked("first")).toBe(false);
+    expect(list.isRevoked("fresh")).toBe(true);
+    now += 60_000;
+    list.revoke("later", now + 1000);
+    // The sweep dropped the expired ones (and "fresh", whose hour ended just now).
+    expect(list.size).toBe(1);
+    expect(list.isRevoked("later")).toBe(true);
   });
 });

@@ -67,6 +67,9 @@ describe("TokenAuthority", () => {
     const authority = new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret, now: () => now });
     authority.revoke({ jti: "a", expiresAt: now + 10 });
     now += 20;
+    expect(authority.revocations.isRevoked("a")).toBe(false);
+    // Swept at the next revocation a minute on (revocation-feed.test.ts: at most once a minute).
+    now += 60_000;
     authority.revoke({ jti: "b", expiresAt: now + 10 });
     expect(authority.revocations.size).toBe(1);
     expect(authority.revocations.isRevoked("b")).toBe(true);
