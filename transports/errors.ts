@@ -23,3 +23,12 @@ export class BusClosed extends Error {
     super("bus is closed");
   }
 }
+
+/** A request whose reply subject this bus does not answer (not an inbox): dropped unhandled. */
+export class ForbiddenReplySubject extends Error {
+  override readonly name = "ForbiddenReplySubject";
+  constructor(readonly reply: string) {
+    // The subject only, cut short: it came from whoever sent the request.
+    super(`ignored a request whose reply subject is not an inbox: ${JSON.stringify(reply.slice(0, 80))}`);
+  }
+}

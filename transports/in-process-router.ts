@@ -2,6 +2,8 @@
 import type { BusMessage, BusSubscription, MessageHandler } from "./bus.ts";
 import type { HandlerRunner } from "./handler-runner.ts";
 import { Sublist, type Match } from "./sublist.ts";
+import { ForbiddenReplySubject } from "./errors.ts";
+import { answersInboxes } from "./reply-subjects.ts";
 
 /** A subscription's life: draining ones have left the routing table but still get what was queued. */
 export const SubscriptionState = { open: 0, draining: 1, closed: 2 } as const;
@@ -113,7 +115,13 @@ export class Router {
     for (let i = 0; i < subs.length; i++) {
       const sub = subs[i]!;
       const runner = sub.endpoint.runner;
-      if (sub.state !== SubscriptionState.closed) runner.run(sub, sub.handler, messages[i]!);
+      const message = messages[i]!;
+      if (sub.state === SubscriptionState.closed) {
+        // Left before delivery: nothing to do.
+      } else if (message.reply !== undefined && !answersInboxes(message.reply)) {
+        // As a NatsBus does: an answer would go wherever the sender chose (reply-subjects.ts).
+        runner.report(new ForbiddenReplySubject(message.reply), sub);
+      } else runner.run(sub, sub.handler, message);
       runner.release();
     }
     subs.length = 0;

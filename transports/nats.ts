@@ -13,7 +13,8 @@ import {
 } from "@nats-io/transport-node";
 import type { Bus, BusMessage, BusSubscription, MessageHandler, RequestOptions, SubscribeOptions } from "./bus.ts";
 import { DrainBatch } from "./drain-batch.ts";
-import { BusClosed, NoResponders, RequestTimeout } from "./errors.ts";
+import { BusClosed, ForbiddenReplySubject, NoResponders, RequestTimeout } from "./errors.ts";
+import { replyRule, type ReplyRule } from "./reply-subjects.ts";
 import { HandlerRunner, type HandlerErrorListener } from "./handler-runner.ts";
 import { assertSubject, assertSubscription, invalidRequest, SubjectUse } from "./validation.ts";
 
@@ -31,6 +32,13 @@ export interface NatsBusOptions {
    * shared prefix any client allowed `_INBOX.>` could read other clients' replies.
    */
   readonly inboxPrefix?: string;
+  /**
+   * Reply subjects this connection answers besides inboxes (`_INBOX.…`, `_INBOX_<user>.…`): whole-
+   * token prefixes. A request whose reply subject is anything else is dropped unhandled, as if it
+   * had none (reported through `onHandlerError`): the reply would go out with this connection's
+   * permissions wherever the sender chose, `$JS.API.…` included.
+   */
+  readonly replyPrefixes?: readonly string[];
   /** Default request timeout; 10000 ms when absent. */
   readonly timeoutMs?: number;
   /**
@@ -58,6 +66,11 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * or the credentials are refused.
  */
 export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> {
+  // Checked before connecting: a bad option must not leave a connection open.
+  const repliesTo = replyRule(options.replyPrefixes);
+  if (options.inboxPrefix !== undefined && !repliesTo(`${options.inboxPrefix}.x`)) {
+    throw new TypeError(`inboxPrefix ${JSON.stringify(options.inboxPrefix)}: services answer only _INBOX or _INBOX_<name> inboxes (or their replyPrefixes)`);
+  }
   const connection = await connect({
     servers: options.servers,
     ...(options.name !== undefined && { name: options.name }),
@@ -88,11 +101,14 @@ class NatsBusImpl implements NatsBus {
   #draining: Promise<void> | undefined;
 
   readonly #inboxPrefix: string | undefined;
+  /** Which reply subjects this bus answers. */
+  readonly repliesTo: ReplyRule;
   readonly #connectionListeners = new Set<(connected: boolean) => void>();
   #watchingStatus = false;
 
   constructor(readonly connection: NatsConnection, options: NatsBusOptions) {
     this.#inboxPrefix = options.inboxPrefix;
+    this.repliesTo = replyRule(options.replyPrefixes);
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#runner = new HandlerRunner(options.onHandlerError);
     this.#drains = new DrainBatch(connection);
@@ -138,6 +154,7 @@ class NatsBusImpl implements NatsBus {
       ...(queue !== undefined && { queue }),
       callback: (error, msg) => {
         if (error !== null) runner.report(error, sub);
+        else if (msg.reply && !this.repliesTo(msg.reply)) runner.report(new ForbiddenReplySubject(msg.reply), sub);
         else runner.run(sub, handler, new NatsMessage(msg, this));
       },
     });

@@ -326,6 +326,39 @@ export function busContract(name: string, makeNetwork: () => Promise<ContractNet
       }
     });
 
+    it("handles no request whose reply subject is not an inbox (its answer would go wherever the sender chose), warning once, and answers inboxes", async () => {
+      const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => {});
+      try {
+        const [server, client] = await open(2);
+        const handled: string[] = [];
+        server!.subscribe("svc.deputy", (message) => {
+          handled.push(message.reply ?? "(none)");
+          message.respond(bytes("answer"));
+        });
+        const landed = record(client!, "$JS.API.STREAM.PURGE.KV_x");
+        const elsewhere = record(client!, "cred.session.x.logout");
+        await ready(server!, client!);
+        client!.publish("svc.deputy", bytes("1"), { reply: "$JS.API.STREAM.PURGE.KV_x" });
+        client!.publish("svc.deputy", bytes("2"), { reply: "cred.session.x.logout" });
+        client!.publish("svc.deputy", bytes("3"), { reply: "_INBOXES.x" });
+        // A plain publish and an inbox (also a per-user one) are handled as ever.
+        client!.publish("svc.deputy", bytes("4"));
+        const perUser = record(client!, "_INBOX_alice.r1");
+        await ready(client!);
+        client!.publish("svc.deputy", bytes("5"), { reply: "_INBOX_alice.r1" });
+        expect(text(await client!.request("svc.deputy", bytes("6")))).toBe("answer");
+        await eventually(() => expect(perUser).toEqual(["answer"]));
+        expect(handled).toHaveLength(3);
+        expect(handled.filter((r) => r.startsWith("$") || r.startsWith("cred") || r.startsWith("_INBOXES"))).toEqual([]);
+        expect(landed).toEqual([]);
+        expect(elsewhere).toEqual([]);
+        expect(warn).toHaveBeenCalledTimes(1);
+        expect(String(warn.mock.calls[0]![0])).toContain("not an inbox");
+      } finally {
+        warn.mockRestore();
+      }
+    });
+
     it("round-trips every byte value unchanged", async () => {
       const [server, client] = await open(2);
       server!.subscribe("bin.echo", echo);

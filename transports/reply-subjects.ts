@@ -1,0 +1,30 @@
+/**
+ * Which reply subjects a bus answers. A request's reply subject is chosen by whoever sent it,
+ * and the answer goes out with the answering connection's permissions: a client allowed only to
+ * publish `cred.login` sent a login whose reply subject was `$JS.API.STREAM.PURGE.KV_…`, and the
+ * portal's answer purged the rate limiter's counts. So a bus answers only inboxes.
+ */
+
+/** nats.js's inboxes (`_INBOX.…`) and per-user inbox prefixes (`_INBOX_alice.…`, nats.conf). */
+const INBOX = /^_INBOX(?:_[A-Za-z0-9_-]+)?\.[^\s.*>]/;
+const PREFIX = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+
+/** Tells whether a reply subject may be answered. */
+export type ReplyRule = (reply: string) => boolean;
+
+/** The default: inboxes only. */
+export const answersInboxes: ReplyRule = (reply) => INBOX.test(reply);
+
+/** Inboxes, and subjects under `prefixes` (whole tokens; never `$…`): for requesters with inbox prefixes of their own. */
+export function replyRule(prefixes: readonly string[] = []): ReplyRule {
+  for (const p of prefixes) {
+    if (!PREFIX.test(p)) throw new TypeError(`invalid reply prefix: ${JSON.stringify(p)}`);
+  }
+  if (prefixes.length === 0) return answersInboxes;
+  return (reply) => answersInboxes(reply) || prefixes.some((p) => reply.startsWith(`${p}.`));
+}
+
+/** An inbox prefix (`inboxPrefix`) whose subjects the default rule answers: `_INBOX` or `_INBOX_<name>`. */
+export function isAnsweredInboxPrefix(prefix: string): boolean {
+  return answersInboxes(`${prefix}.x`);
+}
