@@ -32,6 +32,8 @@ export class CheckerDirectory {
   readonly #subscriptions: BusSubscription[] = [];
   readonly #subjects;
   readonly #local: ReadonlySet<string>;
+  /** When each known checker says it started announcing (`since`; absent: the oldest). */
+  readonly #since = new Map<RemoteChecker, number>();
 
   constructor(private readonly bus: Bus, private readonly portal: Portal, private readonly options: CheckerDirectoryOptions) {
     this.#subjects = subjectsFor(options.prefix);
@@ -67,6 +69,12 @@ export class CheckerDirectory {
     return [...this.#known.keys()];
   }
 
+  /**
+   * A checker goes where its `since` puts it among the announced ones: a live announcement on
+   * top (it is the newest), an answer to `discover` below those announced after it, which arrive
+   * in no particular order (answers without `since`, from other implementations, below the rest,
+   * in the order they came).
+   */
   #add(announced: Announcement): void {
     if (this.#local.has(announced.name)) return;
     const known = this.#known.get(announced.name);
@@ -84,8 +92,23 @@ export class CheckerDirectory {
     });
     this.#known.set(announced.name, checker);
     this.#instances.set(announced.name, new Set([announced.instance ?? ""]));
+    if (known !== undefined) this.#since.delete(known);
+    this.#since.set(checker, announced.since ?? Number.NEGATIVE_INFINITY);
     this.portal.registerChecker(checker);
+    this.#rank(checker);
     this.options.logger.info({ checker: announced.name, kinds: announced.kinds }, "checker registered");
+  }
+
+  /**
+   * Moves the checkers announced after `added` (by `since`) back above it, oldest first, so the
+   * most recently announced checker of a kind is on top; re-registering puts a checker on top.
+   */
+  #rank(added: RemoteChecker): void {
+    const since = this.#since.get(added)!;
+    const newer = [...this.#since]
+      .filter(([checker, at]) => at > since && this.portal.hasChecker(checker) && checker.credentialKinds.some((kind) => added.credentialKinds.includes(kind)))
+      .sort((a, b) => a[1] - b[1]);
+    for (const [checker] of newer) this.portal.registerChecker(checker);
   }
 
   /** One instance leaves; the checker goes when its last one has (a withdrawal without instance: at once). */
@@ -102,6 +125,7 @@ export class CheckerDirectory {
     }
     this.#known.delete(name);
     this.#instances.delete(name);
+    this.#since.delete(checker);
     this.portal.unregisterChecker(checker, { graceMs: this.options.withdrawnGraceMs ?? 30_000 });
     this.options.logger.info({ checker: name }, "checker withdrawn");
   }

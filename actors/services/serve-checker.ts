@@ -36,7 +36,10 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
   const kinds = [...checker.credentialKinds];
   // Several processes may serve one name (a queue group): each withdraws only itself.
   const instance = newIdentifier();
-  const announcement = encode({ name: options.name, kinds, instance });
+  // `since` lets a portal that starts later rank the answers to its `discover` as they were
+  // announced: they arrive in no particular order (an outside probe saw a restarted portal put an
+  // older checker on top, refusing the passwords only the newer one had).
+  const announcement = encode({ name: options.name, kinds, instance, since: Date.now() });
 
   const subscriptions: BusSubscription[] = [
     serveRequests(

@@ -55,6 +55,8 @@ export const announcement = z.object({
   name: z.string().regex(/^[A-Za-z0-9_-]+$/).max(128),
   kinds: z.array(nonEmpty).min(1).max(64),
   instance,
+  /** Addition: when this checker service started announcing (ms since the epoch), to order `discover` answers. */
+  since: z.number().finite().nonnegative().optional(),
 });
 export type Announcement = z.infer<typeof announcement>;
 

@@ -819,6 +819,40 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect((await login(b, { credentials: { kind: "username-password", username: "alice", password: "one" } }))["ok"]).toBe(true);
     });
 
+    it("ranks the answers to its discover by when each checker was announced, not by when they arrive: the newest is on top", async () => {
+      // Two checker services played on the wire, so the answers can come in the worst order: the
+      // newer one's first. (A restarted portal put the older on top and refused the passwords only
+      // the newer had, in 4 restarts out of 6, found by an outside probe.)
+      const b = await bus();
+      const asked: string[] = [];
+      for (const name of ["older", "newer"]) {
+        b.subscribe(`cred.checker.${name}`, (m) => {
+          asked.push(name);
+          m.respond(json({ ok: true, avatarId: "alice" }));
+        });
+      }
+      const now = Date.now();
+      b.subscribe("cred.checkers.discover", (m) => {
+        m.respond(json({ name: "newer", kinds: ["username-password"], instance: "n1", since: now - 1_000 }));
+        m.respond(json({ name: "older", kinds: ["username-password"], instance: "o1", since: now - 60_000 }));
+      });
+      await b.flush();
+      const service = await portal({ checkers: [] });
+      expect(service.portal.listCredentialsKinds()).toEqual(["username-password"]);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "alice" });
+      expect(asked).toEqual(["newer"]);
+      // A live announcement is newer than both.
+      b.subscribe("cred.checker.newest", (m) => {
+        asked.push("newest");
+        m.respond(json({ ok: true, avatarId: "alice" }));
+      });
+      await b.flush();
+      b.publish("cred.checkers.announce", json({ name: "newest", kinds: ["username-password"], instance: "x1", since: Date.now() }));
+      await sleep(50);
+      await login(b);
+      expect(asked).toEqual(["newer", "newest"]);
+    });
+
     it("uses a checker again when it comes back under its name after it had no responders", async () => {
       await portal({ checkers: [] });
       const crashedBus = await bus();
