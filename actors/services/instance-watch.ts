@@ -46,6 +46,8 @@ export interface WatchedHost {
   state(): Promise<HostState>;
   /** What is known without asking: `gone`, `unreachable` (no responders lately), else `alive`. */
   known(): HostState;
+  /** Asks now, whatever the last answer (something else found the host without responders). */
+  recheck(): Promise<HostState>;
   /** Stops watching (the session is over); `onLost` is not called after this. */
   unwatch(): void;
 }
@@ -112,6 +114,7 @@ export class InstanceWatch {
     return {
       state: () => (watched.gone ? Promise.resolve("gone") : this.#check(watched, this.#freshMs)),
       known: () => (watched.gone ? "gone" : watched.silentSince === undefined ? "alive" : "unreachable"),
+      recheck: () => this.#check(watched, 0),
       unwatch: () => {
         watched.lost.delete(callback);
         if (watched.lost.size === 0 && this.#instances.get(subject) === watched) this.#forget(watched);

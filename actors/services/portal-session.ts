@@ -153,11 +153,23 @@ class PortalSession implements HostedSession, SessionReceiver {
         if (supervised) void respondTo(message, (body) => answerCall(body, supervised, this.#log), serve);
         // The realm's process answers; when it cannot, nobody would, so the portal does.
         // A check that timed out may have reached a process that died holding it: ask once more.
+        // One that says the process is there is not enough: it may have let go of the avatar, or
+        // died, since (an answer is trusted for 250 ms), so ask whether it still has the session.
         else
           void remote!
             .hostState()
             .then((state) => (state === "busy" ? remote!.hostState() : state))
-            .then((state) => {
+            .then(async (state) => {
+              if (state === "alive") {
+                const fate = await remote!.auditCall();
+                if (fate === "released") state = "gone";
+                else if (fate === "unreachable") {
+                  // Told to the watch too, which had trusted its last answer: the session's logout
+                  // then sends no release that only the portal's own subscription would hear.
+                  void remote!.recheckHost();
+                  state = "unreachable";
+                }
+              }
               if (state === "gone") void respondTo(message, () => Promise.reject(new SessionEnded()), serve);
               else if (state === "unreachable") void respondTo(message, () => Promise.reject(new AvatarError(UNREACHABLE)), serve);
             });

@@ -6,6 +6,7 @@ import { decodeObject, encode } from "../wire/codec.ts";
 import type { Subjects } from "../wire/subjects.ts";
 import type { HostState, InstanceWatch, WatchedHost } from "./instance-watch.ts";
 import type { SessionReconciler } from "./session-reconciler.ts";
+import type { CallAudit, CallFate } from "./call-audit.ts";
 
 /** Like PB's RemoteReference: `callRemote` is the only way in. */
 export class RemoteAvatar {
@@ -14,6 +15,7 @@ export class RemoteAvatar {
   #hostLost = false;
   #onHostLost: (() => void) | undefined;
   #reconciler: SessionReconciler | undefined;
+  #audit: (() => Promise<CallFate>) | undefined;
 
   constructor(private readonly bus: Bus, private readonly subjects: Subjects, readonly session: string) {}
 
@@ -31,7 +33,8 @@ export class RemoteAvatar {
    * Watches the realm process hosting the avatar (when the realm named its instance): for its
    * death, and for having let go of the avatar behind the portal's back (`reconciler`).
    */
-  watchHost(watch: InstanceWatch, reconciler: SessionReconciler, instanceSubject: string): void {
+  watchHost(watch: InstanceWatch, reconciler: SessionReconciler, instanceSubject: string, audit?: CallAudit): void {
+    if (audit) this.#audit = () => audit.check(instanceSubject, this.session);
     const lost = () => {
       if (this.#hostLost) return;
       // Nothing is left there to release.
@@ -53,6 +56,19 @@ export class RemoteAvatar {
   /** The hosting process's state (see `InstanceWatch`); asks it when its last answer is not recent. `alive` when unwatched. */
   hostState(): Promise<HostState> {
     return this.#host?.state() ?? Promise.resolve("alive");
+  }
+
+  /** Asks the hosting process now, whatever its last answer; `alive` when unwatched. */
+  recheckHost(): Promise<HostState> {
+    return this.#host?.recheck() ?? Promise.resolve("alive");
+  }
+
+  /**
+   * Whether the hosting process still has this session, asked right after a call the portal saw
+   * (see `CallAudit`); `hosted` when the process is not watched (it named no instance).
+   */
+  auditCall(): Promise<CallFate> {
+    return this.#audit?.() ?? Promise.resolve("hosted");
   }
 
   /** True when the hosting process is already known unreachable or gone (no request made). */

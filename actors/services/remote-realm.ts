@@ -9,6 +9,7 @@ import { newIdentifier } from "../wire/identifiers.ts";
 import { isInstanceId, subjectsFor, type Subjects } from "../wire/subjects.ts";
 import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
 import { SessionReconciler, type SessionReconcilerOptions } from "./session-reconciler.ts";
+import { CallAudit } from "./call-audit.ts";
 import { RemoteAvatar } from "./remote-avatar.ts";
 import { RemoteMind } from "./remote-mind.ts";
 
@@ -35,6 +36,7 @@ export class RemoteRealm implements Realm {
   readonly #timeoutMs: number;
   readonly #watch: InstanceWatch;
   readonly #reconciler: SessionReconciler;
+  readonly #audit: CallAudit;
 
   constructor(private readonly bus: Bus, readonly name: string, options: RemoteRealmOptions = {}) {
     this.#subjects = subjectsFor(options.prefix);
@@ -42,6 +44,7 @@ export class RemoteRealm implements Realm {
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#watch = new InstanceWatch(bus, options.instanceWatch);
     this.#reconciler = new SessionReconciler(bus, options.reconcile);
+    this.#audit = new CallAudit(bus);
     // Back from a lost connection, realm processes may have let go of avatars meanwhile (they
     // took this portal for gone): ask them at once rather than at the next round.
     bus.onConnectionChange?.((connected) => {
@@ -88,7 +91,7 @@ export class RemoteRealm implements Realm {
     const avatar = new RemoteAvatar(this.bus, this.#subjects, session);
     // Realms that name their process (ours do; the field is optional on the wire) are watched for death.
     const instance = reply["instance"];
-    if (isInstanceId(instance)) avatar.watchHost(this.#watch, this.#reconciler, this.#subjects.realmInstance(this.name, instance));
+    if (isInstanceId(instance)) avatar.watchHost(this.#watch, this.#reconciler, this.#subjects.realmInstance(this.name, instance), this.#audit);
     const logout = async () => {
       try {
         // Not to a realm process known to be unreachable: the portal's own session subscription

@@ -501,6 +501,39 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(await request(b, `cred.session.${idle}.ping`, {})).toMatchObject(SESSION_ENDED);
     });
 
+    it("answers a call sent the moment its realm process died, while the portal still trusts its last answer: AvatarError, not silence", async () => {
+      const { realmBus, b, sessions } = await realmThatWillDie(60_000, 60_000);
+      const session = sessions[0]!;
+      // This call's check is answered: the portal trusts the realm for the next 250 ms.
+      expect(await request(b, `cred.session.${session}.call`, { method: "whoami" })).toEqual({ ok: true, result: "alice" });
+      await realmBus.close();
+      const started = performance.now();
+      expect(await request(b, `cred.session.${session}.call`, { method: "whoami" })).toMatchObject({
+        ok: false,
+        error: { code: "AvatarError", message: expect.stringContaining("not reachable") },
+      });
+      expect(performance.now() - started).toBeLessThan(2000);
+    });
+
+    it("answers a call, SessionEnded, when the realm process that is there no longer hosts the session (it let go a moment before)", async () => {
+      // A realm service played on the wire: it grants the avatar and answers for its instance, but
+      // says it no longer hosts the session and never subscribes its call subject, as a realm
+      // that has just released the avatar (a clean stop racing the call) looks to the portal.
+      const b = await bus();
+      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo", instance: "gone-soon" })));
+      b.subscribe("cred.realm.game.instance.gone-soon", (m) => {
+        const sessions = parse(m.data)["sessions"] as string[] | undefined;
+        m.respond(json(sessions ? { ok: true, ended: sessions } : { ok: true }));
+      });
+      b.subscribe("cred.session.*.release", (m) => void m.respond(json({ ok: true })));
+      await b.flush();
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const { session } = await login(b);
+      const started = performance.now();
+      expect(await request(b, `cred.session.${session}.call`, { method: "whoami" })).toMatchObject({ ok: false, error: { code: "SessionEnded" } });
+      expect(performance.now() - started).toBeLessThan(2000);
+    });
+
     it("ends a session whose realm process is unreachable promptly when it times out: no release left waiting on nobody", async () => {
       const realmBus = await network.connect();
       await serveRealm(realmBus, new TestRealm(["echo"]), { name: "game" });
