@@ -13,17 +13,46 @@
  * loop starts the next, and measured on 2 cores, two slots verified 5–15% fewer argon2id
  * hashes per second than an unlimited queue, while three (of four threads) matched it.
  */
+import { LoginFailed } from "../errors.ts";
+
+export interface HashGateOptions {
+  /**
+   * How long a hash may wait for its slot before it is refused with `LoginFailed` ("the checker
+   * is overloaded; try again"); default: forever. The thread pool's own queue has no deadline:
+   * under overload a hashing checker went on verifying for logins whose portal had given up long
+   * before (its 10 s check timeout), so no login at all succeeded (an outside ops probe, scrypt
+   * at its default cost under 16 logins at once). Shedding what waited too long answers it at
+   * once and leaves the slots to logins that can still be answered in time.
+   */
+  readonly maxWaitMs?: number;
+}
+
+/** The refusal of a hash that waited longer than `maxWaitMs` for its slot. */
+export const OVERLOADED_MESSAGE = "the checker is overloaded; try again";
+
+/** A waiting hash: started when its turn comes, unless its wait ran out first. */
+interface Waiter {
+  readonly start: () => void;
+  timer: NodeJS.Timeout | undefined;
+  shed: boolean;
+}
+
 export class HashGate {
   readonly #limit: number;
+  readonly #maxWaitMs: number | undefined;
   #running = 0;
-  // A FIFO of starters; `head` advances instead of shift() so a long queue drains in O(1) each.
-  #waiting: Array<() => void> = [];
+  // A FIFO of waiters; `head` advances instead of shift() so a long queue drains in O(1) each.
+  #waiting: Waiter[] = [];
   #head = 0;
+  #shedWaiting = 0;
 
   /** `limit`: hashes that may run at once (a positive integer). */
-  constructor(limit: number) {
+  constructor(limit: number, options: HashGateOptions = {}) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`HashGate limit must be a positive integer, got ${limit}`);
+    const { maxWaitMs } = options;
+    if (maxWaitMs !== undefined && !(maxWaitMs >= 0 && maxWaitMs <= 2 ** 31 - 1)) throw new RangeError(`HashGate maxWaitMs must be from 0 to 2147483647, got ${maxWaitMs}`);
     this.#limit = limit;
+    this.#maxWaitMs = maxWaitMs;
   }
 
   /** Hashes that may run at once. */
@@ -31,16 +60,40 @@ export class HashGate {
     return this.#limit;
   }
 
-  /** Hashes running now, and hashes waiting for a slot. */
-  get load(): { running: number; waiting: number } {
-    return { running: this.#running, waiting: this.#waiting.length - this.#head };
+  /** How long a hash may wait for its slot (undefined: forever). */
+  get maxWaitMs(): number | undefined {
+    return this.#maxWaitMs;
   }
 
-  /** Runs `hash` when a slot is free; the slot is freed when it settles, whichever way. */
+  /** Hashes running now, and hashes waiting for a slot. */
+  get load(): { running: number; waiting: number } {
+    return { running: this.#running, waiting: this.#waiting.length - this.#head - this.#shedWaiting };
+  }
+
+  /**
+   * Runs `hash` when a slot is free; the slot is freed when it settles, whichever way. Rejects
+   * with `LoginFailed` when the slot did not come within `maxWaitMs`.
+   */
   run<T>(hash: () => Promise<T>): Promise<T> {
     if (this.#running < this.#limit) return this.#start(hash);
     return new Promise<T>((resolve, reject) => {
-      this.#waiting.push(() => this.#start(hash).then(resolve, reject));
+      const waiter: Waiter = {
+        start: () => {
+          clearTimeout(waiter.timer);
+          this.#start(hash).then(resolve, reject);
+        },
+        timer: undefined,
+        shed: false,
+      };
+      if (this.#maxWaitMs !== undefined) {
+        waiter.timer = setTimeout(() => {
+          // Left in the queue, skipped when its turn comes: removing it from the middle would cost O(n).
+          waiter.shed = true;
+          this.#shedWaiting++;
+          reject(new LoginFailed(OVERLOADED_MESSAGE));
+        }, this.#maxWaitMs);
+      }
+      this.#waiting.push(waiter);
     });
   }
 
@@ -57,14 +110,19 @@ export class HashGate {
 
   #release(): void {
     this.#running--;
-    if (this.#head < this.#waiting.length) {
+    while (this.#head < this.#waiting.length) {
       const next = this.#waiting[this.#head]!;
       this.#waiting[this.#head++] = undefined as never;
       if (this.#head === this.#waiting.length) {
         this.#waiting = [];
         this.#head = 0;
       }
-      next();
+      if (next.shed) {
+        this.#shedWaiting--;
+        continue;
+      }
+      next.start();
+      return;
     }
   }
 }
@@ -75,9 +133,12 @@ export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(configured) ? Math.min(1024, Math.max(1, configured)) : 4;
 }
 
+/** The default gate's `maxWaitMs`: half the portal's 10 s check timeout, so what waits longer could not be answered in time anyway. */
+export const DEFAULT_MAX_WAIT_MS = 5_000;
+
 /**
  * The gate every built-in hasher uses unless given its own: all but one of libuv's threads
- * (at least one). A portal that mostly hashes should set `UV_THREADPOOL_SIZE` to its core
+ * (at least one), and hashes that waited 5 s for a slot refused as overloaded. A portal that mostly hashes should set `UV_THREADPOOL_SIZE` to its core
  * count + 1 before Node starts.
  */
-export const defaultHashGate = new HashGate(Math.max(1, threadPoolSize() - 1));
+export const defaultHashGate = new HashGate(Math.max(1, threadPoolSize() - 1), { maxWaitMs: DEFAULT_MAX_WAIT_MS });

@@ -1,7 +1,8 @@
 /** HashGate (actors/hashing/hash-gate.ts): how many slow hashes run at once, in what order, and what every built-in hasher goes through. */
 import { readFile } from "node:fs/promises";
-import { describe, expect, it } from "vitest";
-import { argon2id, bcrypt, defaultHashGate, HashGate, scrypt, threadPoolSize, type PasswordHasher } from "../../../actors/index.ts";
+import { describe, expect, it, vi } from "vitest";
+import { argon2id, bcrypt, defaultHashGate, HashGate, LoginFailed, scrypt, threadPoolSize, type PasswordHasher } from "../../../actors/index.ts";
+import { DEFAULT_MAX_WAIT_MS, OVERLOADED_MESSAGE } from "../../../actors/hashing/hash-gate.ts";
 
 /** A hash that finishes when the test says so, recording when it started. */
 function controlled(log: string[], name: string) {
@@ -39,6 +40,41 @@ describe("HashGate", () => {
     hashes[3]!.finish();
     await expect(Promise.all(results)).resolves.toEqual(["a", "b", "c", "d"]);
     expect(gate.load).toEqual({ running: 0, waiting: 0 });
+  });
+
+  it("refuses, LoginFailed 'overloaded', a hash that waited longer than maxWaitMs, never starts it, and gives its turn to the next", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const gate = new HashGate(1, { maxWaitMs: 100 });
+      const log: string[] = [];
+      const [a, b, c] = ["a", "b", "c"].map((n) => controlled(log, n)) as [ReturnType<typeof controlled>, ReturnType<typeof controlled>, ReturnType<typeof controlled>];
+      const first = gate.run(a.run);
+      const second = gate.run(b.run);
+      vi.advanceTimersByTime(60);
+      const third = gate.run(c.run);
+      expect(gate.load).toEqual({ running: 1, waiting: 2 });
+      vi.advanceTimersByTime(50); // b has waited 110 ms, c 50 ms
+      await expect(second).rejects.toThrow(new LoginFailed(OVERLOADED_MESSAGE));
+      expect(gate.load).toEqual({ running: 1, waiting: 1 });
+      a.finish();
+      await first;
+      await tick();
+      // b's turn came after it was refused: skipped, c runs.
+      expect(log).toEqual(["start a", "start c"]);
+      vi.advanceTimersByTime(1000); // c started in time: its wait no longer counts
+      c.finish();
+      await expect(third).resolves.toBe("c");
+      expect(gate.load).toEqual({ running: 0, waiting: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("gives the built-in hashers a default gate that sheds after 5 s of waiting, and refuses a bad maxWaitMs", () => {
+    expect(DEFAULT_MAX_WAIT_MS).toBe(5_000);
+    expect(defaultHashGate.maxWaitMs).toBe(5_000);
+    expect(new HashGate(1).maxWaitMs).toBeUndefined();
+    for (const maxWaitMs of [-1, Number.NaN, 2 ** 31]) expect(() => new HashGate(1, { maxWaitMs })).toThrow(RangeError);
   });
 
   it("frees the slot of a hash that rejects or throws, and hands its caller the error", async () => {
