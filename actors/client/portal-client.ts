@@ -80,7 +80,7 @@ export class PortalClient {
     let session: RemoteSession | undefined;
     let mindSubject: string | null = null;
     let subscription: BusSubscription | undefined;
-    const early: Array<{ type: string; event?: string; data?: unknown; reason?: EndReason }> = [];
+    const early: Array<{ session?: unknown; type: string; event?: string; data?: unknown; reason?: EndReason }> = [];
     if (options.mind) {
       mindSubject = this.bus.inbox();
       subscription = this.bus.subscribe(mindSubject, (message) => {
@@ -90,7 +90,7 @@ export class PortalClient {
         } catch {
           return;
         }
-        const item = body as { type: string; event?: string; data?: unknown; reason?: EndReason };
+        const item = body as { session?: unknown; type: string; event?: string; data?: unknown; reason?: EndReason };
         if (!session) early.push(item);
         else dispatch(session, item);
       });
@@ -119,7 +119,9 @@ export class PortalClient {
   }
 }
 
-function dispatch(session: RemoteSession, item: { type: string; event?: string; data?: unknown; reason?: EndReason }): void {
+function dispatch(session: RemoteSession, item: { session?: unknown; type: string; event?: string; data?: unknown; reason?: EndReason }): void {
+  // Only this session's messages: anything else on the subject is not its Mind's to hear.
+  if (item.session !== session.id) return;
   if (item.type === "notify" && typeof item.event === "string") session.deliver({ event: item.event, data: item.data ?? null });
   else if (item.type === "ended" && typeof item.reason === "string") session.ended(item.reason);
 }

@@ -135,6 +135,26 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await expect(portal({ mindPrefixes: ["$JS"] })).rejects.toThrow(TypeError);
     });
 
+    it("hears on its Mind only its own session's messages: a notification naming another session is not delivered", async () => {
+      await portal();
+      const b = await bus();
+      // The client's bus, with its mind subject known to the test (an injector that learnt it).
+      const mindSubject = `_INBOX.${newIdentifier()}`;
+      const known = new Proxy(b, {
+        get: (target, key) => (key === "inbox" ? () => mindSubject : ((value: unknown) => (typeof value === "function" ? value.bind(target) : value))(Reflect.get(target, key))),
+      });
+      const notes: Notification[] = [];
+      const session = await connect(known).login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"], mind: (n) => notes.push(n) });
+      b.publish(mindSubject, json({ session: newIdentifier(), type: "notify", event: "announce", data: { text: "forged" } }));
+      b.publish(mindSubject, json({ session: newIdentifier(), type: "ended", reason: "revoked" }));
+      await session.call("announce", "real");
+      await waitFor(() => notes.length >= 1);
+      await sleep(50);
+      expect(notes).toEqual([{ event: "announce", data: { text: "real" } }]);
+      await session.logout();
+      expect(await session.closed).toBe("logout");
+    });
+
     it("answers each login exactly once, and a call sent the moment the reply lands reaches the session", async () => {
       await portal();
       const b = await bus();
