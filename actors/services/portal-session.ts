@@ -206,8 +206,12 @@ class PortalSession implements HostedSession, SessionReceiver {
   /** A request to a session logging out or over: logout is done (once it is), anything else has ended. */
   #answerEnding(verb: string, message: BusMessage): void {
     if (verb === "logout") void respondTo(message, async () => (await this.ended, okEmpty()), this.#serve);
-    // The portal's own `release` to a realm service, seen on its way: the realm answers it.
-    else if (verb === "release" && !this.#supervised) return;
+    // The portal's own `release` to a realm service, seen on its way: the realm answers it. A
+    // notice (no reply subject) is the realm's own: it let go of the avatar, so the logout's
+    // release need not wait for an answer that may now never come.
+    else if (verb === "release" && !this.#supervised) {
+      if (message.reply === undefined) this.#remote?.markReleased();
+    }
     else void respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve);
   }
 }

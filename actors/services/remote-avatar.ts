@@ -11,6 +11,7 @@ import type { CallAudit, CallFate } from "./call-audit.ts";
 /** Like PB's RemoteReference: `callRemote` is the only way in. */
 export class RemoteAvatar {
   #released = false;
+  #onReleased: (() => void) | undefined;
   #host: WatchedHost | undefined;
   #hostLost = false;
   #onHostLost: (() => void) | undefined;
@@ -27,6 +28,19 @@ export class RemoteAvatar {
   /** Records that the realm's process already released the avatar. */
   markReleased(): void {
     this.#released = true;
+    this.#onReleased?.();
+  }
+
+  /** Resolves once the realm's process is known to have let go of the avatar (`markReleased`, or its death). */
+  whenReleased(): Promise<void> {
+    if (this.#released) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.#onReleased;
+      this.#onReleased = () => {
+        previous?.();
+        resolve();
+      };
+    });
   }
 
   /**
@@ -38,7 +52,7 @@ export class RemoteAvatar {
     const lost = () => {
       if (this.#hostLost) return;
       // Nothing is left there to release.
-      this.#released = true;
+      this.markReleased();
       this.#hostLost = true;
       this.#onHostLost?.();
     };

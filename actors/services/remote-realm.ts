@@ -98,7 +98,9 @@ export class RemoteRealm implements Realm {
         // matches `.release` too, so the request would wait out its timeout with the session
         // stuck logging out. The realm's reconciler (or its death) settles that avatar instead.
         // What is already known decides: every logout asking first would cost a round trip.
-        if (!avatar.released && !avatar.hostUnanswering) await this.#release(session, RELEASE_TIMEOUT_MS);
+        // A realm process that lets go of the avatar meanwhile (it is stopping: its release notice
+        // crossed ours, which then reaches only the portal's own subscription) ends the wait.
+        if (!avatar.released && !avatar.hostUnanswering) await Promise.race([this.#release(session, RELEASE_TIMEOUT_MS), avatar.whenReleased()]);
       } finally {
         avatar.unwatchHost();
         bridge?.close();

@@ -554,6 +554,23 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(performance.now() - started).toBeLessThan(2000);
     });
 
+    it("finishes a logout whose release crossed the realm's own release notice (a stopping realm) at once, not after the release's 5 s wait", async () => {
+      // A realm service played on the wire that is stopping: it never answers the portal's
+      // release, and publishes its own notice instead, as a realm that let go a moment before does.
+      const b = await bus();
+      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo", instance: "stopping" })));
+      b.subscribe("cred.realm.game.instance.stopping", (m) => void m.respond(json(parse(m.data)["sessions"] ? { ok: true, ended: [] } : { ok: true })));
+      b.subscribe("cred.session.*.release", (m) => {
+        if (m.reply !== undefined) setTimeout(() => b.publish(m.subject, json({ reason: "shutdown" })), 50);
+      });
+      await b.flush();
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const { session } = await login(b);
+      const started = performance.now();
+      expect(await request(b, `cred.session.${session}.logout`, {})).toEqual({ ok: true });
+      expect(performance.now() - started).toBeLessThan(2000);
+    });
+
     it("ends a session whose realm process is unreachable promptly when it times out: no release left waiting on nobody", async () => {
       const realmBus = await network.connect();
       await serveRealm(realmBus, new TestRealm(["echo"]), { name: "game" });
