@@ -532,7 +532,8 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
         ok: false,
         error: { code: "AvatarError", message: expect.stringContaining("not reachable") },
       });
-      expect(performance.now() - started).toBeLessThan(2000);
+      // Under the request's 5 s: a check that met the dying process times out (2 s) and is asked once more.
+      expect(performance.now() - started).toBeLessThan(4000);
     });
 
     it("answers a call, SessionEnded, when the realm process that is there no longer hosts the session (it let go a moment before)", async () => {
