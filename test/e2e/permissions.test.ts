@@ -1,4 +1,5 @@
 /** nats.conf's authorization, end to end: what its restricted client user may and may not do on a real nats-server. */
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   connect,
@@ -160,5 +161,22 @@ describe("nats.conf's client user", () => {
         await bob.logout();
       }
     });
+  });
+});
+
+describe("nats.conf's service user", () => {
+  it("may not purge or delete JetStream data, so no request a client steers can make a service do it", async () => {
+    const jsm = await jetstreamManager((service as NatsBus).connection);
+    await jsm.streams.add({ name: "PERMISSIONS_PROBE", subjects: ["permissions.probe.>"] });
+    const js = jetstream((service as NatsBus).connection);
+    for (let i = 0; i < 3; i++) await js.publish("permissions.probe.x", json({ i }));
+    await expect(jsm.streams.purge("PERMISSIONS_PROBE")).rejects.toThrow();
+    await expect(jsm.streams.delete("PERMISSIONS_PROBE")).rejects.toThrow();
+    // The attack itself, on the wire: a client's login whose reply subject is the purge API.
+    const { bus } = await client();
+    bus.publish("cred.login", json({ credentials: login("alice"), interfaces: [ECHO_INTERFACE] }), { reply: "$JS.API.STREAM.PURGE.PERMISSIONS_PROBE" });
+    await bus.flush();
+    await sleep(200);
+    expect((await jsm.streams.info("PERMISSIONS_PROBE")).state.messages).toBe(3);
   });
 });
