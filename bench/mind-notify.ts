@@ -16,13 +16,13 @@ export const mindNotify: Scenario = {
     await ctx.spawnTs("bench/children/checker-portal.ts", [ctx.natsUrl, "memory", "60000"]);
     const nc = await connectClient(ctx.natsUrl);
     ctx.onCleanup(() => nc.close());
-    const subscriber = counterSubscriber(nc, "bench.mind.>", (m) => {
+    const subscriber = counterSubscriber(nc, "_INBOX.bench-mind.>", (m) => {
       if (m.type !== "notify" || m.event !== "announce") throw new Error(`unexpected mind message ${JSON.stringify(m)}`);
       return Number((m.data as { text: string }).text.slice(0, (m.data as { text: string }).text.indexOf(":")));
     });
     await nc.flush();
     const sessions: string[] = [];
-    for (let i = 0; i < SESSIONS; i++) sessions.push(await passwordLogin(nc, USERNAME, PASSWORD, `bench.mind.${i}`));
+    for (let i = 0; i < SESSIONS; i++) sessions.push(await passwordLogin(nc, USERNAME, PASSWORD, `_INBOX.bench-mind.${i}`));
     const pad = "x".repeat(48);
     let n = 0;
     const measured = await profile(async () => {
@@ -35,7 +35,7 @@ export const mindNotify: Scenario = {
       {
         label: "Portcullis avatar announce → Mind → subscriber",
         note:
-          `cred.session.ID.call {method: announce} round-robin over ${SESSIONS} sessions (minds bench.mind.N), portal in a child ` +
+          `cred.session.ID.call {method: announce} round-robin over ${SESSIONS} sessions (minds _INBOX.bench-mind.N), portal in a child ` +
           "process; an operation is done when both the call's reply and the notification arrived at the bench process's subscriber. " +
           "Same hops as the floor: the call's validation, supervision and the Mind's encoding and pacing are the difference.",
         ...measured,
