@@ -43,7 +43,7 @@ export { SessionReconciler, type SessionReconcilerOptions } from "./services/ses
 export { serveChecker, type CheckerService, type ServeCheckerOptions } from "./services/serve-checker.ts";
 export { DEFAULT_HEARTBEAT_MS, MAX_HEARTBEAT_MS, servePortal, type PortalService, type ServePortalOptions } from "./services/serve-portal.ts";
 export { serveRealm, type RealmService, type ServeRealmOptions } from "./services/serve-realm.ts";
-export { DEFAULT_PREFIX, subjectsFor, type Subjects } from "./wire/subjects.ts";
+export { DEFAULT_PREFIX, mindSubjectRule, subjectsFor, type MindSubjectRule, type Subjects } from "./wire/subjects.ts";
 export * from "./strcred/index.ts";
 export { FilePasswordDB, MalformedPasswordFile, PasswordFile, type FileHash, type FilePasswordDBOptions, type PasswordFileLayout } from "./checkers/file-db.ts";
 export { Decoys } from "./checkers/decoys.ts";

@@ -14,6 +14,7 @@ import {
   servePortal,
   serveRealm,
   SimpleRealm,
+  mindSubjectRule,
   subjectsFor,
   tokenAuthorityFromFile,
   UnsupportedKinds,
@@ -55,6 +56,8 @@ Options:
   --realm NAME        portal: the realm service to use (default: echo)
   --prefix P          subject prefix (default: cred)
   --heartbeat-ms N    serve/portal: heartbeat announced to clients (default: 15000)
+  --mind-prefix P     serve/portal: a subject prefix clients may name as their Mind, repeatable
+                      (default: inboxes only, _INBOX.… and _INBOX_<user>.…)
   --rate-limit N|off  serve/portal: refusals per account before backoff (default 5; shared
                       through JetStream KV over NATS), or off
   --tokens ALG:PATH   serve/portal: issue session tokens (a login with "issueToken": true) and
@@ -77,6 +80,7 @@ const OPTIONS = {
   realm: { type: "string" },
   prefix: { type: "string" },
   "heartbeat-ms": { type: "string" },
+  "mind-prefix": { type: "string", multiple: true },
   "log-level": { type: "string" },
   "rate-limit": { type: "string" },
   tokens: { type: "string" },
@@ -157,6 +161,20 @@ function heartbeat(values: Values): { heartbeatMs?: number } {
     throw new UsageError(`--heartbeat-ms must be an integer from 10 to ${MAX_HEARTBEAT_MS}`);
   }
   return { heartbeatMs };
+}
+
+/** `--mind-prefix P`, repeatable: checked here, before connecting, as servePortal would. */
+function mindPrefixes(values: Values): { mindPrefixes?: readonly string[] } {
+  const prefixes = values["mind-prefix"];
+  if (prefixes === undefined) return {};
+  try {
+    mindSubjectRule(prefixes);
+  } catch {
+    throw new UsageError("--mind-prefix must be a plain dotted subject (letters, digits, - and _), not starting with $");
+  }
+  const own = values.prefix ?? "cred";
+  if (prefixes.some((p) => p === own || p.startsWith(`${own}.`))) throw new UsageError(`--mind-prefix may not be under the portal's own prefix (${own})`);
+  return { mindPrefixes: prefixes };
 }
 
 function prefix(values: Values): { prefix?: string } {
@@ -253,11 +271,12 @@ async function runServe(values: Values, args: string[], print: Print): Promise<n
   const { url, log, prefixOption } = common(values);
   const { descriptions, checkers: made } = await checkers(values, true, log);
   const heartbeatOption = heartbeat(values);
+  const mindOption = mindPrefixes(values);
   const rateLimit = parseRateLimit(values["rate-limit"]);
   const tokenOption = await tokens(values);
   const { bus, kind } = await connectBus(url, "portcullis-serve");
   const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message)));
-  const server = await serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefixOption, ...heartbeatOption, ...tokenOption });
+  const server = await serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefixOption, ...heartbeatOption, ...mindOption, ...tokenOption });
   print(`portcullis serve: ready (prefix ${values.prefix ?? "cred"}, checkers ${server.checkerNames.join(", ")}, realm echo)\n`);
   return runUntilSignal(bus, log, () => server.close());
 }
@@ -284,6 +303,7 @@ async function runPortal(values: Values, args: string[], print: Print): Promise<
   const { url, log, prefixOption } = common(values);
   const { checkers: made } = await checkers(values, false, log);
   const heartbeatOption = heartbeat(values);
+  const mindOption = mindPrefixes(values);
   const realmName = serviceName("realm", values.realm ?? "echo");
   const rateLimit = parseRateLimit(values["rate-limit"]);
   const tokenOption = await tokens(values);
@@ -297,6 +317,7 @@ async function runPortal(values: Values, args: string[], print: Print): Promise<
     logger: log,
     ...prefixOption,
     ...heartbeatOption,
+    ...mindOption,
   });
   print(`portcullis portal: ready (realm ${realmName}, kinds ${portal.portal.listCredentialsKinds().join(", ") || "none yet"})\n`);
   return runUntilSignal(bus, log, () => portal.close());

@@ -20,6 +20,8 @@ export interface ServeOptions {
   readonly checkers?: readonly Checker[];
   readonly prefix?: string;
   readonly heartbeatMs?: number;
+  /** Subject prefixes clients may name as their Mind besides inboxes (see `servePortal`). */
+  readonly mindPrefixes?: readonly string[];
   readonly logger: PinoLogger;
   /** Counts refusals (default: the portal's in-memory limiter; null: off). */
   readonly rateLimiter?: RateLimiter | null;
@@ -71,6 +73,7 @@ export async function serve(bus: Bus, options: ServeOptions): Promise<Server> {
     logger,
     ...prefix,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+    ...(options.mindPrefixes === undefined ? {} : { mindPrefixes: options.mindPrefixes }),
     ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
   });
   return {

@@ -49,9 +49,9 @@ export interface ServePortalOptions {
    */
   readonly endedLingerMs?: number;
   /**
-   * The subjects a client may name as its `mind` (whole-token prefixes, e.g. `["game.minds"]`).
-   * Default: inboxes, `_INBOX.…` and per-user `_INBOX_<user>.…`, all that nats.conf's client user
-   * may subscribe to. The portal publishes there with its own permissions, so never anything wider.
+   * Subject prefixes a client may name as its `mind` besides inboxes (`_INBOX.…`, per-user
+   * `_INBOX_<user>.…`, all that nats.conf's client user may subscribe to); whole tokens, e.g.
+   * `["game-minds"]`. The portal publishes there with its own permissions: nothing wider.
    */
   readonly mindPrefixes?: readonly string[];
   readonly logger?: Logger;
@@ -97,9 +97,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   // Checked here, before anything subscribes: a bad value must not leave subscriptions behind.
   const linger = new EndedSessionLinger(options.endedLingerMs);
   const mindRule = mindSubjectRule(options.mindPrefixes);
-  const mindPrefixesNote = `invalid mind: must be a plain subject under ${
-    options.mindPrefixes === undefined ? "_INBOX. or _INBOX_<user>." : options.mindPrefixes.map((p) => `${p}.`).join(" or ")
-  }`;
+  const mindPrefixesNote = `invalid mind: must be a plain subject under ${["_INBOX.", "_INBOX_<user>.", ...(options.mindPrefixes ?? []).map((p) => `${p}.`)].join(" or ")}`;
   const logger = options.logger ?? silentLogger;
   const rateLimiter = options.rateLimiter === undefined ? new MemoryRateLimiter() : options.rateLimiter;
   const portal = new Portal(options.realm, options.checkers ?? [], {

@@ -71,19 +71,19 @@ const MIND_TOKEN = /^[\x21-\x29\x2b-\x2d\x2f-\x3d\x3f-\x7e]+$/;
 const INBOX = /^_INBOX(?:_[A-Za-z0-9_-]+)?\./;
 
 /**
- * Which subjects a client may name as its Mind: those starting with one of `prefixes` (whole
- * tokens), or, without any, an inbox (`_INBOX.…`, `_INBOX_<user>.…`), which is all nats.conf's
- * client user may subscribe to anyway.
+ * Which subjects a client may name as its Mind: an inbox (`_INBOX.…`, `_INBOX_<user>.…`), which
+ * is all nats.conf's client user may subscribe to anyway, or a subject under one of `prefixes`
+ * (whole tokens).
  */
 export type MindSubjectRule = (subject: string) => boolean;
 
-/** The portal's rule for client-named minds; `prefixes` replaces the default of inboxes. */
-export function mindSubjectRule(prefixes?: readonly string[]): MindSubjectRule {
-  if (prefixes === undefined) return (subject) => INBOX.test(subject);
+/** The portal's rule for client-named minds: inboxes, and subjects under `prefixes`. */
+export function mindSubjectRule(prefixes: readonly string[] = []): MindSubjectRule {
   for (const p of prefixes) {
     if (!TOKEN.test(p) || p.startsWith("$")) throw new TypeError(`invalid mind prefix: ${JSON.stringify(p)}`);
   }
-  return (subject) => prefixes.some((p) => subject.startsWith(`${p}.`));
+  if (prefixes.length === 0) return (subject) => INBOX.test(subject);
+  return (subject) => INBOX.test(subject) || prefixes.some((p) => subject.startsWith(`${p}.`));
 }
 
 /**

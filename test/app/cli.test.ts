@@ -97,6 +97,9 @@ describe("portcullis CLI", () => {
     [["serve", "--auth", "anonymous", "--heartbeat-ms", "2000000000"], "--heartbeat-ms must be an integer from 10 to 858993458"],
     [["serve", "--auth", "anonymous", "--heartbeat-ms", "1e99"], "--heartbeat-ms must be an integer from 10 to 858993458"],
     [["serve", "--auth", "anonymous", "--realm", "nosuch"], "--realm is not an option of serve"],
+    [["serve", "--auth", "anonymous", "--mind-prefix", "$JS.API"], "--mind-prefix must be a plain dotted subject"],
+    [["portal", "--mind-prefix", "a b"], "--mind-prefix must be a plain dotted subject"],
+    [["serve", "--auth", "anonymous", "--mind-prefix", "cred.minds"], "--mind-prefix may not be under the portal's own prefix (cred)"],
   ])("exits 2 with one line and no stack trace, before connecting, for %j", async (args, message) => {
     // An unreachable server: these must be refused before any connection is tried.
     const result = await runCli([...args, "--nats", "nats://127.0.0.1:1"]);
@@ -257,7 +260,7 @@ describe("portcullis serve (separate process, real nats-server)", () => {
 
   beforeAll(async () => {
     server = await startNatsServer();
-    serve = await startServe(server.url, ["--auth", "memory:alice:secret:bob:pw", "--auth", "anonymous", "--heartbeat-ms", "1000"]);
+    serve = await startServe(server.url, ["--auth", "memory:alice:secret:bob:pw", "--auth", "anonymous", "--heartbeat-ms", "1000", "--mind-prefix", "game-minds"]);
     child = serve.child;
   }, 30_000);
 
@@ -269,6 +272,12 @@ describe("portcullis serve (separate process, real nats-server)", () => {
   it("logs clients in, serves echo and announce, and ends sessions with `shutdown` on SIGTERM", async () => {
     const bus = await connectNatsBus({ servers: server.url });
     try {
+      // --mind-prefix: a mind under game-minds is taken besides inboxes, anything else refused.
+      const raw = (mind: string) =>
+        bus.request("cred.login", new TextEncoder().encode(JSON.stringify({ credentials: { kind: "anonymous" }, interfaces: ["echo"], mind })));
+      const outcome = async (mind: string) => JSON.parse(new TextDecoder().decode(await raw(mind)));
+      expect(await outcome("game-minds.alice")).toMatchObject({ ok: true });
+      expect(await outcome("elsewhere.alice")).toMatchObject({ ok: false, error: { code: "BadRequest" } });
       const client = connect(bus);
       const notes: Notification[] = [];
       const alice = await client.login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"], mind: (n) => notes.push(n) });
@@ -289,7 +298,7 @@ describe("portcullis serve (separate process, real nats-server)", () => {
       // One structured line per login outcome, and no secret anywhere in the log.
       const stderr = serve.stderr();
       const lines = stderr.trim().split("\n").map((l) => JSON.parse(l));
-      expect(lines.filter((l) => l.event === "login").map((l) => l.outcome)).toEqual(["ok", "ok", "refused"]);
+      expect(lines.filter((l) => l.event === "login").map((l) => l.outcome)).toEqual(["ok", "ok", "ok", "refused"]);
       expect(stderr).not.toContain("secret");
       expect(stderr).not.toContain("wrong");
     } finally {

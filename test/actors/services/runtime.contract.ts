@@ -115,7 +115,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(loggedOut).toBe(1);
     });
 
-    it("takes as a Mind only an inbox by default, or what mindPrefixes names instead", async () => {
+    it("takes as a Mind only an inbox by default, and also what mindPrefixes names", async () => {
       await portal();
       const b = await bus();
       for (const mind of ["_INBOX.a1", "_INBOX_alice.x.y"]) expect(await login(b, { mind }), mind).toMatchObject({ ok: true });
@@ -127,11 +127,16 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       b.subscribe("game-minds.alice", (m) => void notes.push(parse(m.data)["type"]));
       const reply = await request(b, "game.login", { credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], mind: "game-minds.alice" });
       expect(reply).toMatchObject({ ok: true });
-      expect((await request(b, "game.login", { credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], mind: "_INBOX.x" }))["error"].code).toBe("BadRequest");
+      expect((await request(b, "game.login", { credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], mind: "_INBOX.x" }))["ok"]).toBe(true);
+      expect(await request(b, "game.login", { credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], mind: "other.x" })).toMatchObject({
+        ok: false,
+        error: { code: "BadRequest", message: "invalid mind: must be a plain subject under _INBOX. or _INBOX_<user>. or game-minds." },
+      });
       await request(b, `game.session.${reply["session"]}.logout`, {});
       await waitFor(() => notes.length === 1);
       expect(notes).toEqual(["ended"]);
-      expect(game.sessions).toBe(0);
+      // The inbox-minded one is still live.
+      expect(game.sessions).toBe(1);
       await expect(portal({ mindPrefixes: ["$JS"] })).rejects.toThrow(TypeError);
     });
 
