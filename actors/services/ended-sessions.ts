@@ -14,7 +14,8 @@ export const DEFAULT_ENDED_LINGER_MS = 5_000;
 
 /** Whatever answers a session's `P.session.ID.>` messages now. */
 export interface SessionReceiver {
-  receive(message: BusMessage): void;
+  /** The answer's promise, when one is pending: draining the bus waits for it. */
+  receive(message: BusMessage): Promise<void> | undefined;
 }
 
 /**
@@ -29,11 +30,11 @@ export class EndedSessionResponder implements SessionReceiver {
     private readonly serve: { readonly logger: Logger; readonly fallback: () => AvatarError },
   ) {}
 
-  receive(message: BusMessage): void {
+  receive(message: BusMessage): Promise<void> | undefined {
     const verb = message.subject.slice(this.base.length + 1);
-    if (verb === "logout") void respondTo(message, () => okEmpty(), this.serve);
-    else if (verb === "release" && this.remoteAvatar) return;
-    else void respondTo(message, () => Promise.reject(new SessionEnded()), this.serve);
+    if (verb === "logout") return respondTo(message, () => okEmpty(), this.serve);
+    if (verb === "release" && this.remoteAvatar) return undefined;
+    return respondTo(message, () => Promise.reject(new SessionEnded()), this.serve);
   }
 }
 

@@ -133,12 +133,10 @@ class PortalSession implements HostedSession, SessionReceiver {
     return this.#session.isActive && this.#session.actor.getSnapshot().value === "active";
   }
 
-  receive(message: BusMessage): void {
+  /** Returns the answer's promise where one is pending, so that draining the bus waits for it. */
+  receive(message: BusMessage): Promise<void> | undefined {
     const verb = message.subject.slice(this.#base.length + 1);
-    if (!this.#serving()) {
-      this.#answerEnding(verb, message);
-      return;
-    }
+    if (!this.#serving()) return this.#answerEnding(verb, message);
     const serve = this.#serve;
     const supervised = this.#supervised;
     const remote = this.#remote;
@@ -150,7 +148,7 @@ class PortalSession implements HostedSession, SessionReceiver {
         return;
       case "call":
         this.#session.touch();
-        if (supervised) void respondTo(message, (body) => answerCall(body, supervised, this.#log), serve);
+        if (supervised) return respondTo(message, (body) => answerCall(body, supervised, this.#log), serve);
         // The realm's process answers; when it cannot, nobody would, so the portal does.
         // A check that timed out may have reached a process that died holding it: ask once more.
         // One that says the process is there is not enough: it may have let go of the avatar, or
@@ -176,8 +174,7 @@ class PortalSession implements HostedSession, SessionReceiver {
         return;
       case "logout":
         // Answered once the avatar is logged out and `ended` is on its way to the Mind.
-        void respondTo(message, async () => (await this.#session.logout(), await this.ended, okEmpty()), serve);
-        return;
+        return respondTo(message, async () => (await this.#session.logout(), await this.ended, okEmpty()), serve);
       case "release":
         // The realm's process answers release for remote avatars; clients may not send it.
         if (supervised) void respondTo(message, () => Promise.reject(new BadRequest("release is not a client subject")), serve);
@@ -204,15 +201,16 @@ class PortalSession implements HostedSession, SessionReceiver {
   }
 
   /** A request to a session logging out or over: logout is done (once it is), anything else has ended. */
-  #answerEnding(verb: string, message: BusMessage): void {
-    if (verb === "logout") void respondTo(message, async () => (await this.ended, okEmpty()), this.#serve);
+  #answerEnding(verb: string, message: BusMessage): Promise<void> | undefined {
+    if (verb === "logout") return respondTo(message, async () => (await this.ended, okEmpty()), this.#serve);
     // The portal's own `release` to a realm service, seen on its way: the realm answers it. A
     // notice (no reply subject) is the realm's own: it let go of the avatar, so the logout's
     // release need not wait for an answer that may now never come.
-    else if (verb === "release" && !this.#supervised) {
+    if (verb === "release" && !this.#supervised) {
       if (message.reply === undefined) this.#remote?.markReleased();
+      return undefined;
     }
-    else void respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve);
+    return respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve);
   }
 }
 

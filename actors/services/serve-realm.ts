@@ -120,14 +120,17 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     };
     // Exactly the two subjects PROTOCOL.md gives the realm, not `P.session.ID.>`: a ping or logout
     // for a session whose portal died must find no responders, not a realm that never answers them.
+    // The answers are returned, not voided, so that the bus's drain waits for them: a release
+    // the portal sent just before this process stopped was answered after the connection had
+    // closed, and the portal's logout waited out its 5 s (outside ops probe).
     const calls = bus.subscribe(`${base}.call`, (message) => {
-      if (released) void respondTo(message, () => Promise.reject(new SessionEnded()), { logger, fallback });
-      else if (doubt.inDoubt(session)) void respondTo(message, answerInDoubt, { logger, fallback });
-      else void respondTo(message, (body) => answerCall(body, supervised, logger), { logger, fallback });
+      if (released) return respondTo(message, () => Promise.reject(new SessionEnded()), { logger, fallback });
+      if (doubt.inDoubt(session)) return respondTo(message, answerInDoubt, { logger, fallback });
+      return respondTo(message, (body) => answerCall(body, supervised, logger), { logger, fallback });
     });
-    const releases = bus.subscribe(`${base}.release`, (message) => {
-      void respondTo(message, async () => (await release("flush"), okEmpty()), { logger, fallback });
-    });
+    const releases = bus.subscribe(`${base}.release`, (message) =>
+      respondTo(message, async () => (await release("flush"), okEmpty()), { logger, fallback }),
+    );
     // A portal that dies takes its sessions with it: nobody would ever release this avatar.
     // One that was only cut off may have ended the session meanwhile: the reconciler asks.
     const portal = request.portal === undefined ? undefined : subjects.portalInstance(request.portal);
