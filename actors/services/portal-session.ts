@@ -159,9 +159,12 @@ class PortalSession implements HostedSession, SessionReceiver {
             .then((state) => (state === "busy" ? remote!.hostState() : state))
             .then(async (state) => {
               if (state === "alive") {
+                // Not hosted any more is no answer here: the realm may have taken the call before
+                // it let go (a logout, its own stop), and answers it itself, even with a result
+                // after a SessionEnded from here would have contradicted it (outside probe). Its
+                // release notice, or the reconciler, ends the session.
                 const fate = await remote!.auditCall();
-                if (fate === "released") state = "gone";
-                else if (fate === "unreachable") {
+                if (fate === "unreachable") {
                   // Told to the watch too, which had trusted its last answer: the session's logout
                   // then sends no release that only the portal's own subscription would hear.
                   void remote!.recheckHost();

@@ -99,8 +99,13 @@ export class RemoteRealm implements Realm {
         // stuck logging out. The realm's reconciler (or its death) settles that avatar instead.
         // What is already known decides: every logout asking first would cost a round trip.
         // A realm process that lets go of the avatar meanwhile (it is stopping: its release notice
-        // crossed ours, which then reaches only the portal's own subscription) ends the wait.
-        if (!avatar.released && !avatar.hostUnanswering) await Promise.race([this.#release(session, RELEASE_TIMEOUT_MS), avatar.whenReleased()]);
+        // crossed ours, which then reaches only the portal's own subscription) ends the wait; so
+        // does one that says it no longer hosts the session or is gone (a notice sent before this
+        // portal subscribed the session, for a login that finished while the realm stopped, is
+        // lost: an outside probe saw those logouts wait out the 5 s).
+        if (!avatar.released && !avatar.hostUnanswering) {
+          await Promise.race([this.#release(session, RELEASE_TIMEOUT_MS), avatar.whenReleased(), lettingGo(avatar)]);
+        }
       } finally {
         avatar.unwatchHost();
         bridge?.close();
@@ -134,4 +139,9 @@ export class RemoteRealm implements Realm {
     });
     return { subject, close: () => subscription.unsubscribe() };
   }
+}
+
+/** Resolves when the process hosting `avatar` says it no longer hosts the session, or is not there; never otherwise. */
+function lettingGo(avatar: RemoteAvatar): Promise<void> {
+  return avatar.auditCall().then((fate) => (fate === "released" || fate === "unreachable" ? undefined : new Promise<void>(() => {})));
 }

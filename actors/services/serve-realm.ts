@@ -1,5 +1,5 @@
 /** Hosts a realm as a NATS service: `P.realm.NAME.avatar`, and each supervised avatar on its session's subjects. */
-import type { Bus } from "../../transports/bus.ts";
+import type { Bus, BusSubscription } from "../../transports/bus.ts";
 import { ANONYMOUS } from "../checkers/checker.ts";
 import { AvatarError, BadRequest, LoginFailed, SessionEnded } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
@@ -48,7 +48,7 @@ export interface RealmService {
 }
 
 interface Hosted {
-  readonly release: () => Promise<void>;
+  readonly release: (queued?: "flush" | "drop" | "end", stopping?: boolean) => Promise<void>;
   /** Tells the portal the avatar is going because this process stops (it ends the session with `shutdown`). */
   readonly announceShutdown: () => void;
 }
@@ -58,6 +58,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
   const subjects = subjectsFor(options.prefix);
   const logger = (options.logger ?? silentLogger).child({ realm: options.name });
   const hosted = new Map<string, Hosted>();
+  /** Call subscriptions of avatars released by `stop()`, drained last, with the instance subject. */
+  const keptCalls: BusSubscription[] = [];
   const fallback = () => new AvatarError();
   const instance = newIdentifier();
   const portals = new InstanceWatch(bus, options.portalWatch);
@@ -80,13 +82,17 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     // (published first, on this connection). `end`: the portal is gone, so nobody else will tell
     // the Mind; this process sends what is queued and the `ended` itself. Otherwise (`drop`) the
     // portal's `ended` may be out already: drop the queue.
-    const release = (queued: "flush" | "drop" | "end" = "drop") =>
+    const release = (queued: "flush" | "drop" | "end" = "drop", stopping = false) =>
       (released ??= (async () => {
         watchedPortal?.unwatch();
         reconciler.untrack(session);
         doubt.delete(session);
-        // Drained: a call already on its way is answered SessionEnded (below), not dropped.
-        void calls.drain();
+        // Drained: a call already on its way is answered SessionEnded (below), not dropped. A
+        // stopping process keeps answering calls so until its connection drains: the portal may
+        // not have heard the shutdown notice yet, and a call that found no realm subscribed would
+        // reach only the portal, which cannot tell it from one this process took.
+        if (stopping) keptCalls.push(calls);
+        else void calls.drain();
         void releases.drain();
         hosted.delete(session);
         // Closed before the avatar's logout runs: nothing from this process follows the portal's `ended`.
@@ -214,11 +220,13 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       await Promise.all(
         [...hosted.values()].map((h) => {
           h.announceShutdown();
-          return h.release();
+          return h.release("drop", true);
         }),
       );
-      // Last: until every avatar is released, portals must not take this process for dead.
+      // Last: until every avatar is released, portals must not take this process for dead. From
+      // here a call finds nobody, and a portal asking after it finds the process gone: it answers.
       liveness.unsubscribe();
+      await Promise.all(keptCalls.splice(0).map((subscription) => subscription.drain()));
       portals.close();
       reconciler.stop();
       doubt.close();
