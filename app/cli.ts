@@ -170,7 +170,7 @@ function mindPrefixes(values: Values): { mindPrefixes?: readonly string[] } {
   try {
     mindSubjectRule(prefixes);
   } catch {
-    throw new UsageError("--mind-prefix must be a plain dotted subject (letters, digits, - and _), not starting with $");
+    throw new UsageError("--mind-prefix must be a plain dotted subject (letters, digits, - and _), not $… nor portcullis…");
   }
   const own = values.prefix ?? "cred";
   if (prefixes.some((p) => p === own || p.startsWith(`${own}.`))) throw new UsageError(`--mind-prefix may not be under the portal's own prefix (${own})`);

@@ -6,14 +6,16 @@
  */
 
 /** nats.js's inboxes (`_INBOX.…`) and per-user inbox prefixes (`_INBOX_alice.…`, nats.conf). */
-const INBOX = /^_INBOX(?:_[A-Za-z0-9_-]+)?\.[^\s.*>]/;
+const INBOX = /^_INBOX(?:_[A-Za-z0-9_-]+)?\./;
+/** A subject one can publish to: tokens not empty, no wildcards, no whitespace. */
+const PUBLISHABLE = /^[^\s.*>]+(?:\.[^\s.*>]+)*$/;
 const PREFIX = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 
 /** Tells whether a reply subject may be answered. */
 export type ReplyRule = (reply: string) => boolean;
 
 /** The default: inboxes only. */
-export const answersInboxes: ReplyRule = (reply) => INBOX.test(reply);
+export const answersInboxes: ReplyRule = (reply) => INBOX.test(reply) && PUBLISHABLE.test(reply);
 
 /** Inboxes, and subjects under `prefixes` (whole tokens; never `$…`): for requesters with inbox prefixes of their own. */
 export function replyRule(prefixes: readonly string[] = []): ReplyRule {
@@ -21,7 +23,7 @@ export function replyRule(prefixes: readonly string[] = []): ReplyRule {
     if (!PREFIX.test(p)) throw new TypeError(`invalid reply prefix: ${JSON.stringify(p)}`);
   }
   if (prefixes.length === 0) return answersInboxes;
-  return (reply) => answersInboxes(reply) || prefixes.some((p) => reply.startsWith(`${p}.`));
+  return (reply) => answersInboxes(reply) || (PUBLISHABLE.test(reply) && prefixes.some((p) => reply.startsWith(`${p}.`)));
 }
 
 /** An inbox prefix (`inboxPrefix`) whose subjects the default rule answers: `_INBOX` or `_INBOX_<name>`. */

@@ -32,7 +32,13 @@ export class CheckerDirectory {
   readonly #subscriptions: BusSubscription[] = [];
   readonly #subjects;
   readonly #local: ReadonlySet<string>;
-  /** When each known checker says it started announcing (`since`; absent: the oldest). */
+  /**
+   * Each known checker's rank: for an answer to `discover`, when it says it started announcing
+   * (`since`; absent: the oldest); for a live announcement, this portal's clock when it came, and
+   * above every rank so far. So a live announcement always goes on top, whatever its `since`
+   * (absent, as PROTOCOL.md's own example, or from a host whose clock runs ahead: an outside
+   * probe saw both kept below older checkers).
+   */
   readonly #since = new Map<RemoteChecker, number>();
 
   constructor(private readonly bus: Bus, private readonly portal: Portal, private readonly options: CheckerDirectoryOptions) {
@@ -42,7 +48,8 @@ export class CheckerDirectory {
 
   /** Starts listening and asks every running checker to announce itself. */
   start(): void {
-    const onAnnouncement = (data: Uint8Array) => this.#guard(() => this.#add(parse(announcement, decodeObject(data))));
+    const onAnnouncement = (data: Uint8Array, discovered = false) =>
+      this.#guard(() => this.#add(parse(announcement, decodeObject(data)), discovered));
     this.#subscriptions.push(
       this.bus.subscribe(this.#subjects.announce, (m) => onAnnouncement(m.data)),
       this.bus.subscribe(this.#subjects.withdraw, (m) =>
@@ -55,7 +62,7 @@ export class CheckerDirectory {
     const inbox = this.bus.inbox();
     // NATS answers a request nobody hears with an empty no-responders status on this inbox.
     this.#subscriptions.push(this.bus.subscribe(inbox, (m) => {
-      if (m.data.byteLength > 0) onAnnouncement(m.data);
+      if (m.data.byteLength > 0) onAnnouncement(m.data, true);
     }));
     this.bus.publish(this.#subjects.discover, new Uint8Array(), { reply: inbox });
   }
@@ -75,7 +82,7 @@ export class CheckerDirectory {
    * in no particular order (answers without `since`, from other implementations, below the rest,
    * in the order they came).
    */
-  #add(announced: Announcement): void {
+  #add(announced: Announcement, discovered: boolean): void {
     if (this.#local.has(announced.name)) return;
     const known = this.#known.get(announced.name);
     const instances = this.#instances.get(announced.name);
@@ -93,7 +100,7 @@ export class CheckerDirectory {
     this.#known.set(announced.name, checker);
     this.#instances.set(announced.name, new Set([announced.instance ?? ""]));
     if (known !== undefined) this.#since.delete(known);
-    this.#since.set(checker, announced.since ?? Number.NEGATIVE_INFINITY);
+    this.#since.set(checker, discovered ? (announced.since ?? Number.NEGATIVE_INFINITY) : this.#now());
     this.portal.registerChecker(checker);
     this.#rank(checker);
     this.options.logger.info({ checker: announced.name, kinds: announced.kinds }, "checker registered");
@@ -103,6 +110,12 @@ export class CheckerDirectory {
    * Moves the checkers announced after `added` (by `since`) back above it, oldest first, so the
    * most recently announced checker of a kind is on top; re-registering puts a checker on top.
    */
+  #now(): number {
+    let top = Date.now();
+    for (const at of this.#since.values()) if (at >= top) top = at + 1;
+    return top;
+  }
+
   #rank(added: RemoteChecker): void {
     const since = this.#since.get(added)!;
     const newer = [...this.#since]

@@ -80,7 +80,10 @@ export type MindSubjectRule = (subject: string) => boolean;
 /** The portal's rule for client-named minds: inboxes, and subjects under `prefixes`. */
 export function mindSubjectRule(prefixes: readonly string[] = []): MindSubjectRule {
   for (const p of prefixes) {
-    if (!TOKEN.test(p) || p.startsWith("$")) throw new TypeError(`invalid mind prefix: ${JSON.stringify(p)}`);
+    // `portcullis.…` carries every portal's token revocations.
+    if (!TOKEN.test(p) || p.startsWith("$") || p === "portcullis" || p.startsWith("portcullis.")) {
+      throw new TypeError(`invalid mind prefix: ${JSON.stringify(p)}`);
+    }
   }
   if (prefixes.length === 0) return (subject) => INBOX.test(subject);
   return (subject) => INBOX.test(subject) || prefixes.some((p) => subject.startsWith(`${p}.`));

@@ -100,6 +100,7 @@ describe("portcullis CLI", () => {
     [["serve", "--auth", "anonymous", "--mind-prefix", "$JS.API"], "--mind-prefix must be a plain dotted subject"],
     [["portal", "--mind-prefix", "a b"], "--mind-prefix must be a plain dotted subject"],
     [["serve", "--auth", "anonymous", "--mind-prefix", "cred.minds"], "--mind-prefix may not be under the portal's own prefix (cred)"],
+    [["portal", "--mind-prefix", "portcullis.tokens"], "--mind-prefix must be a plain dotted subject"],
   ])("exits 2 with one line and no stack trace, before connecting, for %j", async (args, message) => {
     // An unreachable server: these must be refused before any connection is tried.
     const result = await runCli([...args, "--nats", "nats://127.0.0.1:1"]);

@@ -967,6 +967,19 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await sleep(50);
       await login(b);
       expect(asked).toEqual(["newer", "newest"]);
+      // A live announcement goes on top whatever its `since`: absent (PROTOCOL.md's own shape), or
+      // from a host whose clock runs two minutes ahead, and then one after it from a slower clock.
+      for (const [name, since] of [["plain", undefined], ["ahead", Date.now() + 120_000], ["after", Date.now() - 5_000]] as const) {
+        b.subscribe(`cred.checker.${name}`, (m) => {
+          asked.push(name);
+          m.respond(json({ ok: true, avatarId: "alice" }));
+        });
+        await b.flush();
+        b.publish("cred.checkers.announce", json({ name, kinds: ["username-password"], instance: `${name}1`, ...(since === undefined ? {} : { since }) }));
+        await sleep(50);
+        await login(b);
+      }
+      expect(asked).toEqual(["newer", "newest", "plain", "ahead", "after"]);
     });
 
     it("uses a checker again when it comes back under its name after it had no responders", async () => {
