@@ -17,6 +17,9 @@ import { ConnectionDoubt } from "./connection-doubt.ts";
 import { RemoteMind, type MindLimits } from "./remote-mind.ts";
 import { respondTo, serveRequests } from "./responder.ts";
 
+/** What a call hears while the portal hosting its session has no responders, not yet long enough to count as gone. */
+const PORTAL_UNREACHABLE = "the portal hosting the session is not reachable; try again";
+
 /** How long a call waits, after a lost connection, for the portal to confirm its session is live. */
 const CALL_DOUBT_WAIT_MS = 2_000;
 
@@ -132,6 +135,10 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     const calls = bus.subscribe(`${base}.call`, (message) => {
       if (released) return respondTo(message, () => Promise.reject(new SessionEnded()), { logger, fallback });
       if (doubt.inDoubt(session)) return respondTo(message, answerInDoubt, { logger, fallback });
+      // A portal found without responders (killed, or reconnecting): the session's pings and
+      // logout meet no-responders there, so its calls must not go on acting as if all were well
+      // (an outside probe saw them succeed for 9 s after the portal's SIGKILL).
+      if (watchedPortal?.known() === "unreachable") return respondTo(message, () => Promise.reject(new AvatarError(PORTAL_UNREACHABLE)), { logger, fallback });
       return respondTo(message, (body) => answerCall(body, supervised, logger), { logger, fallback });
     });
     const releases = bus.subscribe(`${base}.release`, (message) =>

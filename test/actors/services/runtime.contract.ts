@@ -693,6 +693,13 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       for (const verb of ["ping", "logout"]) {
         await expect(b.request(`cred.session.${sessions[0]}.${verb}`, json({}), { timeoutMs: 2000 })).rejects.toBeInstanceOf(NoResponders);
       }
+      // Calls no longer act as if all were well once the realm finds the portal without responders.
+      let answer: Record<string, any> = {};
+      for (let i = 0; i < 40 && answer["error"]?.code !== "AvatarError"; i++) {
+        answer = await request(b, `cred.session.${sessions[0]}.call`, { method: "whoami" }).catch(() => ({}));
+        if (answer["error"]?.code !== "AvatarError") await sleep(20);
+      }
+      expect(answer).toEqual({ ok: false, error: { code: "AvatarError", message: "the portal hosting the session is not reachable; try again" } });
       await waitFor(() => realms.hosted === 0, 3000);
       expect(realm.avatars.map((a) => a.logouts)).toEqual([1, 1]);
       // Nobody else is left to tell the Mind: the realm service says it, with the reason a portal
