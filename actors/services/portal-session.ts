@@ -151,8 +151,9 @@ class PortalSession implements HostedSession, SessionReceiver {
         if (supervised) return respondTo(message, (body) => answerCall(body, supervised, this.#log), serve);
         // The realm's process answers; when it cannot, nobody would, so the portal does.
         // A check that timed out may have reached a process that died holding it: ask once more.
-        // One that says the process is there is not enough: it may have let go of the avatar, or
-        // died, since (an answer is trusted for 250 ms), so ask whether it still has the session.
+        // An answer is trusted for 250 ms, and the process may have died since: the call's
+        // session is asked about again (batched with other calls), and only a process without
+        // responders leaves the portal to answer.
         else
           void remote!
             .hostState()

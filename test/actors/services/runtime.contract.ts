@@ -58,6 +58,19 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       return { mind, ended };
     };
     const request = async (b: Bus, subject: string, body: unknown) => parse(await b.request(subject, json(body), { timeoutMs: 5000 }));
+    /**
+     * A realm service `game` played on the wire by `b`: it grants every avatar as process
+     * `instance`, and answers that instance's questions, saying it hosts every session asked
+     * about (`hosts: true`) or none. It serves no session subject: the test adds what it needs.
+     */
+    const playRealm = async (b: Bus, instance: string, hosts: boolean) => {
+      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo", instance })));
+      b.subscribe(`cred.realm.game.instance.${instance}`, (m) => {
+        const sessions = parse(m.data)["sessions"] as string[] | undefined;
+        m.respond(json(sessions ? { ok: true, ended: hosts ? [] : sessions } : { ok: true }));
+      });
+      await b.flush();
+    };
     const login = (b: Bus, body: Record<string, unknown> = {}) =>
       request(b, "cred.login", {
         credentials: { kind: "username-password", username: "alice", password: "secret" },
@@ -546,11 +559,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       // go), yet answers the call it took, late. A SessionEnded from the portal first would have
       // told the client the call did not run (an outside probe saw exactly that).
       const b = await bus();
-      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo", instance: "letting-go" })));
-      b.subscribe("cred.realm.game.instance.letting-go", (m) => {
-        const sessions = parse(m.data)["sessions"] as string[] | undefined;
-        m.respond(json(sessions ? { ok: true, ended: sessions } : { ok: true }));
-      });
+      await playRealm(b, "letting-go", false);
       b.subscribe("cred.session.*.call", (m) => void setTimeout(() => m.respond(json({ ok: true, result: "done" })), 300));
       b.subscribe("cred.session.*.release", (m) => void m.respond(json({ ok: true })));
       await b.flush();
@@ -569,12 +578,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       // As a login that finished while its realm was stopping: the realm's shutdown notice went out
       // before the portal subscribed the session, and the realm never answers the release.
       const b = await bus();
-      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo", instance: "stopped" })));
-      b.subscribe("cred.realm.game.instance.stopped", (m) => {
-        const sessions = parse(m.data)["sessions"] as string[] | undefined;
-        m.respond(json(sessions ? { ok: true, ended: sessions } : { ok: true }));
-      });
-      await b.flush();
+      await playRealm(b, "stopped", false);
       await portal({ realm: new RemoteRealm(await bus(), "game") });
       const { session } = await login(b);
       const started = performance.now();
@@ -624,8 +628,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       // A realm service played on the wire that is stopping: it never answers the portal's
       // release, and publishes its own notice instead, as a realm that let go a moment before does.
       const b = await bus();
-      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo", instance: "stopping" })));
-      b.subscribe("cred.realm.game.instance.stopping", (m) => void m.respond(json(parse(m.data)["sessions"] ? { ok: true, ended: [] } : { ok: true })));
+      await playRealm(b, "stopping", true);
       b.subscribe("cred.session.*.release", (m) => {
         if (m.reply !== undefined) setTimeout(() => b.publish(m.subject, json({ reason: "shutdown" })), 50);
       });

@@ -20,6 +20,17 @@ const ask = async (bus: Bus, subject: string, body: unknown) =>
   JSON.parse(dec.decode(await bus.request(subject, enc.encode(JSON.stringify(body)), { timeoutMs: 5000 }))) as Record<string, any>;
 const password = { kind: "username-password", username: "alice", password: "secret" };
 
+/** A mind subject on `client` and the reasons of the `ended` messages it receives. */
+function endingsOn(client: Bus): { mind: string; endings: string[] } {
+  const mind = client.inbox();
+  const endings: string[] = [];
+  client.subscribe(mind, (m) => {
+    const body = JSON.parse(dec.decode(m.data));
+    if (body.type === "ended") endings.push(body.reason);
+  });
+  return { mind, endings };
+}
+
 describe("session tokens over NATS (seed 003)", () => {
   let server: NatsServerHandle;
   let buses: Bus[];
@@ -75,12 +86,7 @@ describe("session tokens over NATS (seed 003)", () => {
     const b = await servePortal(await bus(), { realm: new SimpleRealm(), checkers: checkers(), tokens: authority() });
     portals.push(a, b);
     const client = await bus();
-    const mind = client.inbox();
-    const endings: string[] = [];
-    client.subscribe(mind, (m) => {
-      const body = JSON.parse(dec.decode(m.data));
-      if (body.type === "ended") endings.push(body.reason);
-    });
+    const { mind, endings } = endingsOn(client);
     const issued = await ask(client, "cred.login", { credentials: password, interfaces: ["echo"], mind, issueToken: true });
     // Several logins with the token: the queue group spreads them over both portals.
     for (let i = 0; i < 6; i++) {
@@ -114,12 +120,7 @@ describe("session tokens over NATS (seed 003)", () => {
     const game3 = await servePortal(await bus(), { prefix: "game3", realm: new SimpleRealm() });
     portals.push(central, game, game3);
     const client = await bus();
-    const mind = client.inbox();
-    const endings: string[] = [];
-    client.subscribe(mind, (m) => {
-      const body = JSON.parse(dec.decode(m.data));
-      if (body.type === "ended") endings.push(body.reason);
-    });
+    const { mind, endings } = endingsOn(client);
     const issued = await ask(client, "cred.login", { credentials: password, interfaces: ["echo"], issueToken: true });
     const token = { kind: "token", token: issued["token"] };
     for (const prefix of ["game", "game3"]) {
