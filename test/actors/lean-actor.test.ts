@@ -1,6 +1,7 @@
 /** LeanActor beyond the saga's own behaviours (those run under both runners in login-saga.test.ts). */
 import { describe, expect, it } from "vitest";
 import { assign, emit, raise, setup, SimulatedClock } from "xstate";
+import { UnsupportedMachine } from "../../actors/flat-machine.ts";
 import { LeanActor } from "../../actors/lean-actor.ts";
 
 const counter = setup({
@@ -84,13 +85,18 @@ describe("LeanActor", () => {
     expect(actor.getSnapshot().context.n).toBe(0);
   });
 
-  it("refuses actions it does not run (emit) instead of ignoring them", () => {
-    const emitting = setup({}).createMachine({ entry: [emit({ type: "hello" })] });
-    const actor = new LeanActor(emitting, { input: undefined });
-    const errors: unknown[] = [];
-    actor.subscribe({ error: (e) => errors.push(e) });
-    actor.start();
-    expect(String(errors[0])).toMatch(/does not run xstate\.emit/);
+  it("refuses, when made, a machine it would not run exactly as xstate does", () => {
+    const emitting = setup({}).createMachine({ id: "emitting", initial: "a", states: { a: { entry: emit({ type: "hello" }) } } });
+    expect(() => new LeanActor(emitting, { input: undefined })).toThrow(UnsupportedMachine);
+    expect(() => new LeanActor(emitting, { input: undefined })).toThrow(/"emitting": it does not run xstate\.emit/);
+    const nested = setup({}).createMachine({ id: "nested", initial: "a", states: { a: { initial: "b", states: { b: {} } } } });
+    expect(() => new LeanActor(nested, { input: undefined })).toThrow(/state a is compound/);
+    const eventless = setup({}).createMachine({ id: "eventless", initial: "a", states: { a: { always: "b" }, b: {} } });
+    expect(() => new LeanActor(eventless, { input: undefined })).toThrow(/always/);
+    const wildcard = setup({}).createMachine({ id: "wildcard", initial: "a", states: { a: { on: { "*": "b" } }, b: {} } });
+    expect(() => new LeanActor(wildcard, { input: undefined })).toThrow(/wildcard/);
+    const rootEvents = setup({}).createMachine({ id: "root", initial: "a", on: { x: ".b" }, states: { a: {}, b: {} } });
+    expect(() => new LeanActor(rootEvents, { input: undefined })).toThrow(/transitions on the root/);
   });
 
   it("runs a raise without delay within the step", () => {
