@@ -12,10 +12,11 @@ import {
   type Subscription,
 } from "@nats-io/transport-node";
 import type { Bus, BusMessage, BusSubscription, MessageHandler, RequestOptions, SubscribeOptions } from "./bus.ts";
-import { DrainBatch } from "./drain-batch.ts";
 import { BusClosed, ForbiddenReplySubject, NoResponders, RequestTimeout } from "./errors.ts";
 import { replyRule, type ReplyRule } from "./reply-subjects.ts";
 import { HandlerRunner, type HandlerErrorListener } from "./handler-runner.ts";
+import { TurnCork } from "./turn-cork.ts";
+import { DrainQueue } from "./drain-queue.ts";
 import { assertSubject, assertSubscription, invalidRequest, SubjectUse } from "./validation.ts";
 
 /** Where and how to connect. */
@@ -96,7 +97,10 @@ class NatsBusImpl implements NatsBus {
   readonly #runner: HandlerRunner;
   readonly #timeoutMs: number;
   readonly #subs = new Set<NatsSubscription>();
-  readonly #drains: DrainBatch;
+  /** Everything a turn of the event loop writes leaves in one syscall (turn-cork.ts). */
+  readonly #cork: TurnCork;
+  /** Bounds the drains in flight (nats.js's PONG matching is O(n) in them; drain-queue.ts). */
+  readonly #drains = new DrainQueue();
   #state: State = State.open;
   #draining: Promise<void> | undefined;
 
@@ -111,7 +115,7 @@ class NatsBusImpl implements NatsBus {
     this.repliesTo = replyRule(options.replyPrefixes);
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#runner = new HandlerRunner(options.onHandlerError);
-    this.#drains = new DrainBatch(connection);
+    this.#cork = new TurnCork(connection);
     // The connection may also close on its own (server gone for good): the bus follows it.
     this.closed = connection.closed().then(() => {
       this.#state = State.closed;
@@ -123,6 +127,7 @@ class NatsBusImpl implements NatsBus {
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     const invalid = invalidRequest(subject, timeoutMs);
     if (invalid) return invalid;
+    this.#cork.cork();
     return this.connection.request(subject, data, { timeout: timeoutMs }).then(
       dataOf,
       (error: unknown) => {
@@ -136,6 +141,7 @@ class NatsBusImpl implements NatsBus {
     assertSubject(subject, SubjectUse.publish);
     const reply = options?.reply;
     if (reply !== undefined) assertSubject(reply, SubjectUse.publish);
+    this.#cork.cork();
     try {
       this.connection.publish(subject, data, reply === undefined ? undefined : { reply });
     } catch (error) {
@@ -147,15 +153,21 @@ class NatsBusImpl implements NatsBus {
     if (this.#state !== State.open) throw new BusClosed();
     const queue = options?.queue;
     assertSubscription(subject, handler, queue);
-    const sub = new NatsSubscription(subject, this.#subs, this.#drains);
+    const cork = this.#cork;
+    const sub = new NatsSubscription(subject, this.#subs, cork, this.#drains);
     const runner = this.#runner;
+    cork.cork();
     // A callback, not an async iterator: nats.js then calls it straight from its parser.
     sub.inner = this.connection.subscribe(subject, {
       ...(queue !== undefined && { queue }),
       callback: (error, msg) => {
         if (error !== null) runner.report(error, sub);
         else if (msg.reply && !this.repliesTo(msg.reply)) runner.report(new ForbiddenReplySubject(msg.reply), sub);
-        else runner.run(sub, handler, new NatsMessage(msg, this));
+        else {
+          // The answer, usually written later in this turn, leaves with the turn's other writes.
+          cork.cork();
+          runner.run(sub, handler, new NatsMessage(msg, this));
+        }
       },
     });
     this.#subs.add(sub);
@@ -206,6 +218,7 @@ class NatsBusImpl implements NatsBus {
   close(): Promise<void> {
     if (this.#state !== State.closed) {
       this.#state = State.closed;
+      this.#cork.release();
       this.connection.close().catch(() => undefined);
     }
     return this.closed;
@@ -215,9 +228,12 @@ class NatsBusImpl implements NatsBus {
     this.#state = State.draining;
     // nats.js's own drain would stop publishing before async handlers answer: first unsubscribe
     // (the server still delivers what it already sent), then wait for handlers, then drain the rest.
-    const subs = Array.from(this.#subs, (sub) => sub.inner!.drain());
+    const subs = Array.from(this.#subs, (sub) => this.#drains.run(() => (this.#cork.cork(), sub.inner!.drain())));
     await Promise.allSettled(subs);
     this.#subs.clear();
+    // Drains asked for earlier (sessions ending) too: nats.js's own drain would start whatever
+    // is left of them all at once (drain-queue.ts says why that is slow).
+    await Promise.race([this.#drains.idle(), this.closed]);
     // close() during a drain gives up on slow handlers.
     await Promise.race([this.#runner.idle(), this.closed]);
     if (!this.connection.isClosed() && !this.connection.isDraining()) {
@@ -260,20 +276,24 @@ class NatsSubscription implements BusSubscription {
   constructor(
     readonly subject: string,
     private readonly owner: Set<NatsSubscription>,
-    private readonly drains: DrainBatch,
+    private readonly cork: TurnCork,
+    private readonly drains: DrainQueue,
   ) {}
 
   unsubscribe(): void {
     if (!this.owner.delete(this)) return;
+    this.cork.cork();
     this.inner?.unsubscribe();
   }
 
   async drain(): Promise<void> {
     if (!this.owner.delete(this)) return;
-    // nats.js sends UNSUB, waits for the server to confirm it (so nothing more is routed here),
-    // and delivers what arrived before; batched with this turn's other drains (drain-batch.ts).
-    // A connection already closed has nothing left to drain.
-    if (this.inner) await this.drains.drain(this.inner);
+    // nats.js sends UNSUB and a PING, and waits for the PONG (so nothing more is routed here),
+    // delivering what arrived before. Sessions end on timers of their own: corked, a turn's
+    // drains leave in one write rather than one each. A closed connection has nothing to drain.
+    const inner = this.inner;
+    if (inner === undefined) return;
+    await this.drains.run(() => (this.cork.cork(), inner.drain()));
   }
 }
 

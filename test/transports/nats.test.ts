@@ -1,6 +1,7 @@
 /** The bus contract over a real nats-server started from nats.conf. */
 import { expect, it } from "vitest";
-import { connectNatsBus } from "../../transports/index.ts";
+import { connectNatsBus, type NatsBus } from "../../transports/index.ts";
+import { MAX_DRAINS_IN_FLIGHT } from "../../transports/drain-queue.ts";
 import { startNatsServer } from "../support/nats-server.ts";
 import { busContract } from "./bus.contract.ts";
 
@@ -22,27 +23,102 @@ it("exposes the underlying NATS connection and follows it when it closes", async
   }
 });
 
-it("sends the drains asked for in one turn in two socket writes (the first at once), not one each", async () => {
+/** Counts the socket writes nats.js makes on the bus's connection (the socket turn-cork.ts corks). */
+function countWrites(bus: NatsBus): { readonly count: number } {
+  const socket = (bus.connection as unknown as { protocol: { transport: { socket: Record<string, (...args: unknown[]) => unknown> } } })
+    .protocol.transport.socket;
+  const counter = { count: 0 };
+  for (const method of ["_write", "_writev"] as const) {
+    const original = socket[method]!;
+    socket[method] = function (this: unknown, ...args: unknown[]) {
+      counter.count++;
+      return original.apply(this, args);
+    };
+  }
+  return counter;
+}
+
+it("sends what one turn of the event loop writes in one socket write: 50 drains, not 50", async () => {
   const server = await startNatsServer();
   try {
-    const bus = await connectNatsBus({ servers: server.url, name: "drain-batch" });
+    const bus = await connectNatsBus({ servers: server.url, name: "turn-cork-drains" });
     const subs = Array.from({ length: 50 }, (_, i) => bus.subscribe(`batch.${i}`, () => {}));
     await bus.flush();
-    // The socket nats.js writes to (the same internals drain-batch.ts corks).
-    const socket = (bus.connection as unknown as { protocol: { transport: { socket: Record<string, (...args: unknown[]) => unknown> } } })
-      .protocol.transport.socket;
-    let writes = 0;
-    for (const method of ["_write", "_writev"] as const) {
-      const original = socket[method]!;
-      socket[method] = function (this: unknown, ...args: unknown[]) {
-        writes++;
-        return original.apply(this, args);
-      };
-    }
+    const writes = countWrites(bus);
     await Promise.all(subs.map((sub) => sub.drain()));
-    // The first drain at once, the other 49 UNSUB+PING pairs in one write (without the batch: 50).
-    expect(writes).toBe(2);
+    // 50 UNSUB+PING pairs in one write; without the cork nats.js flushed them one by one.
+    expect(writes.count).toBe(1);
     await bus.drain();
+  } finally {
+    await server.stop();
+  }
+});
+
+it("answers a request whose handler subscribes first in one write: the SUB and the reply together, in that order", async () => {
+  const server = await startNatsServer();
+  try {
+    const service = await connectNatsBus({ servers: server.url, name: "turn-cork-service" });
+    const client = await connectNatsBus({ servers: server.url, name: "turn-cork-client" });
+    // As a portal's login: a few promise hops, a session subscription, then the reply.
+    service.subscribe("svc.open", async (message) => {
+      await Promise.resolve();
+      service.subscribe("svc.session.1", (call) => void call.respond(new TextEncoder().encode("session")));
+      await Promise.resolve();
+      message.respond(new TextEncoder().encode("opened"));
+    });
+    await service.flush();
+    const writes = countWrites(service);
+    expect(new TextDecoder().decode(await client.request("svc.open", new Uint8Array()))).toBe("opened");
+    expect(writes.count).toBe(1);
+    // The SUB went first: a request sent as soon as the reply arrived finds the subscription.
+    expect(new TextDecoder().decode(await client.request("svc.session.1", new Uint8Array()))).toBe("session");
+    await client.drain();
+    await service.drain();
+  } finally {
+    await server.stop();
+  }
+});
+
+it("keeps at most MAX_DRAINS_IN_FLIGHT pings outstanding when thousands of subscriptions drain at once", async () => {
+  const server = await startNatsServer();
+  try {
+    const bus = await connectNatsBus({ servers: server.url, name: "drain-queue" });
+    const subs = Array.from({ length: 3000 }, (_, i) => bus.subscribe(`many.${i}`, () => {}));
+    await bus.flush();
+    // nats.js's PONG waiters (the array whose shift is O(n)): the most it ever held.
+    const protocol = (bus.connection as unknown as { protocol: { pongs: unknown[] } }).protocol;
+    let most = 0;
+    const push = protocol.pongs.push.bind(protocol.pongs);
+    protocol.pongs.push = (...items: unknown[]) => {
+      const length = push(...items);
+      most = Math.max(most, length);
+      return length;
+    };
+    await Promise.all(subs.map((sub) => sub.drain()));
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(MAX_DRAINS_IN_FLIGHT);
+    // Every one of them is gone from the server: nothing answers there any more.
+    await expect(bus.request("many.2999", new Uint8Array(), { timeoutMs: 1000 })).rejects.toThrow(/no responders/i);
+    await bus.drain();
+  } finally {
+    await server.stop();
+  }
+});
+
+it("delivers a reply written before close() in the same turn of the event loop (the corked socket is flushed first)", async () => {
+  const server = await startNatsServer();
+  try {
+    const service = await connectNatsBus({ servers: server.url, name: "cork-close-service" });
+    const client = await connectNatsBus({ servers: server.url, name: "cork-close-client" });
+    service.subscribe("svc.last", (message) => {
+      message.respond(new TextEncoder().encode("last words"));
+      // Later in the same turn, after nats.js handed the reply to the (corked) socket; a close in
+      // the very same synchronous run would beat nats.js's own flush, cork or not.
+      void Promise.resolve().then(() => service.close());
+    });
+    await service.flush();
+    expect(new TextDecoder().decode(await client.request("svc.last", new Uint8Array(), { timeoutMs: 2000 }))).toBe("last words");
+    await client.drain();
   } finally {
     await server.stop();
   }
