@@ -274,7 +274,7 @@ async function runServe(values: Values, args: string[], print: Print): Promise<n
   const mindOption = mindPrefixes(values);
   const rateLimit = parseRateLimit(values["rate-limit"]);
   const tokenOption = await tokens(values);
-  const { bus, kind } = await connectBus(url, "portcullis-serve");
+  const { bus, kind } = await connectBus(url, "portcullis-serve", log);
   const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message)));
   const server = await serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefixOption, ...heartbeatOption, ...mindOption, ...tokenOption });
   print(`portcullis serve: ready (prefix ${values.prefix ?? "cred"}, checkers ${server.checkerNames.join(", ")}, realm echo)\n`);
@@ -287,7 +287,7 @@ async function runChecker(values: Values, args: string[], print: Print): Promise
   const { descriptions, checkers: made } = await checkers(values, true, log);
   if (values.name !== undefined && made.length !== 1) throw new UsageError("--name needs exactly one --auth");
   const names = values.name !== undefined ? [serviceName("name", values.name)] : serviceNames(descriptions);
-  const { bus } = await connectBus(url, "portcullis-checker");
+  const { bus } = await connectBus(url, "portcullis-checker", log);
   const services: CheckerService[] = [];
   for (const [i, checker] of made.entries()) {
     services.push(await serveChecker(bus, checker, { name: names[i]!, logger: log, ...prefixOption }));
@@ -307,7 +307,7 @@ async function runPortal(values: Values, args: string[], print: Print): Promise<
   const realmName = serviceName("realm", values.realm ?? "echo");
   const rateLimit = parseRateLimit(values["rate-limit"]);
   const tokenOption = await tokens(values);
-  const { bus, kind } = await connectBus(url, "portcullis-portal");
+  const { bus, kind } = await connectBus(url, "portcullis-portal", log);
   const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message)));
   const portal = await servePortal(bus, {
     ...tokenOption,
@@ -351,7 +351,7 @@ async function runRealm(values: Values, args: string[], print: Print): Promise<n
   const { url, log, prefixOption } = common(values);
   const name = serviceName("name", values.name ?? (module === "echo" ? "echo" : "realm"));
   const realm = await loadRealm(module);
-  const { bus } = await connectBus(url, "portcullis-realm");
+  const { bus } = await connectBus(url, "portcullis-realm", log);
   const service = await closingOnFailure(bus, serveRealm(bus, realm, { name, logger: log, ...prefixOption }));
   print(`portcullis realm: ready (${name})\n`);
   return runUntilSignal(bus, log, () => service.stop());

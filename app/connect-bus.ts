@@ -1,5 +1,8 @@
 /** Chooses the bus: NATS when a URL is given, the embedded in-process bus otherwise. */
-import { connectNatsBus, createInProcessBus, type Bus } from "../transports/index.ts";
+import { connectNatsBus, createInProcessBus, ForbiddenReplySubject, type Bus, type HandlerErrorListener } from "../transports/index.ts";
+import { redactIdentifiers } from "../transports/redact.ts";
+import { describe } from "../actors/services/responder.ts";
+import type { Logger } from "../actors/logger.ts";
 import { StartupError } from "./startup-error.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -57,14 +60,34 @@ export function redactNatsUrl(natsUrl: string): string {
     .join(",");
 }
 
-/** Connects to `natsUrl` (comma-separated servers allowed), or returns an in-process bus. */
-export async function connectBus(natsUrl: string | undefined, name: string): Promise<{ bus: Bus; kind: "nats" | "in-process" }> {
-  if (natsUrl === undefined || natsUrl === "") return { bus: createInProcessBus(), kind: "in-process" };
+/**
+ * Connects to `natsUrl` (comma-separated servers allowed), or returns an in-process bus. With a
+ * logger, a handler's failure (or a request refused for its reply subject) is one structured log
+ * line per subscription, ids shortened, rather than a process warning on stderr.
+ */
+export async function connectBus(natsUrl: string | undefined, name: string, log?: Logger): Promise<{ bus: Bus; kind: "nats" | "in-process" }> {
+  const onHandlerError = log === undefined ? undefined : handlerErrorsTo(log);
+  if (natsUrl === undefined || natsUrl === "") return { bus: createInProcessBus(onHandlerError && { onHandlerError }), kind: "in-process" };
   const target = parseNatsUrl(natsUrl);
   try {
-    return { bus: await connectNatsBus({ ...target, name }), kind: "nats" };
+    return { bus: await connectNatsBus({ ...target, name, ...(onHandlerError && { onHandlerError }) }), kind: "nats" };
   } catch (error) {
     // Refused, unreachable, bad credentials: the URL (never its credentials) and nats.js's reason.
     throw new StartupError(`cannot connect to NATS at ${redactNatsUrl(natsUrl)}: ${(error as Error).message}`);
   }
+}
+
+/** Logs each subscription's first handler failure (a client repeating one must not flood the log). */
+function handlerErrorsTo(log: Logger): HandlerErrorListener {
+  const reported = new WeakSet<object>();
+  return (error, subscription) => {
+    if (reported.has(subscription)) return;
+    reported.add(subscription);
+    const subject = redactIdentifiers(subscription.subject);
+    if (error instanceof ForbiddenReplySubject) {
+      log.warn({ event: "forbidden-reply-subject", subject }, "a request asked for its reply on a subject services do not answer; dropped (later ones on this subscription are not logged)");
+    } else {
+      log.error({ event: "handler-failed", subject, error: describe(error) }, "a bus handler failed (later failures of this subscription are not logged)");
+    }
+  };
 }

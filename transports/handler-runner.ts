@@ -1,5 +1,6 @@
 /** How every bus calls a handler: failures never escape into the transport, async work holds drain. */
 import type { BusMessage, BusSubscription, MessageHandler } from "./bus.ts";
+import { redactIdentifiers } from "./redact.ts";
 
 /** Told about a handler that threw or rejected (or a subscription the server refused). */
 export type HandlerErrorListener = (
@@ -74,8 +75,9 @@ export class HandlerRunner {
     if (this.#warned.has(subscription)) return;
     this.#warned.add(subscription);
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    // A session's subject (and whatever a failure says about it) carries its id: never in full.
     process.emitWarning(
-      `a handler for ${subscription.subject} failed (later failures of this subscription are not reported): ${detail}`,
+      redactIdentifiers(`a handler for ${subscription.subject} failed (later failures of this subscription are not reported): ${detail}`),
       { type: "BusHandlerError" },
     );
   }

@@ -1,5 +1,6 @@
 /** Session and challenge identifiers: 128-bit random capabilities. */
 import { randomFillSync } from "node:crypto";
+import { redactIdentifiers } from "../../transports/redact.ts";
 
 // One CSPRNG call per 256 identifiers instead of one each: a login creates one (measured ~4% of
 // a login's CPU unpooled). Bytes are used once and never handed out twice.
@@ -24,5 +25,5 @@ export function shortId(id: string): string {
 
 /** `subject` with every identifier token shortened: a session's subject holds its capability. */
 export function loggableSubject(subject: string): string {
-  return subject.replace(/(^|\.)([A-Za-z0-9_-]{22})(?=\.|$)/g, (_match, dot: string, id: string) => dot + shortId(id));
+  return redactIdentifiers(subject);
 }

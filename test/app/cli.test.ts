@@ -288,6 +288,11 @@ describe("portcullis serve (separate process, real nats-server)", () => {
       expect(anon.anonymous).toBe(true);
       await anon.call("announce", "hi from nobody");
       await expect(client.login(new UsernamePassword("alice", "wrong"), { interfaces: ["echo"] })).rejects.toMatchObject({ code: "UnauthorizedLogin" });
+      // A ping asking for its reply elsewhere than an inbox is dropped, and said so in the log,
+      // with the session's subject (its capability) shortened (outside probe: it was in full).
+      bus.publish(`cred.session.${alice.id}.ping`, new TextEncoder().encode("{}"), { reply: "not.an.inbox" });
+      await bus.flush();
+      await new Promise((resolve) => setTimeout(resolve, 200));
 
       const exited = once(child, "exit");
       child.kill("SIGTERM");
@@ -302,6 +307,9 @@ describe("portcullis serve (separate process, real nats-server)", () => {
       expect(lines.filter((l) => l.event === "login").map((l) => l.outcome)).toEqual(["ok", "ok", "ok", "refused"]);
       expect(stderr).not.toContain("secret");
       expect(stderr).not.toContain("wrong");
+      expect(lines.filter((l) => l.event === "forbidden-reply-subject").map((l) => l.subject)).toEqual([`cred.session.${alice.id.slice(0, 6)}….>`]);
+      expect(stderr).not.toContain(alice.id);
+      expect(stderr).not.toContain(anon.id);
     } finally {
       await bus.close();
     }
