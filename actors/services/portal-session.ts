@@ -197,7 +197,14 @@ class PortalSession implements HostedSession, SessionReceiver {
       case "failed":
         // The realm service's supervisor gave up on its avatar (an internal subject, like release).
         if (supervised) void respondTo(message, () => Promise.reject(new BadRequest("failed is not a client subject")), serve);
-        else void respondTo(message, () => (this.#avatarFailed(), okEmpty()), serve);
+        else {
+          // Acted on as a request or as a plain publish alike (outside probe: a publish was
+          // ignored). Its supervisor logged out what it could not restart: nothing is left to
+          // release, so the logout does not wait on a release that may never be answered.
+          remote!.markReleased();
+          this.#avatarFailed();
+          void respondTo(message, () => okEmpty(), serve);
+        }
         return;
       default:
         void respondTo(message, () => Promise.reject(new BadRequest(`unknown session subject: ${verb}`)), serve);

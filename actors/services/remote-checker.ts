@@ -14,6 +14,13 @@ export interface RemoteCheckerOptions {
 }
 
 /**
+ * The refusals a checker service may answer with, as they are: a wrong credential, a failure of
+ * its own (`LoginFailed`, its message passed on: write it for clients), a limit, and malformed
+ * credentials of a custom kind, which only the checker can judge. Any other code becomes `LoginFailed`.
+ */
+const CHECKER_CODES: ReadonlySet<string> = new Set(["UnauthorizedLogin", "LoginFailed", "RateLimited", "BadRequest"]);
+
+/**
  * Sends credentials to `P.checker.NAME`. Rejects with the checker's own error, with
  * `CheckerUnavailable` when nobody serves it (the portal then falls back), and with
  * `LoginFailed` when it times out or answers garbage: never with a refusal it did not make.
@@ -51,7 +58,13 @@ export class RemoteChecker implements Checker {
       if (error instanceof PortcullisError) throw new LoginFailed(`checker ${this.name} answered garbage`);
       throw error;
     }
-    if (!reply.ok) throw fromWireError(reply.error);
+    if (!reply.ok) {
+      const error = fromWireError(reply.error);
+      // Only what a checker can mean reaches the client: a checker's `SessionEnded` or
+      // `NoSuchInterface` would tell it something false about its own login (outside probe).
+      if (!CHECKER_CODES.has(error.code)) throw new LoginFailed(`checker ${this.name} failed`);
+      return Promise.reject(error);
+    }
     return reply.anonymous === true ? ANONYMOUS : (reply.avatarId as string);
   }
 }

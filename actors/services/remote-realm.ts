@@ -80,7 +80,11 @@ export class RemoteRealm implements Realm {
       }
       if (error instanceof NoResponders) throw new LoginFailed(`realm ${this.name} is unavailable`);
       if (error instanceof BusClosed) throw new LoginFailed("portal is shutting down");
-      if (error instanceof PortcullisError) throw new LoginFailed(`realm ${this.name} answered garbage`);
+      if (error instanceof PortcullisError) {
+        // Garbage may still come from a realm that made the avatar: never leave one behind.
+        this.#release(session).catch(() => undefined);
+        throw new LoginFailed(`realm ${this.name} answered garbage`);
+      }
       throw error;
     }
     if (reply["ok"] !== true) {

@@ -250,6 +250,26 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(received).toEqual([credentials]);
     });
 
+    it.each([
+      ["SessionEnded", "LoginFailed"],
+      ["NoSuchInterface", "LoginFailed"],
+      ["AvatarError", "LoginFailed"],
+      ["UnhandledCredentials", "LoginFailed"],
+      ["BadRequest", "BadRequest"],
+      ["LoginFailed", "LoginFailed"],
+    ])("passes a checker service's %s to the client as %s: only what a checker can mean", async (sent, seen) => {
+      await portal({ checkers: [] });
+      const checkerBus = await bus();
+      checkerBus.subscribe("cred.checker.odd", (m) => void m.respond(json({ ok: false, error: { code: sent, message: "checker says" } })), {
+        queue: "cred.checker.odd",
+      });
+      checkerBus.publish("cred.checkers.announce", json({ name: "odd", kinds: ["x-odd"] }));
+      await checkerBus.flush();
+      await sleep(50);
+      const reply = await login(await bus(), { credentials: { kind: "x-odd", code: 1 } });
+      expect(reply).toMatchObject({ ok: false, error: { code: seen } });
+    });
+
     it("rejects a kind no checker handles with UnhandledCredentials", async () => {
       await portal();
       const reply = await login(await bus(), { credentials: { kind: "anonymous" } });
@@ -572,6 +592,57 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       b.publish(`cred.session.${session}.call`, json({ method: "whoami" }), { reply: inbox });
       await sleep(600);
       expect(answers).toEqual([{ ok: true, result: "done" }]);
+    });
+
+    it("publishes a timed-out session's `ended` within 3 × heartbeatMs + 1 s even when its realm (built from PROTOCOL.md alone, no instance) never answers the release", async () => {
+      // A realm process gone without a word: nothing answers the release, and NATS cannot say
+      // no-responders (the portal's own P.session.ID.> matches it). Outside probe: `ended` came
+      // 5 s after the timeout, past the protocol's bound.
+      const b = await bus();
+      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo" })));
+      await b.flush();
+      const heartbeatMs = 200;
+      await portal({ realm: new RemoteRealm(await bus(), "game"), heartbeatMs });
+      const { mind, ended } = endedOn(b);
+      await b.flush();
+      const { session } = await login(b, { mind });
+      const lastActivity = performance.now();
+      await waitFor(() => ended.length > 0, 3 * heartbeatMs + 1000 + 500);
+      expect(ended).toEqual([{ session, reason: "timeout" }]);
+      expect(performance.now() - lastActivity).toBeLessThanOrEqual(3 * heartbeatMs + 1000);
+    });
+
+    it("ends a session with `avatar-failed` at once on a realm's `failed` sent as a plain publish, without waiting on a release nobody answers", async () => {
+      // Outside probe: a published `failed` was ignored, and one sent as a request waited out the
+      // release (5 s) that a realm whose supervisor gave up does not answer.
+      const b = await bus();
+      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo" })));
+      await b.flush();
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const { mind, ended } = endedOn(b);
+      await b.flush();
+      const { session } = await login(b, { mind });
+      const started = performance.now();
+      b.publish(`cred.session.${session}.failed`, json({}));
+      await waitFor(() => ended.length > 0, 3000);
+      expect(ended).toEqual([{ session, reason: "avatar-failed" }]);
+      expect(performance.now() - started).toBeLessThan(1000);
+    });
+
+    it("sends a release when the realm's answer to an avatar request is garbage: whatever it made is not left behind", async () => {
+      const b = await bus();
+      const releases: string[] = [];
+      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(new TextEncoder().encode("<html>oops</html>")));
+      b.subscribe("cred.session.*.release", (m) => {
+        releases.push(m.subject.split(".")[2]!);
+        m.respond(json({ ok: true }));
+      });
+      await b.flush();
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      expect(await login(b)).toMatchObject({ ok: false, error: { code: "LoginFailed" } });
+      await waitFor(() => releases.length > 0);
+      expect(releases).toHaveLength(1);
+      expect(releases[0]).toMatch(/^[A-Za-z0-9_-]{22}$/);
     });
 
     it("finishes a logout at once when the realm process says it no longer hosts the session and its release notice was lost", async () => {
