@@ -80,7 +80,7 @@ export class CheckerDirectory {
    * A checker goes where its `since` puts it among the announced ones: a live announcement on
    * top (it is the newest), an answer to `discover` below those announced after it, which arrive
    * in no particular order (answers without `since`, from other implementations, below the rest,
-   * in the order they came).
+   * by name: nothing says which of them announced last, and every portal must at least agree).
    */
   #add(announced: Announcement, discovered: boolean): void {
     if (this.#local.has(announced.name)) return;
@@ -119,8 +119,8 @@ export class CheckerDirectory {
   #rank(added: RemoteChecker): void {
     const since = this.#since.get(added)!;
     const newer = [...this.#since]
-      .filter(([checker, at]) => at > since && this.portal.hasChecker(checker) && checker.credentialKinds.some((kind) => added.credentialKinds.includes(kind)))
-      .sort((a, b) => a[1] - b[1]);
+      .filter(([checker, at]) => above(checker, at, added, since) && this.portal.hasChecker(checker) && checker.credentialKinds.some((kind) => added.credentialKinds.includes(kind)))
+      .sort(([a, atA], [b, atB]) => (above(a, atA, b, atB) ? 1 : -1));
     for (const [checker] of newer) this.portal.registerChecker(checker);
   }
 
@@ -151,4 +151,14 @@ export class CheckerDirectory {
       this.options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, "ignored a malformed checker message");
     }
   }
+}
+
+/**
+ * Whether checker `a` (ranked `atA`) goes above `b` (ranked `atB`): the later `since`, and between
+ * equal ones (answers to `discover` without `since`) the greater name, so that portals started at
+ * different times, hearing the answers in different orders, route a kind to the same checker
+ * (an outside probe saw two portals split logins 14/6 between two such checkers).
+ */
+function above(a: RemoteChecker, atA: number, b: RemoteChecker, atB: number): boolean {
+  return atA > atB || (atA === atB && a.name > b.name);
 }

@@ -15,10 +15,11 @@ export interface RemoteCheckerOptions {
 
 /**
  * The refusals a checker service may answer with, as they are: a wrong credential, a failure of
- * its own (`LoginFailed`, its message passed on: write it for clients), a limit, and malformed
- * credentials of a custom kind, which only the checker can judge. Any other code becomes `LoginFailed`.
+ * its own (`LoginFailed`, its message passed on: write it for clients), a limit, a kind it does
+ * not check after all, and malformed credentials of a custom kind, which only the checker can
+ * judge. Any other code becomes `LoginFailed`.
  */
-const CHECKER_CODES: ReadonlySet<string> = new Set(["UnauthorizedLogin", "LoginFailed", "RateLimited", "BadRequest"]);
+const CHECKER_CODES: ReadonlySet<string> = new Set(["UnauthorizedLogin", "LoginFailed", "RateLimited", "UnhandledCredentials", "BadRequest"]);
 
 /**
  * Sends credentials to `P.checker.NAME`. Rejects with the checker's own error, with

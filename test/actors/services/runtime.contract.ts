@@ -254,7 +254,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       ["SessionEnded", "LoginFailed"],
       ["NoSuchInterface", "LoginFailed"],
       ["AvatarError", "LoginFailed"],
-      ["UnhandledCredentials", "LoginFailed"],
+      ["UnhandledCredentials", "UnhandledCredentials"],
       ["BadRequest", "BadRequest"],
       ["LoginFailed", "LoginFailed"],
     ])("passes a checker service's %s to the client as %s: only what a checker can mean", async (sent, seen) => {
@@ -1084,6 +1084,33 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
         await login(b);
       }
       expect(asked).toEqual(["newer", "newest", "plain", "ahead", "after"]);
+    });
+
+    it("routes a kind to the same one of two checkers without `since` at every portal, whatever order their discover answers come in", async () => {
+      // Checkers built from PROTOCOL.md alone, announced before any portal started: nothing says
+      // which announced last. Two portals heard their answers in opposite orders (outside probe: they split logins).
+      const b = await bus();
+      const asked: string[] = [];
+      const delays = new Map([["zeta", 0], ["alpha", 30]]);
+      for (const name of ["zeta", "alpha"]) {
+        b.subscribe(`cred.checker.${name}`, (m) => {
+          asked.push(name);
+          m.respond(json({ ok: true, avatarId: "alice" }));
+        });
+        b.subscribe("cred.checkers.discover", (m) => {
+          setTimeout(() => m.respond(json({ name, kinds: ["username-password"] })), delays.get(name));
+        });
+      }
+      await b.flush();
+      await portal({ checkers: [], prefix: "cred" });
+      await sleep(100);
+      await login(b);
+      delays.set("zeta", 30).set("alpha", 0);
+      const second = await portal({ checkers: [], prefix: "cred" });
+      await sleep(100);
+      // Straight at the second portal's checker choice: the queue group could pick either portal.
+      await second.portal.login(new UsernamePassword("alice", "secret"), null, "echo");
+      expect(asked).toEqual(["zeta", "zeta"]);
     });
 
     it("uses a checker again when it comes back under its name after it had no responders", async () => {
