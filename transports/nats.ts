@@ -97,7 +97,7 @@ class NatsBusImpl implements NatsBus {
   readonly #runner: HandlerRunner;
   readonly #timeoutMs: number;
   readonly #subs = new Set<NatsSubscription>();
-  /** Everything a turn of the event loop writes leaves in one syscall (turn-cork.ts). */
+  /** A turn's drains leave in one syscall (turn-cork.ts). */
   readonly #cork: TurnCork;
   /** Bounds the drains in flight (nats.js's PONG matching is O(n) in them; drain-queue.ts). */
   readonly #drains = new DrainQueue();
@@ -127,7 +127,6 @@ class NatsBusImpl implements NatsBus {
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     const invalid = invalidRequest(subject, timeoutMs);
     if (invalid) return invalid;
-    this.#cork.cork();
     return this.connection.request(subject, data, { timeout: timeoutMs }).then(
       dataOf,
       (error: unknown) => {
@@ -141,7 +140,6 @@ class NatsBusImpl implements NatsBus {
     assertSubject(subject, SubjectUse.publish);
     const reply = options?.reply;
     if (reply !== undefined) assertSubject(reply, SubjectUse.publish);
-    this.#cork.cork();
     try {
       this.connection.publish(subject, data, reply === undefined ? undefined : { reply });
     } catch (error) {
@@ -156,18 +154,13 @@ class NatsBusImpl implements NatsBus {
     const cork = this.#cork;
     const sub = new NatsSubscription(subject, this.#subs, cork, this.#drains);
     const runner = this.#runner;
-    cork.cork();
     // A callback, not an async iterator: nats.js then calls it straight from its parser.
     sub.inner = this.connection.subscribe(subject, {
       ...(queue !== undefined && { queue }),
       callback: (error, msg) => {
         if (error !== null) runner.report(error, sub);
         else if (msg.reply && !this.repliesTo(msg.reply)) runner.report(new ForbiddenReplySubject(msg.reply), sub);
-        else {
-          // The answer, usually written later in this turn, leaves with the turn's other writes.
-          cork.cork();
-          runner.run(sub, handler, new NatsMessage(msg, this));
-        }
+        else runner.run(sub, handler, new NatsMessage(msg, this));
       },
     });
     this.#subs.add(sub);
@@ -282,7 +275,6 @@ class NatsSubscription implements BusSubscription {
 
   unsubscribe(): void {
     if (!this.owner.delete(this)) return;
-    this.cork.cork();
     this.inner?.unsubscribe();
   }
 
