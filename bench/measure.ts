@@ -33,7 +33,7 @@ export interface Budget {
 }
 
 export const DEFAULT_BUDGET: Budget = {
-  latency: { warmupOps: 500, warmupSeconds: 1, samples: 3000, maxSeconds: 2.5 },
+  latency: { warmupOps: 3000, warmupSeconds: 3, samples: 3000, maxSeconds: 2.5 },
   throughput: { warmupSeconds: 0.3, maxOps: 200_000, maxSeconds: 1.5 },
 };
 
