@@ -63,7 +63,7 @@ export function renderTable(outcomes: readonly Outcome[]): string {
     }
   }
   notes.unshift(
-    "p50/p99: one operation at a time; ops/s @K: completed operations per second with K kept outstanding. " +
+    "p50/p99: one operation at a time, after a warm-up (3,000 operations or 3 s in the round-trip and login groups, fewer in the others); ops/s @K: completed operations per second with K kept outstanding. " +
       "vs floor: the row's p50 ÷ its group floor's (above 1 is slower), then its ops/s @128 ÷ the floor's (below 1 is fewer).",
   );
   const footer = `\n\n${notes.map((n) => `- ${n}`).join("\n")}`;
