@@ -42,8 +42,19 @@ export class LoginSession {
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
     // Nobody may be awaiting `ready` (a client gone mid-login); the rejection is still observed.
     this.ready.catch(() => undefined);
-    actor.subscribe({ next: (snapshot) => this.#saw(snapshot), error: (error) => this.#failed(error) });
+    actor.subscribe(new LoginSession.#Observer(this));
   }
+
+  /** The saga's observer: one small object with its methods on a prototype, not two closures per session. */
+  static readonly #Observer = class {
+    constructor(private readonly session: LoginSession) {}
+    next(snapshot: ReturnType<LoginSagaActor["getSnapshot"]>): void {
+      this.session.#saw(snapshot);
+    }
+    error(error: unknown): void {
+      this.session.#failed(error);
+    }
+  };
 
   #saw(snapshot: ReturnType<LoginSagaActor["getSnapshot"]>): void {
     if (this.#resolveReady !== undefined) {

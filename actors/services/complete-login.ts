@@ -92,9 +92,8 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       const avatarId = session.actor.getSnapshot().context.avatarId;
       const anonymous = typeof avatarId !== "string";
       // With the realm the session can rebuild a crashed avatar (supervision, docs/sessions.md).
-      const hosted = hostSession(bus, subjects, { id, session, grant, mind, logger, realm: portal.realm, linger: deps.linger });
+      const hosted = hostSession(bus, subjects, { id, session, grant, mind, logger, realm: portal.realm, linger: deps.linger, registry: sessions });
       sessions.set(id, hosted);
-      void hosted.ended.then(() => sessions.delete(id));
       let issued: { token: string; tokenExpiresAt: number } | undefined;
       // Only token logins and logins asking for one are tracked: every other login skips this.
       if (deps.tokens && (credentials instanceof TokenCredentials || fields.issueToken === true)) {

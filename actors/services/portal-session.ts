@@ -43,6 +43,11 @@ export interface HostSessionInput {
   readonly supervision?: SupervisionOptions;
   /** Keeps the ended session's subjects answered a while; absent: drained as soon as it ends. */
   readonly linger?: EndedSessionLinger | undefined;
+  /**
+   * The live sessions of the portal instance, by id: this one leaves it once it is over. (Here,
+   * not in a `.then` of the caller's: a promise, a closure and its context less per live session.)
+   */
+  readonly registry?: Map<string, HostedSession>;
 }
 
 /**
@@ -99,6 +104,7 @@ class PortalSession implements HostedSession, SessionReceiver {
     this.ended = session.ended.then(async (end) => {
       // The saga logged out the avatar it was granted; a restarted one is logged out here.
       await this.#supervised?.stop();
+      input.registry?.delete(input.id);
       mind.end(end.reason ?? "logout");
       this.#log.info({ event: "session-ended", reason: end.reason }, "session ended");
       route.to = new EndedSessionResponder(base, this.#remote !== undefined, this.#serve);
