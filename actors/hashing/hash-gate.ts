@@ -25,6 +25,14 @@ export interface HashGateOptions {
    * once and leaves the slots to logins that can still be answered in time.
    */
   readonly maxWaitMs?: number;
+  /**
+   * Once the oldest waiting hash has waited this long, the queue is standing (more logins arrive
+   * than hashes finish), and the newest waiter goes next instead of the oldest (adaptive LIFO):
+   * the oldest are the ones whose clients are giving up, and `maxWaitMs` sheds them, while fresh
+   * logins are answered in time. Below it, first come first served. Default: a tenth of
+   * `maxWaitMs` (none without it: then strictly in order).
+   */
+  readonly lifoAfterMs?: number;
 }
 
 /** The refusal of a hash that waited longer than `maxWaitMs` for its slot. */
@@ -33,6 +41,8 @@ export const OVERLOADED_MESSAGE = "the checker is overloaded; try again";
 /** A waiting hash: started when its turn comes, unless its wait ran out first. */
 interface Waiter {
   readonly start: () => void;
+  /** When it began to wait (performance.now()). */
+  readonly since: number;
   timer: NodeJS.Timeout | undefined;
   shed: boolean;
 }
@@ -40,6 +50,7 @@ interface Waiter {
 export class HashGate {
   readonly #limit: number;
   readonly #maxWaitMs: number | undefined;
+  readonly #lifoAfterMs: number;
   #running = 0;
   // A FIFO of waiters; `head` advances instead of shift() so a long queue drains in O(1) each.
   #waiting: Waiter[] = [];
@@ -51,8 +62,11 @@ export class HashGate {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`HashGate limit must be a positive integer, got ${limit}`);
     const { maxWaitMs } = options;
     if (maxWaitMs !== undefined && !(maxWaitMs >= 0 && maxWaitMs <= 2 ** 31 - 1)) throw new RangeError(`HashGate maxWaitMs must be from 0 to 2147483647, got ${maxWaitMs}`);
+    const lifoAfterMs = options.lifoAfterMs ?? (maxWaitMs === undefined ? Number.POSITIVE_INFINITY : maxWaitMs / 10);
+    if (!(lifoAfterMs >= 0)) throw new RangeError(`HashGate lifoAfterMs must be ≥ 0, got ${lifoAfterMs}`);
     this.#limit = limit;
     this.#maxWaitMs = maxWaitMs;
+    this.#lifoAfterMs = lifoAfterMs;
   }
 
   /** Hashes that may run at once. */
@@ -82,6 +96,7 @@ export class HashGate {
           clearTimeout(waiter.timer);
           this.#start(hash).then(resolve, reject);
         },
+        since: performance.now(),
         timer: undefined,
         shed: false,
       };
@@ -110,19 +125,52 @@ export class HashGate {
 
   #release(): void {
     this.#running--;
-    while (this.#head < this.#waiting.length) {
-      const next = this.#waiting[this.#head]!;
+    const next = this.#standing() ? this.#newest() : this.#oldest();
+    next?.start();
+  }
+
+  /** Whether the oldest live waiter has waited past `lifoAfterMs` (shed ones at the head are dropped on the way). */
+  #standing(): boolean {
+    this.#dropShed();
+    const oldest = this.#waiting[this.#head];
+    return oldest !== undefined && performance.now() - oldest.since >= this.#lifoAfterMs;
+  }
+
+  #oldest(): Waiter | undefined {
+    this.#dropShed();
+    if (this.#head === this.#waiting.length) return undefined;
+    const next = this.#waiting[this.#head]!;
+    this.#waiting[this.#head++] = undefined as never;
+    this.#compact();
+    return next;
+  }
+
+  #newest(): Waiter | undefined {
+    while (this.#waiting.length > this.#head) {
+      const next = this.#waiting.pop()!;
+      if (!next.shed) {
+        this.#compact();
+        return next;
+      }
+      this.#shedWaiting--;
+    }
+    this.#compact();
+    return undefined;
+  }
+
+  /** Drops shed waiters from the head (they were refused already). */
+  #dropShed(): void {
+    while (this.#head < this.#waiting.length && this.#waiting[this.#head]!.shed) {
       this.#waiting[this.#head++] = undefined as never;
-      if (this.#head === this.#waiting.length) {
-        this.#waiting = [];
-        this.#head = 0;
-      }
-      if (next.shed) {
-        this.#shedWaiting--;
-        continue;
-      }
-      next.start();
-      return;
+      this.#shedWaiting--;
+    }
+    this.#compact();
+  }
+
+  #compact(): void {
+    if (this.#head === this.#waiting.length) {
+      this.#waiting = [];
+      this.#head = 0;
     }
   }
 }

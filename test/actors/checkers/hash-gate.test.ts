@@ -42,6 +42,41 @@ describe("HashGate", () => {
     expect(gate.load).toEqual({ running: 0, waiting: 0 });
   });
 
+  it("serves the newest waiter first once the oldest has waited lifoAfterMs (a standing queue), so fresh logins are answered in time", async () => {
+    const gate = new HashGate(1, { maxWaitMs: 10_000, lifoAfterMs: 50 });
+    const log: string[] = [];
+    const [blocker, a, b, c] = ["blocker", "a", "b", "c"].map((n) => controlled(log, n));
+    const results = [gate.run(blocker!.run), gate.run(a!.run)];
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    results.push(gate.run(b!.run), gate.run(c!.run));
+    blocker!.finish();
+    await tick();
+    // a has waited past 50 ms: the queue is standing, the newest goes first.
+    expect(log).toEqual(["start blocker", "start c"]);
+    c!.finish();
+    await tick();
+    expect(log).toEqual(["start blocker", "start c", "start b"]);
+    b!.finish();
+    await tick();
+    a!.finish();
+    await expect(Promise.all(results)).resolves.toEqual(["blocker", "a", "b", "c"]);
+    expect(log).toEqual(["start blocker", "start c", "start b", "start a"]);
+  });
+
+  it("keeps arrival order while no waiter has waited lifoAfterMs, and by default a tenth of maxWaitMs is that limit", async () => {
+    const gate = new HashGate(1, { maxWaitMs: 10_000 });
+    const log: string[] = [];
+    const hashes = ["blocker", "a", "b", "c"].map((n) => controlled(log, n));
+    const results = hashes.map((h) => gate.run(h.run));
+    for (const h of hashes) {
+      await tick();
+      h.finish();
+    }
+    await Promise.all(results);
+    expect(log).toEqual(["start blocker", "start a", "start b", "start c"]);
+    expect(() => new HashGate(1, { lifoAfterMs: -1 })).toThrow(RangeError);
+  });
+
   it("refuses, LoginFailed 'overloaded', a hash that waited longer than maxWaitMs, never starts it, and gives its turn to the next", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {
