@@ -16,6 +16,12 @@ export interface SagaTimeouts {
   readonly checkMs: number;
   readonly realmMs: number;
   readonly logoutMs: number;
+  /**
+   * The logout limit of a session that timed out, when it must be shorter than `logoutMs` (the
+   * protocol bounds when a timed-out session's `ended` goes out; a logout asked for has no such
+   * bound, and waiting lets a slow realm's last notifications go out before `ended`). Default: `logoutMs`.
+   */
+  readonly timeoutLogoutMs?: number;
   readonly sessionMs: number;
   /** How long to keep waiting for a realm's late answer so it can be logged out. */
   readonly abandonMs: number;
@@ -110,7 +116,8 @@ export const loginSagaMachine = setup({
   delays: {
     checkTimeout: ({ context }) => context.timeouts.checkMs,
     realmTimeout: ({ context }) => context.timeouts.realmMs,
-    logoutTimeout: ({ context }) => context.timeouts.logoutMs,
+    logoutTimeout: ({ context }) =>
+      context.reason === EndReason.timeout ? (context.timeouts.timeoutLogoutMs ?? context.timeouts.logoutMs) : context.timeouts.logoutMs,
     sessionTimeout: ({ context }) => context.timeouts.sessionMs,
     abandonTimeout: ({ context }) => context.timeouts.abandonMs,
   },

@@ -207,8 +207,11 @@ class PortalSession implements HostedSession, SessionReceiver {
           // Acted on as a request or as a plain publish alike (outside probe: a publish was
           // ignored). Its supervisor logged out what it could not restart: nothing is left to
           // release, so the logout does not wait on a release that may never be answered.
-          remote!.markReleased();
-          this.#avatarFailed();
+          // Garbage is refused (BadRequest) and changes nothing.
+          if (isJsonObject(message.data)) {
+            remote!.markReleased();
+            this.#avatarFailed();
+          }
           void respondTo(message, () => okEmpty(), serve);
         }
         return;
@@ -267,6 +270,15 @@ class SessionLogger implements Logger {
   }
   child(bindings: Record<string, unknown>): Logger {
     return this.#log.child(bindings);
+  }
+}
+
+function isJsonObject(data: Uint8Array): boolean {
+  try {
+    decodeObject(data);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -100,15 +100,17 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   const mindPrefixesNote = `invalid mind: must be a plain subject under ${["_INBOX.", "_INBOX_<user>.", ...(options.mindPrefixes ?? []).map((p) => `${p}.`)].join(" or ")}`;
   const logger = options.logger ?? silentLogger;
   const rateLimiter = options.rateLimiter === undefined ? new MemoryRateLimiter() : options.rateLimiter;
-  // A session over (timeout at 2.5×) must have its `ended` out by 3× heartbeatMs + 1 s: an avatar's
-  // logout (a realm service's release) gets what is left, less 300 ms, when that is under the
-  // default. A realm process that died without a word, or one built from PROTOCOL.md alone that
-  // stopped serving the session, never answers the release, and NATS cannot say no-responders
-  // for it: this portal's own `P.session.ID.>` subscription matches it (outside probe: `ended`
-  // came 5 s late, past the bound).
-  const logoutMs = options.timeouts?.logoutMs ?? Math.min(defaultSagaTimeouts.logoutMs, Math.floor(heartbeatMs / 2) + 700);
+  // A session that timed out (at 2.5×) must have its `ended` out by 3× heartbeatMs + 1 s: its
+  // avatar's logout (a realm service's release) gets what is left, less 300 ms, when that is
+  // under the logout limit. A realm process that died without a word, or one built from
+  // PROTOCOL.md alone that stopped serving the session, never answers the release, and NATS
+  // cannot say no-responders for it: this portal's own `P.session.ID.>` subscription matches it
+  // (outside probe: `ended` came 5 s late, past the bound). A logout asked for keeps the full
+  // limit: no bound applies, and a slow realm's last notifications then still precede `ended`.
+  const logoutMs = options.timeouts?.logoutMs ?? defaultSagaTimeouts.logoutMs;
+  const timeoutLogoutMs = options.timeouts?.timeoutLogoutMs ?? Math.min(logoutMs, Math.floor(heartbeatMs / 2) + 700);
   const portal = new Portal(options.realm, options.checkers ?? [], {
-    timeouts: { ...options.timeouts, sessionMs, logoutMs },
+    timeouts: { ...options.timeouts, sessionMs, logoutMs, timeoutLogoutMs },
     rateLimiter,
     onRateLimiterError: (error) => logger.error({ err: String(error) }, "rate limiter failed; refusing logins"),
     // The type only: a message could carry whatever the failing code put in it.

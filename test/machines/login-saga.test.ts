@@ -229,4 +229,35 @@ describe.each(RUNNERS)("loginSagaMachine in %s", (_name, run) => {
     expect(actor.getSnapshot().value).toBe("ended");
     expect(actor.getSnapshot().output?.logoutError).toBe("logout timed out");
   });
+
+  it("gives a timed-out session's hanging logout timeoutLogoutMs, and a logout asked for the full logoutMs", async () => {
+    const clock = new SimulatedClock();
+    const machine = loginSagaMachine.provide({
+      actions: {
+        checkCredentials: ({ self }) => queueMicrotask(() => self.send({ type: "CHECKED", avatarId: "alice" })),
+        requestAvatar: ({ self }) => queueMicrotask(() => self.send({ type: "GRANTED", grant: {} })),
+        logoutAvatar: () => undefined,
+      },
+    });
+    const start = async () => {
+      const timeouts = { logoutMs: 1000, timeoutLogoutMs: 100, sessionMs: 500 };
+      const actor = run(machine, { clock, input: { credentials: null, mind: null, interfaces: ["i"], timeouts } });
+      actor.start();
+      await tick();
+      await tick();
+      return actor;
+    };
+    const timedOut = await start();
+    clock.increment(501);
+    expect(timedOut.getSnapshot().value).toBe("loggingOut");
+    clock.increment(101);
+    expect(timedOut.getSnapshot().output).toMatchObject({ reason: "timeout", logoutError: "logout timed out" });
+
+    const loggedOut = await start();
+    loggedOut.send({ type: "LOGOUT" });
+    clock.increment(101);
+    expect(loggedOut.getSnapshot().value).toBe("loggingOut");
+    clock.increment(900);
+    expect(loggedOut.getSnapshot().output).toMatchObject({ reason: "logout", logoutError: "logout timed out" });
+  });
 });

@@ -612,6 +612,46 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(performance.now() - lastActivity).toBeLessThanOrEqual(3 * heartbeatMs + 1000);
     });
 
+    it("keeps `ended` last after a logout asked for, even when the realm's release takes longer than a timed-out session's logout may", async () => {
+      // Outside re-run: with a short heartbeat the logout stopped waiting at heartbeatMs/2 + 700 ms,
+      // and the realm's last notification, sent before it answered the release, came after `ended`.
+      const b = await bus();
+      const minds = new Map<string, string>();
+      b.subscribe("cred.realm.game.avatar", (m) => {
+        const request = parse(m.data);
+        minds.set(request["session"], request["mind"]);
+        m.respond(json({ ok: true, interface: "echo" }));
+      });
+      b.subscribe("cred.session.*.release", (m) => {
+        const session = m.subject.split(".")[2]!;
+        setTimeout(() => {
+          b.publish(minds.get(session)!, json({ session, type: "notify", event: "bye", data: null }));
+          m.respond(json({ ok: true }));
+        }, 1200);
+      });
+      await b.flush();
+      await portal({ realm: new RemoteRealm(await bus(), "game"), heartbeatMs: 200 });
+      const mind = b.inbox();
+      const heard: string[] = [];
+      b.subscribe(mind, (m) => void heard.push(String(parse(m.data)["type"] === "ended" ? "ended" : parse(m.data)["event"])));
+      await b.flush();
+      const { session } = await login(b, { mind });
+      expect(await request(b, `cred.session.${session}.logout`, {})).toEqual({ ok: true });
+      await waitFor(() => heard.includes("ended"));
+      expect(heard).toEqual(["bye", "ended"]);
+    });
+
+    it("refuses a realm's `failed` whose body is garbage, and leaves the session as it was", async () => {
+      const b = await bus();
+      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo" })));
+      await b.flush();
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const { session } = await login(b);
+      const reply = parse(await b.request(`cred.session.${session}.failed`, new TextEncoder().encode("not json")));
+      expect(reply).toMatchObject({ ok: false, error: { code: "BadRequest" } });
+      expect(await request(b, `cred.session.${session}.ping`, {})).toEqual({ ok: true });
+    });
+
     it("ends a session with `avatar-failed` at once on a realm's `failed` sent as a plain publish, without waiting on a release nobody answers", async () => {
       // Outside probe: a published `failed` was ignored, and one sent as a request waited out the
       // release (5 s) that a realm whose supervisor gave up does not answer.
