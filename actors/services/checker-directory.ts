@@ -62,10 +62,34 @@ export class CheckerDirectory {
     const inbox = this.bus.inbox();
     // NATS answers a request nobody hears with an empty no-responders status on this inbox.
     this.#subscriptions.push(this.bus.subscribe(inbox, (m) => {
-      if (m.data.byteLength > 0) onAnnouncement(m.data, true);
+      if (m.data.byteLength === 0) return;
+      this.#lastAnswer = performance.now();
+      onAnnouncement(m.data, true);
     }));
+    this.#discoveredFrom = performance.now();
     this.bus.publish(this.#subjects.discover, new Uint8Array(), { reply: inbox });
   }
+
+  /**
+   * Resolves once the running checkers have had their say: `minMs` after `start()`, then as soon
+   * as no answer to `discover` came for `quietMs`, and at most `maxMs` after `start()`. A portal
+   * joins the login queue group only then: before, an outside probe saw a portal started under
+   * load refuse its first logins with UnhandledCredentials while the checker was up all along.
+   */
+  async settled({ minMs = 50, quietMs = 50, maxMs = 1000 } = {}): Promise<void> {
+    const from = this.#discoveredFrom ?? performance.now();
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(1, ms)));
+    await sleep(from + minMs - performance.now());
+    for (;;) {
+      const now = performance.now();
+      const quietFor = now - Math.max(from, this.#lastAnswer ?? from);
+      if (quietFor >= quietMs || now - from >= maxMs) return;
+      await sleep(Math.min(quietMs - quietFor, from + maxMs - now));
+    }
+  }
+
+  #discoveredFrom: number | undefined;
+  #lastAnswer: number | undefined;
 
   stop(): void {
     for (const subscription of this.#subscriptions.splice(0)) subscription.unsubscribe();

@@ -135,7 +135,12 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     ...(options.localCheckerNames === undefined ? {} : { localNames: options.localCheckerNames }),
     ...(options.checkerWithdrawnGraceMs === undefined ? {} : { withdrawnGraceMs: options.checkerWithdrawnGraceMs }),
   });
-  if (options.discoverCheckers !== false) directory.start();
+  if (options.discoverCheckers !== false) {
+    directory.start();
+    await bus.flush();
+    // The running checkers answer `discover` before this portal takes any login.
+    await directory.settled();
+  }
 
   // Realm services hosting this portal's avatars ask here whether it is still there
   // (instance-watch.ts): once the process is gone, they log those avatars out.
@@ -185,8 +190,6 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     options.challenges,
   );
   await bus.flush();
-  // Give running checkers a moment to answer `discover` before the first login arrives.
-  if (options.discoverCheckers !== false) await new Promise((resolve) => setTimeout(resolve, 50));
 
   return {
     portal,

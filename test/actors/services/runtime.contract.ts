@@ -1153,6 +1153,31 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(asked).toEqual(["zeta", "zeta"]);
     });
 
+    it("joins the login queue group only once the running checkers answered its discover: no login meets a portal still starting", async () => {
+      // Outside probe: portals joining under load refused their first logins with
+      // UnhandledCredentials, having joined the login queue group before discovery.
+      const b = await bus();
+      b.subscribe("cred.checker.steady", (m) => void m.respond(json({ ok: true, avatarId: "alice" })));
+      // Answers with a little lag, as a loaded checker does; then again, still in the window.
+      b.subscribe("cred.checkers.discover", (m) => {
+        setTimeout(() => m.respond(json({ name: "steady", kinds: ["x-steady"] })), 30);
+      });
+      await b.flush();
+      const first = await portal({ checkers: [] });
+      expect(first.portal.listCredentialsKinds()).toContain("x-steady");
+      // A second portal joins while logins keep coming: none of them may meet it unprepared.
+      const joining = portal({ checkers: [] });
+      const replies: Array<Promise<Record<string, unknown>>> = [];
+      for (let i = 0; i < 30; i++) {
+        replies.push(login(b, { credentials: { kind: "x-steady" } }));
+        await sleep(3);
+      }
+      await joining;
+      for (let i = 0; i < 30; i++) replies.push(login(b, { credentials: { kind: "x-steady" } }));
+      const outcomes = await Promise.all(replies);
+      expect(outcomes.filter((r) => r["ok"] !== true)).toEqual([]);
+    });
+
     it("uses a checker again when it comes back under its name after it had no responders", async () => {
       await portal({ checkers: [] });
       const crashedBus = await bus();
