@@ -12,6 +12,7 @@ import { shortId } from "../wire/identifiers.ts";
 import type { Subjects } from "../wire/subjects.ts";
 import { answerCall } from "./avatar-call.ts";
 import { RemoteAvatar } from "./remote-avatar.ts";
+import type { HostState } from "./instance-watch.ts";
 import type { RemoteMind } from "./remote-mind.ts";
 import { respondTo } from "./responder.ts";
 import { EndedSessionResponder, type EndedSessionLinger, type SessionReceiver } from "./ended-sessions.ts";
@@ -163,7 +164,7 @@ class PortalSession implements HostedSession, SessionReceiver {
         else
           void remote!
             .hostState()
-            .then((state) => (state === "busy" ? remote!.hostState() : state))
+            .then((state) => (state === "busy" ? untilDecided(remote!) : state))
             .then(async (state) => {
               if (state === "alive") {
                 // Not hosted any more is no answer here: the realm may have taken the call before
@@ -176,6 +177,11 @@ class PortalSession implements HostedSession, SessionReceiver {
                   // then sends no release that only the portal's own subscription would hear.
                   void remote!.recheckHost();
                   state = "unreachable";
+                } else if (fate === "unknown") {
+                  // No answer in time: a process busy with the call, or one dying with it (an
+                  // outside probe killing realms saw such calls never answered). Asked again,
+                  // with the other calls of the moment, until it answers or is found gone.
+                  state = await untilDecided(remote!);
                 }
               }
               if (state === "gone") void respondTo(message, () => Promise.reject(new SessionEnded()), serve);
@@ -288,6 +294,20 @@ function releaseReason(data: Uint8Array): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** How many times a realm process that does not answer is asked again (each ask waits up to 2 s) before the portal leaves the call to it. */
+const DECIDE_TRIES = 8;
+
+/**
+ * The hosting process's state once it is not just `busy` (asked again, joined with the other
+ * calls' checks of the moment), or `busy` after DECIDE_TRIES asks. Only `unreachable` and `gone`
+ * make the portal answer a call: a process that answers has the call and answers it itself.
+ */
+async function untilDecided(remote: RemoteAvatar): Promise<HostState> {
+  let state: HostState = "busy";
+  for (let tries = 0; tries < DECIDE_TRIES && state === "busy"; tries++) state = await remote.hostState();
+  return state;
 }
 
 /** The restart: the same realm asked for the same avatarId, mind (null when there was none) and interfaces. */

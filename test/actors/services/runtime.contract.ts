@@ -574,6 +574,30 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(performance.now() - started).toBeLessThan(4000);
     });
 
+    it("answers a call whose realm process stops answering questions and then vanishes: AvatarError once it is found unreachable, never silence", async () => {
+      // Outside probe: calls in flight when a realm was SIGKILLed met silence in 3 kills of 6; its
+      // subscriptions outlived it a moment, so the portal's question timed out and it stayed quiet.
+      const b = await bus();
+      let dying = false;
+      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo", instance: "dying" })));
+      const instance = b.subscribe("cred.realm.game.instance.dying", (m) => {
+        if (!dying) m.respond(json(parse(m.data)["sessions"] ? { ok: true, ended: [] } : { ok: true }));
+      });
+      const calls = b.subscribe("cred.session.*.call", () => {
+        // Takes the call and dies with it: questions go unanswered, then it is gone.
+        dying = true;
+        setTimeout(() => {
+          instance.unsubscribe();
+          calls.unsubscribe();
+        }, 2500);
+      });
+      await b.flush();
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const { session } = await login(b);
+      const reply = parse(await b.request(`cred.session.${session}.call`, json({ method: "whoami" }), { timeoutMs: 15_000 }));
+      expect(reply).toMatchObject({ ok: false, error: { code: "AvatarError", message: expect.stringContaining("not reachable") } });
+    }, 20_000);
+
     it("never contradicts a realm that took a call before letting go of its session: the client gets the realm's one answer", async () => {
       // A realm service played on the wire: it says it no longer hosts the session (it is letting
       // go), yet answers the call it took, late. A SessionEnded from the portal first would have
