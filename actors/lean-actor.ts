@@ -75,6 +75,10 @@ const realClock: Clock = {
  * The machine is the same definition; what is left out is what these machines do not use, and
  * a machine that uses it is refused when the actor is made (`UnsupportedMachine`).
  *
+ * One difference, kept on purpose: a step's provided actions run once its snapshot is computed
+ * and in place (xstate runs them as it computes), so `self.getSnapshot()` inside one sees the
+ * step's result, and when one throws, the actor fails in the step's new state rather than the old.
+ *
  * Semantics kept: events are processed one at a time in arrival order, events sent by an action
  * wait for the current step; a raise without delay is taken within the step; exit actions, then
  * the transition's, then entry actions; a self-transition exits and re-enters only with
@@ -108,7 +112,7 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
 
   /** Enters the initial state and runs its entry actions. */
   start(): this {
-    if (this.#snapshot !== undefined) return this;
+    if (this.#snapshot !== undefined || this.#stopped) return this;
     this.#processing = true;
     try {
       this.#step(undefined);
@@ -210,7 +214,8 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
     const machine = this.#machine;
     const config = machine.context;
     const input = this.#input;
-    let context = typeof config === "function" ? (config as (args: unknown) => unknown)({ input, self: this }) : config;
+    // As xstate: a machine without `context` has `{}`.
+    let context = typeof config === "function" ? (config as (args: unknown) => unknown)({ input, self: this }) : (config ?? {});
     const event: MachineEvent = { type: "xstate.init", input } as MachineEvent;
     context = this.#actions(machine.initial.entry, context, event, effects);
     return this.#enter(machine.initial, context, event, effects);
@@ -237,7 +242,12 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
     this.#state = state;
     if (!state.final) return new LeanSnapshot(state.key, "active", context, undefined);
     const config = this.#machine.output;
-    const doneEvent = { type: `xstate.done.state.${state.id}`, output: undefined };
+    // The final state's own `output`, resolved as xstate does, travels on the done event.
+    const own = state.output;
+    const doneEvent = {
+      type: `xstate.done.state.${state.id}`,
+      output: typeof own === "function" ? (own as (args: unknown) => unknown)({ context, event, self: this }) : own,
+    };
     const output = typeof config === "function" ? (config as (args: unknown) => unknown)({ context, event: doneEvent, self: this }) : config;
     // As xstate: once done, the final state's exit actions run too.
     return new LeanSnapshot(state.key, "done", this.#actions(state.exit, context, event, effects), output);
@@ -294,7 +304,9 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
       case "schedule": {
         // xstate makes up an id for a delayed raise without one; so do we.
         const key = effect.id ?? `xstate.raise.${this.#unnamed++}`;
-        this.#cancel(key);
+        // As xstate's scheduler: a second raise under the same id replaces the first in what
+        // `cancel` can reach, but the first still fires.
+        this.#timers = this.#timers.filter((t) => t.id !== key);
         const event = effect.event as EventFromLogic<TMachine>;
         const timer: PendingTimer = {
           id: key,
@@ -330,7 +342,8 @@ export class LeanActor<TMachine extends AnyStateMachine> implements RunningMachi
     this.#stop();
     // As xstate's snapshot of a failed actor: status "error", the error alongside.
     const last = this.#snapshot;
-    if (last !== undefined) this.#snapshot = new LeanSnapshot(last.value, "error", last.context, undefined, error);
+    // A start that failed has no snapshot yet: the error one stands in the initial state.
+    this.#snapshot = new LeanSnapshot(last?.value ?? this.#machine.initial.key, "error", last?.context, undefined, error);
     const listeners = this.#observers.filter((o) => o.error !== undefined);
     // As xstate does with an actor error nobody listens for: never swallowed.
     if (listeners.length === 0) rethrowLater(error);

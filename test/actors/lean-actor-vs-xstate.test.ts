@@ -62,7 +62,7 @@ const kitchenSink = setup({
   types: {
     context: {} as { n: number; seen: string[]; limit: number },
     input: {} as { limit: number },
-    events: {} as { type: "tick" } | { type: "bump"; by: number } | { type: "again" } | { type: "stay" } | { type: "hush" } | { type: "finish" } | { type: "echo" } | { type: "ring" },
+    events: {} as { type: "tick" } | { type: "bump"; by: number } | { type: "again" } | { type: "stay" } | { type: "hush" } | { type: "finish" } | { type: "echo" } | { type: "ring" } | { type: "kick" },
   },
   actions: {
     note: () => {},
@@ -80,7 +80,7 @@ const kitchenSink = setup({
   id: "sink",
   context: ({ input }) => ({ n: 0, seen: [], limit: input.limit }),
   initial: "idle",
-  output: ({ context }) => ({ n: context.n, seen: context.seen.length }),
+  output: ({ context, event }) => ({ n: context.n, seen: context.seen.length, final: (event as { output?: unknown }).output }),
   states: {
     idle: {
       entry: [{ type: "note", params: { where: "idle" } }, raise({ type: "ring" }, { delay: "later", id: "bell" })],
@@ -96,6 +96,8 @@ const kitchenSink = setup({
         hush: { actions: cancel("bell") },
         ring: { target: "busy", actions: "remember" },
         echo: { actions: raise({ type: "tick" }) },
+        // The same id twice: xstate's scheduler lets both fire, and cancel reaches the second.
+        kick: { actions: raise({ type: "ring" }, { id: "kick", delay: 40 }) },
       },
     },
     busy: {
@@ -108,7 +110,7 @@ const kitchenSink = setup({
         tick: "idle",
       },
     },
-    done: { type: "final", entry: "note", exit: "onExit" },
+    done: { type: "final", entry: "note", exit: "onExit", output: ({ context }) => ({ at: context.n }) },
   },
 });
 
@@ -165,6 +167,7 @@ const CASES: Case[] = [
       [0.3, () => ({ type: "finish" })],
       [1, () => ({ type: "echo" })],
       [2, () => ({ type: "ring" })],
+      [1, () => ({ type: "kick" })],
     ],
   },
 ];

@@ -99,6 +99,32 @@ describe("LeanActor", () => {
     expect(() => new LeanActor(rootEvents, { input: undefined })).toThrow(/transitions on the root/);
   });
 
+  it("gives a machine without `context` an empty object, as xstate does", () => {
+    const bare = setup({}).createMachine({ id: "bare", initial: "a", states: { a: {} } });
+    const actor = new LeanActor(bare, { input: undefined });
+    actor.start();
+    expect(actor.getSnapshot().context).toEqual({});
+  });
+
+  it("has an error snapshot, not none, when its start throws, and does not start again", () => {
+    let starts = 0;
+    const failing = setup({ types: { context: {} as { n: number } } }).createMachine({
+      id: "failing",
+      context: () => {
+        starts++;
+        throw new Error("no context");
+      },
+      initial: "a",
+      states: { a: {} },
+    });
+    const actor = new LeanActor(failing, { input: undefined });
+    actor.subscribe({ error: () => undefined });
+    actor.start();
+    expect(actor.getSnapshot()).toMatchObject({ status: "error", value: "a" });
+    actor.start();
+    expect(starts).toBe(1);
+  });
+
   it("runs a raise without delay within the step", () => {
     const raising = setup({ types: { context: {} as { n: number } } }).createMachine({
       context: { n: 0 },
