@@ -23,7 +23,13 @@ export class DrainQueue {
     return new Promise((resolve) => {
       const start = (): void => {
         this.#inFlight++;
-        drain()
+        let draining: Promise<void>;
+        try {
+          draining = drain();
+        } catch (error) {
+          draining = Promise.reject(error);
+        }
+        draining
           .catch(() => undefined)
           .then(() => {
             this.#inFlight--;

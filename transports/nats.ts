@@ -152,7 +152,7 @@ class NatsBusImpl implements NatsBus {
     const queue = options?.queue;
     assertSubscription(subject, handler, queue);
     const cork = this.#cork;
-    const sub = new NatsSubscription(subject, this.#subs, cork, this.#drains);
+    const sub = new NatsSubscription(subject, this.#subs, cork, this.#drains, this.closed);
     const runner = this.#runner;
     // A callback, not an async iterator: nats.js then calls it straight from its parser.
     sub.inner = this.connection.subscribe(subject, {
@@ -222,7 +222,8 @@ class NatsBusImpl implements NatsBus {
     // nats.js's own drain would stop publishing before async handlers answer: first unsubscribe
     // (the server still delivers what it already sent), then wait for handlers, then drain the rest.
     const subs = Array.from(this.#subs, (sub) => this.#drains.run(() => (this.#cork.cork(), sub.inner!.drain())));
-    await Promise.allSettled(subs);
+    // close() during a drain gives up on it: nats.js never settles the drains of a closed connection.
+    await Promise.race([Promise.allSettled(subs), this.closed]);
     this.#subs.clear();
     // Drains asked for earlier (sessions ending) too: nats.js's own drain would start whatever
     // is left of them all at once (drain-queue.ts says why that is slow).
@@ -271,6 +272,7 @@ class NatsSubscription implements BusSubscription {
     private readonly owner: Set<NatsSubscription>,
     private readonly cork: TurnCork,
     private readonly drains: DrainQueue,
+    private readonly busClosed: Promise<void>,
   ) {}
 
   unsubscribe(): void {
@@ -285,7 +287,9 @@ class NatsSubscription implements BusSubscription {
     // drains leave in one write rather than one each. A closed connection has nothing to drain.
     const inner = this.inner;
     if (inner === undefined) return;
-    await this.drains.run(() => (this.cork.cork(), inner.drain()));
+    // Not past the connection's close: nats.js never settles a drain the close cut short, and
+    // the queue's slots it holds would keep every later drain waiting.
+    await Promise.race([this.drains.run(() => (this.cork.cork(), inner.drain())), this.busClosed]);
   }
 }
 

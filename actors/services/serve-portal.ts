@@ -135,24 +135,40 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     ...(options.localCheckerNames === undefined ? {} : { localNames: options.localCheckerNames }),
     ...(options.checkerWithdrawnGraceMs === undefined ? {} : { withdrawnGraceMs: options.checkerWithdrawnGraceMs }),
   });
+  // What this portal subscribed so far: undone if it fails to start (a flush failing on a lost
+  // connection, the bus closed meanwhile), so nothing of it keeps listening or registering checkers.
+  const undo: Array<() => void> = [() => tokens.stop(), () => directory.stop()];
+  const failed = (error: unknown): never => {
+    for (const step of undo.reverse()) step();
+    throw error;
+  };
+  const guarded = <T>(make: () => T): T => {
+    try {
+      return make();
+    } catch (error) {
+      return failed(error);
+    }
+  };
   if (options.discoverCheckers !== false) {
     directory.start();
-    await bus.flush();
     // The running checkers answer `discover` before this portal takes any login.
-    await directory.settled();
+    await bus.flush().then(() => directory.settled(), failed);
   }
 
   // Realm services hosting this portal's avatars ask here whether it is still there
   // (instance-watch.ts): once the process is gone, they log those avatars out.
   const instance = newIdentifier();
   // With `sessions`, they also ask which of theirs are over (session-reconciler.ts).
-  const liveness = serveRequests(
-    bus,
-    subjects.portalInstance(instance),
-    // A login still finishing is not in `sessions` yet: realms ask only about older ones.
-    (body) => answerSessionsQuestion(body, (id) => sessions.has(id)),
-    { logger, fallback: () => new LoginFailed() },
+  const liveness = guarded(() =>
+    serveRequests(
+      bus,
+      subjects.portalInstance(instance),
+      // A login still finishing is not in `sessions` yet: realms ask only about older ones.
+      (body) => answerSessionsQuestion(body, (id) => sessions.has(id)),
+      { logger, fallback: () => new LoginFailed() },
+    ),
   );
+  undo.push(() => liveness.unsubscribe());
 
   const completeLogin = loginCompleter({
     bus,
@@ -170,26 +186,28 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     mindPrefixesNote,
   });
 
-  const login: BusSubscription = serveRequests(
-    bus,
-    subjects.login,
-    async (body) => {
-      const request = parse(loginRequest, body);
-      // A challenge answer sent straight to P.login could be replayed: challenge kinds only
-      // ever reach a checker through the challenge actor that issued the challenge.
-      if (CHALLENGE_KINDS.has(request.credentials.kind)) {
-        throw new BadRequest(`credentials of kind ${request.credentials.kind} are only accepted on ${subjects.challenge}`);
-      }
-      return completeLogin(request, () => credentialsFromWire(request.credentials), { kind: request.credentials.kind });
-    },
-    { queue: subjects.portalQueue, logger, fallback: () => new LoginFailed() },
+  const login: BusSubscription = guarded(() =>
+    serveRequests(
+      bus,
+      subjects.login,
+      async (body) => {
+        const request = parse(loginRequest, body);
+        // A challenge answer sent straight to P.login could be replayed: challenge kinds only
+        // ever reach a checker through the challenge actor that issued the challenge.
+        if (CHALLENGE_KINDS.has(request.credentials.kind)) {
+          throw new BadRequest(`credentials of kind ${request.credentials.kind} are only accepted on ${subjects.challenge}`);
+        }
+        return completeLogin(request, () => credentialsFromWire(request.credentials), { kind: request.credentials.kind });
+      },
+      { queue: subjects.portalQueue, logger, fallback: () => new LoginFailed() },
+    ),
   );
-  const challenges = serveChallenges(
-    bus,
-    { subjects, portal, completeLogin, logger, isClosing: () => closing !== undefined },
-    options.challenges,
+  undo.push(() => login.unsubscribe());
+  const challenges = guarded(() =>
+    serveChallenges(bus, { subjects, portal, completeLogin, logger, isClosing: () => closing !== undefined }, options.challenges),
   );
-  await bus.flush();
+  undo.push(() => void challenges.close());
+  await bus.flush().catch(failed);
 
   return {
     portal,

@@ -101,3 +101,25 @@ it("delivers a reply written in a turn a drain corked, when close() comes later 
     await server.stop();
   }
 });
+
+it("settles the drains a close() cut short, and every drain asked for after, instead of waiting for ever", async () => {
+  // nats.js never settles the PONG a closed connection was waiting for: drains holding the
+  // queue's slots would have kept every later drain waiting (found in review).
+  const server = await startNatsServer();
+  try {
+    const bus = await connectNatsBus({ servers: server.url, name: "drain-close" });
+    const subs = Array.from({ length: MAX_DRAINS_IN_FLIGHT + 50 }, (_, i) => bus.subscribe(`cut.${i}`, () => {}));
+    await bus.flush();
+    const cutShort = subs.slice(0, MAX_DRAINS_IN_FLIGHT).map((sub) => sub.drain());
+    void bus.close();
+    const later = subs.slice(MAX_DRAINS_IN_FLIGHT).map((sub) => sub.drain());
+    const settled = await Promise.race([
+      Promise.all([...cutShort, ...later]).then(() => "settled"),
+      new Promise((resolve) => setTimeout(() => resolve("hung"), 3000)),
+    ]);
+    expect(settled).toBe("settled");
+    await expect(bus.drain()).resolves.toBeUndefined();
+  } finally {
+    await server.stop();
+  }
+});
