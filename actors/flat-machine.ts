@@ -114,8 +114,7 @@ function compile(machine: AnyStateMachine): FlatMachine {
   if (root.invoke.length > 0 || (root.always?.length ?? 0) > 0) refuse("invoke or always on the root");
 
   const action = (ref: unknown): FlatAction => {
-    const resolved = typeof ref === "function" ? ref : implementations.actions[typeof ref === "string" ? ref : (ref as { type: string }).type];
-    const params = typeof ref === "object" && ref !== null ? (ref as { params?: unknown }).params : undefined;
+    const { resolved, params } = implementation(implementations.actions, ref);
     if (resolved === undefined) return { kind: "exec", fn: undefined, params };
     if (typeof resolved !== "function") return refuse(`action ${String(ref)} is not a function`);
     const builtin = resolved as unknown as Record<string, unknown> & { type?: unknown };
@@ -135,11 +134,10 @@ function compile(machine: AnyStateMachine): FlatMachine {
   };
   const guard = (ref: unknown): Pick<FlatTransition, "guard" | "guardParams"> => {
     if (ref === undefined) return { guard: undefined, guardParams: undefined };
-    const resolved = typeof ref === "function" ? ref : implementations.guards[typeof ref === "string" ? ref : (ref as { type: string }).type];
+    const { resolved, params } = implementation(implementations.guards, ref);
     if (typeof resolved !== "function") return refuse(`guard ${JSON.stringify(ref)} is not implemented`);
     if ("check" in resolved) refuse("built-in guards (and, or, not, stateIn)");
-    const guardParams = typeof ref === "object" && ref !== null ? (ref as { params?: unknown }).params : undefined;
-    return { guard: resolved as FlatTransition["guard"], guardParams };
+    return { guard: resolved as FlatTransition["guard"], guardParams: params };
   };
 
   const nodes = Object.values(root.states);
@@ -182,6 +180,17 @@ function compile(machine: AnyStateMachine): FlatMachine {
   const initial = initialNode === undefined ? undefined : states.get(initialNode.key);
   if (initial === undefined) return refuse("no initial state");
   return { initial: initial.state, context: root.config.context, output: root.config.output, delays: implementations.delays };
+}
+
+/**
+ * What an action or guard reference names, as xstate resolves it: an inline function as it is, a
+ * name (`"x"`) or an object (`{ type: "x", params }`) through the machine's implementations.
+ */
+function implementation(table: Record<string, unknown>, ref: unknown): { resolved: unknown; params: Params } {
+  if (typeof ref === "function") return { resolved: ref, params: undefined };
+  if (typeof ref === "string") return { resolved: table[ref], params: undefined };
+  const { type, params } = ref as { type: string; params?: unknown };
+  return { resolved: table[type], params };
 }
 
 /** An action's params: a value, or `({ context, event }) => value` as xstate allows. */

@@ -151,8 +151,7 @@ class NatsBusImpl implements NatsBus {
     if (this.#state !== State.open) throw new BusClosed();
     const queue = options?.queue;
     assertSubscription(subject, handler, queue);
-    const cork = this.#cork;
-    const sub = new NatsSubscription(subject, this.#subs, cork, this.#drains, this.closed);
+    const sub = new NatsSubscription(subject, this.#subs, this.#drainInner);
     const runner = this.#runner;
     // A callback, not an async iterator: nats.js then calls it straight from its parser.
     sub.inner = this.connection.subscribe(subject, {
@@ -221,9 +220,7 @@ class NatsBusImpl implements NatsBus {
     this.#state = State.draining;
     // nats.js's own drain would stop publishing before async handlers answer: first unsubscribe
     // (the server still delivers what it already sent), then wait for handlers, then drain the rest.
-    const subs = Array.from(this.#subs, (sub) => this.#drains.run(() => (this.#cork.cork(), sub.inner!.drain())));
-    // close() during a drain gives up on it: nats.js never settles the drains of a closed connection.
-    await Promise.race([Promise.allSettled(subs), this.closed]);
+    await Promise.all(Array.from(this.#subs, (sub) => this.#drainInner(sub.inner!)));
     this.#subs.clear();
     // Drains asked for earlier (sessions ending) too: nats.js's own drain would start whatever
     // is left of them all at once (drain-queue.ts says why that is slow).
@@ -235,6 +232,16 @@ class NatsBusImpl implements NatsBus {
     }
     await this.closed;
   }
+
+  /**
+   * Drains one nats.js subscription: nats.js sends `UNSUB` and a `PING` and waits for the `PONG`
+   * (so nothing more is routed to it), delivering what arrived before. Through the queue (at most
+   * so many in flight), corked with the turn's other drains, and never past the connection's
+   * close: nats.js never settles a drain a close cut short, and its slot would keep every later
+   * drain waiting. Never rejects.
+   */
+  readonly #drainInner = (inner: Subscription): Promise<void> =>
+    Promise.race([this.#drains.run(() => (this.#cork.cork(), inner.drain())), this.closed]);
 
   /** Maps nats.js failures onto the bus's closed set; anything else passes through. */
   #translate(error: unknown, subject: string, timeoutMs: number): unknown {
@@ -270,9 +277,7 @@ class NatsSubscription implements BusSubscription {
   constructor(
     readonly subject: string,
     private readonly owner: Set<NatsSubscription>,
-    private readonly cork: TurnCork,
-    private readonly drains: DrainQueue,
-    private readonly busClosed: Promise<void>,
+    private readonly drainInner: (inner: Subscription) => Promise<void>,
   ) {}
 
   unsubscribe(): void {
@@ -282,14 +287,8 @@ class NatsSubscription implements BusSubscription {
 
   async drain(): Promise<void> {
     if (!this.owner.delete(this)) return;
-    // nats.js sends UNSUB and a PING, and waits for the PONG (so nothing more is routed here),
-    // delivering what arrived before. Sessions end on timers of their own: corked, a turn's
-    // drains leave in one write rather than one each. A closed connection has nothing to drain.
-    const inner = this.inner;
-    if (inner === undefined) return;
-    // Not past the connection's close: nats.js never settles a drain the close cut short, and
-    // the queue's slots it holds would keep every later drain waiting.
-    await Promise.race([this.drains.run(() => (this.cork.cork(), inner.drain())), this.busClosed]);
+    // A connection already closed has nothing left to drain.
+    if (this.inner !== undefined) await this.drainInner(this.inner);
   }
 }
 

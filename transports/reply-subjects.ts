@@ -14,6 +14,11 @@ const PREFIX = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 /** Tells whether a reply subject may be answered. */
 export type ReplyRule = (reply: string) => boolean;
 
+/** Whether `subject` is under an inbox prefix: `_INBOX.…`, or a per-user `_INBOX_<user>.…`. */
+export function isInbox(subject: string): boolean {
+  return INBOX.test(subject);
+}
+
 /** The default: inboxes only. */
 export const answersInboxes: ReplyRule = (reply) => INBOX.test(reply) && PUBLISHABLE.test(reply);
 
@@ -24,9 +29,4 @@ export function replyRule(prefixes: readonly string[] = []): ReplyRule {
   }
   if (prefixes.length === 0) return answersInboxes;
   return (reply) => answersInboxes(reply) || (PUBLISHABLE.test(reply) && prefixes.some((p) => reply.startsWith(`${p}.`)));
-}
-
-/** An inbox prefix (`inboxPrefix`) whose subjects the default rule answers: `_INBOX` or `_INBOX_<name>`. */
-export function isAnsweredInboxPrefix(prefix: string): boolean {
-  return answersInboxes(`${prefix}.x`);
 }

@@ -12,7 +12,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 
 /** What `cork`/`uncork` need; a net.Socket provides it. */
-export interface Corkable {
+interface Corkable {
   cork(): void;
   uncork(): void;
 }
@@ -50,7 +50,7 @@ export class TurnCork {
  * The connection's current socket, when nats.js's internals are as in v3 (`protocol.transport.socket`).
  * Not public API: anything else gets nats.js's own writes, as before, never an error.
  */
-export function socketOf(connection: NatsConnection): Corkable | undefined {
+function socketOf(connection: NatsConnection): Corkable | undefined {
   const socket = (connection as unknown as { protocol?: { transport?: { socket?: unknown } } }).protocol?.transport?.socket;
   if (typeof socket !== "object" || socket === null) return undefined;
   const { cork, uncork } = socket as Partial<Corkable>;

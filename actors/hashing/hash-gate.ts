@@ -125,19 +125,16 @@ export class HashGate {
 
   #release(): void {
     this.#running--;
-    const next = this.#standing() ? this.#newest() : this.#oldest();
+    this.#dropShed();
+    const oldest = this.#waiting[this.#head];
+    if (oldest === undefined) return;
+    // A standing queue (its oldest live waiter has waited past `lifoAfterMs`) serves the newest.
+    const next = performance.now() - oldest.since >= this.#lifoAfterMs ? this.#newest() : this.#oldest();
     next?.start();
   }
 
-  /** Whether the oldest live waiter has waited past `lifoAfterMs` (shed ones at the head are dropped on the way). */
-  #standing(): boolean {
-    this.#dropShed();
-    const oldest = this.#waiting[this.#head];
-    return oldest !== undefined && performance.now() - oldest.since >= this.#lifoAfterMs;
-  }
-
+  /** The oldest waiter; shed ones at the head are already dropped. */
   #oldest(): Waiter | undefined {
-    this.#dropShed();
     if (this.#head === this.#waiting.length) return undefined;
     const next = this.#waiting[this.#head]!;
     this.#waiting[this.#head++] = undefined as never;

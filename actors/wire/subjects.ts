@@ -1,4 +1,5 @@
 /** Every subject of the protocol, built from the prefix `P` (default `cred`). */
+import { isInbox } from "../../transports/reply-subjects.ts";
 
 export const DEFAULT_PREFIX = "cred";
 
@@ -67,8 +68,6 @@ function instanceToken(instance: string): string {
 
 /** One token of a mind subject: printable ASCII but the separator and wildcards (no control characters, no spaces). */
 const MIND_TOKEN = /^[\x21-\x29\x2b-\x2d\x2f-\x3d\x3f-\x7e]+$/;
-/** nats.js's inboxes (`_INBOX.…`) and per-user inbox prefixes (`_INBOX_alice.…`, nats.conf). */
-const INBOX = /^_INBOX(?:_[A-Za-z0-9_-]+)?\./;
 
 /**
  * Which subjects a client may name as its Mind: an inbox (`_INBOX.…`, `_INBOX_<user>.…`), which
@@ -85,8 +84,8 @@ export function mindSubjectRule(prefixes: readonly string[] = []): MindSubjectRu
       throw new TypeError(`invalid mind prefix: ${JSON.stringify(p)}`);
     }
   }
-  if (prefixes.length === 0) return (subject) => INBOX.test(subject);
-  return (subject) => INBOX.test(subject) || prefixes.some((p) => subject.startsWith(`${p}.`));
+  if (prefixes.length === 0) return isInbox;
+  return (subject) => isInbox(subject) || prefixes.some((p) => subject.startsWith(`${p}.`));
 }
 
 /**

@@ -211,8 +211,8 @@ describe.each(RUNNERS)("loginSagaMachine in %s", (_name, run) => {
     }
   });
 
-  it("ends even when the realm's logout hangs, after the logout limit", async () => {
-    const clock = new SimulatedClock();
+  /** A saga whose checker and realm answer at once and whose avatar's logout never finishes, started and active. */
+  async function activeWithHangingLogout(clock: SimulatedClock, timeouts: Record<string, number>) {
     const machine = loginSagaMachine.provide({
       actions: {
         checkCredentials: ({ self }) => queueMicrotask(() => self.send({ type: "CHECKED", avatarId: "alice" })),
@@ -220,10 +220,16 @@ describe.each(RUNNERS)("loginSagaMachine in %s", (_name, run) => {
         logoutAvatar: () => undefined,
       },
     });
-    const actor = run(machine, { clock, input: { credentials: null, mind: null, interfaces: ["i"], timeouts: { logoutMs: 50 } } });
+    const actor = run(machine, { clock, input: { credentials: null, mind: null, interfaces: ["i"], timeouts } });
     actor.start();
     await tick();
     await tick();
+    return actor;
+  }
+
+  it("ends even when the realm's logout hangs, after the logout limit", async () => {
+    const clock = new SimulatedClock();
+    const actor = await activeWithHangingLogout(clock, { logoutMs: 50 });
     actor.send({ type: "LOGOUT" });
     clock.increment(51);
     expect(actor.getSnapshot().value).toBe("ended");
@@ -232,21 +238,7 @@ describe.each(RUNNERS)("loginSagaMachine in %s", (_name, run) => {
 
   it("gives a timed-out session's hanging logout timeoutLogoutMs, and a logout asked for the full logoutMs", async () => {
     const clock = new SimulatedClock();
-    const machine = loginSagaMachine.provide({
-      actions: {
-        checkCredentials: ({ self }) => queueMicrotask(() => self.send({ type: "CHECKED", avatarId: "alice" })),
-        requestAvatar: ({ self }) => queueMicrotask(() => self.send({ type: "GRANTED", grant: {} })),
-        logoutAvatar: () => undefined,
-      },
-    });
-    const start = async () => {
-      const timeouts = { logoutMs: 1000, timeoutLogoutMs: 100, sessionMs: 500 };
-      const actor = run(machine, { clock, input: { credentials: null, mind: null, interfaces: ["i"], timeouts } });
-      actor.start();
-      await tick();
-      await tick();
-      return actor;
-    };
+    const start = () => activeWithHangingLogout(clock, { logoutMs: 1000, timeoutLogoutMs: 100, sessionMs: 500 });
     const timedOut = await start();
     clock.increment(501);
     expect(timedOut.getSnapshot().value).toBe("loggingOut");

@@ -63,6 +63,11 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
      * `instance`, and answers that instance's questions, saying it hosts every session asked
      * about (`hosts: true`) or none. It serves no session subject: the test adds what it needs.
      */
+    /** A realm service `game` built from PROTOCOL.md alone, played on the wire: it grants every avatar, names no instance, serves no session subject. */
+    const playProtocolRealm = async (b: Bus) => {
+      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo" })));
+      await b.flush();
+    };
     const playRealm = async (b: Bus, instance: string, hosts: boolean) => {
       b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo", instance })));
       b.subscribe(`cred.realm.game.instance.${instance}`, (m) => {
@@ -623,8 +628,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       // no-responders (the portal's own P.session.ID.> matches it). Outside probe: `ended` came
       // 5 s after the timeout, past the protocol's bound.
       const b = await bus();
-      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo" })));
-      await b.flush();
+      await playProtocolRealm(b);
       const heartbeatMs = 200;
       await portal({ realm: new RemoteRealm(await bus(), "game"), heartbeatMs });
       const { mind, ended } = endedOn(b);
@@ -667,8 +671,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
 
     it("refuses a realm's `failed` whose body is garbage, and leaves the session as it was", async () => {
       const b = await bus();
-      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo" })));
-      await b.flush();
+      await playProtocolRealm(b);
       await portal({ realm: new RemoteRealm(await bus(), "game") });
       const { session } = await login(b);
       const reply = parse(await b.request(`cred.session.${session}.failed`, new TextEncoder().encode("not json")));
@@ -680,8 +683,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       // Outside probe: a published `failed` was ignored, and one sent as a request waited out the
       // release (5 s) that a realm whose supervisor gave up does not answer.
       const b = await bus();
-      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo" })));
-      await b.flush();
+      await playProtocolRealm(b);
       await portal({ realm: new RemoteRealm(await bus(), "game") });
       const { mind, ended } = endedOn(b);
       await b.flush();
