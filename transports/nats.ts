@@ -97,7 +97,7 @@ class NatsBusImpl implements NatsBus {
   readonly #runner: HandlerRunner;
   readonly #timeoutMs: number;
   readonly #subs = new Set<NatsSubscription>();
-  /** A turn's drains leave in one syscall (turn-cork.ts). */
+  /** A subscription leaves with the next reply, a turn's drains together (turn-cork.ts). */
   readonly #cork: TurnCork;
   /** Bounds the drains in flight (nats.js's PONG matching is O(n) in them; drain-queue.ts). */
   readonly #drains = new DrainQueue();
@@ -127,7 +127,9 @@ class NatsBusImpl implements NatsBus {
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     const invalid = invalidRequest(subject, timeoutMs);
     if (invalid) return invalid;
-    return this.connection.request(subject, data, { timeout: timeoutMs }).then(
+    const replied = this.connection.request(subject, data, { timeout: timeoutMs });
+    this.#cork.afterPublish();
+    return replied.then(
       dataOf,
       (error: unknown) => {
         throw this.#translate(error, subject, timeoutMs);
@@ -142,6 +144,7 @@ class NatsBusImpl implements NatsBus {
     if (reply !== undefined) assertSubject(reply, SubjectUse.publish);
     try {
       this.connection.publish(subject, data, reply === undefined ? undefined : { reply });
+      this.#cork.afterPublish();
     } catch (error) {
       throw this.#translate(error, subject, 0);
     }
@@ -154,6 +157,8 @@ class NatsBusImpl implements NatsBus {
     const sub = new NatsSubscription(subject, this.#subs, this.#drainInner);
     const runner = this.#runner;
     // A callback, not an async iterator: nats.js then calls it straight from its parser.
+    // Corked: a session's SUB leaves in one write with the login reply after it (turn-cork.ts).
+    this.#cork.cork();
     sub.inner = this.connection.subscribe(subject, {
       ...(queue !== undefined && { queue }),
       callback: (error, msg) => {

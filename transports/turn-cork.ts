@@ -1,13 +1,19 @@
 /**
- * One socket write for a turn's subscription drains.
+ * Fewer socket writes: a new subscription leaves with the reply that follows it, and a turn's
+ * subscription drains leave together.
  *
- * nats.js drains a subscription with `UNSUB` and a `PING`, flushing its outbound buffer on a
- * microtask, so a portal whose sessions end on timers of their own made about one write syscall
- * per session end under load (strace: 30,668 writes for 30,000 logins). The bus corks the socket
- * at a turn's first drain and uncorks it when the turn ends (`setImmediate`): the turn's drains
- * leave together, in order, in one `writev`. Only drains: corking every turn that answers a
- * request as well (a login's `SUB` and reply in one write) measured 4% fewer logins/s at 128 in
- * flight (replies held to the end of a busy turn), and no better p50 sequentially.
+ * Every write to a loopback socket is a syscall in which the kernel also delivers the bytes to
+ * nats-server; profiled on a sequential login, those syscalls were a third of the portal's busy
+ * time. nats.js flushes its outbound buffer on a microtask, so a login's `SUB` (its session's
+ * subscription) and its reply left in two writes, and under load each session's end (`UNSUB`,
+ * `PING`) left in one of its own (strace: 30,668 writes for 30,000 logins).
+ *
+ * So the bus corks the socket when it subscribes or drains, and uncorks it right after the next
+ * message it publishes has reached the socket (a reply, a request), or at the end of the turn
+ * (`setImmediate`), whichever comes first. Order is nats.js's own: the `SUB` still precedes the
+ * reply that names its session. A publish is never held past its own microtask: corking every
+ * turn that answers a request (the reply held to the turn's end) measured 4% fewer logins/s at
+ * 128 in flight.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 
@@ -19,22 +25,42 @@ interface Corkable {
 
 export class TurnCork {
   #corked: Corkable | undefined;
+  #endOfTurnQueued = false;
+  #releaseQueued = false;
   readonly #uncork = (): void => {
+    this.#releaseQueued = false;
     const socket = this.#corked;
     this.#corked = undefined;
     socket?.uncork();
   };
+  readonly #endOfTurn = (): void => {
+    this.#endOfTurnQueued = false;
+    this.#uncork();
+  };
 
   constructor(private readonly connection: NatsConnection) {}
 
-  /** Corks the connection's socket until the end of this turn (once per turn). */
+  /** Corks the connection's socket until the next `afterPublish()` or the end of this turn. */
   cork(): void {
     if (this.#corked !== undefined) return;
     const socket = socketOf(this.connection);
     if (socket === undefined) return;
     socket.cork();
     this.#corked = socket;
-    setImmediate(this.#uncork);
+    if (!this.#endOfTurnQueued) {
+      this.#endOfTurnQueued = true;
+      setImmediate(this.#endOfTurn);
+    }
+  }
+
+  /**
+   * Called right after a message was handed to nats.js: uncorks once nats.js has written it. Its
+   * flush is a microtask queued no later than this one (when its buffer went from empty to not).
+   */
+  afterPublish(): void {
+    if (this.#corked === undefined || this.#releaseQueued) return;
+    this.#releaseQueued = true;
+    queueMicrotask(this.#uncork);
   }
 
   /**

@@ -54,6 +54,37 @@ it("sends the drains asked for in one turn of the event loop in one socket write
   }
 });
 
+it("sends a subscription made while answering a request in the same socket write as the reply, SUB first", async () => {
+  const server = await startNatsServer();
+  try {
+    const service = await connectNatsBus({ servers: server.url, name: "cork-sub-reply-service" });
+    const client = await connectNatsBus({ servers: server.url, name: "cork-sub-reply-client" });
+    let writesInTurn = -1;
+    let writes: { readonly count: number } | undefined;
+    service.subscribe("svc.open", async (message) => {
+      const before = writes!.count;
+      // As a login does: the session's subscription, a few awaits (nats.js flushes its buffer on
+      // a microtask in between), then the reply naming it.
+      service.subscribe("svc.session.>", (m) => m.respond(new TextEncoder().encode("session answers")));
+      for (let i = 0; i < 3; i++) await Promise.resolve();
+      message.respond(new TextEncoder().encode("opened"));
+      setImmediate(() => (writesInTurn = writes!.count - before));
+    });
+    await service.flush();
+    writes = countWrites(service);
+    expect(new TextDecoder().decode(await client.request("svc.open", new Uint8Array(), { timeoutMs: 2000 }))).toBe("opened");
+    // Asked at once on receipt of the reply: the SUB reached the server before the reply did.
+    expect(new TextDecoder().decode(await client.request("svc.session.call", new Uint8Array(), { timeoutMs: 2000 }))).toBe("session answers");
+    await new Promise((resolve) => setImmediate(resolve));
+    // Without the cork nats.js wrote the SUB and the reply in two writes.
+    expect(writesInTurn).toBe(1);
+    await client.drain();
+    await service.drain();
+  } finally {
+    await server.stop();
+  }
+});
+
 it("keeps at most MAX_DRAINS_IN_FLIGHT pings outstanding when thousands of subscriptions drain at once", async () => {
   const server = await startNatsServer();
   try {
