@@ -99,7 +99,14 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       if (deps.tokens && (credentials instanceof TokenCredentials || fields.issueToken === true)) {
         const revocable = { revoke: () => session.revoke(), ended: hosted.ended };
         if (credentials instanceof TokenCredentials) deps.tokens.trackLoginWith(credentials.token, revocable);
-        if (fields.issueToken === true) issued = await deps.tokens.issue(anonymous ? ANONYMOUS : (avatarId as string), revocable);
+        if (fields.issueToken === true) {
+          // A token login gets the token it presented, never a fresh one: a token that could renew
+          // itself would outlive its expiry, and a stolen one would survive its own revocation.
+          issued =
+            credentials instanceof TokenCredentials
+              ? deps.tokens.reissue(credentials.token)
+              : await deps.tokens.issue(anonymous ? ANONYMOUS : (avatarId as string), revocable);
+        }
       }
       logger.info(
         { event: "login", outcome: "ok", kind, ...options.log, avatarId: anonymous ? null : avatarId, session: hosted.shortId, durationMs: elapsed(started) },

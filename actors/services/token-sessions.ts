@@ -64,6 +64,16 @@ export class TokenSessions {
     return { token, tokenExpiresAt: claims.expiresAt };
   }
 
+  /**
+   * What a token login that asks for a token gets: the token it logged in with (already verified),
+   * with its own expiry. Its sessions are already tied to it by `trackLoginWith`.
+   */
+  reissue(token: string): { token: string; tokenExpiresAt: number } {
+    const { exp } = decodeJwt(token);
+    if (typeof exp !== "number") throw new TypeError("not a session token");
+    return { token, tokenExpiresAt: exp * 1000 };
+  }
+
   /** Ties a session opened with `token` (already verified by the checker) to that token. */
   trackLoginWith(token: string, session: RevocableSession): void {
     try {

@@ -104,6 +104,23 @@ describe("session tokens over NATS (seed 003)", () => {
     }
   });
 
+  it("answers a token login that asks for a token with that same token: a token never renews itself past its expiry or its revocation", async () => {
+    const secret = randomBytes(32);
+    const portal = await servePortal(await bus(), {
+      realm: new SimpleRealm(),
+      checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })],
+      tokens: new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret }),
+    });
+    portals.push(portal);
+    const client = await bus();
+    const issued = await ask(client, "cred.login", { credentials: password, interfaces: ["echo"], issueToken: true });
+    const renewed = await ask(client, "cred.login", { credentials: { kind: "token", token: issued["token"] }, interfaces: ["echo"], issueToken: true });
+    expect(renewed).toMatchObject({ ok: true, avatarId: "alice", token: issued["token"], tokenExpiresAt: issued["tokenExpiresAt"] });
+    await portal.tokens.revokeToken(issued["token"]);
+    const after = await ask(client, "cred.login", { credentials: { kind: "token", token: renewed["token"] }, interfaces: ["echo"], issueToken: true });
+    expect(after["error"]).toEqual({ code: "UnauthorizedLogin", message: "invalid credentials" });
+  });
+
   it("ends, at game servers under other prefixes that only accept tokens, the sessions of a token revoked at the central portal", async () => {
     // The README's layout: `serve --tokens HS256:key` at `cred`, `serve --prefix game --auth
     // token:HS256:key` (a local token checker, no authority of its own), and a third portal whose
