@@ -11,7 +11,18 @@ import { subjectsFor } from "../wire/subjects.ts";
 export interface RemoteCheckerOptions {
   readonly prefix?: string;
   readonly timeoutMs?: number;
+  /**
+   * How often a check still unanswered asks whether anyone serves the checker's subject any more
+   * (default 1000 ms); a checker found gone is `CheckerUnavailable`, so the login falls back.
+   */
+  readonly probeEveryMs?: number;
 }
+
+/** DEFAULT_PROBE_EVERY_MS: a killed checker costs a login about a second, not the 10 s timeout. */
+export const DEFAULT_PROBE_EVERY_MS = 1000;
+
+/** What a probe sends: no credentials, which every checker answers with `BadRequest` (any answer will do). */
+const PROBE = encode({});
 
 /**
  * The refusals a checker service may answer with, as they are: a wrong credential, a failure of
@@ -29,6 +40,9 @@ const CHECKER_CODES: ReadonlySet<string> = new Set(["UnauthorizedLogin", "LoginF
 export class RemoteChecker implements Checker {
   readonly #subject: string;
   readonly #timeoutMs: number;
+  readonly #probeEveryMs: number;
+  /** The probe under way, shared by every check waiting on this checker. */
+  #probing: Promise<boolean> | undefined;
 
   constructor(
     private readonly bus: Bus,
@@ -38,14 +52,16 @@ export class RemoteChecker implements Checker {
   ) {
     this.#subject = subjectsFor(options.prefix).checker(name);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#probeEveryMs = options.probeEveryMs ?? DEFAULT_PROBE_EVERY_MS;
   }
 
   async requestAvatarId(credentials: Credentials): Promise<AvatarId> {
     let data: Uint8Array;
     try {
-      data = await this.bus.request(this.#subject, encode({ credentials: credentials.toWire() }), {
+      const asked = this.bus.request(this.#subject, encode({ credentials: credentials.toWire() }), {
         timeoutMs: this.#timeoutMs,
       });
+      data = await Promise.race([asked, this.#untilGone(asked)]);
     } catch (error) {
       if (error instanceof NoResponders) throw new CheckerUnavailable(`checker ${this.name} is unavailable`);
       if (error instanceof RequestTimeout) throw new LoginFailed(`checker ${this.name} timed out`);
@@ -67,5 +83,48 @@ export class RemoteChecker implements Checker {
       return Promise.reject(error);
     }
     return reply.anonymous === true ? ANONYMOUS : (reply.avatarId as string);
+  }
+
+  /**
+   * Rejects with `NoResponders` once nobody serves the checker's subject while `asked` is still
+   * unanswered. A check sent to a process killed with it (SIGKILL, a crash) is never answered, and
+   * NATS does not say so: every login in flight to it waited out the timeout, and with it every
+   * client's next login (an outside probe: 40 of 40 logins, 10 s each). Asked every
+   * `probeEveryMs`: while one instance of the checker still answers, the check keeps waiting.
+   */
+  #untilGone(asked: Promise<unknown>): Promise<never> {
+    return new Promise((_, reject) => {
+      let settled = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const next = (): void => {
+        timer = setTimeout(() => {
+          void this.#nobodyServes().then((gone) => {
+            if (settled) return;
+            if (gone) reject(new NoResponders(this.#subject));
+            else next();
+          });
+        }, this.#probeEveryMs);
+      };
+      next();
+      const stop = (): void => {
+        settled = true;
+        clearTimeout(timer);
+      };
+      asked.then(stop, stop);
+    });
+  }
+
+  /** True when a request on the checker's subject gets no-responders; one probe at a time. */
+  #nobodyServes(): Promise<boolean> {
+    this.#probing ??= this.bus
+      .request(this.#subject, PROBE, { timeoutMs: this.#probeEveryMs })
+      .then(
+        () => false,
+        (error: unknown) => error instanceof NoResponders,
+      )
+      .finally(() => {
+        this.#probing = undefined;
+      });
+    return this.#probing;
   }
 }

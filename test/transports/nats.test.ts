@@ -65,7 +65,7 @@ it("sends a subscription made while answering a request in the same socket write
       const before = writes!.count;
       // As a login does: the session's subscription, a few awaits (nats.js flushes its buffer on
       // a microtask in between), then the reply naming it.
-      service.subscribe("svc.session.>", (m) => m.respond(new TextEncoder().encode("session answers")));
+      service.subscribe("svc.session.>", (m) => void m.respond(new TextEncoder().encode("session answers")));
       for (let i = 0; i < 3; i++) await Promise.resolve();
       message.respond(new TextEncoder().encode("opened"));
       setImmediate(() => (writesInTurn = writes!.count - before));

@@ -1204,6 +1204,31 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(outcomes.filter((r) => r["ok"] !== true)).toEqual([]);
     });
 
+    it("falls back within about a second when the top checker's process dies holding the login's check, instead of waiting out the check timeout", async () => {
+      await portal({ checkers: [] });
+      services.push(await serveChecker(await bus(), checker(), { name: "steady" }));
+      await sleep(50);
+      // A checker built from PROTOCOL.md alone, announced on top, that takes checks and never
+      // answers; then its process dies (SIGKILL: no withdraw, its connection just closes).
+      const doomedBus = await bus();
+      let took!: () => void;
+      const taken = new Promise<void>((resolve) => (took = resolve));
+      doomedBus.subscribe("cred.checker.doomed", (m) => {
+        if (parse(m.data)["credentials"] !== undefined) took();
+      });
+      await doomedBus.flush();
+      doomedBus.publish("cred.checkers.announce", json({ name: "doomed", kinds: ["username-password"] }));
+      await sleep(50);
+      const b = await bus();
+      const started = performance.now();
+      const loggingIn = login(b);
+      await taken;
+      await doomedBus.close();
+      expect(await loggingIn).toMatchObject({ ok: true, avatarId: "alice" });
+      // The check timeout is 10 s; a probe every second finds nobody serving the dead checker.
+      expect(performance.now() - started).toBeLessThan(3000);
+    });
+
     it("uses a checker again when it comes back under its name after it had no responders", async () => {
       await portal({ checkers: [] });
       const crashedBus = await bus();
