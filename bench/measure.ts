@@ -105,6 +105,36 @@ async function sequential(op: Op, options: LatencyOptions): Promise<number[]> {
 }
 
 /**
+ * Runs `floor` and `op` alternately, one at a time, and returns each one's durations (ms,
+ * ascending). Both see the same moments of the machine, so their p50 ratio does not move with
+ * what the VM does between two scenarios (the floor alone measured 46k and 79k requests/s on one
+ * day here).
+ */
+export async function sampleInterleaved(floor: Op, op: Op, options: LatencyOptions): Promise<{ floor: number[]; op: number[] }> {
+  const limitMs = (options.warmupSeconds + options.maxSeconds) * 2000 + STALL_GRACE_MS;
+  const run = async () => {
+    const warmupEnd = performance.now() + options.warmupSeconds * 1000;
+    for (let i = 0; i < options.warmupOps && performance.now() < warmupEnd; i++) {
+      await floor();
+      await op();
+    }
+    const floors: number[] = [];
+    const ops: number[] = [];
+    const deadline = performance.now() + options.maxSeconds * 2000;
+    while (ops.length < options.samples && performance.now() < deadline) {
+      let started = performance.now();
+      await floor();
+      floors.push(performance.now() - started);
+      started = performance.now();
+      await op();
+      ops.push(performance.now() - started);
+    }
+    return { floor: floors.sort((a, b) => a - b), op: ops.sort((a, b) => a - b) };
+  };
+  return withDeadline(run(), limitMs, "interleaved latency");
+}
+
+/**
  * Keeps `inFlight` operations outstanding and returns completed ops per second.
  * Rejects with the first op error (the other workers stop starting new ops), or when
  * the phase stalls well past `maxSeconds`.
