@@ -7,6 +7,7 @@ import { CheckerUnavailable, fromWireError, LoginFailed, PortcullisError } from 
 import { decodeObject, encode } from "../wire/codec.ts";
 import { checkerReply, parse } from "../wire/schemas.ts";
 import { subjectsFor } from "../wire/subjects.ts";
+import { ServedProbe } from "./served-probe.ts";
 
 export interface RemoteCheckerOptions {
   readonly prefix?: string;
@@ -18,11 +19,6 @@ export interface RemoteCheckerOptions {
   readonly probeEveryMs?: number;
 }
 
-/** DEFAULT_PROBE_EVERY_MS: a killed checker costs a login about a second, not the 10 s timeout. */
-export const DEFAULT_PROBE_EVERY_MS = 1000;
-
-/** What a probe sends: no credentials, which every checker answers with `BadRequest` (any answer will do). */
-const PROBE = encode({});
 
 /**
  * The refusals a checker service may answer with, as they are: a wrong credential, a failure of
@@ -40,9 +36,8 @@ const CHECKER_CODES: ReadonlySet<string> = new Set(["UnauthorizedLogin", "LoginF
 export class RemoteChecker implements Checker {
   readonly #subject: string;
   readonly #timeoutMs: number;
-  readonly #probeEveryMs: number;
-  /** The probe under way, shared by every check waiting on this checker. */
-  #probing: Promise<boolean> | undefined;
+  /** A check unanswered for a while asks whether the checker is still served (served-probe.ts). */
+  readonly #probe: ServedProbe;
 
   constructor(
     private readonly bus: Bus,
@@ -52,7 +47,7 @@ export class RemoteChecker implements Checker {
   ) {
     this.#subject = subjectsFor(options.prefix).checker(name);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#probeEveryMs = options.probeEveryMs ?? DEFAULT_PROBE_EVERY_MS;
+    this.#probe = new ServedProbe(bus, this.#subject, options.probeEveryMs);
   }
 
   async requestAvatarId(credentials: Credentials): Promise<AvatarId> {
@@ -61,7 +56,7 @@ export class RemoteChecker implements Checker {
       const asked = this.bus.request(this.#subject, encode({ credentials: credentials.toWire() }), {
         timeoutMs: this.#timeoutMs,
       });
-      data = await Promise.race([asked, this.#untilGone(asked)]);
+      data = await Promise.race([asked, this.#probe.untilGone(asked)]);
     } catch (error) {
       if (error instanceof NoResponders) throw new CheckerUnavailable(`checker ${this.name} is unavailable`);
       if (error instanceof RequestTimeout) throw new LoginFailed(`checker ${this.name} timed out`);
@@ -83,48 +78,5 @@ export class RemoteChecker implements Checker {
       return Promise.reject(error);
     }
     return reply.anonymous === true ? ANONYMOUS : (reply.avatarId as string);
-  }
-
-  /**
-   * Rejects with `NoResponders` once nobody serves the checker's subject while `asked` is still
-   * unanswered. A check sent to a process killed with it (SIGKILL, a crash) is never answered, and
-   * NATS does not say so: every login in flight to it waited out the timeout, and with it every
-   * client's next login (an outside probe: 40 of 40 logins, 10 s each). Asked every
-   * `probeEveryMs`: while one instance of the checker still answers, the check keeps waiting.
-   */
-  #untilGone(asked: Promise<unknown>): Promise<never> {
-    return new Promise((_, reject) => {
-      let settled = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const next = (): void => {
-        timer = setTimeout(() => {
-          void this.#nobodyServes().then((gone) => {
-            if (settled) return;
-            if (gone) reject(new NoResponders(this.#subject));
-            else next();
-          });
-        }, this.#probeEveryMs);
-      };
-      next();
-      const stop = (): void => {
-        settled = true;
-        clearTimeout(timer);
-      };
-      asked.then(stop, stop);
-    });
-  }
-
-  /** True when a request on the checker's subject gets no-responders; one probe at a time. */
-  #nobodyServes(): Promise<boolean> {
-    this.#probing ??= this.bus
-      .request(this.#subject, PROBE, { timeoutMs: this.#probeEveryMs })
-      .then(
-        () => false,
-        (error: unknown) => error instanceof NoResponders,
-      )
-      .finally(() => {
-        this.#probing = undefined;
-      });
-    return this.#probing;
   }
 }

@@ -12,6 +12,7 @@ import { SessionReconciler, type SessionReconcilerOptions } from "./session-reco
 import { CallAudit } from "./call-audit.ts";
 import { RemoteAvatar } from "./remote-avatar.ts";
 import { RemoteMind } from "./remote-mind.ts";
+import { ServedProbe } from "./served-probe.ts";
 
 export interface RemoteRealmOptions {
   readonly prefix?: string;
@@ -21,6 +22,11 @@ export interface RemoteRealmOptions {
   readonly instanceWatch?: InstanceWatchOptions;
   /** How often they are asked which of the avatars they no longer host (see `SessionReconciler`). */
   readonly reconcile?: SessionReconcilerOptions;
+  /**
+   * How often an avatar request still unanswered asks whether anyone serves the realm any more
+   * (default 1000 ms; served-probe.ts): a realm killed holding logins fails them in about that long.
+   */
+  readonly probeEveryMs?: number;
 }
 
 /** How long a logout waits for the realm to release the avatar (a live realm answers at once). */
@@ -37,10 +43,11 @@ export class RemoteRealm implements Realm {
   readonly #watch: InstanceWatch;
   readonly #reconciler: SessionReconciler;
   readonly #audit: CallAudit;
+  readonly #probe: ServedProbe;
 
   constructor(private readonly bus: Bus, readonly name: string, options: RemoteRealmOptions = {}) {
     this.#subjects = subjectsFor(options.prefix);
-    this.#subjects.realmAvatar(name);
+    this.#probe = new ServedProbe(bus, this.#subjects.realmAvatar(name), options.probeEveryMs);
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#watch = new InstanceWatch(bus, options.instanceWatch);
     this.#reconciler = new SessionReconciler(bus, options.reconcile);
@@ -68,9 +75,8 @@ export class RemoteRealm implements Realm {
     };
     let reply: Record<string, unknown>;
     try {
-      reply = decodeObject(
-        await this.bus.request(this.#subjects.realmAvatar(this.name), encode(request), { timeoutMs: this.#timeoutMs }),
-      );
+      const asked = this.bus.request(this.#subjects.realmAvatar(this.name), encode(request), { timeoutMs: this.#timeoutMs });
+      reply = decodeObject(await Promise.race([asked, this.#probe.untilGone(asked)]));
     } catch (error) {
       bridge?.close();
       if (error instanceof RequestTimeout) {

@@ -1229,6 +1229,27 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(performance.now() - started).toBeLessThan(3000);
     });
 
+    it("fails a login within about a second when its realm's process dies holding the avatar request, instead of waiting out the realm timeout", async () => {
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      // A realm built from PROTOCOL.md alone that takes avatar requests and never answers; then
+      // its process dies (SIGKILL: its connection just closes).
+      const doomedBus = await bus();
+      let took!: () => void;
+      const taken = new Promise<void>((resolve) => (took = resolve));
+      doomedBus.subscribe("cred.realm.game.avatar", (m) => {
+        if (parse(m.data)["session"] !== undefined) took();
+      });
+      await doomedBus.flush();
+      const b = await bus();
+      const started = performance.now();
+      const loggingIn = login(b);
+      await taken;
+      await doomedBus.close();
+      expect((await loggingIn)["error"]).toEqual({ code: "LoginFailed", message: "realm game is unavailable" });
+      // The portal's realm step allows 10 s; a probe every second finds nobody serving the realm.
+      expect(performance.now() - started).toBeLessThan(3000);
+    });
+
     it("uses a checker again when it comes back under its name after it had no responders", async () => {
       await portal({ checkers: [] });
       const crashedBus = await bus();

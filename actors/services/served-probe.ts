@@ -1,0 +1,66 @@
+/** Finding out, while a request waits, that nobody serves its subject any more. */
+import type { Bus } from "../../transports/bus.ts";
+import { NoResponders } from "../../transports/errors.ts";
+import { encode } from "../wire/codec.ts";
+
+/** How often a request still unanswered asks: a killed service costs its callers about this much, not their timeout. */
+export const DEFAULT_PROBE_EVERY_MS = 1000;
+
+/** What a probe sends: an empty object, which every service answers, if only with `BadRequest` (any answer will do). */
+const PROBE = encode({});
+
+/**
+ * A request sent to a process that is then killed (SIGKILL, a crash) is never answered, and NATS
+ * does not say so, nor at once for requests sent in the ~20 ms before nats-server sees the
+ * connection close: every caller waited out its timeout (an outside probe: 40 of 40 logins in
+ * flight to a killed checker, 10 s each). So while a request waits, this asks every `everyMs`
+ * whether anyone still serves its subject, one probe at a time for all the requests waiting on
+ * it. While one instance still answers, the requests keep waiting: nothing says which instance
+ * took them.
+ */
+export class ServedProbe {
+  #probing: Promise<boolean> | undefined;
+
+  constructor(
+    private readonly bus: Bus,
+    readonly subject: string,
+    readonly everyMs: number = DEFAULT_PROBE_EVERY_MS,
+  ) {}
+
+  /** Rejects with `NoResponders` once nobody serves the subject while `asked` is unsettled; never settles otherwise. */
+  untilGone(asked: Promise<unknown>): Promise<never> {
+    return new Promise((_, reject) => {
+      let settled = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const next = (): void => {
+        timer = setTimeout(() => {
+          void this.#nobodyServes().then((gone) => {
+            if (settled) return;
+            if (gone) reject(new NoResponders(this.subject));
+            else next();
+          });
+        }, this.everyMs);
+      };
+      next();
+      const stop = (): void => {
+        settled = true;
+        clearTimeout(timer);
+      };
+      asked.then(stop, stop);
+    });
+  }
+
+  /** True when a request on the subject gets no-responders. */
+  #nobodyServes(): Promise<boolean> {
+    this.#probing ??= this.bus
+      .request(this.subject, PROBE, { timeoutMs: this.everyMs })
+      .then(
+        () => false,
+        (error: unknown) => error instanceof NoResponders,
+      )
+      .finally(() => {
+        this.#probing = undefined;
+      });
+    return this.#probing;
+  }
+}
