@@ -20,20 +20,20 @@ export interface SessionReceiver {
 
 /**
  * What an ended session answers, holding only what that takes (a live session's state is
- * garbage by then): `logout` is done, anything else has ended. A `release` is a realm service's
- * notice about an avatar it hosted, for nobody now.
+ * garbage by then): `logout` is done, anything else has ended, `release` included. A realm
+ * service's release notice is a plain publish and gets nothing; a release *request* did get
+ * silence once (its realm had let go of the subject, and this subscription kept NATS from saying
+ * no-responders: an outside fuzzer).
  */
 export class EndedSessionResponder implements SessionReceiver {
   constructor(
     private readonly base: string,
-    private readonly remoteAvatar: boolean,
     private readonly serve: { readonly logger: Logger; readonly fallback: () => AvatarError },
   ) {}
 
   receive(message: BusMessage): Promise<void> | undefined {
     const verb = message.subject.slice(this.base.length + 1);
     if (verb === "logout") return respondTo(message, () => okEmpty(), this.serve);
-    if (verb === "release" && this.remoteAvatar) return undefined;
     return respondTo(message, () => Promise.reject(new SessionEnded()), this.serve);
   }
 }

@@ -108,7 +108,7 @@ class PortalSession implements HostedSession, SessionReceiver {
       input.registry?.delete(input.id);
       mind.end(end.reason ?? "logout");
       this.#log.info({ event: "session-ended", reason: end.reason }, "session ended");
-      route.to = new EndedSessionResponder(base, this.#remote !== undefined, this.#serve);
+      route.to = new EndedSessionResponder(base, this.#serve);
       // Drained, not dropped, either way: requests already on their way get SessionEnded (or ok
       // for a logout).
       if (input.linger) input.linger.hold(subscription);
