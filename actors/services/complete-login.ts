@@ -46,6 +46,8 @@ export interface LoginHostDeps {
   /** Logins still in their saga, so a shutdown reaches them too. */
   readonly pending: Set<LoginSession>;
   readonly isClosing: () => boolean;
+  /** Live sessions plus logins under way past which logins are refused (`servePortal`'s `maxSessions`). */
+  readonly maxSessions?: number;
   /** Which subjects a client may name as its Mind, and the BadRequest text for any other. */
   readonly mindRule: MindSubjectRule;
   readonly mindPrefixesNote: string;
@@ -54,6 +56,9 @@ export interface LoginHostDeps {
   /** Issues session tokens (when it `issues`) and ends the sessions of revoked ones. */
   readonly tokens?: TokenSessions | undefined;
 }
+
+/** What a login gets while its portal holds `maxSessions`. */
+export const SESSION_LIMIT = "this portal holds as many sessions as it may; try again later";
 
 /** Completes logins for one portal instance. */
 export type CompleteLogin = (
@@ -69,6 +74,8 @@ export type CompleteLogin = (
  */
 export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
   const { bus, subjects, portal, heartbeatMs, logger, sessions, pending } = deps;
+  const maxSessions = deps.maxSessions ?? Number.POSITIVE_INFINITY;
+  let warnedFullAt = Number.NEGATIVE_INFINITY;
   return async (fields, makeCredentials, options = {}) => {
     const started = performance.now();
     const mindSubject = fields.mind ?? null;
@@ -76,6 +83,14 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       throw new BadRequest(deps.mindPrefixesNote);
     }
     if (fields.issueToken === true && !deps.tokens?.issues) throw new BadRequest("this portal issues no session tokens");
+    if (sessions.size + pending.size >= maxSessions) {
+      // Once every 10 s at most: a flood must not turn into a flood of log lines.
+      if (started - warnedFullAt > 10_000) {
+        warnedFullAt = started;
+        logger.warn({ event: "session-limit", maxSessions }, "refusing logins: this portal holds its maximum of live sessions");
+      }
+      throw new LoginFailed(SESSION_LIMIT);
+    }
     const credentials = makeCredentials();
     const kind = options.kind ?? credentials.kinds[0];
     const id = newIdentifier();

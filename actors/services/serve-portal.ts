@@ -70,7 +70,17 @@ export interface ServePortalOptions {
   readonly rateLimiter?: RateLimiter | null;
   /** Signs session tokens (`issueToken` in a login) and checks `token` credentials (seed 003). */
   readonly tokens?: TokenAuthority;
+  /**
+   * Live sessions (and logins under way) this portal holds at most; past it logins get
+   * `LoginFailed` before any checker runs. Default 200000 (about 1 GB of heap);
+   * `Number.POSITIVE_INFINITY` for no limit. It bounds what anyone allowed to log in, anonymous
+   * access included, can make a portal hold (an outside probe reached 2.6 GB in 30 s).
+   */
+  readonly maxSessions?: number;
 }
+
+/** Live sessions a portal holds at most unless told otherwise. */
+export const DEFAULT_MAX_SESSIONS = 200_000;
 
 export interface PortalService {
   readonly portal: Portal;
@@ -87,6 +97,10 @@ export interface PortalService {
 /** Serves logins until `close()`. Several instances with one prefix share the load. */
 export async function servePortal(bus: Bus, options: ServePortalOptions): Promise<PortalService> {
   const subjects = subjectsFor(options.prefix);
+  const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  if (maxSessions !== Number.POSITIVE_INFINITY && (!Number.isInteger(maxSessions) || maxSessions < 1)) {
+    throw new RangeError("maxSessions must be a positive integer or Infinity");
+  }
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   if (!Number.isInteger(heartbeatMs) || heartbeatMs < 10 || heartbeatMs > MAX_HEARTBEAT_MS) {
     // Node fires a longer timer after 1 ms: every session would end at once.
@@ -180,6 +194,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     sessions,
     pending,
     isClosing: () => shuttingDown,
+    maxSessions,
     tokens,
     linger,
     mindRule,

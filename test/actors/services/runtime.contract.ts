@@ -432,6 +432,18 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(realm.avatars[0]!.logouts).toBe(1);
     });
 
+    it("refuses logins with LoginFailed while the portal holds maxSessions live sessions, and takes them again once one ends", async () => {
+      await portal({ maxSessions: 2 });
+      const b = await bus();
+      const first = await login(b);
+      expect((await login(b))["ok"]).toBe(true);
+      expect((await login(b))["error"]).toEqual({ code: "LoginFailed", message: "this portal holds as many sessions as it may; try again later" });
+      expect(await request(b, `cred.session.${first["session"]}.logout`, {})).toEqual({ ok: true });
+      expect((await login(b))["ok"]).toBe(true);
+      await expect(portal({ maxSessions: 0 })).rejects.toThrow(RangeError);
+      await expect(portal({ maxSessions: 1.5 })).rejects.toThrow(RangeError);
+    });
+
     it("gives two concurrent logins two distinct sessions and avatars", async () => {
       const realm = new TestRealm(["echo"]);
       await portal({ realm });
