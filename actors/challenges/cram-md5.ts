@@ -59,9 +59,8 @@ export function equalHex(expected: string, presented: string): boolean {
 /** Rejects with `BadRequest` when the field is not a string within its limit. */
 export function answerField(body: Record<string, unknown>, field: string, maxLength = 8192): string {
   const value = body[field];
-  if (typeof value !== "string" || value.length === 0 || value.length > maxLength) {
-    throw new BadRequest(`invalid ${field}: expected a non-empty string`);
-  }
+  if (typeof value !== "string" || value.length === 0) throw new BadRequest(`invalid ${field}: expected a non-empty string`);
+  if (value.length > maxLength) throw new BadRequest(`invalid ${field}: longer than ${maxLength} characters`);
   return value;
 }
 

@@ -2,7 +2,7 @@
 import { createHash, createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { InMemoryUsernamePasswordDatabaseDontUse } from "../../../actors/checkers/in-memory.ts";
-import { CramMD5Credentials, cramMD5Response } from "../../../actors/challenges/cram-md5.ts";
+import { answerField, CramMD5Credentials, cramMD5Response } from "../../../actors/challenges/cram-md5.ts";
 import { PBMD5Credentials, pbMD5Response } from "../../../actors/challenges/pb-md5.ts";
 import { OpaqueCredentials } from "../../../actors/credentials/opaque.ts";
 import { BadRequest, UnauthorizedLogin } from "../../../actors/errors.ts";
@@ -72,5 +72,14 @@ describe("cram-md5 and pb-md5 in the in-memory checker", () => {
 
   it("never shows the response in toJSON", () => {
     expect(JSON.stringify(new CramMD5Credentials("alice", "<1.2@h>", "deadbeef"))).not.toContain("deadbeef");
+  });
+});
+
+describe("answerField", () => {
+  it("says a field is too long when it is, and missing or empty when it is (a fuzzer found 'expected a non-empty string' for 60,000 characters)", () => {
+    expect(() => answerField({ publicKey: "A".repeat(60_000) }, "publicKey")).toThrow(new BadRequest("invalid publicKey: longer than 8192 characters"));
+    expect(() => answerField({ publicKey: "" }, "publicKey")).toThrow(new BadRequest("invalid publicKey: expected a non-empty string"));
+    expect(() => answerField({}, "publicKey")).toThrow(new BadRequest("invalid publicKey: expected a non-empty string"));
+    expect(answerField({ publicKey: "AAAA" }, "publicKey")).toBe("AAAA");
   });
 });
