@@ -131,6 +131,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     onUnexpectedError: (step, error) =>
       logger.error({ step, error: describe(error) }, "unexpected error in a login step"),
   });
+  warnShadowedCheckers([...(options.checkers ?? [])], logger);
   // Registered first, so an announced token checker for the same kind still takes precedence.
   if (options.tokens && !portal.listCredentialsKinds().includes(TokenCredentials.kind)) portal.registerChecker(new TokenChecker(options.tokens));
   // Every portal follows revocations, issuing or not: one that only accepts tokens (a game
@@ -256,3 +257,25 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   };
 }
 
+/**
+ * Twisted's rule, a later checker for a kind replaces an earlier one, silently leaves an earlier
+ * local checker unused for that kind: `serve --auth memory:… --auth htpasswd:…` logged users of
+ * the first in with the second only (an outside probe took it for a bug). Said once, at start.
+ */
+function warnShadowedCheckers(checkers: readonly Checker[], logger: Logger): void {
+  const last = new Map<string, number>();
+  checkers.forEach((checker, index) => {
+    for (const kind of checker.credentialKinds) last.set(kind, index);
+  });
+  checkers.forEach((checker, index) => {
+    const shadowed = checker.credentialKinds.filter((kind) => last.get(kind) !== index);
+    if (shadowed.length === 0) return;
+    const name = (c: Checker) => c.constructor?.name || "checker";
+    for (const kind of shadowed) {
+      logger.warn(
+        { event: "checker-shadowed", kind, unused: `${name(checker)} (#${index + 1})`, used: `${name(checkers[last.get(kind)!]!)} (#${last.get(kind)! + 1})` },
+        "a later checker for this kind replaces this one: only the last checker given for a kind checks it",
+      );
+    }
+  });
+}
