@@ -225,16 +225,6 @@ function maskArgstring(message: string, argstring: string): string {
   return pieces.reduce((text, piece) => text.split(piece).join("…"), message);
 }
 
-/** `step`, with the bus closed when it fails: a command that cannot start must exit, not hang on its connection. */
-async function closingOnFailure<T>(bus: Bus, step: Promise<T>): Promise<T> {
-  try {
-    return await step;
-  } catch (error) {
-    await bus.close();
-    throw error;
-  }
-}
-
 /** `--tokens ALG:PATH`: the portal signs session tokens and accepts them. */
 async function tokens(values: Values): Promise<{ tokens?: TokenAuthority }> {
   const spec = values.tokens;
@@ -274,9 +264,11 @@ async function runServe(values: Values, args: string[], print: Print): Promise<n
   const mindOption = mindPrefixes(values);
   const rateLimit = parseRateLimit(values["rate-limit"]);
   const tokenOption = await tokens(values);
-  const { bus, kind } = await connectBus(url, "portcullis-serve", log);
-  const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message)));
-  const server = await serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefixOption, ...heartbeatOption, ...mindOption, ...tokenOption });
+  const { bus, kind, startup } = await connectBus(url, "portcullis-serve", log);
+  const server = await startup.start(bus, async () => {
+    const rateLimiter = await rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message));
+    return serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefixOption, ...heartbeatOption, ...mindOption, ...tokenOption });
+  });
   print(`portcullis serve: ready (prefix ${values.prefix ?? "cred"}, checkers ${server.checkerNames.join(", ")}, realm echo)\n`);
   return runUntilSignal(bus, log, () => server.close());
 }
@@ -287,11 +279,14 @@ async function runChecker(values: Values, args: string[], print: Print): Promise
   const { descriptions, checkers: made } = await checkers(values, true, log);
   if (values.name !== undefined && made.length !== 1) throw new UsageError("--name needs exactly one --auth");
   const names = values.name !== undefined ? [serviceName("name", values.name)] : serviceNames(descriptions);
-  const { bus } = await connectBus(url, "portcullis-checker", log);
-  const services: CheckerService[] = [];
-  for (const [i, checker] of made.entries()) {
-    services.push(await serveChecker(bus, checker, { name: names[i]!, logger: log, ...prefixOption }));
-  }
+  const { bus, startup } = await connectBus(url, "portcullis-checker", log);
+  const services = await startup.start(bus, async () => {
+    const started: CheckerService[] = [];
+    for (const [i, checker] of made.entries()) {
+      started.push(await serveChecker(bus, checker, { name: names[i]!, logger: log, ...prefixOption }));
+    }
+    return started;
+  });
   print(`portcullis checker: ready (${names.join(", ")})\n`);
   return runUntilSignal(bus, log, async () => {
     for (const service of services) await service.stop();
@@ -307,17 +302,19 @@ async function runPortal(values: Values, args: string[], print: Print): Promise<
   const realmName = serviceName("realm", values.realm ?? "echo");
   const rateLimit = parseRateLimit(values["rate-limit"]);
   const tokenOption = await tokens(values);
-  const { bus, kind } = await connectBus(url, "portcullis-portal", log);
-  const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message)));
-  const portal = await servePortal(bus, {
-    ...tokenOption,
-    rateLimiter,
-    realm: new RemoteRealm(bus, realmName, prefixOption),
-    checkers: made,
-    logger: log,
-    ...prefixOption,
-    ...heartbeatOption,
-    ...mindOption,
+  const { bus, kind, startup } = await connectBus(url, "portcullis-portal", log);
+  const portal = await startup.start(bus, async () => {
+    const rateLimiter = await rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message));
+    return servePortal(bus, {
+      ...tokenOption,
+      rateLimiter,
+      realm: new RemoteRealm(bus, realmName, prefixOption),
+      checkers: made,
+      logger: log,
+      ...prefixOption,
+      ...heartbeatOption,
+      ...mindOption,
+    });
   });
   print(`portcullis portal: ready (realm ${realmName}, kinds ${portal.portal.listCredentialsKinds().join(", ") || "none yet"})\n`);
   return runUntilSignal(bus, log, () => portal.close());
@@ -351,8 +348,8 @@ async function runRealm(values: Values, args: string[], print: Print): Promise<n
   const { url, log, prefixOption } = common(values);
   const name = serviceName("name", values.name ?? (module === "echo" ? "echo" : "realm"));
   const realm = await loadRealm(module);
-  const { bus } = await connectBus(url, "portcullis-realm", log);
-  const service = await closingOnFailure(bus, serveRealm(bus, realm, { name, logger: log, ...prefixOption }));
+  const { bus, startup } = await connectBus(url, "portcullis-realm", log);
+  const service = await startup.start(bus, () => serveRealm(bus, realm, { name, logger: log, ...prefixOption }));
   print(`portcullis realm: ready (${name})\n`);
   return runUntilSignal(bus, log, () => service.stop());
 }
