@@ -1,7 +1,5 @@
 /** The `portcullis` command: serve, checker, portal, realm, and the strcred help flags. */
 import { parseArgs } from "node:util";
-import { pathToFileURL } from "node:url";
-import { resolve } from "node:path";
 import {
   InvalidAuthArgumentString,
   InvalidAuthType,
@@ -13,7 +11,6 @@ import {
   serveChecker,
   servePortal,
   serveRealm,
-  SimpleRealm,
   mindSubjectRule,
   subjectsFor,
   tokenAuthorityFromFile,
@@ -21,7 +18,6 @@ import {
   type Checker,
   type CheckerService,
   type Logger,
-  type Realm,
   type TokenAuthority,
 } from "../actors/index.ts";
 import { helpAuth, helpAuthType } from "./auth-help.ts";
@@ -29,6 +25,7 @@ import { hashCommand } from "./hash-command.ts";
 import { connectBus } from "./connect-bus.ts";
 import type { Bus } from "../transports/index.ts";
 import { loadPlugins } from "./load-plugins.ts";
+import { loadRealm } from "./load-realm.ts";
 import { createLogger } from "./logger.ts";
 import { parseRateLimit, rateLimiterFor } from "./rate-limiter.ts";
 import { runUntilSignal } from "./run-until-signal.ts";
@@ -318,27 +315,6 @@ async function runPortal(values: Values, args: string[], print: Print): Promise<
   });
   print(`portcullis portal: ready (realm ${realmName}, kinds ${portal.portal.listCredentialsKinds().join(", ") || "none yet"})\n`);
   return runUntilSignal(bus, log, () => portal.close());
-}
-
-/** Loads the realm a module exports: its default export or `realm`, an object or a factory. */
-async function loadRealm(module: string): Promise<Realm> {
-  if (module === "echo") return new SimpleRealm();
-  let exports: Record<string, unknown>;
-  try {
-    const specifier = module.startsWith(".") || module.startsWith("/") ? pathToFileURL(resolve(module)).href : module;
-    exports = (await import(specifier)) as Record<string, unknown>;
-  } catch (error) {
-    throw new UsageError(`cannot load realm module ${module}: ${(error as Error).message}`);
-  }
-  let candidate = exports["default"] ?? exports["realm"];
-  if (typeof candidate === "function") {
-    const make = candidate as new () => unknown;
-    candidate = typeof make.prototype?.requestAvatar === "function" ? new make() : (candidate as () => unknown)();
-  }
-  if (typeof (candidate as Partial<Realm> | undefined)?.requestAvatar !== "function") {
-    throw new UsageError(`realm module ${module} exports no realm (a default or \`realm\` export with requestAvatar)`);
-  }
-  return candidate as Realm;
 }
 
 async function runRealm(values: Values, args: string[], print: Print): Promise<number> {
