@@ -78,13 +78,39 @@ export async function connectBus(natsUrl: string | undefined, name: string, log?
   const onHandlerError = log === undefined ? undefined : handlerErrorsTo(log, startup);
   if (natsUrl === undefined || natsUrl === "") return { bus: createInProcessBus(onHandlerError && { onHandlerError }), kind: "in-process", startup };
   const target = parseNatsUrl(natsUrl);
+  // Said before trying: a server that never answers would otherwise leave the terminal silent.
+  log?.info({ event: "nats-connecting", url: redactNatsUrl(natsUrl) }, `connecting to ${redactNatsUrl(natsUrl)}`);
   try {
-    const bus = await connectNatsBus({ ...target, name, ...(onHandlerError && { onHandlerError }) });
+    const bus = await withinConnectTimeout(connectNatsBus({ ...target, name, ...(onHandlerError && { onHandlerError }) }));
     startup.watch(bus);
     return { bus, kind: "nats", startup };
   } catch (error) {
     // Refused, unreachable, bad credentials: the URL (never its credentials) and nats.js's reason.
     throw new StartupError(`cannot connect to NATS at ${redactNatsUrl(natsUrl)}: ${(error as Error).message}`);
+  }
+}
+
+/** How long the first connection may take; reconnects later are the bus's own business. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * `connecting`, or nats.js's own "timeout" after `CONNECT_TIMEOUT_MS`. nats.js waits 20 s for a
+ * server's INFO (something that is not NATS, an HTTP server, never sends one), and connectNatsBus
+ * does not pass on its `timeout` option: the CLI stops waiting itself, and closes the connection
+ * should it come after all.
+ */
+async function withinConnectTimeout<T extends Bus>(connecting: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("timeout")), CONNECT_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([connecting, timedOut]);
+  } catch (error) {
+    connecting.then((late) => late.close(), () => undefined);
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
