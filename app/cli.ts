@@ -20,7 +20,7 @@ import {
   type Logger,
   type TokenAuthority,
 } from "../actors/index.ts";
-import { helpAuth, helpAuthType } from "./auth-help.ts";
+import { AUTH_TYPES_HINT, helpAuth, helpAuthType } from "./auth-help.ts";
 import { hashCommand } from "./hash-command.ts";
 import { connectBus } from "./connect-bus.ts";
 import type { Bus } from "../transports/index.ts";
@@ -94,7 +94,7 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
     if (error instanceof UsageError) {
       // The error alone, as git does: a page of usage would push it off the screen.
       const help = argv[0] === "hash" ? "portcullis hash --help" : "portcullis --help";
-      err.write(`portcullis: ${error.message}\n(${help} lists the options)\n`);
+      err.write(`portcullis: ${error.message}\n(${error.seeAlso ?? `${help} lists the options`})\n`);
       return 2;
     }
     if (error instanceof StartupError) {
@@ -204,7 +204,7 @@ async function checkers(values: Values, required: boolean, log: Logger): Promise
     try {
       made.push(await makeChecker(description, { logger: log.child({ auth: authType }) }));
     } catch (error) {
-      if (error instanceof InvalidAuthType) throw new UsageError(`Auth plugin not recognized: ${error.authType}`);
+      if (error instanceof InvalidAuthType) throw new UsageError(`Auth plugin not recognized: ${error.authType}`, AUTH_TYPES_HINT);
       if (error instanceof InvalidAuthArgumentString) throw new UsageError(`Invalid --auth argstring: ${error.message}`);
       // Twisted's opt_auth words. The kinds come from the plugin's checker: masked all the same.
       if (error instanceof UnsupportedKinds) throw new UsageError(`Auth plugin not supported: ${authType} (${maskArgstring(error.message, argstring)})`);
