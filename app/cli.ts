@@ -26,6 +26,7 @@ import { connectBus } from "./connect-bus.ts";
 import type { Bus } from "../transports/index.ts";
 import { loadPlugins } from "./load-plugins.ts";
 import { loadRealm } from "./load-realm.ts";
+import { optionError } from "./option-error.ts";
 import { createLogger } from "./logger.ts";
 import { parseRateLimit, rateLimiterFor } from "./rate-limiter.ts";
 import { runUntilSignal } from "./run-until-signal.ts";
@@ -93,8 +94,8 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
   } catch (error) {
     if (error instanceof UsageError) {
       // The error alone, as git does: a page of usage would push it off the screen.
-      const help = argv[0] === "hash" ? "portcullis hash --help" : "portcullis --help";
-      err.write(`portcullis: ${error.message}\n(${error.seeAlso ?? `${help} lists the options`})\n`);
+      const command = argv[0] === "hash" ? "portcullis hash" : "portcullis";
+      err.write(`${command}: ${error.message}\n(${error.seeAlso ?? `${command} --help lists the options`})\n`);
       return 2;
     }
     if (error instanceof StartupError) {
@@ -116,7 +117,7 @@ async function run(argv: readonly string[], print: Print): Promise<number> {
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw optionError(error);
   }
   const { values, positionals } = parsed;
   // Plugins come from the command line and from the environment (deployment configuration).
