@@ -39,7 +39,8 @@ const USAGE = `Usage: portcullis [--plugin PKG] [--help-auth] [--help-auth-type 
 Commands:
   serve            a portal, its checkers and the echo realm in one process
   checker          checkers only, each a P.checker.NAME service (announced, discoverable)
-  portal           a portal using a realm service (--realm NAME) and every announced checker
+  portal           a portal using a realm service (--realm NAME), every announced checker, and
+                   any --auth checkers of its own (checked in its process, not served to others)
   hash [USERNAME]  prints a password-file line USERNAME:HASH (argon2id; --algorithm scrypt|bcrypt),
                    reading the password without echo
   realm MODULE     serves the Realm a module exports (default export or \`realm\`); MODULE
@@ -49,7 +50,8 @@ Options:
   --nats URL          NATS server(s), comma-separated (default: $NATS_URL); credentials as
                       nats://USER:PASS@host or nats://TOKEN@host (never shown in messages;
                       prefer $NATS_URL, which other users cannot read with ps)
-  --auth TYPE:ARGS    a checker, repeatable (see --help-auth); e.g. memory:alice:pw
+  --auth TYPE:ARGS    serve/checker (at least one), portal (optional): a checker, repeatable
+                      (see --help-auth); e.g. memory:alice:pw
   --name NAME         service name for checker (one --auth) or realm (default: auth type / echo)
   --realm NAME        portal: the realm service to use (default: echo)
   --prefix P          subject prefix (default: cred)

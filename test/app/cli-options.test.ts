@@ -1,4 +1,5 @@
 /** The command line's options: a mistake in one is one line of ours and exit 2, on every subcommand. */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { main } from "../../app/cli.ts";
 
@@ -37,5 +38,16 @@ describe("portcullis options", () => {
     const result = await runCli(args);
     expect(result.code).toBe(2);
     expect(result.err.split("\n")).toEqual([message, expect.stringMatching(/^\(portcullis (hash )?--help lists the options\)$/), ""]);
+  });
+
+  it("documents that portal takes --auth, in --help and in the README's command section", async () => {
+    const { out } = await runCli(["--help"]);
+    // The --auth entry, continuation lines included, up to the next option.
+    const entry = /\n {2}--auth [^]*?(?=\n {2}--)/.exec(out)?.[0] ?? "";
+    expect(entry).toMatch(/\bportal\b/);
+    expect(out).toMatch(/\n {2}portal {2,}[^]*--auth[^]*\n {2}hash/);
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const section = readme.split("## The `portcullis` command")[1]!.split("\n## ")[0]!;
+    expect(section).toContain("`portal` also takes `--auth TYPE:ARGS`");
   });
 });
