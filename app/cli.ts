@@ -22,6 +22,7 @@ import {
 } from "../actors/index.ts";
 import { AUTH_TYPES_HINT, helpAuth, helpAuthType } from "./auth-help.ts";
 import { hashCommand } from "./hash-command.ts";
+import { refuseForeignOptions } from "./command-options.ts";
 import { connectBus } from "./connect-bus.ts";
 import type { Bus } from "../transports/index.ts";
 import { loadPlugins } from "./load-plugins.ts";
@@ -139,6 +140,8 @@ async function run(argv: readonly string[], print: Print): Promise<number> {
   };
   const handler = commands[command];
   if (!handler) throw new UsageError(`unknown command: ${command}`);
+  // An option the command would ignore (`checker --realm echo`) is a mistake to say, not to skip.
+  refuseForeignOptions(command, Object.keys(values));
   return handler(values, rest, print);
 }
 
@@ -255,9 +258,6 @@ function logger(values: Values) {
 
 async function runServe(values: Values, args: string[], print: Print): Promise<number> {
   noArguments(args);
-  for (const option of ["name", "realm"] as const) {
-    if (values[option] !== undefined) throw new UsageError(`--${option} is not an option of serve (it runs the echo realm; see portal, checker and realm)`);
-  }
   const { url, log, prefixOption } = common(values);
   const { descriptions, checkers: made } = await checkers(values, true, log);
   const heartbeatOption = heartbeat(values);

@@ -40,6 +40,19 @@ describe("portcullis options", () => {
     expect(result.err.split("\n")).toEqual([message, expect.stringMatching(/^\(portcullis (hash )?--help lists the options\)$/), ""]);
   });
 
+  it.each([
+    [["checker", "--auth", "anonymous", "--realm", "echo"], "--realm is not an option of checker (portal takes it)"],
+    [["checker", "--auth", "anonymous", "--rate-limit", "off"], "--rate-limit is not an option of checker (serve and portal take it)"],
+    [["realm", "echo", "--auth", "memory:a:b"], "--auth is not an option of realm (serve, checker and portal take it)"],
+    [["realm", "echo", "--tokens", "HS256:key"], "--tokens is not an option of realm (serve and portal take it)"],
+    [["portal", "--name", "p"], "--name is not an option of portal (checker and realm take it)"],
+    [["serve", "--auth", "anonymous", "--name", "s"], "--name is not an option of serve (checker and realm take it)"],
+  ])("refuses an option that %j would ignore, in one line, before connecting", async (args, message) => {
+    const result = await runCli([...args, ...NATS]);
+    expect(result.code).toBe(2);
+    expect(result.err).toBe(`portcullis: ${message}\n(portcullis --help lists the options)\n`);
+  });
+
   it("documents that portal takes --auth, in --help and in the README's command section", async () => {
     const { out } = await runCli(["--help"]);
     // The --auth entry, continuation lines included, up to the next option.
