@@ -2,6 +2,9 @@
 import { findCheckerFactories, findCheckerFactory, InvalidAuthType } from "../actors/index.ts";
 import { UsageError } from "./usage-error.ts";
 
+/** Where an unknown auth type's error points: --help lists options, not auth types. */
+export const AUTH_TYPES_HINT = "portcullis --help-auth lists the auth types";
+
 /** Lists every auth type and its argstring format. */
 export function helpAuth(): string {
   const factories = findCheckerFactories();
@@ -19,7 +22,8 @@ export function helpAuthType(authType: string): string {
   try {
     factory = findCheckerFactory(authType);
   } catch (error) {
-    if (error instanceof InvalidAuthType) throw new UsageError(`Invalid auth type: ${authType}`);
+    // Twisted's words (strcred's opt_help_auth_type); only the hint under them is ours.
+    if (error instanceof InvalidAuthType) throw new UsageError(`Invalid auth type: ${authType}`, AUTH_TYPES_HINT);
     throw error;
   }
   let out = `Usage: --auth ${authType}[:ArgString]\nArgString format: ${factory.argStringFormat}\n\n`;

@@ -1,7 +1,5 @@
 /** The `portcullis` command: serve, checker, portal, realm, and the strcred help flags. */
 import { parseArgs } from "node:util";
-import { pathToFileURL } from "node:url";
-import { resolve } from "node:path";
 import {
   InvalidAuthArgumentString,
   InvalidAuthType,
@@ -13,7 +11,6 @@ import {
   serveChecker,
   servePortal,
   serveRealm,
-  SimpleRealm,
   mindSubjectRule,
   subjectsFor,
   tokenAuthorityFromFile,
@@ -21,14 +18,16 @@ import {
   type Checker,
   type CheckerService,
   type Logger,
-  type Realm,
   type TokenAuthority,
 } from "../actors/index.ts";
-import { helpAuth, helpAuthType } from "./auth-help.ts";
+import { AUTH_TYPES_HINT, helpAuth, helpAuthType } from "./auth-help.ts";
 import { hashCommand } from "./hash-command.ts";
+import { refuseForeignOptions } from "./command-options.ts";
 import { connectBus } from "./connect-bus.ts";
 import type { Bus } from "../transports/index.ts";
 import { loadPlugins } from "./load-plugins.ts";
+import { loadRealm } from "./load-realm.ts";
+import { optionError } from "./option-error.ts";
 import { createLogger } from "./logger.ts";
 import { parseRateLimit, rateLimiterFor } from "./rate-limiter.ts";
 import { runUntilSignal } from "./run-until-signal.ts";
@@ -41,7 +40,8 @@ const USAGE = `Usage: portcullis [--plugin PKG] [--help-auth] [--help-auth-type 
 Commands:
   serve            a portal, its checkers and the echo realm in one process
   checker          checkers only, each a P.checker.NAME service (announced, discoverable)
-  portal           a portal using a realm service (--realm NAME) and every announced checker
+  portal           a portal using a realm service (--realm NAME), every announced checker, and
+                   any --auth checkers of its own (checked in its process, not served to others)
   hash [USERNAME]  prints a password-file line USERNAME:HASH (argon2id; --algorithm scrypt|bcrypt),
                    reading the password without echo
   realm MODULE     serves the Realm a module exports (default export or \`realm\`); MODULE
@@ -51,7 +51,8 @@ Options:
   --nats URL          NATS server(s), comma-separated (default: $NATS_URL); credentials as
                       nats://USER:PASS@host or nats://TOKEN@host (never shown in messages;
                       prefer $NATS_URL, which other users cannot read with ps)
-  --auth TYPE:ARGS    a checker, repeatable (see --help-auth); e.g. memory:alice:pw
+  --auth TYPE:ARGS    serve/checker (at least one), portal (optional): a checker, repeatable
+                      (see --help-auth); e.g. memory:alice:pw
   --name NAME         service name for checker (one --auth) or realm (default: auth type / echo)
   --realm NAME        portal: the realm service to use (default: echo)
   --prefix P          subject prefix (default: cred)
@@ -96,8 +97,8 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
   } catch (error) {
     if (error instanceof UsageError) {
       // The error alone, as git does: a page of usage would push it off the screen.
-      const help = argv[0] === "hash" ? "portcullis hash --help" : "portcullis --help";
-      err.write(`portcullis: ${error.message}\n(${help} lists the options)\n`);
+      const command = argv[0] === "hash" ? "portcullis hash" : "portcullis";
+      err.write(`${command}: ${error.message}\n(${error.seeAlso ?? `${command} --help lists the options`})\n`);
       return 2;
     }
     if (error instanceof StartupError) {
@@ -119,7 +120,7 @@ async function run(argv: readonly string[], print: Print): Promise<number> {
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw optionError(error);
   }
   const { values, positionals } = parsed;
   // Plugins come from the command line and from the environment (deployment configuration).
@@ -139,6 +140,8 @@ async function run(argv: readonly string[], print: Print): Promise<number> {
   };
   const handler = commands[command];
   if (!handler) throw new UsageError(`unknown command: ${command}`);
+  // An option the command would ignore (`checker --realm echo`) is a mistake to say, not to skip.
+  refuseForeignOptions(command, Object.keys(values));
   return handler(values, rest, print);
 }
 
@@ -207,7 +210,7 @@ async function checkers(values: Values, required: boolean, log: Logger): Promise
     try {
       made.push(await makeChecker(description, { logger: log.child({ auth: authType }) }));
     } catch (error) {
-      if (error instanceof InvalidAuthType) throw new UsageError(`Auth plugin not recognized: ${error.authType}`);
+      if (error instanceof InvalidAuthType) throw new UsageError(`Auth plugin not recognized: ${error.authType}`, AUTH_TYPES_HINT);
       if (error instanceof InvalidAuthArgumentString) throw new UsageError(`Invalid --auth argstring: ${error.message}`);
       // Twisted's opt_auth words. The kinds come from the plugin's checker: masked all the same.
       if (error instanceof UnsupportedKinds) throw new UsageError(`Auth plugin not supported: ${authType} (${maskArgstring(error.message, argstring)})`);
@@ -223,16 +226,6 @@ async function checkers(values: Values, required: boolean, log: Logger): Promise
 function maskArgstring(message: string, argstring: string): string {
   const pieces = [argstring, ...argstring.split(/[:=,;]/)].filter((piece) => piece.length >= 3).sort((a, b) => b.length - a.length);
   return pieces.reduce((text, piece) => text.split(piece).join("…"), message);
-}
-
-/** `step`, with the bus closed when it fails: a command that cannot start must exit, not hang on its connection. */
-async function closingOnFailure<T>(bus: Bus, step: Promise<T>): Promise<T> {
-  try {
-    return await step;
-  } catch (error) {
-    await bus.close();
-    throw error;
-  }
 }
 
 /** `--tokens ALG:PATH`: the portal signs session tokens and accepts them. */
@@ -265,18 +258,17 @@ function logger(values: Values) {
 
 async function runServe(values: Values, args: string[], print: Print): Promise<number> {
   noArguments(args);
-  for (const option of ["name", "realm"] as const) {
-    if (values[option] !== undefined) throw new UsageError(`--${option} is not an option of serve (it runs the echo realm; see portal, checker and realm)`);
-  }
   const { url, log, prefixOption } = common(values);
   const { descriptions, checkers: made } = await checkers(values, true, log);
   const heartbeatOption = heartbeat(values);
   const mindOption = mindPrefixes(values);
   const rateLimit = parseRateLimit(values["rate-limit"]);
   const tokenOption = await tokens(values);
-  const { bus, kind } = await connectBus(url, "portcullis-serve", log);
-  const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message)));
-  const server = await serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefixOption, ...heartbeatOption, ...mindOption, ...tokenOption });
+  const { bus, kind, startup } = await connectBus(url, "portcullis-serve", log);
+  const server = await startup.start(bus, async () => {
+    const rateLimiter = await rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message));
+    return serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefixOption, ...heartbeatOption, ...mindOption, ...tokenOption });
+  });
   print(`portcullis serve: ready (prefix ${values.prefix ?? "cred"}, checkers ${server.checkerNames.join(", ")}, realm echo)\n`);
   return runUntilSignal(bus, log, () => server.close());
 }
@@ -287,11 +279,14 @@ async function runChecker(values: Values, args: string[], print: Print): Promise
   const { descriptions, checkers: made } = await checkers(values, true, log);
   if (values.name !== undefined && made.length !== 1) throw new UsageError("--name needs exactly one --auth");
   const names = values.name !== undefined ? [serviceName("name", values.name)] : serviceNames(descriptions);
-  const { bus } = await connectBus(url, "portcullis-checker", log);
-  const services: CheckerService[] = [];
-  for (const [i, checker] of made.entries()) {
-    services.push(await serveChecker(bus, checker, { name: names[i]!, logger: log, ...prefixOption }));
-  }
+  const { bus, startup } = await connectBus(url, "portcullis-checker", log);
+  const services = await startup.start(bus, async () => {
+    const started: CheckerService[] = [];
+    for (const [i, checker] of made.entries()) {
+      started.push(await serveChecker(bus, checker, { name: names[i]!, logger: log, ...prefixOption }));
+    }
+    return started;
+  });
   print(`portcullis checker: ready (${names.join(", ")})\n`);
   return runUntilSignal(bus, log, async () => {
     for (const service of services) await service.stop();
@@ -307,41 +302,22 @@ async function runPortal(values: Values, args: string[], print: Print): Promise<
   const realmName = serviceName("realm", values.realm ?? "echo");
   const rateLimit = parseRateLimit(values["rate-limit"]);
   const tokenOption = await tokens(values);
-  const { bus, kind } = await connectBus(url, "portcullis-portal", log);
-  const rateLimiter = await closingOnFailure(bus, rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message)));
-  const portal = await servePortal(bus, {
-    ...tokenOption,
-    rateLimiter,
-    realm: new RemoteRealm(bus, realmName, prefixOption),
-    checkers: made,
-    logger: log,
-    ...prefixOption,
-    ...heartbeatOption,
-    ...mindOption,
+  const { bus, kind, startup } = await connectBus(url, "portcullis-portal", log);
+  const portal = await startup.start(bus, async () => {
+    const rateLimiter = await rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message));
+    return servePortal(bus, {
+      ...tokenOption,
+      rateLimiter,
+      realm: new RemoteRealm(bus, realmName, prefixOption),
+      checkers: made,
+      logger: log,
+      ...prefixOption,
+      ...heartbeatOption,
+      ...mindOption,
+    });
   });
   print(`portcullis portal: ready (realm ${realmName}, kinds ${portal.portal.listCredentialsKinds().join(", ") || "none yet"})\n`);
   return runUntilSignal(bus, log, () => portal.close());
-}
-
-/** Loads the realm a module exports: its default export or `realm`, an object or a factory. */
-async function loadRealm(module: string): Promise<Realm> {
-  if (module === "echo") return new SimpleRealm();
-  let exports: Record<string, unknown>;
-  try {
-    const specifier = module.startsWith(".") || module.startsWith("/") ? pathToFileURL(resolve(module)).href : module;
-    exports = (await import(specifier)) as Record<string, unknown>;
-  } catch (error) {
-    throw new UsageError(`cannot load realm module ${module}: ${(error as Error).message}`);
-  }
-  let candidate = exports["default"] ?? exports["realm"];
-  if (typeof candidate === "function") {
-    const make = candidate as new () => unknown;
-    candidate = typeof make.prototype?.requestAvatar === "function" ? new make() : (candidate as () => unknown)();
-  }
-  if (typeof (candidate as Partial<Realm> | undefined)?.requestAvatar !== "function") {
-    throw new UsageError(`realm module ${module} exports no realm (a default or \`realm\` export with requestAvatar)`);
-  }
-  return candidate as Realm;
 }
 
 async function runRealm(values: Values, args: string[], print: Print): Promise<number> {
@@ -351,8 +327,8 @@ async function runRealm(values: Values, args: string[], print: Print): Promise<n
   const { url, log, prefixOption } = common(values);
   const name = serviceName("name", values.name ?? (module === "echo" ? "echo" : "realm"));
   const realm = await loadRealm(module);
-  const { bus } = await connectBus(url, "portcullis-realm", log);
-  const service = await closingOnFailure(bus, serveRealm(bus, realm, { name, logger: log, ...prefixOption }));
+  const { bus, startup } = await connectBus(url, "portcullis-realm", log);
+  const service = await startup.start(bus, () => serveRealm(bus, realm, { name, logger: log, ...prefixOption }));
   print(`portcullis realm: ready (${name})\n`);
   return runUntilSignal(bus, log, () => service.stop());
 }

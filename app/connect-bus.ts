@@ -4,6 +4,7 @@ import { redactIdentifiers } from "../transports/redact.ts";
 import { describe } from "../actors/services/responder.ts";
 import type { Logger } from "../actors/logger.ts";
 import { StartupError } from "./startup-error.ts";
+import { StartupWatch } from "./startup-watch.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** What `--nats` names: the servers, and the credentials of their `user:pass@` or `token@` part. */
@@ -60,28 +61,67 @@ export function redactNatsUrl(natsUrl: string): string {
     .join(",");
 }
 
+/** A connected bus, and the watch its service's start must run under (`startup.start`). */
+export interface ConnectedBus {
+  readonly bus: Bus;
+  readonly kind: "nats" | "in-process";
+  readonly startup: StartupWatch;
+}
+
 /**
  * Connects to `natsUrl` (comma-separated servers allowed), or returns an in-process bus. With a
  * logger, a handler's failure (or a request refused for its reply subject) is one structured log
  * line per subscription, ids shortened, rather than a process warning on stderr.
  */
-export async function connectBus(natsUrl: string | undefined, name: string, log?: Logger): Promise<{ bus: Bus; kind: "nats" | "in-process" }> {
-  const onHandlerError = log === undefined ? undefined : handlerErrorsTo(log);
-  if (natsUrl === undefined || natsUrl === "") return { bus: createInProcessBus(onHandlerError && { onHandlerError }), kind: "in-process" };
+export async function connectBus(natsUrl: string | undefined, name: string, log?: Logger): Promise<ConnectedBus> {
+  const startup = new StartupWatch();
+  const onHandlerError = log === undefined ? undefined : handlerErrorsTo(log, startup);
+  if (natsUrl === undefined || natsUrl === "") return { bus: createInProcessBus(onHandlerError && { onHandlerError }), kind: "in-process", startup };
   const target = parseNatsUrl(natsUrl);
+  // Said before trying: a server that never answers would otherwise leave the terminal silent.
+  log?.info({ event: "nats-connecting", url: redactNatsUrl(natsUrl) }, `connecting to ${redactNatsUrl(natsUrl)}`);
   try {
-    return { bus: await connectNatsBus({ ...target, name, ...(onHandlerError && { onHandlerError }) }), kind: "nats" };
+    const bus = await withinConnectTimeout(connectNatsBus({ ...target, name, ...(onHandlerError && { onHandlerError }) }));
+    startup.watch(bus);
+    return { bus, kind: "nats", startup };
   } catch (error) {
     // Refused, unreachable, bad credentials: the URL (never its credentials) and nats.js's reason.
     throw new StartupError(`cannot connect to NATS at ${redactNatsUrl(natsUrl)}: ${(error as Error).message}`);
   }
 }
 
-/** Logs each subscription's first handler failure (a client repeating one must not flood the log). */
-function handlerErrorsTo(log: Logger): HandlerErrorListener {
+/** How long the first connection may take; reconnects later are the bus's own business. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * `connecting`, or nats.js's own "timeout" after `CONNECT_TIMEOUT_MS`. nats.js waits 20 s for a
+ * server's INFO (something that is not NATS, an HTTP server, never sends one), and connectNatsBus
+ * does not pass on its `timeout` option: the CLI stops waiting itself, and closes the connection
+ * should it come after all.
+ */
+async function withinConnectTimeout<T extends Bus>(connecting: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("timeout")), CONNECT_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([connecting, timedOut]);
+  } catch (error) {
+    connecting.then((late) => late.close(), () => undefined);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Logs each subscription's first handler failure (a client repeating one must not flood the log).
+ * A subscription refused while starting is left to `startup`, which makes it the one line of the exit.
+ */
+function handlerErrorsTo(log: Logger, startup: StartupWatch): HandlerErrorListener {
   const reported = new WeakSet<object>();
   return (error, subscription) => {
-    if (reported.has(subscription)) return;
+    if (startup.claims(error) || reported.has(subscription)) return;
     reported.add(subscription);
     const subject = redactIdentifiers(subscription.subject);
     if (error instanceof ForbiddenReplySubject) {

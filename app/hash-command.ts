@@ -2,6 +2,7 @@
 import { StringDecoder } from "node:string_decoder";
 import { parseArgs } from "node:util";
 import { argon2id, bcrypt, scrypt, type PasswordHasher } from "../actors/index.ts";
+import { optionError } from "./option-error.ts";
 import { UsageError } from "./usage-error.ts";
 
 export const HASH_USAGE = `Usage: portcullis hash [--algorithm argon2id|scrypt|bcrypt] [USERNAME]
@@ -35,7 +36,7 @@ export async function hashCommand(args: readonly string[], io: HashCommandIO): P
       strict: true,
     });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw optionError(error);
   }
   const { values, positionals } = parsed;
   if (values.help) return (io.stdout.write(HASH_USAGE), 0);

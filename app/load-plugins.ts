@@ -1,5 +1,6 @@
 /** Loads third-party checker factories from npm packages (`--plugin PACKAGE`). */
-import { resolve } from "node:path";
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { registerCheckerFactory, type CheckerFactory } from "../actors/index.ts";
 import { UsageError } from "./usage-error.ts";
@@ -14,6 +15,21 @@ function isFactory(value: unknown): value is CheckerFactory {
 }
 
 /**
+ * The file a bare package name means in the working directory's node_modules (the user's project),
+ * as a URL; undefined when it is not found there. A plain `import(name)` would look only beside
+ * Portcullis's own install, where a plugin the user installed is not.
+ */
+function fromWorkingDirectory(name: string): string | undefined {
+  try {
+    // CommonJS resolution: a package exporting only an `import` condition is not found here and
+    // falls back to the import beside Portcullis.
+    return pathToFileURL(createRequire(join(process.cwd(), "noop.js")).resolve(name)).href;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Imports each package and registers the factories it exports (`checkerFactories`, an array, or
  * any exported value of the factory shape). A package exporting none is a usage error.
  */
@@ -22,8 +38,8 @@ export async function loadPlugins(packages: readonly string[]): Promise<string[]
   for (const name of packages) {
     let module: Record<string, unknown>;
     try {
-      // A path is taken relative to the working directory, a bare name from node_modules.
-      const specifier = name.startsWith(".") || name.startsWith("/") ? pathToFileURL(resolve(name)).href : name;
+      // A path is taken relative to the working directory, a bare name from its node_modules.
+      const specifier = name.startsWith(".") || name.startsWith("/") ? pathToFileURL(resolve(name)).href : fromWorkingDirectory(name) ?? name;
       module = (await import(specifier)) as Record<string, unknown>;
     } catch (error) {
       throw new UsageError(`cannot load plugin ${name}: ${(error as Error).message}`);

@@ -64,10 +64,11 @@ describe("portcullis CLI", () => {
   it("exits 2 with a usage message, never a stack trace, for an unknown auth type", async () => {
     const help = await runCli(["--help-auth-type", "nope"]);
     expect(help.code).toBe(2);
-    expect(help.err).toContain("Invalid auth type: nope");
+    // Twisted's words, and a pointer to where the auth types are listed (--help lists options).
+    expect(help.err).toBe("portcullis: Invalid auth type: nope\n(portcullis --help-auth lists the auth types)\n");
     const serve = await runCli(["serve", "--nats", "nats://127.0.0.1:1", "--auth", "nope:x"]);
     expect(serve.code).toBe(2);
-    expect(serve.err).toContain("Auth plugin not recognized: nope");
+    expect(serve.err).toBe("portcullis: Auth plugin not recognized: nope\n(portcullis --help-auth lists the auth types)\n");
     expect(serve.err).not.toMatch(/\n\s+at /);
   });
 

@@ -1,0 +1,32 @@
+/** connectBus: what the CLI says while it connects, and how long it waits for a server that is not NATS. */
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { describe, expect, it } from "vitest";
+import { connectBus } from "../../app/connect-bus.ts";
+import { captureLogs } from "../support/capture-logs.ts";
+
+describe("connectBus", () => {
+  it("logs one line naming the server, without its credentials, before connecting", async () => {
+    const { lines, logger } = captureLogs("info");
+    await expect(connectBus("nats://user:Conn-Pw-Tango5@127.0.0.1:1", "test", logger)).rejects.toThrow("cannot connect to NATS at nats://***@127.0.0.1:1: connection refused");
+    expect(lines.map((l) => JSON.parse(l).msg)).toEqual(["connecting to nats://***@127.0.0.1:1"]);
+    expect(lines.join("\n")).not.toContain("Tango5");
+  });
+
+  it("gives up on a server that never speaks NATS (an HTTP server) after 5 s, with nats.js's timeout message", async () => {
+    // An HTTP server sends nothing until it has a request: nats.js would wait 20 s for its INFO.
+    const http = createServer(() => undefined);
+    http.listen(0, "127.0.0.1");
+    await once(http, "listening");
+    const url = `nats://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      const started = Date.now();
+      await expect(connectBus(url, "test", captureLogs().logger)).rejects.toThrow(`cannot connect to NATS at ${url}: timeout`);
+      expect(Date.now() - started).toBeLessThan(7_000);
+    } finally {
+      http.closeAllConnections();
+      http.close();
+    }
+  }, 10_000);
+});
