@@ -57,6 +57,8 @@ Options:
   --realm NAME        portal: the realm service to use (default: echo)
   --prefix P          subject prefix (default: cred)
   --heartbeat-ms N    serve/portal: heartbeat announced to clients (default: 15000)
+  --max-sessions N    serve/portal: live sessions the portal holds at most; past it logins get
+                      LoginFailed (default: 200000)
   --mind-prefix P     serve/portal: a subject prefix clients may name as their Mind, repeatable
                       (default: inboxes only, _INBOX.… and _INBOX_<user>.…)
   --rate-limit N|off  serve/portal: refusals per account before backoff (default 5; shared
@@ -81,6 +83,7 @@ const OPTIONS = {
   realm: { type: "string" },
   prefix: { type: "string" },
   "heartbeat-ms": { type: "string" },
+  "max-sessions": { type: "string" },
   "mind-prefix": { type: "string", multiple: true },
   "log-level": { type: "string" },
   "rate-limit": { type: "string" },
@@ -164,6 +167,14 @@ function heartbeat(values: Values): { heartbeatMs?: number } {
     throw new UsageError(`--heartbeat-ms must be an integer from 10 to ${MAX_HEARTBEAT_MS}`);
   }
   return { heartbeatMs };
+}
+
+function maxSessions(values: Values): { maxSessions?: number } {
+  const text = values["max-sessions"];
+  if (text === undefined) return {};
+  const max = /^\d{1,10}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(max >= 1)) throw new UsageError("--max-sessions must be a positive integer");
+  return { maxSessions: max };
 }
 
 /** `--mind-prefix P`, repeatable: checked here, before connecting, as servePortal would. */
@@ -261,13 +272,14 @@ async function runServe(values: Values, args: string[], print: Print): Promise<n
   const { url, log, prefixOption } = common(values);
   const { descriptions, checkers: made } = await checkers(values, true, log);
   const heartbeatOption = heartbeat(values);
+  const maxSessionsOption = maxSessions(values);
   const mindOption = mindPrefixes(values);
   const rateLimit = parseRateLimit(values["rate-limit"]);
   const tokenOption = await tokens(values);
   const { bus, kind, startup } = await connectBus(url, "portcullis-serve", log);
   const server = await startup.start(bus, async () => {
     const rateLimiter = await rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message));
-    return serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefixOption, ...heartbeatOption, ...mindOption, ...tokenOption });
+    return serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefixOption, ...heartbeatOption, ...mindOption, ...tokenOption, ...maxSessionsOption });
   });
   print(`portcullis serve: ready (prefix ${values.prefix ?? "cred"}, checkers ${server.checkerNames.join(", ")}, realm echo)\n`);
   return runUntilSignal(bus, log, () => server.close());
@@ -298,6 +310,7 @@ async function runPortal(values: Values, args: string[], print: Print): Promise<
   const { url, log, prefixOption } = common(values);
   const { checkers: made } = await checkers(values, false, log);
   const heartbeatOption = heartbeat(values);
+  const maxSessionsOption = maxSessions(values);
   const mindOption = mindPrefixes(values);
   const realmName = serviceName("realm", values.realm ?? "echo");
   const rateLimit = parseRateLimit(values["rate-limit"]);
@@ -313,6 +326,7 @@ async function runPortal(values: Values, args: string[], print: Print): Promise<
       logger: log,
       ...prefixOption,
       ...heartbeatOption,
+      ...maxSessionsOption,
       ...mindOption,
     });
   });

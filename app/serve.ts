@@ -20,6 +20,8 @@ export interface ServeOptions {
   readonly checkers?: readonly Checker[];
   readonly prefix?: string;
   readonly heartbeatMs?: number;
+  /** Live sessions the portal holds at most (see `servePortal`). */
+  readonly maxSessions?: number;
   /** Subject prefixes clients may name as their Mind besides inboxes (see `servePortal`). */
   readonly mindPrefixes?: readonly string[];
   readonly logger: PinoLogger;
@@ -73,6 +75,7 @@ export async function serve(bus: Bus, options: ServeOptions): Promise<Server> {
     logger,
     ...prefix,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+    ...(options.maxSessions === undefined ? {} : { maxSessions: options.maxSessions }),
     ...(options.mindPrefixes === undefined ? {} : { mindPrefixes: options.mindPrefixes }),
     ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
   });

@@ -98,6 +98,9 @@ describe("portcullis CLI", () => {
     [["serve", "--auth", "anonymous", "--heartbeat-ms", "2000000000"], "--heartbeat-ms must be an integer from 10 to 858993458"],
     [["serve", "--auth", "anonymous", "--heartbeat-ms", "1e99"], "--heartbeat-ms must be an integer from 10 to 858993458"],
     [["serve", "--auth", "anonymous", "--realm", "nosuch"], "--realm is not an option of serve"],
+    [["serve", "--auth", "anonymous", "--max-sessions", "0"], "--max-sessions must be a positive integer"],
+    [["portal", "--max-sessions", "lots"], "--max-sessions must be a positive integer"],
+    [["checker", "--auth", "anonymous", "--max-sessions", "5"], "--max-sessions is not an option of checker"],
     [["serve", "--auth", "anonymous", "--mind-prefix", "$JS.API"], "--mind-prefix must be a plain dotted subject"],
     [["portal", "--mind-prefix", "a b"], "--mind-prefix must be a plain dotted subject"],
     [["serve", "--auth", "anonymous", "--mind-prefix", "cred.minds"], "--mind-prefix may not be under the portal's own prefix (cred)"],
@@ -254,6 +257,22 @@ describe("portcullis serve --tokens (separate processes, real nats-server)", () 
     }
   });
 });
+
+it("holds at most --max-sessions live sessions: the next login gets LoginFailed", async () => {
+  const server = await startNatsServer();
+  const serve = await startServe(server.url, ["--auth", "anonymous", "--max-sessions", "1", "--rate-limit", "off"]);
+  const bus = await connectNatsBus({ servers: server.url });
+  try {
+    const anonymous = async () =>
+      JSON.parse(new TextDecoder().decode(await bus.request("cred.login", new TextEncoder().encode(JSON.stringify({ credentials: { kind: "anonymous" }, interfaces: ["echo"] })))));
+    expect(await anonymous()).toMatchObject({ ok: true });
+    expect(await anonymous()).toMatchObject({ ok: false, error: { code: "LoginFailed", message: expect.stringContaining("as many sessions as it may") } });
+  } finally {
+    await bus.close();
+    serve.child.kill("SIGKILL");
+    await server.stop();
+  }
+}, 30_000);
 
 describe("portcullis serve (separate process, real nats-server)", () => {
   let server: NatsServerHandle;
