@@ -163,6 +163,7 @@ export class CheckerDirectory {
     this.#known.delete(name);
     this.#instances.delete(name);
     this.#since.delete(checker);
+    checker.withdrawn();
     this.portal.unregisterChecker(checker, { graceMs: this.options.withdrawnGraceMs ?? 30_000 });
     this.options.logger.info({ checker: name }, "checker withdrawn");
   }

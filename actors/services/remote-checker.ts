@@ -50,6 +50,14 @@ export class RemoteChecker implements Checker {
     this.#probe = new ServedProbe(bus, this.#subject, options.probeEveryMs);
   }
 
+  /**
+   * The checker withdrew: it drains (its subject has no subscriber while it finishes what it
+   * took), so checks under way wait for their answer instead of being probed as gone.
+   */
+  withdrawn(): void {
+    this.#probe.standDown();
+  }
+
   async requestAvatarId(credentials: Credentials): Promise<AvatarId> {
     let data: Uint8Array;
     try {

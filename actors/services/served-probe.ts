@@ -20,12 +20,24 @@ const PROBE = encode({});
  */
 export class ServedProbe {
   #probing: Promise<boolean> | undefined;
+  #stoodDown = false;
 
   constructor(
     private readonly bus: Bus,
     readonly subject: string,
     readonly everyMs: number = DEFAULT_PROBE_EVERY_MS,
-  ) {}
+  ) {
+    if (!Number.isFinite(everyMs) || everyMs <= 0) throw new RangeError("probeEveryMs must be a positive number of milliseconds");
+  }
+
+  /**
+   * No more verdicts: the service said it is leaving (a checker's withdraw), and while it drains
+   * its subject has no subscriber though it still answers what it took. Requests then wait for
+   * their answer or their own timeout, as before the probe.
+   */
+  standDown(): void {
+    this.#stoodDown = true;
+  }
 
   /** Rejects with `NoResponders` once nobody serves the subject while `asked` is unsettled; never settles otherwise. */
   untilGone(asked: Promise<unknown>): Promise<never> {
@@ -33,9 +45,10 @@ export class ServedProbe {
       let settled = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const next = (): void => {
+        if (this.#stoodDown) return;
         timer = setTimeout(() => {
           void this.#nobodyServes().then((gone) => {
-            if (settled) return;
+            if (settled || this.#stoodDown) return;
             if (gone) reject(new NoResponders(this.subject));
             else next();
           });

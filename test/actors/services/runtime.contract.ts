@@ -1265,6 +1265,26 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(performance.now() - started).toBeLessThan(3000);
     });
 
+    it("answers a check still under way when its only checker stops cleanly, though the check outlasts a probe's second", async () => {
+      await portal({ checkers: [] });
+      const slow = {
+        credentialKinds: ["username-password"],
+        requestAvatarId: async () => {
+          await sleep(1500);
+          return "alice";
+        },
+      };
+      const service = await serveChecker(await bus(), slow, { name: "slow" });
+      await sleep(50);
+      const loggingIn = login(await bus());
+      await sleep(300);
+      // Withdrawn, then drained: no subscriber while it finishes the check (a reviewer saw the
+      // probe take that for a dead checker and fail the login).
+      const stopped = service.stop();
+      expect(await loggingIn).toMatchObject({ ok: true, avatarId: "alice" });
+      await stopped;
+    });
+
     it("uses a checker again when it comes back under its name after it had no responders", async () => {
       await portal({ checkers: [] });
       const crashedBus = await bus();
