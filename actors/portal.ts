@@ -30,6 +30,8 @@ export interface PortalOptions {
    * arbitrary exception may carry a secret in its message.
    */
   readonly onUnexpectedError?: (step: "checker" | "realm" | "logout", error: unknown) => void;
+  /** Told when a checker is dropped for being gone (`CheckerUnavailable`), so it can be looked for again. */
+  readonly onCheckerGone?: (checker: Checker) => void;
 }
 
 export interface OpenSessionOptions {
@@ -66,12 +68,14 @@ export class Portal {
   readonly #rateLimiter: RateLimiter | null;
   readonly #onRateLimiterError: ((error: unknown) => void) | undefined;
   readonly #inspect: ((event: InspectionEvent) => void) | undefined;
+  readonly #onCheckerGone: ((checker: Checker) => void) | undefined;
 
   constructor(readonly realm: Realm, checkers: Iterable<Checker> = [], options: PortalOptions = {}) {
     this.#timeouts = options.timeouts ?? {};
     this.#rateLimiter = options.rateLimiter ?? null;
     this.#onRateLimiterError = options.onRateLimiterError;
     this.#inspect = options.inspect;
+    this.#onCheckerGone = options.onCheckerGone;
     const onUnexpected = options.onUnexpectedError;
     const sanitize = (step: "checker" | "realm" | "logout", error: unknown): PortcullisError => {
       // One refusal text whatever the checker said ("no such user" would tell who exists).
@@ -230,6 +234,7 @@ export class Portal {
         // A checker that is gone counts as withdrawn; the login is tried once on its fallback,
         // and on that one's if it is gone too: each try drops one, so this ends.
         for (const kind of this.#remove(checker)) this.#down.set(kind, checker);
+        this.#onCheckerGone?.(checker);
         const fallback = this.checkerFor(credentials);
         if (!fallback) throw new LoginFailed(NO_CHECKER);
         checker = fallback;

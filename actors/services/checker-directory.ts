@@ -59,7 +59,7 @@ export class CheckerDirectory {
         }),
       ),
     );
-    const inbox = this.bus.inbox();
+    const inbox = (this.#inbox = this.bus.inbox());
     // NATS answers a request nobody hears with an empty no-responders status on this inbox.
     this.#subscriptions.push(this.bus.subscribe(inbox, (m) => {
       if (m.data.byteLength === 0) return;
@@ -90,8 +90,35 @@ export class CheckerDirectory {
 
   #discoveredFrom: number | undefined;
   #lastAnswer: number | undefined;
+  #inbox: string | undefined;
+  #lookAgain: NodeJS.Timeout | undefined;
+
+  /**
+   * The portal dropped a checker that had no responders. It may have been cut off a moment (its
+   * connection back, it does not announce again by itself unless it is ours), or restarted: ask
+   * every checker to announce in a second, then every 5 s while any checker this portal knew is
+   * still missing. A reviewer saw one connection blip drop a healthy checker for good.
+   */
+  lookAgain(delayMs = 1000): void {
+    if (this.#lookAgain !== undefined || this.#inbox === undefined) return;
+    this.#lookAgain = setTimeout(() => {
+      this.#lookAgain = undefined;
+      if (this.#inbox === undefined || ![...this.#known.values()].some((checker) => !this.portal.hasChecker(checker))) return;
+      try {
+        this.bus.publish(this.#subjects.discover, new Uint8Array(), { reply: this.#inbox });
+      } catch {
+        // The bus is closing: nothing to look for any more.
+        return;
+      }
+      this.lookAgain(5000);
+    }, delayMs);
+    this.#lookAgain.unref?.();
+  }
 
   stop(): void {
+    clearTimeout(this.#lookAgain);
+    this.#lookAgain = undefined;
+    this.#inbox = undefined;
     for (const subscription of this.#subscriptions.splice(0)) subscription.unsubscribe();
   }
 

@@ -77,11 +77,21 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
       : followRevocations(bus, subjects.prefix, ({ jti, expiresAt }) => {
           for (const list of revocationLists) list.revoke(jti, expiresAt);
         });
+  let stopped: Promise<void> | undefined;
   bus.publish(subjects.announce, announcement);
+  // Back from a lost connection, announced again: a portal that found it gone meanwhile (a check
+  // met no responders) dropped it, and a repeated announcement of a known checker changes nothing.
+  const unwatch = bus.onConnectionChange?.((connected) => {
+    if (!connected || stopped !== undefined) return;
+    try {
+      bus.publish(subjects.announce, announcement);
+    } catch {
+      // Closed meanwhile: nobody to announce to.
+    }
+  });
   await bus.flush();
   logger.info({ kinds }, "checker announced");
 
-  let stopped: Promise<void> | undefined;
   return {
     name: options.name,
     kinds,
@@ -89,6 +99,7 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
       (stopped ??= (async () => {
         // Withdrawn first, so portals stop choosing this checker; then drained, so every check
         // already on its way is still answered (a hot swap must not fail a login).
+        unwatch?.();
         bus.publish(subjects.withdraw, encode({ name: options.name, instance }));
         await bus.flush().catch(() => undefined);
         await Promise.all(subscriptions.map((subscription) => subscription.drain()));

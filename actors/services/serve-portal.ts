@@ -130,6 +130,8 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     // The type only: a message could carry whatever the failing code put in it.
     onUnexpectedError: (step, error) =>
       logger.error({ step, error: describe(error) }, "unexpected error in a login step"),
+    // Declared below; a checker can only be found gone once logins flow, after it exists.
+    onCheckerGone: () => directory.lookAgain(),
   });
   warnShadowedCheckers([...(options.checkers ?? [])], logger);
   // Registered first, so an announced token checker for the same kind still takes precedence.
