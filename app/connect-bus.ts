@@ -81,7 +81,7 @@ export async function connectBus(natsUrl: string | undefined, name: string, log?
   // Said before trying: a server that never answers would otherwise leave the terminal silent.
   log?.info({ event: "nats-connecting", url: redactNatsUrl(natsUrl) }, `connecting to ${redactNatsUrl(natsUrl)}`);
   try {
-    const bus = await withinConnectTimeout(connectNatsBus({ ...target, name, ...(onHandlerError && { onHandlerError }) }));
+    const bus = await connectNatsBus({ ...target, name, connectTimeoutMs: CONNECT_TIMEOUT_MS, ...(onHandlerError && { onHandlerError }) });
     startup.watch(bus);
     return { bus, kind: "nats", startup };
   } catch (error) {
@@ -90,29 +90,12 @@ export async function connectBus(natsUrl: string | undefined, name: string, log?
   }
 }
 
-/** How long the first connection may take; reconnects later are the bus's own business. */
-const CONNECT_TIMEOUT_MS = 5_000;
-
 /**
- * `connecting`, or nats.js's own "timeout" after `CONNECT_TIMEOUT_MS`. nats.js waits 20 s for a
- * server's INFO (something that is not NATS, an HTTP server, never sends one), and connectNatsBus
- * does not pass on its `timeout` option: the CLI stops waiting itself, and closes the connection
- * should it come after all.
+ * How long connecting to each server may take (nats.js's `timeout`, per server: a list with one
+ * server down still reaches the others). nats.js waits 20 s by default for a server's INFO, and
+ * something that is not NATS (an HTTP server) never sends one.
  */
-async function withinConnectTimeout<T extends Bus>(connecting: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("timeout")), CONNECT_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([connecting, timedOut]);
-  } catch (error) {
-    connecting.then((late) => late.close(), () => undefined);
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
  * Logs each subscription's first handler failure (a client repeating one must not flood the log).
