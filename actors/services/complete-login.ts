@@ -102,12 +102,13 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
     const realmMind = mindSubject === null && !(portal.realm instanceof RemoteRealm) ? null : mind;
     const session = portal.openSession(credentials, realmMind, fields.interfaces);
     pending.add(session);
+    let hosted: HostedSession | undefined;
     try {
       const grant = await session.ready.finally(() => pending.delete(session));
       const avatarId = session.actor.getSnapshot().context.avatarId;
       const anonymous = typeof avatarId !== "string";
       // With the realm the session can rebuild a crashed avatar (supervision, docs/sessions.md).
-      const hosted = hostSession(bus, subjects, { id, session, grant, mind, logger, realm: portal.realm, linger: deps.linger, registry: sessions });
+      hosted = hostSession(bus, subjects, { id, session, grant, mind, logger, realm: portal.realm, linger: deps.linger, registry: sessions });
       sessions.set(id, hosted);
       let issued: { token: string; tokenExpiresAt: number } | undefined;
       // Only token logins and logins asking for one are tracked: every other login skips this.
@@ -118,9 +119,8 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
           // A token login gets the token it presented, never a fresh one: a token that could renew
           // itself would outlive its expiry, and a stolen one would survive its own revocation.
           issued =
-            credentials instanceof TokenCredentials
-              ? deps.tokens.reissue(credentials.token)
-              : await deps.tokens.issue(anonymous ? ANONYMOUS : (avatarId as string), revocable);
+            (credentials instanceof TokenCredentials ? deps.tokens.reissue(credentials.token) : undefined) ??
+            (await deps.tokens.issue(anonymous ? ANONYMOUS : (avatarId as string), revocable));
         }
       }
       logger.info(
@@ -138,6 +138,9 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       });
     } catch (error) {
       mind.close();
+      // A failure after the session was opened (issuing its token) must not leave it live: the
+      // client, told the login failed, holds no session id to log it out with.
+      if (hosted !== undefined) void session.logout().catch(() => undefined);
       logger.info(
         { event: "login", outcome: "refused", kind, ...options.log, code: (error as { code?: string }).code ?? "LoginFailed", durationMs: elapsed(started) },
         "login refused",

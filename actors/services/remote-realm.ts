@@ -74,9 +74,15 @@ export class RemoteRealm implements Realm {
       ...(mind instanceof RemoteMind && mind.portal !== undefined && { portal: mind.portal }),
     };
     let reply: Record<string, unknown>;
+    let probed = false;
     try {
       const asked = this.bus.request(this.#subjects.realmAvatar(this.name), encode(request), { timeoutMs: this.#timeoutMs });
-      reply = decodeObject(await Promise.race([asked, this.#probe.untilGone(asked)]));
+      // Delivered: only the probe's verdict, not the request's own no-responders, can follow.
+      const gone = this.#probe.untilGone(asked).catch((error: unknown) => {
+        probed = true;
+        throw error;
+      });
+      reply = decodeObject(await Promise.race([asked, gone]));
     } catch (error) {
       bridge?.close();
       if (error instanceof RequestTimeout) {
@@ -84,7 +90,12 @@ export class RemoteRealm implements Realm {
         this.#release(session).catch(() => undefined);
         throw new LoginFailed(`realm ${this.name} timed out`);
       }
-      if (error instanceof NoResponders) throw new LoginFailed(`realm ${this.name} is unavailable`);
+      if (error instanceof NoResponders) {
+        // Found gone by the probe while the request was out: a realm draining (it answers what it
+        // took) or back from a blip may still make the avatar. Never leave one behind.
+        if (probed) this.#release(session).catch(() => undefined);
+        throw new LoginFailed(`realm ${this.name} is unavailable`);
+      }
       if (error instanceof BusClosed) throw new LoginFailed("portal is shutting down");
       if (error instanceof PortcullisError) {
         // Garbage may still come from a realm that made the avatar: never leave one behind.

@@ -66,12 +66,18 @@ export class TokenSessions {
 
   /**
    * What a token login that asks for a token gets: the token it logged in with (already verified),
-   * with its own expiry. Its sessions are already tied to it by `trackLoginWith`.
+   * with its own expiry; its sessions are already tied to it by `trackLoginWith`. `undefined` for
+   * a token that is no session token (an opaque one some other token checker accepted): such a
+   * login gets a fresh token, as a password login does.
    */
-  reissue(token: string): { token: string; tokenExpiresAt: number } {
-    const { exp } = decodeJwt(token);
-    if (typeof exp !== "number") throw new TypeError("not a session token");
-    return { token, tokenExpiresAt: exp * 1000 };
+  reissue(token: string): { token: string; tokenExpiresAt: number } | undefined {
+    try {
+      const { exp, jti } = decodeJwt(token);
+      if (typeof exp === "number" && typeof jti === "string") return { token, tokenExpiresAt: exp * 1000 };
+    } catch {
+      // Not a JWT: a token checker of another make accepted it.
+    }
+    return undefined;
   }
 
   /** Ties a session opened with `token` (already verified by the checker) to that token. */

@@ -1285,6 +1285,33 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await stopped;
     });
 
+    it("sends a release for the avatar of a login it failed because the realm seemed gone: a draining realm may still make it", async () => {
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      // A realm built from PROTOCOL.md alone that stops taking avatar requests (no subscriber: the
+      // probe finds nobody) but still answers the one it took, hosting its session, 1.5 s later.
+      const realmBus = await bus();
+      const released: string[] = [];
+      const avatars = realmBus.subscribe("cred.realm.game.avatar", (m) => {
+        const session = parse(m.data)["session"] as string | undefined;
+        if (session === undefined) return;
+        avatars.unsubscribe();
+        realmBus.subscribe(`cred.session.${session}.release`, (r) => {
+          released.push(session);
+          r.respond(json({ ok: true }));
+        });
+        setTimeout(() => {
+          m.respond(json({ ok: true, interface: "echo" }));
+          answered = true;
+        }, 1500);
+      });
+      let answered = false;
+      await realmBus.flush();
+      const reply = await login(await bus());
+      expect(reply["error"]).toEqual({ code: "LoginFailed", message: "realm game is unavailable" });
+      await waitFor(() => released.length === 1, 5000);
+      await waitFor(() => answered, 5000);
+    });
+
     it("uses a checker again when it comes back under its name after it had no responders", async () => {
       await portal({ checkers: [] });
       const crashedBus = await bus();
