@@ -71,7 +71,8 @@ export class StartupWatch {
       result = await steps();
       await bus.flush();
     } catch (error) {
-      await bus.flush().catch(() => undefined);
+      // At most 2 s: on a connection that is reconnecting, a flush waits for it to come back.
+      await Promise.race([bus.flush().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       const violation = (await this.#settle()) ?? violationIn(error);
       await bus.close();
       if (violation !== undefined) throw new StartupError(describeViolation(violation));
