@@ -93,7 +93,14 @@ class InProcessBus implements Bus, Endpoint {
     assertSubject(subject, SubjectUse.publish);
     const reply = options?.reply;
     if (reply !== undefined) assertSubject(reply, SubjectUse.publish);
-    this.#router.route(this.#router.match(subject), subject, data, reply);
+    const match = this.#router.match(subject);
+    // As nats-server does for a client that asks for it (nats.js always does): a message with a
+    // reply subject that nobody hears gets an empty no-responders status on that subject.
+    if (reply !== undefined && match.plain.length === 0 && match.groups.length === 0) {
+      this.#router.route(this.#router.match(reply), reply, new Uint8Array(), undefined);
+      return;
+    }
+    this.#router.route(match, subject, data, reply);
   }
 
   subscribe(subject: string, handler: MessageHandler, options?: SubscribeOptions): BusSubscription {

@@ -229,6 +229,19 @@ class PortalSession implements HostedSession, SessionReceiver {
   /** A request to a session logging out or over: logout is done (once it is), anything else has ended. */
   #answerEnding(verb: string, message: BusMessage): Promise<void> | undefined {
     if (verb === "logout") return respondTo(message, async () => (await this.ended, okEmpty()), this.#serve);
+    const remote = this.#remote;
+    if (verb === "call" && remote !== undefined && !remote.released) {
+      // The realm process has not answered the release yet, so it took this call too and
+      // answers it, with a result or (once it let go) SessionEnded; a SessionEnded from here
+      // contradicted results it gave (outside probe). Unless it is gone: then nobody else would.
+      return remote
+        .hostState()
+        .then((state) => (state === "busy" ? untilDecided(remote) : state))
+        .then((state) => {
+          if (state !== "alive") return respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve);
+          return undefined;
+        });
+    }
     // The portal's own `release` to a realm service, seen on its way: the realm answers it. A
     // notice (no reply subject) is the realm's own: it let go of the avatar, so the logout's
     // release need not wait for an answer that may now never come.

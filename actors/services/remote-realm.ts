@@ -125,7 +125,7 @@ export class RemoteRealm implements Realm {
         // portal subscribed the session, for a login that finished while the realm stopped, is
         // lost: an outside probe saw those logouts wait out the 5 s).
         if (!avatar.released && !avatar.hostUnanswering) {
-          await Promise.race([this.#release(session, RELEASE_TIMEOUT_MS), avatar.whenReleased(), lettingGo(avatar)]);
+          await Promise.race([this.#releaseHosted(avatar, RELEASE_TIMEOUT_MS), avatar.whenReleased(), lettingGo(avatar)]);
         }
       } finally {
         avatar.unwatchHost();
@@ -146,6 +146,38 @@ export class RemoteRealm implements Realm {
       // Nobody hosts the avatar any more: it is released already.
       if (!(error instanceof NoResponders)) throw error;
     }
+  }
+
+  /**
+   * A logout's release: like `#release`, but the avatar is marked released the moment the answer
+   * (or NATS's no-responders) arrives, in order with the session's other messages on this
+   * connection, not some microtasks later. A call the portal sees before that answer is the realm
+   * process's to answer, and one after it the portal's: it decides by `released`
+   * (`portal-session.ts`), and the realm answers the release before it lets go of the calls.
+   */
+  #releaseHosted(avatar: RemoteAvatar, timeoutMs: number): Promise<void> {
+    const subject = this.#subjects.sessionVerb(avatar.session, "release");
+    const inbox = this.bus.inbox();
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const answer = this.bus.subscribe(inbox, () => {
+        avatar.markReleased();
+        clearTimeout(timer);
+        answer.unsubscribe();
+        resolve();
+      });
+      timer = setTimeout(() => {
+        answer.unsubscribe();
+        reject(new RequestTimeout(subject, timeoutMs));
+      }, timeoutMs);
+      try {
+        this.bus.publish(subject, encode({}), { reply: inbox });
+      } catch (error) {
+        clearTimeout(timer);
+        answer.unsubscribe();
+        reject(error instanceof BusClosed ? error : new BusClosed());
+      }
+    });
   }
 
   #bridge(mind: Mind): { subject: string; close(): void } {

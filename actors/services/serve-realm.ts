@@ -81,21 +81,32 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     const { session } = request;
     const base = subjects.session(session);
     let released: Promise<void> | undefined;
+    let callsLetGo = false;
+    // Drained: a call already on its way is answered SessionEnded (below), not dropped. A
+    // stopping process keeps answering calls so until its connection drains: the portal may
+    // not have heard the shutdown notice yet, and a call that found no realm subscribed would
+    // reach only the portal, which cannot tell it from one this process took.
+    const letGoOfCalls = (stopping = false): void => {
+      if (callsLetGo) return;
+      callsLetGo = true;
+      if (stopping) keptCalls.push(calls);
+      else void calls.drain();
+    };
     // `flush`: the session ends at the portal's order, whose `ended` follows what is still queued
     // (published first, on this connection). `end`: the portal is gone, so nobody else will tell
     // the Mind; this process sends what is queued and the `ended` itself. Otherwise (`drop`) the
     // portal's `ended` may be out already: drop the queue.
-    const release = (queued: "flush" | "drop" | "end" = "drop", stopping = false) =>
+    // `callsAfterReply`: the portal's release request, whose answer goes out before this process
+    // lets go of the session's calls. A call the portal sees after that answer is one it must
+    // answer itself (SessionEnded) and one before it is this process's to answer: nobody's, had
+    // the calls gone first (an outside probe saw calls answered SessionEnded by the portal while
+    // this process carried them out).
+    const release = (queued: "flush" | "drop" | "end" = "drop", stopping = false, callsAfterReply = false) =>
       (released ??= (async () => {
         watchedPortal?.unwatch();
         reconciler.untrack(session);
         doubt.delete(session);
-        // Drained: a call already on its way is answered SessionEnded (below), not dropped. A
-        // stopping process keeps answering calls so until its connection drains: the portal may
-        // not have heard the shutdown notice yet, and a call that found no realm subscribed would
-        // reach only the portal, which cannot tell it from one this process took.
-        if (stopping) keptCalls.push(calls);
-        else void calls.drain();
+        if (!callsAfterReply) letGoOfCalls(stopping);
         void releases.drain();
         hosted.delete(session);
         // Closed before the avatar's logout runs: nothing from this process follows the portal's `ended`.
@@ -141,9 +152,10 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       if (watchedPortal?.known() === "unreachable") return respondTo(message, () => Promise.reject(new AvatarError(PORTAL_UNREACHABLE)), { logger, fallback });
       return respondTo(message, (body) => answerCall(body, supervised, logger), { logger, fallback });
     });
-    const releases = bus.subscribe(`${base}.release`, (message) =>
-      respondTo(message, async () => (await release("flush"), okEmpty()), { logger, fallback }),
-    );
+    const releases = bus.subscribe(`${base}.release`, (message) => {
+      if (message.reply === undefined) return undefined;
+      return respondTo(message, async () => (await release("flush", false, true), okEmpty()), { logger, fallback }).finally(() => letGoOfCalls());
+    });
     // A portal that dies takes its sessions with it: nobody would ever release this avatar.
     // One that was only cut off may have ended the session meanwhile: the reconciler asks.
     const portal = request.portal === undefined ? undefined : subjects.portalInstance(request.portal);

@@ -1312,6 +1312,30 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await waitFor(() => answered, 5000);
     });
 
+    it("answers a call that races its session's logout exactly once, from the realm process that carried it out, never also SessionEnded from the portal", async () => {
+      const realm = new TestRealm(["echo"]);
+      services.push(await serveRealm(await bus(), realm, { name: "game" }));
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const { mind, ended } = endedOn(b);
+      for (let round = 0; round < 5; round++) {
+        const { session } = await login(b, { mind });
+        const replies: Array<Record<string, unknown>> = [];
+        const inbox = b.inbox();
+        b.subscribe(inbox, (m) => void replies.push(parse(m.data)));
+        await b.flush();
+        // The logout first, the calls right behind it: the portal is logging out when they come,
+        // while the realm process, not yet released, takes them (an outside probe saw the portal
+        // answer SessionEnded to calls whose notifications reached the Mind).
+        b.publish(`cred.session.${session}.logout`, json({}), { reply: b.inbox() });
+        for (let i = 0; i < 3; i++) b.publish(`cred.session.${session}.call`, json({ method: "announce", args: [`x${i}`] }), { reply: inbox });
+        await waitFor(() => ended.length === round + 1, 5000);
+        await waitFor(() => replies.length >= 3, 5000);
+        await sleep(100);
+        expect(replies).toHaveLength(3);
+      }
+    });
+
     it("uses a checker again when it comes back under its name after it had no responders", async () => {
       await portal({ checkers: [] });
       const crashedBus = await bus();
