@@ -45,6 +45,8 @@ export type MessageHandler = (message: BusMessage) => void | Promise<void>;
  *
  * `request` rejects with `NoResponders` when nobody subscribes to the subject,
  * `RequestTimeout` when nobody answered in time, and `BusClosed` after `close`/`drain`.
+ * A `publish` with a `reply` subject that nobody hears gets one empty message on `reply` (NATS's
+ * no-responders status), so a reply awaited on a subscription of one's own learns it too.
  */
 export interface Bus {
   request(subject: string, data: Uint8Array, options?: RequestOptions): Promise<Uint8Array>;

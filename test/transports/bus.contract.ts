@@ -107,6 +107,19 @@ export function busContract(name: string, makeNetwork: () => Promise<ContractNet
       expect(Date.now() - started).toBeLessThan(1_000);
     });
 
+    it("answers a publish with a reply subject that nobody hears with one empty message on the reply subject (NATS's no-responders status)", async () => {
+      const [client] = await open(1);
+      const inbox = client!.inbox();
+      const got: number[] = [];
+      client!.subscribe(inbox, (m) => void got.push(m.data.byteLength));
+      await client!.flush();
+      client!.publish("svc.nobody.hears", bytes("?"), { reply: inbox });
+      const until = Date.now() + 2000;
+      while (got.length === 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(got).toEqual([0]);
+    });
+
     it("gives each message to exactly one queue group member while plain subscribers get all", async () => {
       const [a, b, watcher, publisher] = await open(4);
       const counts = [0, 0, 0];
