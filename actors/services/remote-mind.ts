@@ -150,17 +150,18 @@ export class RemoteMind implements Mind {
   #schedule(): void {
     if (this.#timer !== undefined || this.#held) return;
     const waitMs = Math.max(1, Math.ceil(((1 - this.#tokens) * 1000) / this.#limits.ratePerSecond));
-    this.#timer = setTimeout(this.#drain, waitMs);
+    // A closure only while behind: a method kept as a field would cost every session one.
+    this.#timer = setTimeout(() => this.#drain(), waitMs);
     // Pacing must not keep a process alive on its own.
     this.#timer.unref();
   }
 
-  readonly #drain = (): void => {
+  #drain(): void {
     this.#timer = undefined;
     if (!this.#open) return;
     this.#flush(false);
     if (this.#queue !== undefined || this.#dropped > 0) this.#schedule();
-  };
+  }
 
   /** Publishes queued messages while tokens last (or `all` of them), then the `dropped` notice once drained. */
   #flush(all: boolean): void {
