@@ -39,7 +39,10 @@ export function argon2id(params: Partial<Argon2idParams> = {}, { gate = defaultH
     hash: (password) => gate.run(() => hash(password, options)),
     // The library compares in constant time; the stored hash supplies every parameter.
     verify: (stored, password) =>
-      recognizes(stored) ? gate.run(() => verify(stored, password)).catch(() => false) : Promise.resolve(false),
+      // Only the library's own failure (a hash it cannot read) is a mismatch: the gate's refusal
+      // (`LoginFailed`, overloaded) must stay one, or a correct password under load reads as wrong
+      // and feeds the rate limiter (outside probe: 46% of correct logins refused).
+      recognizes(stored) ? gate.run(() => verify(stored, password).catch(() => false)) : Promise.resolve(false),
     needsRehash(stored) {
       if (!recognizes(stored)) return true;
       const s = parseOptions(stored);

@@ -27,7 +27,8 @@ export function bcrypt(params: Partial<BcryptParams> = {}, { gate = defaultHashG
     hash: async (password) => `$2b$${(await gate.run(() => hash(password, cost))).slice(4)}`,
     // The library compares in constant time; the stored hash supplies cost and salt.
     verify: (stored, password) =>
-      recognizes(stored) ? gate.run(() => verify(password, stored)).catch(() => false) : Promise.resolve(false),
+      // The library's failure is a mismatch; the gate's overload refusal stays `LoginFailed`.
+      recognizes(stored) ? gate.run(() => verify(password, stored).catch(() => false)) : Promise.resolve(false),
     needsRehash: (stored) => !recognizes(stored) || Number(stored.slice(4, 6)) < cost,
   };
 }

@@ -1,7 +1,7 @@
 /** The hash algorithms (actors/hashing): known vectors, PHC parsing, rehash policy, and staying off the event loop. */
 import { scryptSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { apr1, apr1Digest, argon2id, bcrypt, scrypt, sha1, verifierFor, type PasswordHasher } from "../../../actors/index.ts";
+import { apr1, apr1Digest, argon2id, bcrypt, HashGate, LoginFailed, scrypt, sha1, verifierFor, type PasswordHasher } from "../../../actors/index.ts";
 import { HTPASSWD_VECTORS } from "./checker-cases.ts";
 
 /** More lines made by Debian's `htpasswd` (apache2-utils 2.4) and `openssl passwd -apr1`. */
@@ -118,5 +118,23 @@ describe("hashing", () => {
       scryptSync("pw", "salt", 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
     });
     expect(gap).toBeGreaterThan(30);
+  });
+});
+
+describe("a hash the gate refuses under load", () => {
+  it.each([
+    ["argon2id", (gate: HashGate) => argon2id({ memoryCost: 19_456, timeCost: 2 }, { gate })],
+    ["bcrypt", (gate: HashGate) => bcrypt(8, { gate })],
+    ["scrypt", (gate: HashGate) => scrypt({ ln: 14 }, { gate })],
+  ] as const)("is LoginFailed ('overloaded') from %s's verify, never a mismatch: a correct password must not read as wrong (an outside probe saw 46 in 100 refused as UnauthorizedLogin)", async (_name, make) => {
+    const setup = make(new HashGate(4));
+    const stored = await setup.hash("right");
+    // One slot, and a hash may wait 1 ms for it: the second verify waits longer than that.
+    const hasher = make(new HashGate(1, { maxWaitMs: 1 }));
+    const [first, second] = await Promise.allSettled([hasher.verify(stored, "right"), hasher.verify(stored, "right")]);
+    expect(first).toEqual({ status: "fulfilled", value: true });
+    expect(second.status === "rejected" && second.reason).toBeInstanceOf(LoginFailed);
+    // A hash the library cannot read is still a mismatch.
+    await expect(make(new HashGate(1)).verify(stored.slice(0, -4) + "!!!!", "right")).resolves.toBe(false);
   });
 });
