@@ -124,7 +124,7 @@ describe("hashing", () => {
 describe("a hash the gate refuses under load", () => {
   it.each([
     ["argon2id", (gate: HashGate) => argon2id({ memoryCost: 19_456, timeCost: 2 }, { gate })],
-    ["bcrypt", (gate: HashGate) => bcrypt(8, { gate })],
+    ["bcrypt", (gate: HashGate) => bcrypt({ cost: 8 }, { gate })],
     ["scrypt", (gate: HashGate) => scrypt({ ln: 14 }, { gate })],
   ] as const)("is LoginFailed ('overloaded') from %s's verify, never a mismatch: a correct password must not read as wrong (an outside probe saw 46 in 100 refused as UnauthorizedLogin)", async (_name, make) => {
     const setup = make(new HashGate(4));
