@@ -230,17 +230,14 @@ class PortalSession implements HostedSession, SessionReceiver {
   #answerEnding(verb: string, message: BusMessage): Promise<void> | undefined {
     if (verb === "logout") return respondTo(message, async () => (await this.ended, okEmpty()), this.#serve);
     const remote = this.#remote;
-    if (verb === "call" && remote !== undefined && !remote.released) {
-      // The realm process has not answered the release yet, so it took this call too and
-      // answers it, with a result or (once it let go) SessionEnded; a SessionEnded from here
-      // contradicted results it gave (outside probe). Unless it is gone: then nobody else would.
-      return remote
-        .hostState()
-        .then((state) => (state === "busy" ? untilDecided(remote) : state))
-        .then((state) => {
-          if (state !== "alive") return respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve);
-          return undefined;
-        });
+    if (verb === "call" && remote !== undefined) {
+      // The realm process may have taken this call too, and answers it (a result, or
+      // SessionEnded); a SessionEnded from here contradicted results it gave (outside probe). Its
+      // answer to the release lists the calls it took, once it can take no more: this answers
+      // exactly the others. Without such a list (a realm built from PROTOCOL.md alone, a notice,
+      // its death, a release that went unanswered) it answers them all: never silence.
+      const decide = () => (remote.tookCall(message.reply) ? undefined : respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve));
+      return remote.released ? decide() : Promise.race([remote.whenReleased(), this.ended]).then(decide);
     }
     // The portal's own `release` to a realm service, seen on its way: the realm answers it. A
     // notice (no reply subject) is the realm's own: it let go of the avatar, so the logout's

@@ -11,6 +11,7 @@ import type { CallAudit, CallFate } from "./call-audit.ts";
 /** Like PB's RemoteReference: `callRemote` is the only way in. */
 export class RemoteAvatar {
   #released = false;
+  #answered: ReadonlySet<string> | undefined;
   #onReleased: (() => void) | undefined;
   #host: WatchedHost | undefined;
   #hostLost = false;
@@ -25,10 +26,22 @@ export class RemoteAvatar {
     return this.#released;
   }
 
-  /** Records that the realm's process already released the avatar. */
-  markReleased(): void {
+  /**
+   * Records that the realm's process already released the avatar; `answered`, when its answer to
+   * the release said so, are the reply subjects of the last calls it took (all it will ever take).
+   */
+  markReleased(answered?: ReadonlySet<string>): void {
+    if (answered !== undefined && !this.#released) this.#answered = answered;
     this.#released = true;
     this.#onReleased?.();
+  }
+
+  /**
+   * Whether the realm's process took the call with this reply subject, as far as its answer to the
+   * release says; false when it said nothing (a realm built from PROTOCOL.md alone, a notice, its death).
+   */
+  tookCall(reply: string | undefined): boolean {
+    return reply !== undefined && this.#answered?.has(reply) === true;
   }
 
   /** Resolves once the realm's process is known to have let go of the avatar (`markReleased`, or its death). */

@@ -149,19 +149,17 @@ export class RemoteRealm implements Realm {
   }
 
   /**
-   * A logout's release: like `#release`, but the avatar is marked released the moment the answer
-   * (or NATS's no-responders) arrives, in order with the session's other messages on this
-   * connection, not some microtasks later. A call the portal sees before that answer is the realm
-   * process's to answer, and one after it the portal's: it decides by `released`
-   * (`portal-session.ts`), and the realm answers the release before it lets go of the calls.
+   * A logout's release: like `#release`, and the avatar is marked released with the calls the
+   * realm process says it took (`answered`; it answers once it can take no more): of the calls the
+   * portal saw while the session logged out, it answers exactly those (`portal-session.ts`).
    */
   #releaseHosted(avatar: RemoteAvatar, timeoutMs: number): Promise<void> {
     const subject = this.#subjects.sessionVerb(avatar.session, "release");
     const inbox = this.bus.inbox();
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
-      const answer = this.bus.subscribe(inbox, () => {
-        avatar.markReleased();
+      const answer = this.bus.subscribe(inbox, (message) => {
+        avatar.markReleased(answeredCalls(message.data));
         clearTimeout(timer);
         answer.unsubscribe();
         resolve();
@@ -191,6 +189,17 @@ export class RemoteRealm implements Realm {
       }
     });
     return { subject, close: () => subscription.unsubscribe() };
+  }
+}
+
+/** The calls a realm service's answer to a release lists (`answered`, reply subjects); undefined when it lists none. */
+function answeredCalls(data: Uint8Array): ReadonlySet<string> | undefined {
+  if (data.byteLength === 0) return undefined;
+  try {
+    const answered = decodeObject(data)["answered"];
+    return Array.isArray(answered) ? new Set(answered.filter((reply): reply is string => typeof reply === "string")) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
