@@ -109,9 +109,10 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
         watchedPortal?.unwatch();
         reconciler.untrack(session);
         doubt.delete(session);
-        void letGoOfCalls(stopping);
+        // Still hosted, to a portal's question, until no call can reach this process: the portal
+        // then waits for the release's answer, which says which calls this process took.
+        void letGoOfCalls(stopping).then(() => hosted.delete(session));
         void releases.drain();
-        hosted.delete(session);
         // Closed before the avatar's logout runs: nothing from this process follows the portal's `ended`.
         if (queued === "flush") mind.flushAndClose();
         else if (queued === "end") mind.end("avatar-failed");
