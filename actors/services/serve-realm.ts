@@ -109,15 +109,19 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
         watchedPortal?.unwatch();
         reconciler.untrack(session);
         doubt.delete(session);
-        // Still hosted, to a portal's question, until no call can reach this process: the portal
-        // then waits for the release's answer, which says which calls this process took.
-        void letGoOfCalls(stopping).then(() => hosted.delete(session));
+        const callsGone = letGoOfCalls(stopping);
         void releases.drain();
         // Closed before the avatar's logout runs: nothing from this process follows the portal's `ended`.
         if (queued === "flush") mind.flushAndClose();
         else if (queued === "end") mind.end("avatar-failed");
         else mind.close();
         await supervised.stop();
+        // Still hosted, to a portal's question, until the avatar is logged out and no call can
+        // reach this process: the portal then waits for the release's answer, which says which
+        // calls this process took (a slow logout let the portal finish without it, and answer
+        // calls this process had answered).
+        await callsGone;
+        hosted.delete(session);
       })());
     // The supervisor gave up: the portal ends the session (`avatar-failed`) and then releases us;
     // a portal that does not answer leaves us to release on our own.

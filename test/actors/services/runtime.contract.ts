@@ -1361,6 +1361,35 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect([...replies.values()].filter((n) => n !== 1)).toEqual([]);
     });
 
+    it("answers calls racing a logout once even while the avatar's logout is slow: the realm still says it hosts the session until no call can reach it", async () => {
+      // The avatar's logout takes 300 ms; before, the realm service told the portal's hosting
+      // question at once that it no longer hosted the session, the portal's logout finished
+      // without the release's answer, and it answered SessionEnded to calls the realm carried out.
+      const realm = {
+        requestAvatar: (avatarId: unknown, _mind: unknown, ...interfaces: string[]) => ({
+          interface: interfaces[0]!,
+          avatar: { whoami: () => String(avatarId) },
+          logout: () => sleep(300),
+        }),
+      };
+      services.push(await serveRealm(await bus(), realm as never, { name: "game" }));
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const { session } = await login(b);
+      const replies = new Map<string, Array<Record<string, unknown>>>();
+      b.publish(`cred.session.${session}.logout`, json({}), { reply: b.inbox() });
+      for (let i = 0; i < 3; i++) {
+        const inbox = b.inbox();
+        replies.set(inbox, []);
+        b.subscribe(inbox, (m) => void replies.get(inbox)!.push(parse(m.data)));
+        await b.flush();
+        b.publish(`cred.session.${session}.call`, json({ method: "whoami" }), { reply: inbox });
+      }
+      await waitFor(() => [...replies.values()].every((r) => r.length > 0), 5000);
+      await sleep(700);
+      expect([...replies.values()].map((r) => r.length)).toEqual([1, 1, 1]);
+    });
+
     it("uses a checker again when it comes back under its name after it had no responders", async () => {
       await portal({ checkers: [] });
       const crashedBus = await bus();
