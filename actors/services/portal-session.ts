@@ -237,7 +237,11 @@ class PortalSession implements HostedSession, SessionReceiver {
       // exactly the others. Without such a list (a realm built from PROTOCOL.md alone, a notice,
       // its death, a release that went unanswered) it answers them all: never silence.
       const decide = () => (remote.tookCall(message.reply) ? undefined : respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve));
-      return remote.released ? decide() : Promise.race([remote.whenReleased(), this.ended]).then(decide);
+      // A release under way is waited for (at most its own 5 s): its list decides, even after a
+      // notice of the realm's own marked the avatar released first.
+      return Promise.race([remote.whenReleased(), this.ended])
+        .then(() => remote.releaseSettled())
+        .then(decide);
     }
     // The portal's own `release` to a realm service, seen on its way: the realm answers it. A
     // notice (no reply subject) is the realm's own: it let go of the avatar, so the logout's

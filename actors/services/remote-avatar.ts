@@ -12,6 +12,7 @@ import type { CallAudit, CallFate } from "./call-audit.ts";
 export class RemoteAvatar {
   #released = false;
   #answered: ReadonlySet<string> | undefined;
+  #releasing: Promise<void> | undefined;
   #onReleased: (() => void) | undefined;
   #host: WatchedHost | undefined;
   #hostLost = false;
@@ -31,9 +32,23 @@ export class RemoteAvatar {
    * the release said so, are the reply subjects of the last calls it took (all it will ever take).
    */
   markReleased(answered?: ReadonlySet<string>): void {
-    if (answered !== undefined && !this.#released) this.#answered = answered;
+    // A list that comes after a notice (a realm that stops while the portal logs out) still counts.
+    if (answered !== undefined) this.#answered = answered;
     this.#released = true;
     this.#onReleased?.();
+  }
+
+  /** The portal's release request under way: calls held while logging out wait for its answer and its list. */
+  releasing(answer: Promise<unknown>): void {
+    this.#releasing = answer.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** Resolves once no release request is under way (its answer came, or it failed). */
+  releaseSettled(): Promise<void> {
+    return this.#releasing ?? Promise.resolve();
   }
 
   /**

@@ -156,7 +156,7 @@ export class RemoteRealm implements Realm {
   #releaseHosted(avatar: RemoteAvatar, timeoutMs: number): Promise<void> {
     const subject = this.#subjects.sessionVerb(avatar.session, "release");
     const inbox = this.bus.inbox();
-    return new Promise((resolve, reject) => {
+    const answered = new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const answer = this.bus.subscribe(inbox, (message) => {
         avatar.markReleased(answeredCalls(message.data));
@@ -176,6 +176,8 @@ export class RemoteRealm implements Realm {
         reject(error instanceof BusClosed ? error : new BusClosed());
       }
     });
+    avatar.releasing(answered);
+    return answered;
   }
 
   #bridge(mind: Mind): { subject: string; close(): void } {

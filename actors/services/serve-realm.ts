@@ -22,8 +22,9 @@ const PORTAL_UNREACHABLE = "the portal hosting the session is not reachable; try
 
 /** How long a call waits, after a lost connection, for the portal to confirm its session is live. */
 const CALL_DOUBT_WAIT_MS = 2_000;
-/** How many of a session's last calls the answer to its release lists (the calls of a logout's moment). */
-const TOOK_REMEMBERED = 64;
+/** The answer to a release lists the calls a session took in its last TOOK_WINDOW_MS, at most TOOK_REMEMBERED of them. */
+const TOOK_WINDOW_MS = 2_000;
+const TOOK_REMEMBERED = 1_024;
 
 export interface ServeRealmOptions {
   /** The service name (`P.realm.NAME`); one token of letters, digits, `-` and `_`. */
@@ -99,7 +100,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     // The reply subjects of the last calls this process took for the session, told to the portal
     // with its answer to the release: the portal answers (SessionEnded) exactly the calls of the
     // session's last moments that are not among them.
-    const took: string[] = [];
+    const took: Array<{ readonly reply: string; readonly at: number }> = [];
     // `flush`: the session ends at the portal's order, whose `ended` follows what is still queued
     // (published first, on this connection). `end`: the portal is gone, so nobody else will tell
     // the Mind; this process sends what is queued and the `ended` itself. Otherwise (`drop`) the
@@ -153,8 +154,11 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     // closed, and the portal's logout waited out its 5 s (outside ops probe).
     const calls = bus.subscribe(`${base}.call`, (message) => {
       if (message.reply !== undefined) {
-        took.push(message.reply);
-        if (took.length > TOOK_REMEMBERED) took.shift();
+        const at = performance.now();
+        took.push({ reply: message.reply, at });
+        // The calls of the last moments only: those a logout can race. An idle session keeps none
+        // past its next call; a flood keeps at most TOOK_REMEMBERED.
+        while (took.length > TOOK_REMEMBERED || took[0]!.at < at - TOOK_WINDOW_MS) took.shift();
       }
       if (released) return respondTo(message, () => Promise.reject(new SessionEnded()), { logger, fallback });
       if (doubt.inDoubt(session)) return respondTo(message, answerInDoubt, { logger, fallback });
@@ -175,7 +179,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
         async () => {
           await release("flush");
           await letGoOfCalls();
-          return encode({ ok: true, answered: took });
+          return encode({ ok: true, answered: took.map((call) => call.reply) });
         },
         { logger, fallback },
       ),
