@@ -19,7 +19,6 @@ export interface RemoteCheckerOptions {
   readonly probeEveryMs?: number;
 }
 
-
 /**
  * The refusals a checker service may answer with, as they are: a wrong credential, a failure of
  * its own (`LoginFailed`, its message passed on: write it for clients), a limit, a kind it does

@@ -139,43 +139,24 @@ export class RemoteRealm implements Realm {
     return { interface: chosen, avatar, logout };
   }
 
-  async #release(session: string, timeoutMs = this.#timeoutMs): Promise<void> {
+  /** Asks the realm process to release the session's avatar; its answer, or undefined when nobody hosts it any more. */
+  async #release(session: string, timeoutMs = this.#timeoutMs): Promise<Uint8Array | undefined> {
     try {
-      await this.bus.request(this.#subjects.sessionVerb(session, "release"), encode({}), { timeoutMs });
+      return await this.bus.request(this.#subjects.sessionVerb(session, "release"), encode({}), { timeoutMs });
     } catch (error) {
       // Nobody hosts the avatar any more: it is released already.
       if (!(error instanceof NoResponders)) throw error;
+      return undefined;
     }
   }
 
   /**
-   * A logout's release: like `#release`, and the avatar is marked released with the calls the
-   * realm process says it took (`answered`; it answers once it can take no more): of the calls the
-   * portal saw while the session logged out, it answers exactly those (`portal-session.ts`).
+   * A logout's release: the avatar is marked released with the calls the realm process says it
+   * took (`answered`; it answers once it can take no more): of the calls the portal saw while the
+   * session logged out, it answers exactly the others (`portal-session.ts`).
    */
   #releaseHosted(avatar: RemoteAvatar, timeoutMs: number): Promise<void> {
-    const subject = this.#subjects.sessionVerb(avatar.session, "release");
-    const inbox = this.bus.inbox();
-    const answered = new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const answer = this.bus.subscribe(inbox, (message) => {
-        avatar.markReleased(answeredCalls(message.data));
-        clearTimeout(timer);
-        answer.unsubscribe();
-        resolve();
-      });
-      timer = setTimeout(() => {
-        answer.unsubscribe();
-        reject(new RequestTimeout(subject, timeoutMs));
-      }, timeoutMs);
-      try {
-        this.bus.publish(subject, encode({}), { reply: inbox });
-      } catch (error) {
-        clearTimeout(timer);
-        answer.unsubscribe();
-        reject(error instanceof BusClosed ? error : new BusClosed());
-      }
-    });
+    const answered = this.#release(avatar.session, timeoutMs).then((data) => avatar.markReleased(data && answeredCalls(data)));
     avatar.releasing(answered);
     return answered;
   }
@@ -196,7 +177,6 @@ export class RemoteRealm implements Realm {
 
 /** The calls a realm service's answer to a release lists (`answered`, reply subjects); undefined when it lists none. */
 function answeredCalls(data: Uint8Array): ReadonlySet<string> | undefined {
-  if (data.byteLength === 0) return undefined;
   try {
     const answered = decodeObject(data)["answered"];
     return Array.isArray(answered) ? new Set(answered.filter((reply): reply is string => typeof reply === "string")) : undefined;

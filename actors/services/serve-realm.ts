@@ -156,8 +156,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       if (message.reply !== undefined) {
         const at = performance.now();
         took.push({ reply: message.reply, at });
-        // The calls of the last moments only: those a logout can race. An idle session keeps none
-        // past its next call; a flood keeps at most TOOK_REMEMBERED.
+        // The calls of the last moments only: those a logout can race. Older ones go at the next
+        // call; a flood keeps at most TOOK_REMEMBERED.
         while (took.length > TOOK_REMEMBERED || took[0]!.at < at - TOOK_WINDOW_MS) took.shift();
       }
       if (released) return respondTo(message, () => Promise.reject(new SessionEnded()), { logger, fallback });
@@ -177,8 +177,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       respondTo(
         message,
         async () => {
+          // Done once the avatar is logged out and the calls are drained.
           await release("flush");
-          await letGoOfCalls();
           return encode({ ok: true, answered: took.map((call) => call.reply) });
         },
         { logger, fallback },
