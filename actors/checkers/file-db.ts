@@ -1,5 +1,5 @@
 /** Twisted's `FilePasswordDB`: a delimited text file of users and passwords, reloaded when it changes. */
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import type { Credentials } from "../credentials/credentials.ts";
 import { constantTimeEqual } from "../credentials/constant-time.ts";
 import { isPasswordCheckable, isPlaintextPassword, passwordMatches, type PlaintextPassword } from "../credentials/password-shapes.ts";
@@ -27,6 +27,19 @@ export interface PasswordFileLayout {
    * default, as Twisted) it is re-read on every lookup.
    */
   readonly cache?: boolean;
+  /**
+   * A file changed in place is read only once it has not been written for this long (its size
+   * and mtime unchanged), so a writer that truncates it and writes it back in pieces is never
+   * seen half-way; until then the previous contents stay in use. A file renamed into place (a
+   * new inode) is read at once. Default 250 ms.
+   */
+  readonly settleMs?: number;
+  /**
+   * How long a file changed in place must be left alone when its last line has no newline
+   * while the previous contents ended with one: it is taken for a write stopped mid-line.
+   * Default 5000 ms (never less than `settleMs`).
+   */
+  readonly unterminatedSettleMs?: number;
   readonly logger?: Logger;
 }
 
@@ -47,14 +60,24 @@ export class MalformedPasswordFile extends Error {
 interface Snapshot {
   readonly users: ReadonlyMap<string, string>;
   readonly signature: string;
+  /** Whether the file ended with a newline. */
+  readonly terminated: boolean;
 }
+
+/** The default `settleMs`: longer than the pauses of a writer writing in pieces, short enough to go unnoticed. */
+export const DEFAULT_SETTLE_MS = 250;
+/** The default `unterminatedSettleMs`. */
+export const DEFAULT_UNTERMINATED_SETTLE_MS = 5_000;
+
+const NEWLINE = 0x0a;
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * The parsed contents of a password file, swapped in whole: a reload parses the new file fully
  * first, and a file that is missing, unreadable, empty (mid-rewrite) or malformed keeps the
- * previous contents. Only with no good contents yet does `lookup` reject with `UnauthorizedLogin`.
+ * previous contents, as does a file changed in place that has not settled yet (`settleMs`).
+ * Only with no good contents yet does `lookup` reject with `UnauthorizedLogin`.
  */
 export class PasswordFile {
   readonly #delim: string;
@@ -63,9 +86,15 @@ export class PasswordFile {
   readonly #caseSensitive: boolean;
   readonly #cache: boolean;
   readonly #logger: Logger;
+  readonly #settleMs: number;
+  readonly #unterminatedSettleMs: number;
   #snapshot: Snapshot | undefined;
   #loading: Promise<void> | undefined;
   #lastFailure = "";
+  /** The inode last seen at the path: another one is a file renamed into place. */
+  #seenIno: bigint | undefined;
+  /** A change not read yet because it has not settled: its signature and when it was first seen. */
+  #pending: { signature: string; since: number } | undefined;
 
   constructor(
     readonly path: string,
@@ -78,6 +107,8 @@ export class PasswordFile {
     this.#caseSensitive = layout.caseSensitive ?? true;
     this.#cache = layout.cache ?? false;
     this.#logger = (layout.logger ?? silentLogger).child({ passwordFile: path });
+    this.#settleMs = Math.max(0, layout.settleMs ?? DEFAULT_SETTLE_MS);
+    this.#unterminatedSettleMs = Math.max(this.#settleMs, layout.unterminatedSettleMs ?? DEFAULT_UNTERMINATED_SETTLE_MS);
   }
 
   /** The name as the file stores it (lower-cased when case-insensitive). */
@@ -109,21 +140,50 @@ export class PasswordFile {
       handle = await open(this.path, "r");
       const before = await handle.stat({ bigint: true });
       const signature = `${before.ino}:${before.size}:${before.mtimeNs}:${before.ctimeNs}`;
-      if (this.#cache && this.#snapshot?.signature === signature) return;
+      // A file at the path that was not there at the last look was renamed into place (or made
+      // anew): written whole, so read at once. A change in place may be a rewrite under way.
+      const inPlace = this.#seenIno === before.ino;
+      this.#seenIno = before.ino;
+      const previous = this.#snapshot;
+      if (this.#cache && previous?.signature === signature) return;
+      const changedInPlace = previous !== undefined && previous.signature !== signature && inPlace;
+      if (changedInPlace && !this.#settled(signature, before.mtimeNs, this.#settleMs)) return;
+      if (changedInPlace && previous.terminated && before.size > 0n && !(await endsWithNewline(handle, before.size))) {
+        // A last line without its newline, where the previous contents had one: a write stopped mid-line.
+        if (!this.#settled(signature, before.mtimeNs, this.#unterminatedSettleMs)) return;
+      }
       const bytes = await handle.readFile();
       const after = await handle.stat({ bigint: true });
       if (after.size !== before.size || after.mtimeNs !== before.mtimeNs) throw new MalformedPasswordFile("changed while being read");
       if (bytes.length === 0) throw new MalformedPasswordFile("empty (taken as being rewritten)");
       const { users, warnings } = this.#parse(decoder.decode(bytes));
       // Without `cache` the same file is parsed at every lookup: warn once per version of it.
-      if (this.#snapshot?.signature !== signature) for (const [line, message] of warnings) this.#logger.warn({ line }, message);
-      this.#snapshot = { users, signature };
+      if (previous?.signature !== signature) for (const [line, message] of warnings) this.#logger.warn({ line }, message);
+      this.#snapshot = { users, signature, terminated: bytes[bytes.length - 1] === NEWLINE };
+      this.#pending = undefined;
       this.#lastFailure = "";
     } catch (error) {
       this.#failed(error);
     } finally {
       await handle?.close();
     }
+  }
+
+  /**
+   * Whether the file of `signature` has been left alone for `ms`: its mtime is that old, or (an
+   * mtime ahead of this host's clock) it has been seen unchanged for that long. Until then the
+   * previous contents stay in use.
+   */
+  #settled(signature: string, mtimeNs: bigint, ms: number): boolean {
+    const now = Date.now();
+    // One-second timestamps (a whole-second mtime) may be up to a second behind the write.
+    const lastWrite = Number(mtimeNs / 1_000_000n) + (mtimeNs % 1_000_000_000n === 0n ? 1_000 : 0);
+    if (now - lastWrite >= ms) return true;
+    if (this.#pending?.signature !== signature) {
+      this.#pending = { signature, since: now };
+      this.#logger.debug({ settleMs: ms }, "the password file is changing; keeping its previous contents until it settles");
+    }
+    return now - this.#pending.since >= ms;
   }
 
   /**
@@ -160,7 +220,7 @@ export class PasswordFile {
   }
 
   #failed(error: unknown): void {
-    const reason = error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error);
+    const reason = describe(error);
     const fields = { err: reason, ...(error instanceof MalformedPasswordFile && error.line !== undefined && { line: error.line }) };
     if (this.#snapshot === undefined) {
       this.#logger.error(fields, "unable to load the password file; refusing every login");
@@ -169,6 +229,20 @@ export class PasswordFile {
     }
     this.#lastFailure = reason;
   }
+}
+
+/** `CODE: message`, the code once: Node's own messages already start with it (`ENOENT: no such file…`). */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code ?? error.name;
+  return error.message.startsWith(`${code}:`) ? error.message : `${code}: ${error.message}`;
+}
+
+/** Whether the file's last byte is a newline. */
+async function endsWithNewline(handle: FileHandle, size: bigint): Promise<boolean> {
+  const last = Buffer.alloc(1);
+  const { bytesRead } = await handle.read(last, 0, 1, Number(size - 1n));
+  return bytesRead === 1 && last[0] === NEWLINE;
 }
 
 /** A value no stored password equals, compared against for unknown users so they cost the same. */

@@ -1,5 +1,6 @@
 /** FilePasswordDB: Twisted's tested behaviours, and reloading without a window of refusals. */
 import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -27,6 +28,12 @@ function recordingLogger(): Logger & { entries: Array<{ level: string; object: R
   const logger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: () => logger, entries };
   return logger;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The settle period the reloading tests use, and a wait comfortably past it. */
+const SETTLE_MS = 40;
+const settled = () => sleep(SETTLE_MS * 2 + 20);
 
 const USERS = [
   ["user1", "pass1"],
@@ -248,27 +255,29 @@ describe("FilePasswordDB", () => {
   it("warns about a line again only when the file changes", async () => {
     writeFileSync(path, "blank:\n");
     const logger = recordingLogger();
-    const db = new FilePasswordDB(path, { logger });
+    const db = new FilePasswordDB(path, { logger, settleMs: SETTLE_MS });
     await db.load();
     await db.load();
     expect(logger.entries.filter((e) => e.level === "warn")).toHaveLength(1);
     writeFileSync(path, "user1:pass1\nblank:\n");
+    await settled();
     await db.load();
     expect(logger.entries.filter((e) => e.level === "warn").map((e) => e.object["line"])).toEqual([1, 2]);
   });
 
   describe.each([false, true])("reloading (cache %s)", (cache) => {
-    it("sees a rewritten file without a restart", async () => {
-      const db = new FilePasswordDB(path, { cache });
+    it("sees a file rewritten in place once it has settled, without a restart", async () => {
+      const db = new FilePasswordDB(path, { cache, settleMs: SETTLE_MS });
       expect(await login(db, "user1", "pass1")).toBe("user1");
       writeFileSync(path, "user1:changed\nuser4:pass4\n");
+      await settled();
       expect(await login(db, "user4", "pass4")).toBe("user4");
       await expect(login(db, "user1", "pass1")).rejects.toBeInstanceOf(UnauthorizedLogin);
       expect(await login(db, "user1", "changed")).toBe("user1");
     });
 
-    it("sees a file replaced by rename", async () => {
-      const db = new FilePasswordDB(path, { cache });
+    it("sees a file replaced by rename at once, whatever the settle period", async () => {
+      const db = new FilePasswordDB(path, { cache, settleMs: 60_000 });
       expect(await login(db, "user1", "pass1")).toBe("user1");
       writeFileSync(join(dir, "new"), "user5:pass5\n");
       renameSync(join(dir, "new"), path);
@@ -277,18 +286,30 @@ describe("FilePasswordDB", () => {
 
     it("keeps the previous users while the file is missing, empty or not UTF-8", async () => {
       const logger = recordingLogger();
-      const db = new FilePasswordDB(path, { cache, logger });
+      const db = new FilePasswordDB(path, { cache, logger, settleMs: SETTLE_MS });
       expect(await login(db, "user2", "pass2")).toBe("user2");
       unlinkSync(path);
       expect(await login(db, "user2", "pass2")).toBe("user2");
       writeFileSync(path, "");
       expect(await login(db, "user2", "pass2")).toBe("user2");
+      await settled();
+      expect(await login(db, "user2", "pass2")).toBe("user2");
       writeFileSync(path, Buffer.from([0x75, 0x3a, 0xff, 0xfe, 0x0a]));
+      await settled();
       expect(await login(db, "user2", "pass2")).toBe("user2");
       expect(logger.entries.filter((e) => e.level === "warn").length).toBeGreaterThanOrEqual(3);
       expect(logger.entries.filter((e) => e.level === "error")).toEqual([]);
       writeFileSync(path, "user2:new\n");
+      await settled();
       expect(await login(db, "user2", "new")).toBe("user2");
+    });
+
+    it("revokes everyone when the file is rewritten as a single newline", async () => {
+      const db = new FilePasswordDB(path, { cache, settleMs: SETTLE_MS });
+      expect(await login(db, "user1", "pass1")).toBe("user1");
+      writeFileSync(path, "\n");
+      await settled();
+      for (const [u, p] of USERS) await expect(login(db, u, p)).rejects.toBeInstanceOf(UnauthorizedLogin);
     });
 
     it("never refuses a valid user while the file is rewritten over and over", async () => {
@@ -311,5 +332,81 @@ describe("FilePasswordDB", () => {
       await writer;
       expect(new Set(results)).toEqual(new Set(["user1", "user2", "user3"]));
     });
+
+    describe("a file rewritten in place, in pieces", () => {
+      const TWENTY = Array.from({ length: 20 }, (_, i) => [`user${i}`, `pass${i}`] as const);
+      const twenty = TWENTY.map(([u, p]) => `${u}:${p}\n`).join("");
+      beforeEach(() => writeFileSync(path, twenty));
+
+      it("is not read half-way: users in the unwritten half stay valid until the writer has paused for the settle period", async () => {
+        const db = new FilePasswordDB(path, { cache, settleMs: 300 });
+        expect(await login(db, "user15", "pass15")).toBe("user15");
+        const handle = await open(path, "r+");
+        try {
+          await handle.truncate(0);
+          await handle.write(TWENTY.slice(0, 10).map(([u, p]) => `${u}:${p}\n`).join(""), 0);
+          // The tester's case: the first 10 lines are written, 10–19 are not yet.
+          for (const [u, p] of TWENTY) expect(await login(db, u, p)).toBe(u);
+          await handle.write(TWENTY.slice(10).map(([u, p]) => `${u}:${p}\n`).join("").replace("pass19", "new19"), Buffer.byteLength(twenty.slice(0, twenty.indexOf("user10"))));
+        } finally {
+          await handle.close();
+        }
+        await sleep(450);
+        expect(await login(db, "user19", "new19")).toBe("user19");
+        await expect(login(db, "user19", "pass19")).rejects.toBeInstanceOf(UnauthorizedLogin);
+      });
+
+      it("refuses no login while it is written back in 50-byte chunks under load", async () => {
+        const db = new FilePasswordDB(path, { cache, settleMs: SETTLE_MS });
+        await db.load();
+        const refused: string[] = [];
+        let writing = true;
+        const load = (async () => {
+          for (let i = 0; writing; i++) {
+            const [u, p] = TWENTY[i % 20]!;
+            await login(db, u, p).catch(() => refused.push(u));
+          }
+        })();
+        for (let rewrite = 0; rewrite < 3; rewrite++) {
+          const handle = await open(path, "r+");
+          try {
+            await handle.truncate(0);
+            for (let at = 0; at < twenty.length; at += 50) {
+              await handle.write(twenty.slice(at, at + 50), at);
+              await sleep(5);
+            }
+          } finally {
+            await handle.close();
+          }
+          await settled();
+        }
+        writing = false;
+        await load;
+        expect(refused).toEqual([]);
+      });
+
+      it("takes a last line without its newline for a write stopped mid-line, and reads it once it has been left alone for unterminatedSettleMs", async () => {
+        const db = new FilePasswordDB(path, { cache, settleMs: SETTLE_MS, unterminatedSettleMs: 600 });
+        expect(await login(db, "user15", "pass15")).toBe("user15");
+        // Stopped mid-line, for longer than the settle period.
+        writeFileSync(path, twenty.slice(0, twenty.indexOf("user10") + 4));
+        await settled();
+        expect(await login(db, "user15", "pass15")).toBe("user15");
+        await sleep(700);
+        await expect(login(db, "user15", "pass15")).rejects.toBeInstanceOf(UnauthorizedLogin);
+        expect(await login(db, "user9", "pass9")).toBe("user9");
+      });
+    });
+  });
+
+  it("names the error code of a reload failure once", async () => {
+    const logger = recordingLogger();
+    const db = new FilePasswordDB(path, { logger });
+    await db.load();
+    unlinkSync(path);
+    await db.load();
+    const [warning] = logger.entries.filter((e) => e.level === "warn");
+    expect(warning?.object["err"]).toMatch(/^ENOENT: no such file or directory/);
+    expect(String(warning?.object["err"])).not.toMatch(/ENOENT: ENOENT/);
   });
 });

@@ -1,5 +1,7 @@
 /** HashedPasswordChecker: rehash on login, dummy hashes for unknown users, and hash files that refuse bad contents. */
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -32,6 +34,8 @@ function spying(hasher: PasswordHasher): PasswordHasher & { verified: string[] }
   const verified: string[] = [];
   return { ...hasher, verified, verify: (stored, password) => (verified.push(stored), hasher.verify(stored, password)) };
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const login = (checker: HashedPasswordChecker, username: string, password: string) =>
   checker.requestAvatarId(new UsernamePassword(username, password));
@@ -232,13 +236,73 @@ describe("HashedPasswordChecker", () => {
     it("keeps its previous users when a rewrite is malformed or cut short, and takes the next good one", async () => {
       const good = `alice:${HTPASSWD_VECTORS.alice[1]}\ncarol:${HTPASSWD_VECTORS.carol[1]}\n`;
       writeFileSync(path, good);
-      const checker = new HashedPasswordChecker(hashFile(path), { hasher: cheap.bcrypt });
+      const checker = new HashedPasswordChecker(hashFile(path, { settleMs: 20, unterminatedSettleMs: 20 }), { hasher: cheap.bcrypt });
       expect(await login(checker, "carol", "pässwörd")).toBe("carol");
       writeFileSync(path, good.slice(0, -20)); // a bcrypt hash cut short
+      await sleep(60);
       expect(await login(checker, "carol", "pässwörd")).toBe("carol");
       writeFileSync(path, `bob:${HTPASSWD_VECTORS.bob[1]}\n`);
+      await sleep(60);
       expect(await login(checker, "bob", "hunter2")).toBe("bob");
       await expect(login(checker, "carol", "pässwörd")).rejects.toBeInstanceOf(UnauthorizedLogin);
+    });
+
+    describe("rewritten in place, in pieces", () => {
+      // {SHA} lines: cheap to verify, so the load below is mostly lookups.
+      const TWENTY = Array.from({ length: 20 }, (_, i) => [`user${i}`, `pass${i}`] as const);
+      const sha = (password: string) => `{SHA}${createHash("sha1").update(password).digest("base64")}`;
+      const twenty = TWENTY.map(([u, p]) => `${u}:${sha(p)}\n`).join("");
+      beforeEach(() => writeFileSync(path, twenty));
+
+      it.each([
+        ["hashFile", () => new HashedPasswordChecker(hashFile(path, { settleMs: 300 }), { hasher: cheap.bcrypt })],
+        ["htpasswdChecker", () => htpasswdChecker(path, { hasher: cheap.bcrypt, settleMs: 300 })],
+      ])("%s is not read half-way: users in the unwritten half stay valid until the writer has paused for the settle period", async (_name, make) => {
+        const checker = make();
+        expect(await login(checker, "user15", "pass15")).toBe("user15");
+        const handle = await open(path, "r+");
+        try {
+          await handle.truncate(0);
+          const half = twenty.slice(0, twenty.indexOf("user10"));
+          await handle.write(half, 0);
+          for (const [u, p] of TWENTY) expect(await login(checker, u, p)).toBe(u);
+          await handle.write(twenty.slice(half.length).replace(sha("pass19"), sha("new19")), half.length);
+        } finally {
+          await handle.close();
+        }
+        await sleep(450);
+        expect(await login(checker, "user19", "new19")).toBe("user19");
+        await expect(login(checker, "user19", "pass19")).rejects.toBeInstanceOf(UnauthorizedLogin);
+      });
+
+      it("refuses no login while it is written back in 50-byte chunks under load", async () => {
+        const checker = htpasswdChecker(path, { hasher: cheap.bcrypt, settleMs: 40 });
+        await checker.load();
+        const refused: string[] = [];
+        let writing = true;
+        const load = (async () => {
+          for (let i = 0; writing; i++) {
+            const [u, p] = TWENTY[i % 20]!;
+            await login(checker, u, p).catch(() => refused.push(u));
+          }
+        })();
+        for (let rewrite = 0; rewrite < 3; rewrite++) {
+          const handle = await open(path, "r+");
+          try {
+            await handle.truncate(0);
+            for (let at = 0; at < twenty.length; at += 50) {
+              await handle.write(twenty.slice(at, at + 50), at);
+              await sleep(5);
+            }
+          } finally {
+            await handle.close();
+          }
+          await sleep(100);
+        }
+        writing = false;
+        await load;
+        expect(refused).toEqual([]);
+      });
     });
 
     it("reads an htpasswd file and migrates it to bcrypt by default", async () => {
