@@ -18,9 +18,25 @@ export interface TokenAuthorityOptions {
   readonly issuer?: string;
   /** Token lifetime (default 1 hour). */
   readonly ttlMs?: number;
+  /**
+   * The longest lifetime (`exp` − `iat`) a token may claim to be verified: default the longer of
+   * `ttlMs` and 24 hours, never less than `ttlMs`. Portals verifying tokens from an issuer with a
+   * longer `ttlMs` set it to at least that.
+   */
+  readonly maxLifetimeMs?: number;
+  /** How far ahead of this host's clock a token's `iat` may be (the issuer's clock running fast); default 60 s. */
+  readonly clockSkewMs?: number;
   readonly revocations?: RevocationList;
   readonly now?: () => number;
 }
+
+/** The longest lifetime verified by default, whatever the authority's own `ttlMs` is shorter than. */
+export const DEFAULT_MAX_LIFETIME_MS = 24 * 3_600_000;
+/** How far in the future a token's `iat` may be by default. */
+export const DEFAULT_CLOCK_SKEW_MS = 60_000;
+
+/** A token id as `issue` makes them (`newIdentifier`): 22 base64url characters. */
+const TOKEN_ID = /^[A-Za-z0-9_-]{22}$/;
 
 /** What a valid token says. */
 export interface TokenClaims {
@@ -32,13 +48,18 @@ export interface TokenClaims {
 
 /**
  * Signs tokens for logged-in avatars and checks them. `verify` rejects with `UnauthorizedLogin`
- * (the same refusal as a wrong password) for a bad signature, an expired or a revoked token.
+ * (the same refusal as a wrong password) for a bad signature, an expired or a revoked token, and
+ * for malformed claims even under a good signature: a `jti` that is not an id as `issue` makes
+ * them, an empty `sub` without `anon`, an `iat` in the future (beyond `clockSkewMs`), a lifetime
+ * longer than `maxLifetimeMs`.
  */
 export class TokenAuthority {
   readonly revocations: RevocationList;
   readonly #options: TokenAuthorityOptions;
   readonly #issuer: string;
   readonly #ttlMs: number;
+  readonly #maxLifetimeMs: number;
+  readonly #clockSkewMs: number;
   readonly #now: () => number;
 
   constructor(options: TokenAuthorityOptions) {
@@ -48,6 +69,10 @@ export class TokenAuthority {
     this.#options = options;
     this.#issuer = options.issuer ?? "portcullis";
     this.#ttlMs = options.ttlMs ?? 3_600_000;
+    // The authority's own tokens must verify: a cap below its lifetime is a configuration error.
+    if (options.maxLifetimeMs !== undefined && options.maxLifetimeMs < this.#ttlMs) throw new TypeError("maxLifetimeMs must be at least ttlMs");
+    this.#maxLifetimeMs = options.maxLifetimeMs ?? Math.max(this.#ttlMs, DEFAULT_MAX_LIFETIME_MS);
+    this.#clockSkewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
     this.#now = options.now ?? Date.now;
     this.revocations = options.revocations ?? new RevocationList(this.#now);
   }
@@ -84,8 +109,16 @@ export class TokenAuthority {
     if (typeof payload.jti !== "string" || typeof payload.exp !== "number" || typeof payload.sub !== "string") {
       throw new UnauthorizedLogin();
     }
+    const anonymous = payload["anon"] === true;
+    // Only a key holder can sign these, but a verifier still refuses claims no issuer should make.
+    if (!TOKEN_ID.test(payload.jti) || (!anonymous && payload.sub === "")) throw new UnauthorizedLogin();
+    const now = this.#now();
+    if (payload.iat !== undefined && payload.iat * 1000 > now + this.#clockSkewMs) throw new UnauthorizedLogin();
+    // JWT times are whole seconds, rounded down apart: one second of slack. No `iat`: counted from now.
+    const issuedAt = payload.iat !== undefined ? payload.iat * 1000 : now;
+    if (payload.exp * 1000 - issuedAt > this.#maxLifetimeMs + 1000) throw new UnauthorizedLogin();
     if (this.revocations.isRevoked(payload.jti)) throw new UnauthorizedLogin();
-    const avatarId: AvatarId = payload["anon"] === true ? ANONYMOUS : payload.sub;
+    const avatarId: AvatarId = anonymous ? ANONYMOUS : payload.sub;
     return { avatarId, jti: payload.jti, expiresAt: payload.exp * 1000 };
   }
 

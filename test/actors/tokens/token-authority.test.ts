@@ -1,5 +1,5 @@
 /** Signed session tokens: issue, verify, expiry, revocation, and refusal as UnauthorizedLogin. */
-import { generateKeyPair } from "jose";
+import { generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ANONYMOUS } from "../../../actors/checkers/checker.ts";
@@ -60,6 +60,47 @@ describe("TokenAuthority", () => {
       expect(error).toBeInstanceOf(UnauthorizedLogin);
       expect(error.message).toBe(UNAUTHORIZED_MESSAGE);
     }
+  });
+
+  describe("claims a key holder could sign but no issuer makes", () => {
+    const now = Date.now();
+    const seconds = Math.floor(now / 1000);
+    const authority = new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret, now: () => now });
+    const good: JWTPayload = { iss: "portcullis", sub: "alice", jti: "AAAAAAAAAAAAAAAAAAAAAA", iat: seconds, exp: seconds + 3600 };
+    const sign = (payload: JWTPayload) => new SignJWT(payload).setProtectedHeader({ alg: "HS256" }).sign(secret);
+
+    it("accepts well-formed claims signed by hand, an iat within the clock skew, and no iat", async () => {
+      expect((await authority.verify(await sign(good))).avatarId).toBe("alice");
+      expect((await authority.verify(await sign({ ...good, iat: seconds + 50 }))).avatarId).toBe("alice");
+      const { iat: _iat, ...withoutIat } = good;
+      expect((await authority.verify(await sign(withoutIat))).avatarId).toBe("alice");
+      expect((await authority.verify(await sign({ ...good, sub: "", anon: true }))).avatarId).toBe(ANONYMOUS);
+    });
+
+    it.each<[string, JWTPayload]>([
+      ["a jti that is no 22-character id", { ...good, jti: "x" }],
+      ["a jti with characters outside base64url", { ...good, jti: "AAAAAAAAAAAAAAAAAAAA.>" }],
+      ["an exp of 10^30", { ...good, exp: 1e30 }],
+      ["no iat and an exp years away", { ...good, iat: undefined, exp: seconds + 10 * 365 * 86_400 }],
+      ["an iat a year in the future", { ...good, iat: seconds + 365 * 86_400, exp: seconds + 365 * 86_400 + 3600 }],
+      ["an iat past the clock skew", { ...good, iat: seconds + 120 }],
+      ["a lifetime over 24 hours", { ...good, exp: seconds + 25 * 3600 }],
+      ["an empty sub without anon", { ...good, sub: "" }],
+    ])("refuses %s with the one UnauthorizedLogin", async (_what, payload) => {
+      const error = await authority.verify(await sign(payload)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnauthorizedLogin);
+      expect((error as Error).message).toBe(UNAUTHORIZED_MESSAGE);
+    });
+
+    it("verifies its own tokens whatever ttlMs, up to maxLifetimeMs, which may not be below it", async () => {
+      const long = new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret, ttlMs: 7 * 86_400_000 });
+      expect((await long.verify((await long.issue("alice")).token)).avatarId).toBe("alice");
+      // A verifier with the default cap refuses what that issuer makes, unless told the longer lifetime.
+      await expect(authority.verify((await long.issue("alice")).token)).rejects.toBeInstanceOf(UnauthorizedLogin);
+      const told = new TokenAuthority({ algorithm: "HS256", verifyingKey: secret, maxLifetimeMs: 7 * 86_400_000 });
+      expect((await told.verify((await long.issue("alice")).token)).avatarId).toBe("alice");
+      expect(() => new TokenAuthority({ algorithm: "HS256", verifyingKey: secret, ttlMs: 7_200_000, maxLifetimeMs: 3_600_000 })).toThrow(TypeError);
+    });
   });
 
   it("forgets revocations once the token has expired anyway", async () => {
