@@ -225,7 +225,7 @@ export class Portal {
 
   async #requestAvatarId(credentials: Credentials): Promise<AvatarId> {
     let checker = this.checkerFor(credentials);
-    if (!checker) throw this.#noChecker(credentials);
+    if (!checker) throw this.noCheckerError(credentials);
     for (;;) {
       try {
         return await checker.requestAvatarId(credentials);
@@ -242,7 +242,12 @@ export class Portal {
     }
   }
 
-  #noChecker(credentials: Credentials): PortcullisError {
+  /**
+   * What a login of these kinds gets when no checker handles them: `LoginFailed` ("try again")
+   * while a kind's checker is down or within its withdrawal grace, `UnhandledCredentials` otherwise.
+   * Challenge mechanisms ask it too, so an outage never reads as "unsupported" there either.
+   */
+  noCheckerError(credentials: Pick<Credentials, "kinds">): PortcullisError {
     for (const kind of credentials.kinds) {
       if (this.#down.has(kind)) return new LoginFailed(NO_CHECKER);
       const until = this.#withdrawnUntil.get(kind);

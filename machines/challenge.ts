@@ -51,10 +51,12 @@ export interface ChallengeOutput {
 
 /**
  * Effects are placeholder actions supplied with `.provide()`: `issue` (make the challenge and
- * start listening; reports ISSUED or ISSUE_FAILED), `verify` (check the RESPONSE event it is
- * given; reports VERIFIED, REFUSED or CONTINUE), `answerQuery` (answer a QUERY; the round stays
- * open) and `refuseResponse` (answer a response the machine will not take: a second one while
- * verifying). Once final, the machine takes nothing: the host stops listening on its `done`.
+ * start listening; reports ISSUED or ISSUE_FAILED), `verify` (take the RESPONSE event it is given
+ * as the round's one response and have it checked; reports VERIFIED, REFUSED or CONTINUE),
+ * `answerQuery` (answer a QUERY; the round stays open) and `refuseResponse` (answer a response the
+ * machine will not take: a second one while verifying). A host sends RESPONSE only for an answer
+ * whose login fields passed (a refused `mind` is not a response). Once final, the machine takes
+ * nothing: the host stops listening on its `done`.
  */
 export const challengeMachine = setup({
   types: {

@@ -4,7 +4,7 @@ import { challengeMachine, type ChallengeEvent, type ChallengeOutput } from "../
 import { LeanActor } from "../lean-actor.ts";
 import { BadRequest, LoginFailed, PortcullisError, UnauthorizedLogin } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import type { CompleteLogin } from "../services/complete-login.ts";
+import type { CompleteLogin, LoginFields } from "../services/complete-login.ts";
 import { describe as describeError } from "../services/responder.ts";
 import { decodeObject, errorReply, okReply } from "../wire/codec.ts";
 import { shortId } from "../wire/identifiers.ts";
@@ -29,16 +29,21 @@ export interface ChallengeActorInput {
 interface Answer {
   readonly message: BusMessage;
   readonly step: ChallengeStep;
-  readonly interfaces?: readonly string[] | undefined;
-  readonly mind?: string | null | undefined;
+  /**
+   * What the machine did with a RESPONSE: `taken` as the round's one response, or `refused` (and
+   * answered `UnauthorizedLogin`: one came first). Unset: the machine did not take it at all.
+   */
+  fate?: "taken" | "refused";
 }
+
+/** Thrown out of a login whose response the machine refused: that response is answered already. */
+class NotTaken extends Error {}
 
 const fallback = () => new LoginFailed();
 
 /** The running machine's effects, reached from the one shared machine definition below. */
 interface ChallengeEffects {
   issue(self: ChallengeRef): void;
-  verify(answer: Answer, self: ChallengeRef): void;
   answerQuery(answer: Answer): void;
 }
 type ChallengeRef = { send(event: ChallengeEvent): void };
@@ -54,14 +59,16 @@ const effects = (self: object): ChallengeEffects => effectsOf.get(self)!;
 const providedMachine = challengeMachine.provide({
   actions: {
     issue: ({ self }) => effects(self).issue(self as ChallengeRef),
-    verify: ({ event, self }) => {
-      if (event.type === "RESPONSE") effects(self).verify(event.response as Answer, self as ChallengeRef);
+    // The login that verifies it is already under way (#respond): it waited for this to begin.
+    verify: ({ event }) => {
+      if (event.type === "RESPONSE") (event.response as Answer).fate = "taken";
     },
     answerQuery: ({ event, self }) => {
       if (event.type === "QUERY") effects(self).answerQuery(event.query as Answer);
     },
     refuseResponse: ({ event }) => {
       const answer = (event.type === "RESPONSE" ? event.response : event.type === "QUERY" ? event.query : undefined) as Answer | undefined;
+      if (answer) answer.fate = "refused";
       answer?.message.respond(errorReply(new UnauthorizedLogin()));
     },
   },
@@ -102,21 +109,6 @@ export class ChallengeActor {
             self.send({ type: "ISSUE_FAILED", error });
             fail(error);
           });
-      },
-      verify: (answer, self) => {
-        // Not inside this action: the login saga it starts is an xstate machine of its own.
-        Promise.resolve()
-          .then(() => this.#verify(answer))
-          .then(
-            (reply) => {
-              answer.message.respond(reply);
-              self.send({ type: "VERIFIED" });
-            },
-            (error: unknown) => {
-              answer.message.respond(errorReply(error, fallback));
-              self.send({ type: "REFUSED", error: error instanceof PortcullisError ? error.code : describeError(error) });
-            },
-          );
       },
       answerQuery: (answer) => {
         if (answer.step.type !== "query") return;
@@ -165,27 +157,67 @@ export class ChallengeActor {
       return;
     }
     let answer: Answer;
+    let fields: LoginFields | undefined;
     try {
-      const { username, interfaces, mind, body } = parse(challengeAnswer, decodeObject(message.data));
+      const { username, interfaces, mind, issueToken, body } = parse(challengeAnswer, decodeObject(message.data));
       const step = this.input.mechanism.step({ username, body }, this.#issued!);
-      if (step.type === "login" && interfaces === undefined) throw new BadRequest("invalid interfaces: expected an array");
-      answer = { message, step, interfaces, mind };
+      if (step.type === "login") {
+        if (interfaces === undefined) throw new BadRequest("invalid interfaces: expected an array");
+        fields = { interfaces, mind, ...(issueToken === undefined ? {} : { issueToken }) };
+      }
+      answer = { message, step };
     } catch (error) {
       // Garbage is not an answer: the round stays open.
       message.respond(errorReply(error, fallback));
       return;
     }
-    this.#actor.send(answer.step.type === "query" ? { type: "QUERY", query: answer } : { type: "RESPONSE", response: answer });
+    if (fields === undefined) this.#actor.send({ type: "QUERY", query: answer });
+    else this.#respond(answer, fields);
   }
 
-  async #verify(answer: Answer): Promise<Uint8Array> {
+  /**
+   * Runs the login for a response. The login checks its fields first (a `mind` that is not an
+   * inbox, `issueToken` on a portal without tokens, a full portal) and asks for the credentials
+   * only once they pass: only then is the response given to the machine as the round's one
+   * RESPONSE. A login refused before that is not a response, and the round stays open, as for
+   * any other `BadRequest`. Called from the bus, not from a machine action: the login saga is an
+   * xstate machine of its own.
+   */
+  #respond(answer: Answer, fields: LoginFields): void {
     const step = answer.step;
-    if (step.type !== "login") throw new BadRequest("not an answer");
-    if (step.refuse === true) throw new UnauthorizedLogin();
-    return this.input.completeLogin(
-      { interfaces: answer.interfaces!, mind: answer.mind },
-      () => step.credentials,
-      { kind: this.input.mechanism.name, log: { via: "challenge" }, ...(step.extra ? { extra: step.extra } : {}) },
+    if (step.type !== "login") return;
+    const take = () => {
+      this.#actor.send({ type: "RESPONSE", response: answer });
+      if (answer.fate !== "taken") {
+        // Another response has the round (answered by refuseResponse), or the machine took none.
+        if (answer.fate === undefined) answer.message.respond(errorReply(new UnauthorizedLogin()));
+        throw new NotTaken();
+      }
+      if (step.refuse === true) throw new UnauthorizedLogin();
+      return step.credentials;
+    };
+    let login: Promise<Uint8Array>;
+    try {
+      login = this.input.completeLogin(fields, take, {
+        kind: this.input.mechanism.name,
+        log: { via: "challenge" },
+        ...(step.extra ? { extra: step.extra } : {}),
+      });
+    } catch (error) {
+      login = Promise.reject(error);
+    }
+    login.then(
+      (reply) => {
+        answer.message.respond(reply);
+        this.#actor.send({ type: "VERIFIED" });
+      },
+      (error: unknown) => {
+        if (error instanceof NotTaken) return;
+        answer.message.respond(errorReply(error, fallback));
+        if (answer.fate === "taken") {
+          this.#actor.send({ type: "REFUSED", error: error instanceof PortcullisError ? error.code : describeError(error) });
+        }
+      },
     );
   }
 }

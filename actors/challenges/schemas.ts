@@ -8,13 +8,15 @@ const nonEmpty = z.string().min(1).max(1024);
 export const challengeRequest = z.looseObject({ mechanism: nonEmpty });
 
 /**
- * `P.challenge.ID`: the login fields every mechanism shares; `interfaces` is required for an
- * answer that logs in (not for ssh-key's key query). The mechanism reads its own fields from `body`.
+ * `P.challenge.ID`: the login fields every mechanism shares, as on `P.login` (`interfaces`,
+ * `mind`, `issueToken`); `interfaces` is required for an answer that logs in (not for ssh-key's
+ * key query). The mechanism reads its own fields from `body`.
  */
 export const challengeAnswer = z
   .looseObject({
     username: nonEmpty.optional(),
     interfaces: z.array(nonEmpty).min(1).max(64).optional(),
     mind: z.string().min(1).max(256).nullish(),
+    issueToken: z.boolean().optional(),
   })
-  .transform(({ username, interfaces, mind, ...rest }) => ({ username, interfaces, mind, body: rest as Record<string, unknown> }));
+  .transform(({ username, interfaces, mind, issueToken, ...rest }) => ({ username, interfaces, mind, issueToken, body: rest as Record<string, unknown> }));

@@ -10,7 +10,7 @@ import { defaultChallengeMechanisms } from "../challenges/registry.ts";
 import { challengeRequest, parse } from "../challenges/schemas.ts";
 import { CRAM_MD5, CRAM_MD5_KINDS } from "../challenges/cram-md5.ts";
 import { PB_MD5, PB_MD5_KINDS } from "../challenges/pb-md5.ts";
-import { fromWireError, LoginFailed, RateLimited, UnhandledCredentials } from "../errors.ts";
+import { fromWireError, LoginFailed, RateLimited, UnhandledCredentials, type PortcullisError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Portal } from "../portal.ts";
 import { decodeObject, encode, okReply } from "../wire/codec.ts";
@@ -57,7 +57,8 @@ export interface ChallengeService {
 /**
  * Serves `P.challenge` in queue group `P.portal`. Replies `UnhandledCredentials` for a mechanism
  * this portal does not offer or no checker handles, `BadRequest` for garbage, `RateLimited` when
- * `maxOpen` challenges are open, `LoginFailed` while shutting down or when the checker cannot answer.
+ * `maxOpen` challenges are open, `LoginFailed` while shutting down, when the checker cannot answer,
+ * or while the mechanism's checker is down or just withdrew (the Portal's `noCheckerError`).
  */
 export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: ChallengeOptions = {}): ChallengeService {
   const { subjects, portal, logger } = deps;
@@ -76,21 +77,23 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
   };
 
   /**
-   * Whether the checker a login would use for this mechanism's answers can check them: one
-   * registered for the mechanism, or for a base kind its answers provide (cram-md5 and pb-md5 are
-   * also `username-hashed-password`). Not a checker service registered only for the base kind: the
-   * answer reaches it with the mechanism as its wire kind, which it did not announce (PROTOCOL.md).
+   * Why this mechanism's answers cannot be checked now, or `undefined` when they can: the checker a
+   * login would use must be registered for the mechanism, or for a base kind its answers provide
+   * (cram-md5 and pb-md5 are also `username-hashed-password`). Not a checker service registered
+   * only for the base kind: the answer reaches it with the mechanism as its wire kind, which it did
+   * not announce (PROTOCOL.md). With none, the Portal says why, as for a password login:
+   * `LoginFailed` while the mechanism's checker is down or just withdrew, else `UnhandledCredentials`.
    */
-  function canCheck(mechanism: string): boolean {
+  function cannotCheck(mechanism: string): PortcullisError | undefined {
     const kinds = CHECKED_AS.get(mechanism);
-    if (!kinds) return portal.checkerFor({ kinds: [mechanism] }) !== undefined;
-    const checker = portal.checkerFor({ kinds });
-    return checker !== undefined && (!(checker instanceof RemoteChecker) || checker.credentialKinds.includes(mechanism));
+    const checker = portal.checkerFor({ kinds: kinds ?? [mechanism] });
+    if (checker !== undefined && (!kinds || !(checker instanceof RemoteChecker) || checker.credentialKinds.includes(mechanism))) return undefined;
+    return portal.noCheckerError({ kinds: [mechanism] });
   }
 
   async function query(q: ChallengeQuery): Promise<Record<string, unknown>> {
     const checker = portal.checkerFor({ kinds: [q.mechanism] });
-    if (!checker) throw new UnhandledCredentials(`No checker for ${q.mechanism}`);
+    if (!checker) throw portal.noCheckerError({ kinds: [q.mechanism] });
     if (answersChallengeQueries(checker)) return checker.answerChallengeQuery(q);
     if (!(checker instanceof RemoteChecker)) throw new LoginFailed(`the checker for ${q.mechanism} cannot answer challenge queries`);
     let data: Uint8Array;
@@ -118,7 +121,9 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
     async (body) => {
       const request = parse(challengeRequest, body);
       const mechanism = mechanisms.get(request.mechanism);
-      if (!mechanism || !canCheck(mechanism.name)) throw new UnhandledCredentials(`No checker for ${request.mechanism}`);
+      if (!mechanism) throw new UnhandledCredentials(`No checker for ${request.mechanism}`);
+      const unavailable = cannotCheck(mechanism.name);
+      if (unavailable) throw unavailable;
       if (deps.isClosing()) throw new LoginFailed("portal is shutting down");
       if (open.size >= maxOpen) throw new RateLimited(retryAfterMs(), "too many open challenges");
       const id = newIdentifier();

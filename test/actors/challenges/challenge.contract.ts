@@ -194,6 +194,38 @@ export function challengeContract(
           }
           expect(await answer(id, c.answer(user, "good", challenge))).toMatchObject({ ok: true });
         });
+
+        it("refuses a mind that is not an inbox with BadRequest and keeps the challenge open", async () => {
+          const { id, challenge } = await issue();
+          for (const mind of ["cred.session.x.logout", "_INBOX.>", "game.minds.alice"]) {
+            expect(await answer(id, { ...c.answer(user, "good", challenge), mind })).toEqual({
+              ok: false,
+              error: { code: "BadRequest", message: "invalid mind: must be a plain subject under _INBOX. or _INBOX_<user>." },
+            });
+          }
+          // The same correct response, sent again, still logs in: the refused ones used nothing up.
+          const reply = await answer(id, c.answer(user, "good", challenge));
+          expect(reply).toMatchObject({ ok: true, avatarId: user });
+          expect(await request(`cred.session.${reply["session"]}.logout`, {})).toEqual({ ok: true });
+        });
+
+        it("refuses issueToken on a portal that issues no tokens, and a non-boolean issueToken, with BadRequest and keeps the challenge open", async () => {
+          const { id, challenge } = await issue();
+          expect(await answer(id, { ...c.answer(user, "good", challenge), issueToken: true })).toEqual({
+            ok: false,
+            error: { code: "BadRequest", message: "this portal issues no session tokens" },
+          });
+          for (const issueToken of ["yes", 1, null]) {
+            expect(await answer(id, { ...c.answer(user, "good", challenge), issueToken })).toMatchObject({
+              ok: false,
+              error: { code: "BadRequest", message: expect.stringContaining("issueToken") },
+            });
+          }
+          const reply = await answer(id, { ...c.answer(user, "good", challenge), issueToken: false });
+          expect(reply).toMatchObject({ ok: true, avatarId: user });
+          expect(reply).not.toHaveProperty("token");
+          expect(await request(`cred.session.${reply["session"]}.logout`, {})).toEqual({ ok: true });
+        });
       });
     }
 
