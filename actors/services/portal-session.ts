@@ -11,7 +11,7 @@ import { decodeObject, okEmpty } from "../wire/codec.ts";
 import { shortId } from "../wire/identifiers.ts";
 import type { Subjects } from "../wire/subjects.ts";
 import { answerCall } from "./avatar-call.ts";
-import { RemoteAvatar } from "./remote-avatar.ts";
+import { answeredCalls, RemoteAvatar } from "./remote-avatar.ts";
 import type { HostState } from "./instance-watch.ts";
 import type { RemoteMind } from "./remote-mind.ts";
 import { respondTo } from "./responder.ts";
@@ -19,6 +19,8 @@ import { EndedSessionResponder, type EndedSessionLinger, type SessionReceiver } 
 
 /** What a call hears while the realm process hosting its avatar has no responders, not yet for long enough to count as gone. */
 const UNREACHABLE = "the realm hosting the avatar is not reachable; try again";
+/** What a call hears that the realm process hosting its avatar did not receive (it was cut off meanwhile). */
+const MISSED = "the realm hosting the avatar did not receive the call; try again";
 
 export interface HostedSession {
   readonly shortId: string;
@@ -157,36 +159,7 @@ class PortalSession implements HostedSession, SessionReceiver {
         this.#session.touch();
         if (supervised) return respondTo(message, (body) => answerCall(body, supervised, this.#log), serve);
         // The realm's process answers; when it cannot, nobody would, so the portal does.
-        // A check that timed out may have reached a process that died holding it: ask once more.
-        // An answer is trusted for 250 ms, and the process may have died since: the call's
-        // session is asked about again (batched with other calls), and only a process without
-        // responders leaves the portal to answer.
-        else
-          void remote!
-            .hostState()
-            .then((state) => (state === "busy" ? untilDecided(remote!) : state))
-            .then(async (state) => {
-              if (state === "alive") {
-                // Not hosted any more is no answer here: the realm may have taken the call before
-                // it let go (a logout, its own stop), and answers it itself, even with a result
-                // after a SessionEnded from here would have contradicted it (outside probe). Its
-                // release notice, or the reconciler, ends the session.
-                const fate = await remote!.auditCall();
-                if (fate === "unreachable") {
-                  // Told to the watch too, which had trusted its last answer: the session's logout
-                  // then sends no release that only the portal's own subscription would hear.
-                  void remote!.recheckHost();
-                  state = "unreachable";
-                } else if (fate === "unknown") {
-                  // No answer in time: a process busy with the call, or one dying with it (an
-                  // outside probe killing realms saw such calls never answered). Asked again,
-                  // with the other calls of the moment, until it answers or is found gone.
-                  state = await untilDecided(remote!);
-                }
-              }
-              if (state === "gone") void respondTo(message, () => Promise.reject(new SessionEnded()), serve);
-              else if (state === "unreachable") void respondTo(message, () => Promise.reject(new AvatarError(UNREACHABLE)), serve);
-            });
+        else if (message.reply !== undefined) void this.#answerUnlessTaken(remote!, message);
         return;
       case "logout":
         // Answered once the avatar is logged out and `ended` is on its way to the Mind.
@@ -199,7 +172,8 @@ class PortalSession implements HostedSession, SessionReceiver {
         // A realm service says why (`shutdown`: it stops; `avatar-failed`: it took this portal for
         // dead); anything else is a logout.
         else if (this.#session.isActive) {
-          remote!.markReleased();
+          // A stopping realm lists the calls it took: the portal answers the others.
+          remote!.markReleased(answeredCalls(message.data));
           const reason = releaseReason(message.data);
           if (reason === "shutdown") void this.#session.shutdown();
           else if (reason === "avatar-failed") this.#avatarFailed();
@@ -226,6 +200,59 @@ class PortalSession implements HostedSession, SessionReceiver {
     }
   }
 
+  /**
+   * A call the realm's process should have taken: answered here exactly when it did not. A check
+   * that timed out may have reached a process that died holding it: ask once more. An answer is
+   * trusted for 250 ms, and the process may have died since: the call itself is asked about
+   * (batched with other calls), and the realm says whether it took it.
+   */
+  async #answerUnlessTaken(remote: RemoteAvatar, message: BusMessage): Promise<void> {
+    const serve = this.#serve;
+    const reply = message.reply;
+    let state = await remote.hostState();
+    if (state === "busy") state = await untilDecided(remote);
+    if (state === "alive") {
+      const fate = await remote.auditCall(reply);
+      switch (fate) {
+        // Its own to answer, even with a result after a SessionEnded from here would have
+        // contradicted it (outside probe); so are "hosted" and "released" from a realm that does
+        // not list its calls: it may have taken the call before it let go, and its release
+        // notice, or the reconciler, ends the session.
+        case "took":
+        case "hosted":
+        case "released":
+          return;
+        // Not taken, by a process that let go of the session (it stops, or gave up its avatar):
+        // its notice ends the session here too.
+        case "missed-ended":
+          void respondTo(message, () => Promise.reject(new SessionEnded()), serve);
+          return;
+        // Not taken, though the session is hosted: lost while that process was cut off.
+        case "missed-live":
+          void respondTo(message, () => Promise.reject(new AvatarError(MISSED)), serve);
+          return;
+        case "unreachable":
+          // Told to the watch too, which had trusted its last answer: the session's logout
+          // then sends no release that only the portal's own subscription would hear.
+          void remote.recheckHost();
+          state = "unreachable";
+          break;
+        case "unknown":
+          // No answer in time: a process busy with the call, or one dying with it (an outside
+          // probe killing realms saw such calls never answered). Asked again, with the other
+          // calls of the moment, until it answers or is found gone.
+          state = await untilDecided(remote);
+          break;
+      }
+    }
+    if (state !== "gone" && state !== "unreachable") return;
+    // A process that stopped cleanly listed the calls it took in its shutdown notice, which came
+    // before its liveness went: a call it took is its own, even though it cannot be asked now.
+    if (remote.tookCall(reply)) return;
+    const error = state === "gone" || remote.listedCalls ? new SessionEnded() : new AvatarError(UNREACHABLE);
+    void respondTo(message, () => Promise.reject(error), serve);
+  }
+
   /** A request to a session logging out or over: logout is done (once it is), anything else has ended. */
   #answerEnding(verb: string, message: BusMessage): Promise<void> | undefined {
     if (verb === "logout") return respondTo(message, async () => (await this.ended, okEmpty()), this.#serve);
@@ -234,9 +261,16 @@ class PortalSession implements HostedSession, SessionReceiver {
       // The realm process may have taken this call too, and answers it (a result, or
       // SessionEnded); a SessionEnded from here contradicted results it gave (outside probe). Its
       // answer to the release lists the calls it took, once it can take no more: this answers
-      // exactly the others. Without such a list (a realm built from PROTOCOL.md alone, a notice,
-      // its death, a release that went unanswered) it answers them all: never silence.
-      const decide = () => (remote.tookCall(message.reply) ? undefined : respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve));
+      // exactly the others, as does its shutdown notice. Without such a list (a realm built from
+      // PROTOCOL.md alone, its death, a release that went unanswered) it answers them all, but
+      // those a realm process that is still there says it took: never silence.
+      const decide = async () => {
+        if (remote.tookCall(message.reply)) return;
+        // No list (a realm that let go on its own, its supervisor having given up): the realm
+        // process, while it is there, says whether it took the call.
+        if (!remote.listedCalls && message.reply !== undefined && (await remote.auditCall(message.reply)) === "took") return;
+        return respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve);
+      };
       // A release under way is waited for (at most its own 5 s): its list decides, even after a
       // notice of the realm's own marked the avatar released first.
       return Promise.race([remote.whenReleased(), this.ended])
@@ -247,7 +281,7 @@ class PortalSession implements HostedSession, SessionReceiver {
     // notice (no reply subject) is the realm's own: it let go of the avatar, so the logout's
     // release need not wait for an answer that may now never come.
     if (verb === "release" && !this.#supervised) {
-      if (message.reply === undefined) this.#remote?.markReleased();
+      if (message.reply === undefined) this.#remote?.markReleased(answeredCalls(message.data));
       return undefined;
     }
     return respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve);

@@ -18,7 +18,7 @@ export class RemoteAvatar {
   #hostLost = false;
   #onHostLost: (() => void) | undefined;
   #reconciler: SessionReconciler | undefined;
-  #audit: (() => Promise<CallFate>) | undefined;
+  #audit: ((reply?: string) => Promise<CallFate>) | undefined;
 
   constructor(private readonly bus: Bus, private readonly subjects: Subjects, readonly session: string) {}
 
@@ -53,7 +53,8 @@ export class RemoteAvatar {
 
   /**
    * Whether the realm's process took the call with this reply subject, as far as its answer to the
-   * release says; false when it said nothing (a realm built from PROTOCOL.md alone, a notice, its death).
+   * release (or its shutdown notice) says; false when it said nothing (a realm built from
+   * PROTOCOL.md alone, its death).
    */
   tookCall(reply: string | undefined): boolean {
     return reply !== undefined && this.#answered?.has(reply) === true;
@@ -76,7 +77,7 @@ export class RemoteAvatar {
    * death, and for having let go of the avatar behind the portal's back (`reconciler`).
    */
   watchHost(watch: InstanceWatch, reconciler: SessionReconciler, instanceSubject: string, audit?: CallAudit): void {
-    if (audit) this.#audit = () => audit.check(instanceSubject, this.session);
+    if (audit) this.#audit = (reply) => audit.check(instanceSubject, this.session, reply);
     const lost = () => {
       if (this.#hostLost) return;
       // Nothing is left there to release.
@@ -106,11 +107,17 @@ export class RemoteAvatar {
   }
 
   /**
-   * Whether the hosting process still has this session, asked right after a call the portal saw
-   * (see `CallAudit`); `hosted` when the process is not watched (it named no instance).
+   * Whether the hosting process took the call answered on `reply`, asked right after the portal
+   * saw it (without `reply`: whether it still hosts this session; see `CallAudit`); `hosted` when
+   * the process is not watched (it named no instance).
    */
-  auditCall(): Promise<CallFate> {
-    return this.#audit?.() ?? Promise.resolve("hosted");
+  auditCall(reply?: string): Promise<CallFate> {
+    return this.#audit?.(reply) ?? Promise.resolve("hosted");
+  }
+
+  /** True once the realm's process listed the calls it took (its answer to a release, or its shutdown notice). */
+  get listedCalls(): boolean {
+    return this.#answered !== undefined;
   }
 
   /** True when the hosting process is already known unreachable or gone (no request made). */
@@ -138,5 +145,15 @@ export class RemoteAvatar {
     const reply = decodeObject(data);
     if (reply["ok"] !== true) throw fromWireError(reply["error"]);
     return reply["result"];
+  }
+}
+
+/** The calls a realm service's answer to a release, or its shutdown notice, lists (`answered`, reply subjects); undefined when it lists none. */
+export function answeredCalls(data: Uint8Array): ReadonlySet<string> | undefined {
+  try {
+    const answered = decodeObject(data)["answered"];
+    return Array.isArray(answered) ? new Set(answered.filter((reply): reply is string => typeof reply === "string")) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -10,7 +10,7 @@ import { isInstanceId, subjectsFor, type Subjects } from "../wire/subjects.ts";
 import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
 import { SessionReconciler, type SessionReconcilerOptions } from "./session-reconciler.ts";
 import { CallAudit } from "./call-audit.ts";
-import { RemoteAvatar } from "./remote-avatar.ts";
+import { answeredCalls, RemoteAvatar } from "./remote-avatar.ts";
 import { RemoteMind } from "./remote-mind.ts";
 import { ServedProbe } from "./served-probe.ts";
 
@@ -172,16 +172,6 @@ export class RemoteRealm implements Realm {
       }
     });
     return { subject, close: () => subscription.unsubscribe() };
-  }
-}
-
-/** The calls a realm service's answer to a release lists (`answered`, reply subjects); undefined when it lists none. */
-function answeredCalls(data: Uint8Array): ReadonlySet<string> | undefined {
-  try {
-    const answered = decodeObject(data)["answered"];
-    return Array.isArray(answered) ? new Set(answered.filter((reply): reply is string => typeof reply === "string")) : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 /** Hosts a realm as a NATS service: `P.realm.NAME.avatar`, and each supervised avatar on its session's subjects. */
-import type { Bus, BusSubscription } from "../../transports/bus.ts";
+import type { Bus } from "../../transports/bus.ts";
 import { ANONYMOUS } from "../checkers/checker.ts";
 import { AvatarError, BadRequest, LoginFailed, SessionEnded } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
@@ -16,15 +16,13 @@ import { answerCall } from "./avatar-call.ts";
 import { ConnectionDoubt } from "./connection-doubt.ts";
 import { RemoteMind, type MindLimits } from "./remote-mind.ts";
 import { respondTo, serveRequests } from "./responder.ts";
+import { TakenCalls } from "./taken-calls.ts";
 
 /** What a call hears while the portal hosting its session has no responders, not yet long enough to count as gone. */
 const PORTAL_UNREACHABLE = "the portal hosting the session is not reachable; try again";
 
 /** How long a call waits, after a lost connection, for the portal to confirm its session is live. */
 const CALL_DOUBT_WAIT_MS = 2_000;
-/** The answer to a release lists the calls a session took in its last TOOK_WINDOW_MS, at most TOOK_REMEMBERED of them. */
-const TOOK_WINDOW_MS = 2_000;
-const TOOK_REMEMBERED = 1_024;
 
 export interface ServeRealmOptions {
   /** The service name (`P.realm.NAME`); one token of letters, digits, `-` and `_`. */
@@ -54,9 +52,9 @@ export interface RealmService {
 }
 
 interface Hosted {
-  readonly release: (queued?: "flush" | "drop" | "end", stopping?: boolean) => Promise<void>;
-  /** Tells the portal the avatar is going because this process stops (it ends the session with `shutdown`). */
-  readonly announceShutdown: () => void;
+  readonly release: (queued?: "flush" | "drop" | "end") => Promise<void>;
+  /** Lets go of the avatar because this process stops; the portal ends the session with `shutdown`. */
+  readonly shutdown: () => Promise<void>;
 }
 
 /** Serves `realm` until `stop()`; several instances of one name share the load (queue group). */
@@ -64,8 +62,9 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
   const subjects = subjectsFor(options.prefix);
   const logger = (options.logger ?? silentLogger).child({ realm: options.name });
   const hosted = new Map<string, Hosted>();
-  /** Call subscriptions of avatars released by `stop()`, drained last, with the instance subject. */
-  const keptCalls: BusSubscription[] = [];
+  // The calls each session took lately (the answer to a release, the shutdown notice and a call's
+  // audit list them): the portal answers exactly the calls of its sessions that this process did not take.
+  const taken = new TakenCalls();
   const fallback = () => new AvatarError();
   const instance = newIdentifier();
   const portals = new InstanceWatch(bus, options.portalWatch);
@@ -85,32 +84,21 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     const base = subjects.session(session);
     let released: Promise<void> | undefined;
     let callsLetGo: Promise<void> | undefined;
-    // Drained: a call already on its way is answered SessionEnded (below), not dropped. A
-    // stopping process keeps answering calls so until its connection drains: the portal may
-    // not have heard the shutdown notice yet, and a call that found no realm subscribed would
-    // reach only the portal, which cannot tell it from one this process took.
-    const letGoOfCalls = (stopping = false): Promise<void> => {
-      if (callsLetGo !== undefined) return callsLetGo;
-      if (stopping) {
-        keptCalls.push(calls);
-        return (callsLetGo = Promise.resolve());
-      }
-      return (callsLetGo = calls.drain());
-    };
-    // The reply subjects of the last calls this process took for the session, told to the portal
-    // with its answer to the release: the portal answers (SessionEnded) exactly the calls of the
-    // session's last moments that are not among them.
-    const took: Array<{ readonly reply: string; readonly at: number }> = [];
+    // Drained: a call already on its way is answered (SessionEnded once released), not dropped.
+    // A call that finds no realm subscribed any more reaches only the portal, which answers it
+    // exactly when this process says it did not take it (`taken`).
+    const letGoOfCalls = (): Promise<void> =>
+      (callsLetGo ??= calls.drain().finally(() => taken.release(session)));
     // `flush`: the session ends at the portal's order, whose `ended` follows what is still queued
     // (published first, on this connection). `end`: the portal is gone, so nobody else will tell
     // the Mind; this process sends what is queued and the `ended` itself. Otherwise (`drop`) the
     // portal's `ended` may be out already: drop the queue.
-    const release = (queued: "flush" | "drop" | "end" = "drop", stopping = false) =>
+    const release = (queued: "flush" | "drop" | "end" = "drop") =>
       (released ??= (async () => {
         watchedPortal?.unwatch();
         reconciler.untrack(session);
         doubt.delete(session);
-        const callsGone = letGoOfCalls(stopping);
+        const callsGone = letGoOfCalls();
         void releases.drain();
         // Closed before the avatar's logout runs: nothing from this process follows the portal's `ended`.
         if (queued === "flush") mind.flushAndClose();
@@ -153,13 +141,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     // the portal sent just before this process stopped was answered after the connection had
     // closed, and the portal's logout waited out its 5 s (outside ops probe).
     const calls = bus.subscribe(`${base}.call`, (message) => {
-      if (message.reply !== undefined) {
-        const at = performance.now();
-        took.push({ reply: message.reply, at });
-        // The calls of the last moments only: those a logout can race. Older ones go at the next
-        // call; a flood keeps at most TOOK_REMEMBERED.
-        while (took.length > TOOK_REMEMBERED || took[0]!.at < at - TOOK_WINDOW_MS) took.shift();
-      }
+      if (message.reply !== undefined) taken.note(session, message.reply);
       if (released) return respondTo(message, () => Promise.reject(new SessionEnded()), { logger, fallback });
       if (doubt.inDoubt(session)) return respondTo(message, answerInDoubt, { logger, fallback });
       // A portal found without responders (killed, or reconnecting): the session's pings and
@@ -179,7 +161,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
         async () => {
           // Done once the avatar is logged out and the calls are drained.
           await release("flush");
-          return encode({ ok: true, answered: took.map((call) => call.reply) });
+          return encode({ ok: true, answered: taken.list(session) });
         },
         { logger, fallback },
       ),
@@ -210,20 +192,24 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       );
       doubt.add(session, mind);
     }
-    // Tells the portal hosting the saga that this process let go of the avatar, and why.
-    const announceRelease = (reason: "shutdown" | "avatar-failed") => {
+    // Tells the portal hosting the saga that this process let go of the avatar, and why; with the
+    // calls it took, once it takes no more, the portal answers exactly the others.
+    const announceRelease = (reason: "shutdown" | "avatar-failed", answered?: string[]) => {
       try {
-        bus.publish(`${base}.release`, encode({ reason }));
+        bus.publish(`${base}.release`, encode(answered === undefined ? { reason } : { reason, answered }));
       } catch {
         // The connection is gone already: the portal's instance watch will notice.
       }
     };
     hosted.set(session, {
       release,
-      // What the avatar said before the shutdown goes out before the notice that ends the session.
-      announceShutdown: () => {
+      shutdown: async () => {
+        // No call reaches this process once its calls are drained, and those it took are answered:
+        // what they and the avatar said goes out before the notice that ends the session.
+        await letGoOfCalls();
         mind.flush();
-        announceRelease("shutdown");
+        announceRelease("shutdown", taken.list(session));
+        await release("drop");
       },
     });
   };
@@ -249,7 +235,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
   const liveness = serveRequests(
     bus,
     subjects.realmInstance(options.name, instance),
-    (body) => answerSessionsQuestion(body, (id) => hosted.has(id)),
+    (body) => answerSessionsQuestion(body, (id) => hosted.has(id), (sessions, calls) => taken.took(sessions, calls)),
     { logger, fallback },
   );
   await bus.flush();
@@ -264,16 +250,11 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       // Avatar requests already on their way are answered (their sessions are then released below).
       await subscription.drain();
       // The portals end these sessions with `shutdown` rather than finding their avatars gone.
-      await Promise.all(
-        [...hosted.values()].map((h) => {
-          h.announceShutdown();
-          return h.release("drop", true);
-        }),
-      );
-      // Last: until every avatar is released, portals must not take this process for dead. From
-      // here a call finds nobody, and a portal asking after it finds the process gone: it answers.
+      await Promise.all([...hosted.values()].map((h) => h.shutdown()));
+      // Last: until every avatar is released, portals must not take this process for dead, and
+      // they ask it which calls it took. From here a portal asking after a call finds the process
+      // gone, and the shutdown notice's list, which came first, decides.
       liveness.unsubscribe();
-      await Promise.all(keptCalls.splice(0).map((subscription) => subscription.drain()));
       portals.close();
       reconciler.stop();
       doubt.close();

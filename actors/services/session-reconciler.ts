@@ -36,11 +36,18 @@ interface Tracked {
 
 /**
  * The answer of an instance subject (`P.portal.ID`, `P.realm.NAME.instance.ID`): `{}` is "are
- * you there?"; `{"sessions": [...]}` also asks which of those ids are not live here.
+ * you there?"; `{"sessions": [...]}` also asks which of those ids are not live here, and with
+ * `"calls": [reply subjects]` a realm process (`took` given) says which of those calls it took.
  */
-export function answerSessionsQuestion(body: Record<string, unknown>, isLive: (session: string) => boolean): Uint8Array {
-  const { sessions } = parse(sessionsQuestion, body);
-  return sessions === undefined ? okEmpty() : okReply({ ended: sessions.filter((id) => !isLive(id)) });
+export function answerSessionsQuestion(
+  body: Record<string, unknown>,
+  isLive: (session: string) => boolean,
+  took?: (sessions: readonly string[], calls: readonly string[]) => string[],
+): Uint8Array {
+  const { sessions, calls } = parse(sessionsQuestion, body);
+  if (sessions === undefined) return okEmpty();
+  const ended = sessions.filter((id) => !isLive(id));
+  return okReply(calls !== undefined && took !== undefined ? { ended, took: took(sessions, calls) } : { ended });
 }
 
 export class SessionReconciler {

@@ -29,6 +29,8 @@ export const checkerRequest = z.object({ credentials: wireCredentials });
  */
 export const sessionsQuestion = z.object({
   sessions: z.array(z.string().regex(/^[A-Za-z0-9_-]{22}$/)).max(1000).optional(),
+  /** Reply subjects of calls to those sessions: a realm process says which of them it took (`took`). */
+  calls: z.array(z.string().min(1).max(1024)).max(1000).optional(),
 });
 
 export const checkerReply = z.union([

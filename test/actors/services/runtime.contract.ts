@@ -1420,6 +1420,67 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(racing.filter((r) => calls.answers.get(r)!.length !== 1)).toEqual([]);
     });
 
+    it("answers every call racing a realm service's stop exactly once: the realm's result for the calls it took, SessionEnded from the portal for the others", async () => {
+      // An outside probe stopping `portcullis realm` under calling sessions saw calls answered
+      // `ok` by the realm and then `AvatarError` by the portal, and some `SessionEnded` twice.
+      const realmBus = await bus();
+      const realm = await serveRealm(realmBus, new SimpleRealm(), { name: "game" });
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const sessions = await Promise.all(Array.from({ length: 8 }, async () => (await login(b))["session"] as string));
+      const calls = answersTo(b);
+      await b.flush();
+      const sent: string[] = [];
+      let stopped = false;
+      const stopping = (async () => {
+        await sleep(120);
+        // What `portcullis realm` does on SIGTERM.
+        await realm.stop();
+        await realmBus.close();
+        stopped = true;
+      })();
+      for (let round = 0; round < 200 && !(stopped && round > 60); round++) {
+        for (const session of sessions) sent.push(calls.call(session, { method: "echo", args: [round] }));
+        await sleep(4);
+      }
+      await stopping;
+      await waitFor(() => sent.every((r) => calls.answers.get(r)!.length > 0), 10_000);
+      // Late second answers (an audit that found the realm gone) come within a few seconds.
+      await sleep(2_500);
+      const answers = sent.map((r) => calls.answers.get(r)!);
+      expect(answers.filter((a) => a.length !== 1)).toEqual([]);
+      // The realm answered some before it stopped, the portal the ones after.
+      expect(answers.some((a) => a[0] === "ok")).toBe(true);
+      expect(answers.some((a) => a[0] === "SessionEnded")).toBe(true);
+    });
+
+    it("answers AvatarError to a call its realm process says it never received though it hosts the session (lost while it was cut off), where it met silence", async () => {
+      // Played on the wire: a realm process that hosts every session but whose call subscription
+      // is gone (as while it reconnects), and that says which calls it took when asked: none.
+      const r = await bus();
+      const instance = newIdentifier();
+      r.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo", instance })));
+      const asked: unknown[] = [];
+      r.subscribe(`cred.realm.game.instance.${instance}`, (m) => {
+        const question = parse(m.data);
+        asked.push(question);
+        m.respond(json(question["sessions"] ? { ok: true, ended: [], took: [] } : { ok: true }));
+      });
+      r.subscribe("cred.session.*.release", (m) => void (m.reply && m.respond(json({ ok: true }))));
+      await r.flush();
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const { session } = await login(b);
+      const calls = answersTo(b);
+      await b.flush();
+      const call = calls.call(session, { method: "echo", args: [1] });
+      await waitFor(() => calls.answers.get(call)!.length > 0, 5000);
+      await sleep(200);
+      expect(calls.answers.get(call)).toEqual(["AvatarError"]);
+      // The question named the call.
+      expect(asked).toContainEqual({ sessions: [session], calls: [call] });
+    });
+
     it("lets the list in the realm's answer to the release decide, even when its own release notice came first (a realm stopping while the portal logs out)", async () => {
       // Played on the wire as serve-realm does when it stops during a logout: the notice, then the
       // answer listing the calls it took and answered.
