@@ -1,7 +1,8 @@
 /** The Portal: dispatches credentials to the checker for their kind and the avatar id to the realm. */
 import { createActor, type InspectionEvent } from "xstate";
 import { loginSagaMachine, type SagaTimeouts } from "../machines/login-saga.ts";
-import type { AvatarId, Checker } from "./checkers/checker.ts";
+import { isValidAvatarId } from "./checkers/avatar-id.ts";
+import { ANONYMOUS, type AvatarId, type Checker } from "./checkers/checker.ts";
 import type { Credentials } from "./credentials/credentials.ts";
 import { CheckerUnavailable, LoginFailed, PortcullisError, UNAUTHORIZED_MESSAGE, UnauthorizedLogin, UnhandledCredentials } from "./errors.ts";
 import { LeanActor } from "./lean-actor.ts";
@@ -228,7 +229,10 @@ export class Portal {
     if (!checker) throw this.noCheckerError(credentials);
     for (;;) {
       try {
-        return await checker.requestAvatarId(credentials);
+        const avatarId = await checker.requestAvatarId(credentials);
+        // Where every checker's answer enters the saga: one that names nobody fails the login.
+        if (avatarId !== ANONYMOUS && !isValidAvatarId(avatarId)) throw new LoginFailed("the checker answered an invalid avatarId");
+        return avatarId;
       } catch (error) {
         if (!(error instanceof CheckerUnavailable)) throw error;
         // A checker that is gone counts as withdrawn; the login is tried once on its fallback,

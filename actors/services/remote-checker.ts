@@ -1,6 +1,7 @@
 /** A checker served elsewhere on the bus, used by the Portal like any local checker. */
 import { BusClosed, NoResponders, RequestTimeout } from "../../transports/errors.ts";
 import type { Bus } from "../../transports/bus.ts";
+import { isValidAvatarId } from "../checkers/avatar-id.ts";
 import { ANONYMOUS, type AvatarId, type Checker } from "../checkers/checker.ts";
 import type { Credentials } from "../credentials/credentials.ts";
 import { CheckerUnavailable, fromWireError, LoginFailed, PortcullisError } from "../errors.ts";
@@ -30,7 +31,8 @@ const CHECKER_CODES: ReadonlySet<string> = new Set(["UnauthorizedLogin", "LoginF
 /**
  * Sends credentials to `P.checker.NAME`. Rejects with the checker's own error, with
  * `CheckerUnavailable` when nobody serves it (the portal then falls back), and with
- * `LoginFailed` when it times out or answers garbage: never with a refusal it did not make.
+ * `LoginFailed` when it times out or answers garbage (an avatarId that `isValidAvatarId`
+ * refuses included): never with a refusal it did not make.
  */
 export class RemoteChecker implements Checker {
   readonly #subject: string;
@@ -84,6 +86,9 @@ export class RemoteChecker implements Checker {
       if (!CHECKER_CODES.has(error.code)) throw new LoginFailed(`checker ${this.name} failed`);
       return Promise.reject(error);
     }
-    return reply.anonymous === true ? ANONYMOUS : (reply.avatarId as string);
+    if (reply.anonymous === true) return ANONYMOUS;
+    // "", 50,000 characters or control characters name nobody: the checker answered garbage.
+    if (!isValidAvatarId(reply.avatarId)) throw new LoginFailed(`checker ${this.name} answered an invalid avatarId`);
+    return reply.avatarId;
   }
 }

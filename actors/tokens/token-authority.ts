@@ -1,5 +1,6 @@
 /** Issues and verifies signed session tokens (JWT via jose): log in once, present the token anywhere. */
 import { errors, jwtVerify, SignJWT, type CryptoKey, type KeyObject } from "jose";
+import { isValidAvatarId } from "../checkers/avatar-id.ts";
 import { ANONYMOUS, type AvatarId } from "../checkers/checker.ts";
 import { UnauthorizedLogin } from "../errors.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
@@ -50,7 +51,7 @@ export interface TokenClaims {
  * Signs tokens for logged-in avatars and checks them. `verify` rejects with `UnauthorizedLogin`
  * (the same refusal as a wrong password) for a bad signature, an expired or a revoked token, and
  * for malformed claims even under a good signature: a `jti` that is not an id as `issue` makes
- * them, an empty `sub` without `anon`, an `iat` in the future (beyond `clockSkewMs`), a lifetime
+ * them, a `sub` that is no avatar id (`isValidAvatarId`: `""`, say) without `anon`, an `iat` in the future (beyond `clockSkewMs`), a lifetime
  * longer than `maxLifetimeMs`.
  */
 export class TokenAuthority {
@@ -111,7 +112,7 @@ export class TokenAuthority {
     }
     const anonymous = payload["anon"] === true;
     // Only a key holder can sign these, but a verifier still refuses claims no issuer should make.
-    if (!TOKEN_ID.test(payload.jti) || (!anonymous && payload.sub === "")) throw new UnauthorizedLogin();
+    if (!TOKEN_ID.test(payload.jti) || (!anonymous && !isValidAvatarId(payload.sub))) throw new UnauthorizedLogin();
     const now = this.#now();
     if (payload.iat !== undefined && payload.iat * 1000 > now + this.#clockSkewMs) throw new UnauthorizedLogin();
     // JWT times are whole seconds, rounded down apart: one second of slack. No `iat`: counted from now.
