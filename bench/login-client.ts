@@ -17,3 +17,6 @@ export async function loginClient(natsUrl: string): Promise<{ nc: NatsConnection
   };
   return { nc, login };
 }
+
+/** How long a bench login's session lives: the bench portals' heartbeat (2 s) × 2.5, the saga's expiry. */
+export const BENCH_SESSION_LIFE_MS = 5_000;

@@ -18,6 +18,7 @@ import { loginSplit } from "./login-split.ts";
 import { loginTwoPortals } from "./login-two-portals.ts";
 import { rawNatsChain } from "./raw-nats-chain.ts";
 import { rawNats } from "./raw-nats.ts";
+import { rawNatsSessionSub } from "./raw-nats-session-sub.ts";
 import { rawNotify } from "./raw-notify.ts";
 import { refusalArgon2idUnknownUser } from "./refusal-argon2id-unknown-user.ts";
 import { refusalArgon2idWrongPassword } from "./refusal-argon2id-wrong-password.ts";
@@ -29,6 +30,7 @@ import { twistedPb } from "./twisted-pb.ts";
 
 export const SCENARIOS: readonly Scenario[] = [
   rawNats,
+  rawNatsSessionSub,
   loginOneProcess,
   loginTwoPortals,
   avatarCall,
