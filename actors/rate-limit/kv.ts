@@ -47,6 +47,8 @@ export class KvRateLimiter implements RateLimiter {
   readonly #policies: Record<Dimension, BackoffPolicy>;
   readonly #now: () => number;
   readonly #maxRetries: number;
+  /** Which keys' records the last `check` of a keys object found stored (guardLogin passes one object to both). */
+  readonly #stored = new WeakMap<RateLimitKeys, ReadonlySet<string>>();
 
   /** Use `openKvRateLimiter`; this takes a store already opened with a TTL at least `forgetAfterMs`. */
   constructor(private readonly store: KvStore<FailureRecord | undefined>, options: KvRateLimiterOptions = {}) {
@@ -57,12 +59,15 @@ export class KvRateLimiter implements RateLimiter {
 
   async check(keys: RateLimitKeys): Promise<number> {
     const now = this.#now();
+    const stored = new Set<string>();
     const waits = await Promise.all(
       countedKeys(keys, this.#policies).map(async ({ id, policy }) => {
         const item = await this.store.get(id);
+        if (item !== null) stored.add(id);
         return retryAfterMs(item?.value, policy, now);
       }),
     );
+    this.#stored.set(keys, stored);
     return Math.max(0, ...waits);
   }
 
@@ -71,9 +76,15 @@ export class KvRateLimiter implements RateLimiter {
   }
 
   async succeeded(keys: RateLimitKeys): Promise<void> {
+    // A record the login's own check found absent is not deleted: a delete is a JetStream write,
+    // and one per successful login halved `portcullis serve`'s login rate (10.0k vs 17.5k/s at 128
+    // in flight) and doubled its p50 (0.69 vs 0.33 ms). A failure another portal records between
+    // the check and the success is then left standing, as if it came just after the success.
+    const stored = this.#stored.get(keys);
+    this.#stored.delete(keys);
     await Promise.all(
       countedKeys(keys, this.#policies)
-        .filter(({ dimension }) => dimension === "account")
+        .filter(({ dimension, id }) => dimension === "account" && (stored === undefined || stored.has(id)))
         .map(({ id }) => this.store.delete(id)),
     );
   }

@@ -1,4 +1,5 @@
 /** KvRateLimiter on a real nats-server with JetStream: the shared contract, and no lost counts between portals. */
+import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FailureRecord } from "../../../actors/rate-limit/backoff.ts";
 import { openKvRateLimiter } from "../../../actors/rate-limit/kv.ts";
@@ -60,6 +61,23 @@ describe("KvRateLimiter", () => {
     expect(await b!.check({ account: "alice" })).toBe(0);
     await b!.failed({ account: "alice" });
     expect((await stored(buses[2]!, name, { account: "alice" }))[0]!.failures).toBe(1);
+  });
+
+  it("should write nothing to the bucket for a successful login whose account had no failures (a delete per login halved serve's login rate)", async () => {
+    const name = bucket();
+    const limiter = await openKvRateLimiter(buses[0]!, { bucket: name, storage: "memory" });
+    const keys = { account: "alice" };
+    expect(await limiter.check(keys)).toBe(0);
+    await limiter.succeeded(keys);
+    const jsm = await jetstreamManager(buses[1]!.connection);
+    expect((await jsm.streams.info(`KV_${name}`)).state.messages).toBe(0);
+    // An account with failures is still reset by a success.
+    await limiter.failed(keys);
+    const again = { account: "alice" };
+    await limiter.check(again);
+    await limiter.succeeded(again);
+    const store = await openKvStore<FailureRecord>(buses[2]!, { bucket: name });
+    expect(await store.get(countedKeys(keys, policiesOf({}))[0]!.id)).toBeNull();
   });
 
   it("should treat garbage in the bucket as no failures, and overwrite it", async () => {
