@@ -169,15 +169,22 @@ class PortalSession implements HostedSession, SessionReceiver {
         if (supervised) void respondTo(message, () => Promise.reject(new BadRequest("release is not a client subject")), serve);
         // A release the portal did not send (its own comes while logging out) leaves no avatar
         // behind the session: end it, or its calls would meet silence until the timeout.
-        // A realm service says why (`shutdown`: it stops; `avatar-failed`: it took this portal for
-        // dead); anything else is a logout.
-        else if (this.#session.isActive) {
-          // A stopping realm lists the calls it took: the portal answers the others.
-          remote!.markReleased(answeredCalls(message.data));
-          const reason = releaseReason(message.data);
-          if (reason === "shutdown") void this.#session.shutdown();
-          else if (reason === "avatar-failed") this.#avatarFailed();
-          else void this.#session.logout();
+        // Garbage is the realm's to refuse (BadRequest), and changes nothing here either: it
+        // keeps the avatar (an outside probe saw a garbage release end the session at the portal
+        // while the realm kept answering its calls, for 45 s).
+        else if (this.#session.isActive && isJsonObject(message.data)) {
+          // An order to the realm (a request): it releases, and answers the portal's own release
+          // with the calls it took. A notice (a plain publish) is the realm's own: it let go, and
+          // says why (`shutdown`: it stops; `avatar-failed`: it took this portal for dead) and,
+          // when it stops, which calls it took; the portal answers the others.
+          if (message.reply !== undefined) void this.#session.logout();
+          else {
+            remote!.markReleased(answeredCalls(message.data));
+            const reason = releaseReason(message.data);
+            if (reason === "shutdown") void this.#session.shutdown();
+            else if (reason === "avatar-failed") this.#avatarFailed();
+            else void this.#session.logout();
+          }
         }
         return;
       case "failed":
@@ -185,12 +192,15 @@ class PortalSession implements HostedSession, SessionReceiver {
         if (supervised) void respondTo(message, () => Promise.reject(new BadRequest("failed is not a client subject")), serve);
         else {
           // Acted on as a request or as a plain publish alike (outside probe: a publish was
-          // ignored). Its supervisor logged out what it could not restart: nothing is left to
-          // release, so the logout does not wait on a release that may never be answered.
-          // Garbage is refused (BadRequest) and changes nothing.
-          if (isJsonObject(message.data)) {
+          // ignored). The session ends at once: its logout does not wait on a release that a realm
+          // whose supervisor gave up may never answer. A release still goes out, unawaited: a
+          // `failed` that did not come from the realm's supervisor (an outside probe sent one)
+          // left the realm answering the ended session's calls for 45 s, and its answer's list
+          // decides the calls held meanwhile. Garbage is refused (BadRequest) and changes nothing.
+          if (isJsonObject(message.data) && this.#session.isActive) {
             remote!.markReleased();
             this.#avatarFailed();
+            remote!.orderRelease();
           }
           void respondTo(message, () => okEmpty(), serve);
         }

@@ -46,6 +46,17 @@ export class RemoteAvatar {
     );
   }
 
+  /**
+   * Asks the realm's process to release the avatar without waiting for it: calls held while the
+   * session ends still wait for the answer (at most `timeoutMs`), whose list decides them.
+   */
+  orderRelease(timeoutMs = 5_000): void {
+    const answer = this.bus
+      .request(this.subjects.sessionVerb(this.session, "release"), encode({}), { timeoutMs })
+      .then((data) => this.markReleased(answeredCalls(data)));
+    this.releasing(answer);
+  }
+
   /** Resolves once no release request is under way (its answer came, or it failed). */
   releaseSettled(): Promise<void> {
     return this.#releasing ?? Promise.resolve();

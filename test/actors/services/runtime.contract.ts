@@ -1481,6 +1481,49 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(asked).toContainEqual({ sessions: [session], calls: [call] });
     });
 
+    it("keeps a session live when someone sends its release garbage: the realm refuses it and keeps the avatar, so the portal must not end the session either", async () => {
+      // An outside probe: a release of `[]` ended the session at the portal while the realm kept
+      // the avatar, and calls got two answers, then the realm's alone for 45 s.
+      const realm = await serveRealm(await bus(), new SimpleRealm(), { name: "game" });
+      services.push(realm);
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const { session } = await login(b);
+      const refused = parse(await b.request(`cred.session.${session}.release`, new TextEncoder().encode("[]"), { timeoutMs: 2000 }));
+      expect(refused).toMatchObject({ ok: false, error: { code: "BadRequest" } });
+      await sleep(200);
+      expect(realm.hosted).toBe(1);
+      expect(await request(b, `cred.session.${session}.ping`, {})).toEqual({ ok: true });
+      const calls = answersTo(b);
+      await b.flush();
+      const call = calls.call(session, { method: "echo", args: [1] });
+      await waitFor(() => calls.answers.get(call)!.length > 0, 3000);
+      await sleep(300);
+      expect(calls.answers.get(call)).toEqual(["ok"]);
+    });
+
+    it("releases the realm's avatar of a session ended by a `failed` the realm's supervisor did not send, so no call is answered twice", async () => {
+      // An outside probe: `failed {}` from another connection ended the session at the portal,
+      // while the realm kept the avatar and answered its calls for 45 s beside the portal.
+      const realm = await serveRealm(await bus(), new SimpleRealm(), { name: "game" });
+      services.push(realm);
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const { mind, ended } = endedOn(b);
+      await b.flush();
+      const { session } = await login(b, { mind });
+      expect(await request(b, `cred.session.${session}.failed`, {})).toEqual({ ok: true });
+      await waitFor(() => ended.length > 0, 2000);
+      expect(ended).toEqual([{ session, reason: "avatar-failed" }]);
+      await waitFor(() => realm.hosted === 0, 2000);
+      const calls = answersTo(b);
+      await b.flush();
+      const after = Array.from({ length: 5 }, (_, i) => calls.call(session, { method: "echo", args: [i] }));
+      await waitFor(() => after.every((r) => calls.answers.get(r)!.length > 0), 3000);
+      await sleep(300);
+      expect(after.map((r) => calls.answers.get(r))).toEqual(after.map(() => ["SessionEnded"]));
+    });
+
     it("lets the list in the realm's answer to the release decide, even when its own release notice came first (a realm stopping while the portal logs out)", async () => {
       // Played on the wire as serve-realm does when it stops during a logout: the notice, then the
       // answer listing the calls it took and answered.
