@@ -14,6 +14,7 @@ import { isSafeMindSubject, type MindSubjectRule, type Subjects } from "../wire/
 import { hostSession, type HostedSession } from "./portal-session.ts";
 import type { EndedSessionLinger } from "./ended-sessions.ts";
 import { RemoteMind } from "./remote-mind.ts";
+import type { OutageEndings } from "./outage-endings.ts";
 import { RemoteRealm } from "./remote-realm.ts";
 
 /** The login fields every login request carries (`P.login`, `P.challenge.ID`). */
@@ -55,6 +56,8 @@ export interface LoginHostDeps {
   readonly linger?: EndedSessionLinger;
   /** Issues session tokens (when it `issues`) and ends the sessions of revoked ones. */
   readonly tokens?: TokenSessions | undefined;
+  /** Sends a Mind's `ended` again when it was published while NATS was down. */
+  readonly outageEndings?: OutageEndings;
 }
 
 /** What a login gets while its portal holds `maxSessions`. */
@@ -94,7 +97,7 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
     const credentials = makeCredentials();
     const kind = options.kind ?? credentials.kinds[0];
     const id = newIdentifier();
-    const mind = new RemoteMind(bus, mindSubject, id, undefined, deps.instance);
+    const mind = new RemoteMind(bus, mindSubject, id, undefined, deps.instance, deps.outageEndings);
     if (deps.isClosing()) throw new LoginFailed("portal is shutting down");
     // Twisted's `mind=None`: a realm in this process gets null when the client named no mind
     // subject. A RemoteRealm still takes the session's RemoteMind: it carries the session id and

@@ -3,6 +3,7 @@ import type { Bus } from "../../transports/bus.ts";
 import type { EndReason } from "../../machines/login-saga.ts";
 import type { Mind } from "../realm.ts";
 import { encode } from "../wire/codec.ts";
+import type { OutageEndings } from "./outage-endings.ts";
 
 /**
  * How fast one session's notifications go out, and how many may wait. NATS publishing is
@@ -51,6 +52,8 @@ export class RemoteMind implements Mind {
     limits?: Partial<MindLimits>,
     /** The portal instance hosting the session (told to realm services, which watch it). */
     readonly portal?: string,
+    /** Sends `ended` again after a NATS outage it was published in (the portal's). */
+    private readonly outageEndings?: OutageEndings,
   ) {
     this.#limits = limits === undefined ? defaultMindLimits : { ...defaultMindLimits, ...limits };
     this.#tokens = this.#limits.burst;
@@ -111,7 +114,9 @@ export class RemoteMind implements Mind {
   end(reason: EndReason): void {
     if (this.#open && this.subject !== null) {
       this.#flush(true);
-      this.#publish(encode({ session: this.session, type: "ended", reason }));
+      const ended = encode({ session: this.session, type: "ended", reason });
+      this.#publish(ended);
+      this.outageEndings?.published(this.subject, ended);
     }
     this.close();
   }

@@ -12,6 +12,7 @@ import { loginRequest, parse } from "../wire/schemas.ts";
 import { mindSubjectRule, subjectsFor } from "../wire/subjects.ts";
 import { CheckerDirectory } from "./checker-directory.ts";
 import { CHALLENGE_KINDS } from "../challenges/registry.ts";
+import { OutageEndings } from "./outage-endings.ts";
 import { loginCompleter } from "./complete-login.ts";
 import type { HostedSession } from "./portal-session.ts";
 import { EndedSessionLinger } from "./ended-sessions.ts";
@@ -187,8 +188,12 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   );
   undo.push(() => liveness.unsubscribe());
 
+  // A Mind's `ended` published while NATS was down goes out once more after the reconnect.
+  const outageEndings = new OutageEndings(bus);
+  undo.push(() => outageEndings.close());
   const completeLogin = loginCompleter({
     bus,
+    outageEndings,
     subjects,
     instance,
     portal,
@@ -253,6 +258,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
         ]);
         // Nothing is left to answer a repeated logout once the portal is gone.
         linger.close();
+        outageEndings.close();
         // Last: until every session is over, realm services must not take this process for dead.
         liveness.unsubscribe();
       })()),

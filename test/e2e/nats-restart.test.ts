@@ -93,4 +93,43 @@ describe("a nats-server restart", () => {
     await session.logout();
     expect(await session.closed).toBe("logout");
   }, 30_000);
+
+  it("sends a Mind the `ended` of a session that timed out while NATS was down, once its client is back", async () => {
+    // An outside probe: 20 of 20 sessions that timed out during an outage never told their Mind,
+    // since the portal's buffered `ended` went out on reconnect before the client resubscribed.
+    server = await startNatsServer();
+    const { url, port } = server;
+    const portalBus = await connectNatsBus({ servers: url, reconnectTimeWaitMs: 50 });
+    // The client comes back a while after the portal.
+    const clientBus = await connectNatsBus({ servers: url, reconnectTimeWaitMs: 1_000 });
+    stops.push(() => clientBus.close(), () => portalBus.close());
+    const portal = await servePortal(portalBus, {
+      realm: new SimpleRealm(),
+      checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })],
+      heartbeatMs: 400,
+    });
+    stops.push(() => portal.close());
+    const ended: string[] = [];
+    const mind = clientBus.inbox();
+    clientBus.subscribe(mind, (m) => {
+      const note = JSON.parse(new TextDecoder().decode(m.data)) as { type: string; reason?: string };
+      if (note.type === "ended") ended.push(note.reason ?? "");
+    });
+    await clientBus.flush();
+    const reply = JSON.parse(
+      new TextDecoder().decode(
+        await clientBus.request(
+          "cred.login",
+          new TextEncoder().encode(JSON.stringify({ credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], mind })),
+        ),
+      ),
+    ) as { ok: boolean };
+    expect(reply.ok).toBe(true);
+    await server.stop();
+    // The session times out (within 3 × 400 ms + 1 s) with NATS away.
+    await waitFor(() => portal.sessions === 0, 5_000);
+    server = await startNatsServer({ port });
+    await waitFor(() => ended.length > 0, 10_000);
+    expect(ended[0]).toBe("timeout");
+  }, 30_000);
 });
