@@ -13,6 +13,7 @@ import { mindSubjectRule, subjectsFor } from "../wire/subjects.ts";
 import { CheckerDirectory } from "./checker-directory.ts";
 import { CHALLENGE_KINDS } from "../challenges/registry.ts";
 import { OutageEndings } from "./outage-endings.ts";
+import { RequestTimeout } from "../../transports/errors.ts";
 import { loginCompleter } from "./complete-login.ts";
 import type { HostedSession } from "./portal-session.ts";
 import { EndedSessionLinger } from "./ended-sessions.ts";
@@ -130,7 +131,11 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     onRateLimiterError: (error) => logger.error({ err: String(error) }, "rate limiter failed; refusing logins"),
     // The type only: a message could carry whatever the failing code put in it.
     onUnexpectedError: (step, error) =>
-      logger.error({ step, error: describe(error) }, "unexpected error in a login step"),
+      // A release unanswered in time is expected while NATS is away or the realm is gone (an
+      // outside probe restarting NATS saw one error line per session): the session ends anyway.
+      step === "logout" && error instanceof RequestTimeout
+        ? logger.warn({ step, error: describe(error) }, "the realm did not answer the release in time; the session ended anyway")
+        : logger.error({ step, error: describe(error) }, "unexpected error in a login step"),
     // Declared below; a checker can only be found gone once logins flow, after it exists.
     onCheckerGone: () => directory.lookAgain(),
   });

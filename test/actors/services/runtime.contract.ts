@@ -22,6 +22,7 @@ import {
 } from "../../../actors/index.ts";
 import { newIdentifier } from "../../../actors/wire/identifiers.ts";
 import { TestRealm } from "../../support/test-realm.ts";
+import { captureLogs } from "../../support/capture-logs.ts";
 import { type Network, json, parse, sleep, waitFor } from "../../support/wire.ts";
 
 
@@ -1522,6 +1523,21 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await waitFor(() => after.every((r) => calls.answers.get(r)!.length > 0), 3000);
       await sleep(300);
       expect(after.map((r) => calls.answers.get(r))).toEqual(after.map(() => ["SessionEnded"]));
+    });
+
+    it("logs a release the realm did not answer in time as a warning, not as an unexpected error: the session ends anyway", { timeout: 15_000 }, async () => {
+      // An outside probe restarting NATS under split services saw one error line per session.
+      const r = await bus();
+      await playRealm(r, newIdentifier(), true);
+      const logs = captureLogs("info");
+      // The release's own 5 s run out before the saga's logout limit.
+      await portal({ realm: new RemoteRealm(await bus(), "game"), logger: logs.logger, timeouts: { logoutMs: 6_000 } });
+      const b = await bus();
+      const { session } = await login(b);
+      expect(parse(await b.request(`cred.session.${session}.logout`, json({}), { timeoutMs: 8_000 }))).toEqual({ ok: true });
+      const entries = logs.lines.map((line) => JSON.parse(line) as { level: number; msg: string });
+      expect(entries.filter((e) => e.level >= 50)).toEqual([]);
+      expect(entries.some((e) => e.level === 40 && e.msg.includes("did not answer the release in time"))).toBe(true);
     });
 
     it("lets the list in the realm's answer to the release decide, even when its own release notice came first (a realm stopping while the portal logs out)", async () => {
