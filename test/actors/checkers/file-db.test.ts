@@ -4,6 +4,7 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { rewriteInChunks } from "../../support/rewrite-in-place.ts";
 import {
   CramMD5Credentials,
   cramMD5Response,
@@ -368,16 +369,7 @@ describe("FilePasswordDB", () => {
           }
         })();
         for (let rewrite = 0; rewrite < 3; rewrite++) {
-          const handle = await open(path, "r+");
-          try {
-            await handle.truncate(0);
-            for (let at = 0; at < twenty.length; at += 50) {
-              await handle.write(twenty.slice(at, at + 50), at);
-              await sleep(5);
-            }
-          } finally {
-            await handle.close();
-          }
+          await rewriteInChunks(path, twenty);
           await settled();
         }
         writing = false;

@@ -5,6 +5,7 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { rewriteInChunks } from "../../support/rewrite-in-place.ts";
 import {
   argon2id,
   bcrypt,
@@ -287,16 +288,7 @@ describe("HashedPasswordChecker", () => {
           }
         })();
         for (let rewrite = 0; rewrite < 3; rewrite++) {
-          const handle = await open(path, "r+");
-          try {
-            await handle.truncate(0);
-            for (let at = 0; at < twenty.length; at += 50) {
-              await handle.write(twenty.slice(at, at + 50), at);
-              await sleep(5);
-            }
-          } finally {
-            await handle.close();
-          }
+          await rewriteInChunks(path, twenty);
           await sleep(100);
         }
         writing = false;
