@@ -100,7 +100,8 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
     try {
       data = await bus.request(challengeQuerySubject(subjects.checker(checker.name)), encode(q), { timeoutMs: queryTimeoutMs });
     } catch (error) {
-      if (error instanceof NoResponders) throw new LoginFailed(`checker ${checker.name} does not answer challenge queries`);
+      // Nobody at the query subject: the checker is gone (most often), or it serves no queries.
+      if (error instanceof NoResponders) throw new LoginFailed(`checker ${checker.name} is not reachable or answers no challenge queries; try again`);
       if (error instanceof RequestTimeout) throw new LoginFailed(`checker ${checker.name} timed out`);
       if (error instanceof BusClosed) throw new LoginFailed("portal is shutting down");
       throw error;
