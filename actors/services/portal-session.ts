@@ -110,7 +110,14 @@ class PortalSession implements HostedSession, SessionReceiver {
       input.registry?.delete(input.id);
       mind.end(end.reason ?? "logout");
       this.#log.info({ event: "session-ended", reason: end.reason }, "session ended");
-      route.to = new EndedSessionResponder(base, this.#serve);
+      const lingering = new EndedSessionResponder(base, this.#serve);
+      // While a release is still under way (one sent without waiting, after a `failed`), the
+      // realm may be taking calls: they wait here for its answer's list, which decides them. The
+      // small responder answered them SessionEnded at once, beside the realm (an outside probe:
+      // 2–3 of 300 calls sent in the milliseconds after a `failed`).
+      const remote = this.#remote;
+      if (remote === undefined) route.to = lingering;
+      else void remote.releaseSettled().then(() => (route.to = lingering));
       // Drained, not dropped, either way: requests already on their way get SessionEnded (or ok
       // for a logout).
       if (input.linger) input.linger.hold(subscription);
@@ -173,18 +180,16 @@ class PortalSession implements HostedSession, SessionReceiver {
         // keeps the avatar (an outside probe saw a garbage release end the session at the portal
         // while the realm kept answering its calls, for 45 s).
         else if (this.#session.isActive && isJsonObject(message.data)) {
-          // An order to the realm (a request): it releases, and answers the portal's own release
-          // with the calls it took. A notice (a plain publish) is the realm's own: it let go, and
-          // says why (`shutdown`: it stops; `avatar-failed`: it took this portal for dead) and,
-          // when it stops, which calls it took; the portal answers the others.
-          if (message.reply !== undefined) void this.#session.logout();
-          else {
-            remote!.markReleased(answeredCalls(message.data));
-            const reason = releaseReason(message.data);
-            if (reason === "shutdown") void this.#session.shutdown();
-            else if (reason === "avatar-failed") this.#avatarFailed();
-            else void this.#session.logout();
-          }
+          // An order to the realm (a request) makes it release and answer: the portal's own
+          // release would find it no longer listening, so none is sent, and the calls held
+          // meanwhile are asked about one by one. A notice (a plain publish) is the realm's own:
+          // it let go, and says why (`shutdown`: it stops; `avatar-failed`: it took this portal
+          // for dead) and, when it stops, which calls it took; the portal answers the others.
+          remote!.markReleased(message.reply === undefined ? answeredCalls(message.data) : undefined);
+          const reason = message.reply === undefined ? releaseReason(message.data) : undefined;
+          if (reason === "shutdown") void this.#session.shutdown();
+          else if (reason === "avatar-failed") this.#avatarFailed();
+          else void this.#session.logout();
         }
         return;
       case "failed":
