@@ -28,7 +28,11 @@ export async function rateLimiterFor(
   if (kind === "in-process") return new MemoryRateLimiter(options);
   // One bucket per prefix: deployments sharing a NATS account keep their counts apart.
   try {
-    return await openKvRateLimiter(bus as NatsBus, { ...options, bucket: `portcullis_rate_limit_${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}` });
+    return await openKvRateLimiter(bus as NatsBus, {
+      ...options,
+      bucket: `portcullis_rate_limit_${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}`,
+      mirror: { onStopped: (reason) => warn(`the rate limiter's local copy of its bucket stopped (${reason}): every login check now reads JetStream`) },
+    });
   } catch (error) {
     if ((error as Error).name !== "JetStreamNotEnabled") throw error;
     // Still limited, per process: refusing to start would leave no portal at all, and a plain

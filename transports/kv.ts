@@ -1,6 +1,7 @@
 /** A small typed key-value store over a JetStream KV bucket: get, create, and update-if-unchanged (compare-and-set). */
 import { hash } from "node:crypto";
-import { Kvm, type KV } from "@nats-io/kv";
+import { Kvm, type KV, type KvWatchEntry } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { NatsBus } from "./nats.ts";
 
 /** A value and the revision it was stored at; pass the revision to `update` to write only if nobody wrote since. */
@@ -26,6 +27,32 @@ export interface KvStore<T> {
   update(key: string, value: T, revision: number): Promise<number>;
   /** Removes the key (whatever its revision). */
   delete(key: string): Promise<void>;
+  /**
+   * Tells `onChange` every key's current value, then every change as it is stored, in revision
+   * order; a broken connection resumes where it stopped. See `KvWatch` for when it is loaded.
+   */
+  watch(onChange: (change: KvChange<T>) => void): Promise<KvWatch>;
+}
+
+/** One value a watch saw: the key at `revision`; `deleted` for a delete or purge. */
+export interface KvChange<T> {
+  readonly key: string;
+  readonly revision: number;
+  readonly deleted: boolean;
+  /** The value; undefined when deleted or when the codec could not decode it (`undecodable`). */
+  readonly value: T | undefined;
+  readonly undecodable: boolean;
+  /** When the server stored it, epoch ms (by the server's clock). */
+  readonly storedAt: number;
+}
+
+/** A running watch. */
+export interface KvWatch {
+  /** Resolves once every value stored before the watch began has been told. */
+  readonly loaded: Promise<void>;
+  /** Resolves when the watch ends: null after `stop()` or with its connection, else why it ended. */
+  readonly ended: Promise<string | null>;
+  stop(): void;
 }
 
 export interface KvStoreOptions<T> {
@@ -113,7 +140,7 @@ export async function openKvStore<T>(bus: NatsBus, options: KvStoreOptions<T>): 
   for (let attempt = 1; ; attempt++) {
     try {
       const kv = await new Kvm(bus.connection).create(options.bucket, config);
-      return new JetStreamKvStore(options.bucket, kv, options.codec ?? jsonCodec<T>());
+      return new JetStreamKvStore(options.bucket, kv, options.codec ?? jsonCodec<T>(), bus.connection);
     } catch (error) {
       // Two processes creating the same bucket at once (portals starting together): nats-server
       // can refuse the loser with "subjects overlap" while the winner's stream is being made.
@@ -133,7 +160,12 @@ function isSubjectOverlap(error: unknown): boolean {
 }
 
 class JetStreamKvStore<T> implements KvStore<T> {
-  constructor(readonly bucket: string, private readonly kv: KV, private readonly codec: KvValueCodec<T>) {}
+  constructor(
+    readonly bucket: string,
+    private readonly kv: KV,
+    private readonly codec: KvValueCodec<T>,
+    private readonly connection: NatsConnection,
+  ) {}
 
   async get(key: string): Promise<KvItem<T> | null> {
     const entry = await this.kv.get(key);
@@ -151,6 +183,51 @@ class JetStreamKvStore<T> implements KvStore<T> {
 
   delete(key: string): Promise<void> {
     return this.kv.delete(key);
+  }
+
+  async watch(onChange: (change: KvChange<T>) => void): Promise<KvWatch> {
+    // The initial values end with the stream's last message (the newest value of its key), so
+    // the load is done at that revision; `isUpdate` covers a last message that expired meanwhile.
+    const { values, streamInfo } = await this.kv.status();
+    const loadedAt = streamInfo.state.last_seq;
+    let loaded!: () => void;
+    const loadedPromise = new Promise<void>((resolve) => (loaded = resolve));
+    if (values === 0) loaded();
+    const entries = await this.kv.watch();
+    let stopped = false;
+    const ended = (async (): Promise<string | null> => {
+      try {
+        for await (const entry of entries) {
+          onChange(this.#change(entry));
+          if (entry.isUpdate || entry.revision >= loadedAt) loaded();
+        }
+        return stopped || this.connection.isClosed() || this.connection.isDraining() ? null : "the watch ended";
+      } catch (error) {
+        return stopped ? null : `the watch failed: ${String(error)}`;
+      }
+    })();
+    return {
+      loaded: loadedPromise,
+      ended,
+      stop: () => {
+        stopped = true;
+        entries.stop();
+      },
+    };
+  }
+
+  #change(entry: KvWatchEntry): KvChange<T> {
+    const deleted = entry.operation !== "PUT";
+    let value: T | undefined;
+    let undecodable = false;
+    if (!deleted) {
+      try {
+        value = this.codec.decode(entry.value);
+      } catch {
+        undecodable = true;
+      }
+    }
+    return { key: entry.key, revision: entry.revision, deleted, value, undecodable, storedAt: entry.created.getTime() };
   }
 
   async #cas(key: string, write: () => Promise<number>): Promise<number> {

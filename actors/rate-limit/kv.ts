@@ -1,5 +1,6 @@
 /** A rate limiter shared by every portal, in a JetStream KV bucket, counting with compare-and-set. */
 import { changeWithRetry, openKvStore, type KvStore, type KvValueCodec } from "../../transports/kv.ts";
+import { mirrorKvStore, type KvMirrorOptions } from "../../transports/kv-mirror.ts";
 import type { NatsBus } from "../../transports/nats.ts";
 import { afterFailure, retryAfterMs, type BackoffPolicy, type FailureRecord } from "./backoff.ts";
 import {
@@ -18,6 +19,11 @@ export interface KvRateLimiterOptions extends RateLimiterOptions {
   readonly storage?: "file" | "memory";
   /** Writes lost to a concurrent writer are retried this many times before `failed` rejects; default 100. */
   readonly maxRetries?: number;
+  /**
+   * Checks read a local copy of the bucket that a watch keeps current (default), instead of one
+   * JetStream read per login; `false` reads the bucket every time. See docs/security.md.
+   */
+  readonly mirror?: false | Pick<KvMirrorOptions, "maxKeys" | "onStopped">;
 }
 
 export const DEFAULT_RATE_LIMIT_BUCKET = "portcullis_rate_limit";
@@ -98,12 +104,15 @@ export class KvRateLimiter implements RateLimiter {
 /** Opens (creating if needed) the shared bucket on the bus's connection. Rejects when JetStream is unavailable. */
 export async function openKvRateLimiter(bus: NatsBus, options: KvRateLimiterOptions = {}): Promise<KvRateLimiter> {
   const policies = policiesOf(options);
+  // Each key's last write is its last failure: it may go once the longest policy has forgotten it.
+  const ttlMs = Math.max(policies.account.forgetAfterMs, policies.source.forgetAfterMs);
   const store = await openKvStore<FailureRecord | undefined>(bus, {
     bucket: options.bucket ?? DEFAULT_RATE_LIMIT_BUCKET,
-    // Each key's last write is its last failure: it may go once the longest policy has forgotten it.
-    ttlMs: Math.max(policies.account.forgetAfterMs, policies.source.forgetAfterMs),
+    ttlMs,
     codec: recordCodec,
     ...(options.storage !== undefined && { storage: options.storage }),
   });
-  return new KvRateLimiter(store, options);
+  if (options.mirror === false) return new KvRateLimiter(store, options);
+  // A check read JetStream once per login: about 0.2 ms of `portcullis serve`'s 0.5 ms p50.
+  return new KvRateLimiter(await mirrorKvStore(store, { ...options.mirror, ttlMs }), options);
 }
