@@ -145,6 +145,11 @@ export class ChallengeActor {
     this.#subscription?.drain().catch(() => undefined);
   }
 
+  /** Issued and waiting for the client's answer: nothing of the client's is being checked. */
+  get awaitingAnswer(): boolean {
+    return this.#actor.getSnapshot().value === "awaiting";
+  }
+
   /** Ends the challenge now (portal shutdown); an answer being verified still gets its reply. */
   cancel(): void {
     this.#actor.send({ type: "CANCEL" });

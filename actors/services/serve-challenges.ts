@@ -33,7 +33,10 @@ export interface ChallengeOptions {
   readonly host?: string;
   /** The mechanisms offered (default: all of PROTOCOL.md's). */
   readonly mechanisms?: Iterable<ChallengeMechanism>;
-  /** Open challenges this instance holds at most; beyond it `P.challenge` gets `RateLimited`. */
+  /**
+   * Open challenges this instance holds at most; a new one then ends the oldest still waiting
+   * for its answer (`RateLimited` only when every open challenge is being checked).
+   */
   readonly maxOpen?: number;
   /** How long a checker may take to answer a challenge query (default 10000 ms). */
   readonly queryTimeoutMs?: number;
@@ -116,6 +119,29 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
     return reply;
   }
 
+  let warnedAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Makes room at `maxOpen` by ending the oldest challenge still waiting for its answer. Refusing
+   * new challenges instead let one client that asked 10,000 times and never answered block every
+   * user's challenge login for the 60 s until the first expired (an outside probe); now such a
+   * flood has to outpace honest clients' answers, which take milliseconds, to cost them a retry.
+   * That client's late answer meets no responder or `UnauthorizedLogin`, as after expiry.
+   */
+  function dropOldestUnanswered(): boolean {
+    for (const [id, { actor }] of open) {
+      if (!actor.awaitingAnswer) continue;
+      open.delete(id);
+      actor.cancel();
+      const now = performance.now();
+      if (now - warnedAt >= 10_000) {
+        warnedAt = now;
+        logger.warn({ event: "challenges-full", maxOpen }, "open challenges at maxOpen: ending the oldest unanswered ones (a flood of challenge requests?)");
+      }
+      return true;
+    }
+    return false;
+  }
+
   const subscription: BusSubscription = serveRequests(
     bus,
     subjects.challenge,
@@ -126,7 +152,7 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
       const unavailable = cannotCheck(mechanism.name);
       if (unavailable) throw unavailable;
       if (deps.isClosing()) throw new LoginFailed("portal is shutting down");
-      if (open.size >= maxOpen) throw new RateLimited(retryAfterMs(), "too many open challenges");
+      if (open.size >= maxOpen && !dropOldestUnanswered()) throw new RateLimited(retryAfterMs(), "too many open challenges");
       const id = newIdentifier();
       const actor = new ChallengeActor({
         bus,

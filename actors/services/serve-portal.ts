@@ -90,6 +90,8 @@ export interface PortalService {
   readonly tokens: TokenSessions;
   /** Live sessions hosted by this instance. */
   readonly sessions: number;
+  /** Open challenges on this instance (issued, not yet answered, refused or expired). */
+  readonly challenges: number;
   /** This process's instance id: realm services ask `P.portal.ID` whether it is still there. */
   readonly instance: string;
   /** Stops taking logins and ends every session with `shutdown` (each avatar logged out). */
@@ -242,6 +244,9 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     tokens,
     get sessions() {
       return sessions.size;
+    },
+    get challenges() {
+      return challenges.open;
     },
     instance,
     close: () =>
