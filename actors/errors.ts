@@ -157,6 +157,12 @@ const fromCode: Record<ErrorCode, (wire: WireError) => PortcullisError> = {
 };
 
 /** Rebuilds the same error class on the far side; an unknown code is a `LoginFailed`. */
+/** Whether `wire` is an error PROTOCOL.md defines: an object whose `code` is one of the closed set. */
+export function isWireError(wire: unknown): boolean {
+  const code = typeof wire === "object" && wire !== null ? (wire as { code?: unknown }).code : undefined;
+  return typeof code === "string" && Object.hasOwn(fromCode, code);
+}
+
 export function fromWireError(wire: unknown): PortcullisError {
   if (typeof wire === "object" && wire !== null) {
     const { code, message } = wire as { code?: unknown; message?: unknown };

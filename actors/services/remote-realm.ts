@@ -2,7 +2,7 @@
 import type { Bus } from "../../transports/bus.ts";
 import { BusClosed, NoResponders, RequestTimeout } from "../../transports/errors.ts";
 import { ANONYMOUS, type AvatarId } from "../checkers/checker.ts";
-import { fromWireError, LoginFailed, PortcullisError } from "../errors.ts";
+import { fromWireError, isWireError, LoginFailed, PortcullisError } from "../errors.ts";
 import type { LoginResult, Mind, Realm } from "../realm.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
@@ -106,7 +106,10 @@ export class RemoteRealm implements Realm {
     }
     if (reply["ok"] !== true) {
       bridge?.close();
-      throw fromWireError(reply["error"]);
+      if (reply["ok"] === false && isWireError(reply["error"])) throw fromWireError(reply["error"]);
+      // A refusal we cannot read is garbage too: the realm may have made the avatar (an outside probe's did).
+      this.#release(session).catch(() => undefined);
+      throw new LoginFailed(`realm ${this.name} answered garbage`);
     }
     const chosen = reply["interface"];
     const avatar = new RemoteAvatar(this.bus, this.#subjects, session);

@@ -59,8 +59,11 @@ describe("RemoteMind", () => {
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(20_000_000);
     await until(() => seen.some((m) => m["event"] === "dropped"));
     const data = seen.filter((m) => m["event"] === "n").map((m) => m["data"]["i"]);
-    expect(data).toEqual([...Array(110).keys()]);
-    expect(seen[seen.length - 1]).toEqual({ session: "S", type: "notify", event: "dropped", data: { count: 200_000 - 110 } });
+    // The burst, then the queue's 100; a token refilled while the loop ran (a busy machine) lets a later one through too.
+    expect(data.slice(0, 110)).toEqual([...Array(110).keys()]);
+    expect(data.length).toBeLessThan(130);
+    expect(data.every((i, k) => k === 0 || i > data[k - 1])).toBe(true);
+    expect(seen[seen.length - 1]).toEqual({ session: "S", type: "notify", event: "dropped", data: { count: 200_000 - data.length } });
     expect(mind.queued).toBe(0);
     // After the notice the Mind is back to normal.
     mind.notify("n", { i: -1 });

@@ -727,6 +727,29 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(releases[0]).toMatch(/^[A-Za-z0-9_-]{22}$/);
     });
 
+    it("sends a release when the realm's error reply is malformed (no code, or one outside the closed set), but not for a well-formed refusal", async () => {
+      const malformed = [{ ok: false }, { ok: false, error: "nope" }, { ok: false, error: { code: 3, message: "x" } }, { ok: false, error: { code: "Weird", message: "x" } }, { ok: "yes" }];
+      const b = await bus();
+      let answer: unknown;
+      const releases: string[] = [];
+      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json(answer)));
+      b.subscribe("cred.session.*.release", (m) => {
+        releases.push(m.subject.split(".")[2]!);
+        m.respond(json({ ok: true }));
+      });
+      await b.flush();
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      for (const [i, reply] of malformed.entries()) {
+        answer = reply;
+        expect(await login(b)).toMatchObject({ ok: false, error: { code: "LoginFailed" } });
+        await waitFor(() => releases.length === i + 1);
+      }
+      answer = { ok: false, error: { code: "NoSuchInterface", message: "none of those" } };
+      expect(await login(b)).toMatchObject({ ok: false, error: { code: "NoSuchInterface" } });
+      await sleep(200);
+      expect(releases).toHaveLength(malformed.length);
+    });
+
     it("finishes a logout at once when the realm process says it no longer hosts the session and its release notice was lost", async () => {
       // As a login that finished while its realm was stopping: the realm's shutdown notice went out
       // before the portal subscribed the session, and the realm never answers the release.
