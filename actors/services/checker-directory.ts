@@ -4,7 +4,7 @@ import type { Logger } from "../logger.ts";
 import type { Portal } from "../portal.ts";
 import { decodeObject } from "../wire/codec.ts";
 import { announcement, parse, withdrawal, type Announcement } from "../wire/schemas.ts";
-import { subjectsFor } from "../wire/subjects.ts";
+import { isInstanceId, subjectsFor } from "../wire/subjects.ts";
 import { RemoteChecker } from "./remote-checker.ts";
 
 export interface CheckerDirectoryOptions {
@@ -144,9 +144,17 @@ export class CheckerDirectory {
       return;
     }
     if (known !== undefined) this.portal.unregisterChecker(known);
-    const checker = new RemoteChecker(this.bus, announced.name, announced.kinds, {
+    const name = announced.name;
+    const subjects = subjectsFor(this.options.prefix);
+    const checker = new RemoteChecker(this.bus, name, announced.kinds, {
       ...(this.options.prefix === undefined ? {} : { prefix: this.options.prefix }),
       ...(this.options.checkerTimeoutMs === undefined ? {} : { timeoutMs: this.options.checkerTimeoutMs }),
+      instances: {
+        list: () => [...(this.#instances.get(name) ?? [])].filter(isInstanceId),
+        subject: (id) => subjects.checkerInstance(name, id),
+        // Only the id: the checker itself stays while its subject is served (the probe says when it is not).
+        gone: (id) => void this.#instances.get(name)?.delete(id),
+      },
     });
     this.#known.set(announced.name, checker);
     this.#instances.set(announced.name, new Set([announced.instance ?? ""]));

@@ -8,7 +8,7 @@ import { CheckerUnavailable, fromWireError, LoginFailed, PortcullisError } from 
 import { decodeObject, encode } from "../wire/codec.ts";
 import { checkerReply, parse } from "../wire/schemas.ts";
 import { subjectsFor } from "../wire/subjects.ts";
-import { ServedProbe } from "./served-probe.ts";
+import { ServedProbe, type ServiceInstances } from "./served-probe.ts";
 
 export interface RemoteCheckerOptions {
   readonly prefix?: string;
@@ -18,6 +18,11 @@ export interface RemoteCheckerOptions {
    * (default 1000 ms); a checker found gone is `CheckerUnavailable`, so the login falls back.
    */
   readonly probeEveryMs?: number;
+  /**
+   * The processes serving the checker that named themselves (announcements' `instance`): a check
+   * waiting when one of them is found gone is sent once more, to the ones left.
+   */
+  readonly instances?: ServiceInstances;
 }
 
 /**
@@ -48,7 +53,7 @@ export class RemoteChecker implements Checker {
   ) {
     this.#subject = subjectsFor(options.prefix).checker(name);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#probe = new ServedProbe(bus, this.#subject, options.probeEveryMs);
+    this.#probe = new ServedProbe(bus, this.#subject, options.probeEveryMs, options.instances);
   }
 
   /**
@@ -62,10 +67,14 @@ export class RemoteChecker implements Checker {
   async requestAvatarId(credentials: Credentials): Promise<AvatarId> {
     let data: Uint8Array;
     try {
-      const asked = this.bus.request(this.#subject, encode({ credentials: credentials.toWire() }), {
-        timeoutMs: this.#timeoutMs,
-      });
-      data = await Promise.race([asked, this.#probe.untilGone(asked)]);
+      const body = encode({ credentials: credentials.toWire() });
+      const ask = () => this.bus.request(this.#subject, body, { timeoutMs: this.#timeoutMs });
+      const asked = ask();
+      // Sent again when a process of the checker is found gone while this waits: it may have held
+      // the check. The first answer of the two wins; the lost one never comes.
+      let askAgain!: () => void;
+      const askedAgain = new Promise<Uint8Array>((resolve, reject) => (askAgain = () => void ask().then(resolve, reject)));
+      data = await Promise.race([asked, this.#probe.untilGone(asked, () => askAgain()), askedAgain]);
     } catch (error) {
       if (error instanceof NoResponders) throw new CheckerUnavailable(`checker ${this.name} is unavailable`);
       if (error instanceof RequestTimeout) throw new LoginFailed(`checker ${this.name} timed out`);

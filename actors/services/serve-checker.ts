@@ -56,6 +56,14 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
     bus.subscribe(subjects.discover, (message) => {
       if (message.reply !== undefined) message.respond(announcement);
     }),
+    // A portal whose check waits asks each instance it knows whether it is still there: one that
+    // is gone may have taken the check with it, and the check is sent again (served-probe.ts).
+    serveRequests(
+      bus,
+      subjects.checkerInstance(options.name, instance),
+      () => okReply({}),
+      { logger, fallback: () => new LoginFailed() },
+    ),
   ];
   if (answersChallengeQueries(checker)) {
     // scram-sha-256 and ssh-key ask the checker before the answer (docs/challenges.md); subscribed

@@ -18,6 +18,8 @@ export interface Subjects {
   realmQueue(name: string): string;
   /** Addition: one realm service process, asked whether it is still there (`P.realm.NAME.instance.ID`). */
   realmInstance(name: string, instance: string): string;
+  /** Where one process serving checker `name` answers whether it is still there. */
+  checkerInstance(name: string, instance: string): string;
   /** Addition: one portal process, asked by realm services whether it is still there (`P.portal.ID`). */
   portalInstance(instance: string): string;
 }
@@ -50,6 +52,7 @@ export function subjectsFor(prefix: string = DEFAULT_PREFIX): Subjects {
     realmAvatar: (n) => `${prefix}.realm.${name(n)}.avatar`,
     realmQueue: (n) => `${prefix}.realm.${name(n)}`,
     realmInstance: (n, instance) => `${prefix}.realm.${name(n)}.instance.${instanceToken(instance)}`,
+    checkerInstance: (n, instance) => `${prefix}.checker.${name(n)}.instance.${instanceToken(instance)}`,
     portalInstance: (instance) => `${prefix}.portal.${instanceToken(instance)}`,
   };
 }

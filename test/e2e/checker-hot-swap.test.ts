@@ -3,7 +3,7 @@
  * announced, the old one stops (withdrawn, then drained), and no login fails on the way.
  */
 import { describe, expect, it } from "vitest";
-import { InMemoryUsernamePasswordDatabaseDontUse, serveChecker, servePortal, SimpleRealm } from "../../actors/index.ts";
+import { InMemoryUsernamePasswordDatabaseDontUse, serveChecker, servePortal, SimpleRealm, type Checker, type Credentials } from "../../actors/index.ts";
 import { connectNatsBus } from "../../transports/index.ts";
 import { startNatsServer } from "../support/nats-server.ts";
 import { streamLogins } from "../support/stream-logins.ts";
@@ -63,4 +63,35 @@ describe("scaling a checker service down under load", () => {
       await server.stop();
     }
   }, 20_000);
+});
+
+describe("one of two instances of a checker killed under load", () => {
+  it("fails no login: a check the killed process held is sent again to the other, about a second later rather than after the 10 s timeout", async () => {
+    const server = await startNatsServer();
+    const buses = await Promise.all([1, 2, 3, 4].map(() => connectNatsBus({ servers: server.url })));
+    const [portalBus, aBus, bBus, client] = buses as [typeof buses[0], typeof buses[0], typeof buses[0], typeof buses[0]];
+    // Slow enough that several checks are inside the killed process when it dies.
+    const slowUsers = (): Checker => {
+      const users = new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" });
+      return { credentialKinds: users.credentialKinds, requestAvatarId: async (c: Credentials) => (await sleep(150), users.requestAvatarId(c)) };
+    };
+    await serveChecker(aBus, slowUsers(), { name: "pw" });
+    const b = await serveChecker(bBus, slowUsers(), { name: "pw" });
+    const portal = await servePortal(portalBus, { realm: new SimpleRealm(), rateLimiter: null });
+    try {
+      const logins = streamLogins(client, 16, 4000);
+      await sleep(500);
+      // As SIGKILL: no withdrawal, the connection just goes, with the checks it was running.
+      await aBus.close();
+      await sleep(2500);
+      const outcomes = await logins.stop();
+      expect(outcomes.length).toBeGreaterThan(50);
+      expect(outcomes.filter((o) => o !== "ok")).toEqual([]);
+    } finally {
+      await portal.close();
+      await b.stop();
+      await Promise.all(buses.map((bus) => bus.close()));
+      await server.stop();
+    }
+  }, 30_000);
 });

@@ -508,6 +508,14 @@ export function garbageContract(name: string, makeNetwork: () => Promise<Network
         expect(service.portal.listCredentialsKinds()).toEqual(kinds);
       }
 
+      it.each(malformed({}))("answers $label on cred.checker.NAME.instance.ID with BadRequest, and is still taken for alive", async ({ payload }) => {
+        const { instance } = parse(await send(client, "cred.checkers.discover", json({})));
+        const subject = `cred.checker.memory.instance.${instance}`;
+        expectBadRequest(await send(client, subject, payload));
+        expect(await request(client, subject, {})).toEqual({ ok: true });
+        await expectKindsUnchanged();
+      });
+
       it.each(checkerCases)("answers $label on cred.checker.NAME with BadRequest, before checking anything", async ({ payload }) => {
         const before = checker.calls;
         expectBadRequest(await send(client, "cred.checker.memory", payload));
