@@ -6,12 +6,12 @@ const LOGIN = new TextEncoder().encode(
 );
 const decoder = new TextDecoder();
 
-/** Connects a client; `login()` rejects unless the portal answered `ok: true`. */
-export async function loginClient(natsUrl: string): Promise<{ nc: NatsConnection; login: () => Promise<void> }> {
+/** Connects a client; `login()` rejects unless the portal answered `ok: true`. `prefix`: the portals' subject prefix. */
+export async function loginClient(natsUrl: string, prefix = "cred"): Promise<{ nc: NatsConnection; login: () => Promise<void> }> {
   // nats.js directly, as for the floors: only the server side differs between rows.
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
   const login = async () => {
-    const reply = await nc.request("cred.login", LOGIN, { timeout: 10_000 });
+    const reply = await nc.request(`${prefix}.login`, LOGIN, { timeout: 10_000 });
     // A failed login must not count as a fast one.
     if (!decoder.decode(reply.data).startsWith('{"ok":true')) throw new Error(`login failed: ${decoder.decode(reply.data)}`);
   };

@@ -14,6 +14,7 @@ import { kdfBcrypt } from "./kdf-bcrypt.ts";
 import { kdfScrypt } from "./kdf-scrypt.ts";
 import { mindNotify } from "./mind-notify.ts";
 import { loginOneProcess } from "./login-one-process.ts";
+import { loginSharedRateLimit } from "./login-shared-rate-limit.ts";
 import { loginSplit } from "./login-split.ts";
 import { loginTwoPortals } from "./login-two-portals.ts";
 import { rawNatsChain } from "./raw-nats-chain.ts";
@@ -33,6 +34,7 @@ export const SCENARIOS: readonly Scenario[] = [
   rawNatsSessionSub,
   loginOneProcess,
   loginTwoPortals,
+  loginSharedRateLimit,
   avatarCall,
   rawNatsChain,
   loginSplit,

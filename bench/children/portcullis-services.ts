@@ -1,6 +1,7 @@
 /** Child process: Portcullis services for the login benchmarks, in one of four roles. */
 import {
   InMemoryUsernamePasswordDatabaseDontUse,
+  openKvRateLimiter,
   RemoteRealm,
   serveChecker,
   servePortal,
@@ -10,7 +11,10 @@ import {
 import { connectNatsBus } from "../../transports/index.ts";
 import { linkToParent } from "./parent-link.ts";
 
-// argv: natsUrl role, role one of: all-in-one | portal | checker | realm
+// argv: natsUrl role, role one of: all-in-one | kv-mirror | kv-direct | portal | checker | realm
+// kv-mirror: all-in-one with the shared JetStream KV rate limiter as `portcullis serve` runs it
+// (checks read a watched local copy of the bucket); kv-direct: the same reading the bucket on
+// every check (`mirror: false`), under the prefix `direct` so both can run side by side.
 const [natsUrl, role] = process.argv.slice(2);
 if (natsUrl === undefined || role === undefined) throw new Error("usage: portcullis-services.ts <natsUrl> <role>");
 
@@ -24,6 +28,21 @@ const stops: Array<() => Promise<void>> = [];
 switch (role) {
   case "all-in-one": {
     const portal = await servePortal(bus, { realm: new SimpleRealm(), checkers: [checker()], heartbeatMs: BENCH_HEARTBEAT_MS, discoverCheckers: false });
+    stops.push(() => portal.close());
+    break;
+  }
+  case "kv-mirror":
+  case "kv-direct": {
+    const direct = role === "kv-direct";
+    const rateLimiter = await openKvRateLimiter(bus, { bucket: `bench_rate_limit_${role.replace("-", "_")}`, storage: "memory", ...(direct && { mirror: false }) });
+    const portal = await servePortal(bus, {
+      realm: new SimpleRealm(),
+      checkers: [checker()],
+      heartbeatMs: BENCH_HEARTBEAT_MS,
+      discoverCheckers: false,
+      rateLimiter,
+      ...(direct && { prefix: "direct" }),
+    });
     stops.push(() => portal.close());
     break;
   }
