@@ -31,7 +31,10 @@ export async function rateLimiterFor(
     return await openKvRateLimiter(bus as NatsBus, {
       ...options,
       bucket: `portcullis_rate_limit_${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}`,
-      mirror: { onStopped: (reason) => warn(`the rate limiter's local copy of its bucket stopped (${reason}): every login check now reads JetStream`) },
+      mirror: {
+        onStopped: (reason) => warn(`the rate limiter's local copy of its bucket stopped (${reason}): login checks read JetStream meanwhile`),
+        onResumed: () => warn("the rate limiter's local copy of its bucket is loaded again: login checks read it"),
+      },
     });
   } catch (error) {
     if ((error as Error).name !== "JetStreamNotEnabled") throw error;

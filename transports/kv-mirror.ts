@@ -7,12 +7,18 @@ import { KvConflict, type KvChange, type KvItem, type KvStore, type KvWatch } fr
 export interface KvMirrorOptions {
   /** The bucket's TTL: JetStream drops values this long after they were stored, silently, so the mirror drops them too. */
   readonly ttlMs?: number;
-  /** Past this many keys the mirror stops and every read goes to the store; default 100,000. */
+  /**
+   * Past this many keys the copy is dropped and every read goes to the store, until the bucket
+   * holds at most half as many (asked every `resumeCheckMs`, default 60 s); default 100,000.
+   */
   readonly maxKeys?: number;
+  readonly resumeCheckMs?: number;
   /** How long `mirrorKvStore` waits for the current values; reads go to the store until they are in. Default 2,000 ms. */
   readonly loadWaitMs?: number;
-  /** Told once when the mirror stops for good (too many keys, the watch ended); reads then go to the store. */
+  /** Told when the copy stops answering reads (too many keys, the watch ended); reads then go to the store. */
   readonly onStopped?: (reason: string) => void;
+  /** Told when a copy dropped for too many keys is loaded again. */
+  readonly onResumed?: () => void;
   /** Epoch ms; `Date.now` when absent. */
   readonly now?: () => number;
 }
@@ -25,6 +31,7 @@ const DEFAULT_LOAD_WAIT_MS = 2_000;
  */
 const TOMBSTONE_MS = 60_000;
 const SWEEP_EVERY_MS = 30_000;
+const RESUME_CHECK_MS = 60_000;
 
 interface Entry<T> {
   /** undefined: deleted. */
@@ -49,10 +56,16 @@ export class MirroredKvStore<T> implements KvStore<T> {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #onStopped: (reason: string) => void;
+  readonly #onResumed: () => void;
+  readonly #resumeCheckMs: number;
   #loaded = false;
   #suspended = false;
-  #stopped = false;
+  #closed = false;
+  /** The watch feeding the copy; undefined while there is none (dropped for too many keys, closed). */
   #watch: KvWatch | undefined;
+  /** Which watch may still change the copy: a dropped one's late news must not. */
+  #generation = 0;
+  #resumeTimer: NodeJS.Timeout | undefined;
   readonly #sweep: NodeJS.Timeout;
 
   constructor(private readonly store: KvStore<T>, options: KvMirrorOptions = {}) {
@@ -61,6 +74,8 @@ export class MirroredKvStore<T> implements KvStore<T> {
     this.#ttlMs = options.ttlMs ?? Number.POSITIVE_INFINITY;
     this.#now = options.now ?? Date.now;
     this.#onStopped = options.onStopped ?? (() => undefined);
+    this.#onResumed = options.onResumed ?? (() => undefined);
+    this.#resumeCheckMs = options.resumeCheckMs ?? RESUME_CHECK_MS;
     this.#sweep = setInterval(() => this.#dropExpired(), Math.max(1_000, Math.min(SWEEP_EVERY_MS, this.#ttlMs))).unref();
   }
 
@@ -70,7 +85,7 @@ export class MirroredKvStore<T> implements KvStore<T> {
 
   /** Whether reads are answered locally right now. */
   get serving(): boolean {
-    return this.#loaded && !this.#suspended && !this.#stopped;
+    return this.#loaded && !this.#suspended && this.#watch !== undefined && !this.#closed;
   }
 
   /** Keys (and recently deleted keys) held locally. */
@@ -80,10 +95,19 @@ export class MirroredKvStore<T> implements KvStore<T> {
 
   /** Starts the watch; resolves once loaded or after `loadWaitMs`, whichever comes first. */
   async start(loadWaitMs = DEFAULT_LOAD_WAIT_MS): Promise<void> {
-    const watch = await this.store.watch((change) => this.#seen(change));
+    const generation = ++this.#generation;
+    const current = () => generation === this.#generation && !this.#closed;
+    this.#loaded = false;
+    const watch = await this.store.watch((change) => {
+      if (current()) this.#seen(change);
+    });
+    if (!current()) return watch.stop();
     this.#watch = watch;
-    void watch.loaded.then(() => (this.#loaded = true));
+    void watch.loaded.then(() => {
+      if (current()) this.#loaded = true;
+    });
     void watch.ended.then((reason) => {
+      if (!current()) return;
       if (reason !== null) this.#stop(reason);
       else this.close();
     });
@@ -123,11 +147,23 @@ export class MirroredKvStore<T> implements KvStore<T> {
     return this.store.watch(onChange);
   }
 
+  count(): Promise<number> {
+    return this.store.count();
+  }
+
   /** Stops the watch; reads then go to the store. */
   close(): void {
-    this.#stopped = true;
-    this.#watch?.stop();
+    this.#closed = true;
+    this.#dropCopy();
     clearInterval(this.#sweep);
+    clearInterval(this.#resumeTimer);
+  }
+
+  #dropCopy(): void {
+    this.#generation++;
+    this.#watch?.stop();
+    this.#watch = undefined;
+    this.#loaded = false;
     this.#entries.clear();
   }
 
@@ -153,13 +189,11 @@ export class MirroredKvStore<T> implements KvStore<T> {
 
   /** Keeps what is newer than the copy; `force` (a delete) and a distrusted copy also give way at the same revision. */
   #keep(key: string, value: T | undefined, revision: number, expiresAt: number, trusted: boolean, force = false): void {
-    if (this.#stopped) return;
+    if (this.#watch === undefined || this.#closed) return;
     const current = this.#entries.get(key);
     if (current !== undefined && (current.revision > revision || (current.revision === revision && current.trusted && !force))) return;
     this.#entries.set(key, { value, revision, expiresAt, trusted });
-    if (this.#entries.size > this.#maxKeys) {
-      this.#stop(`more than ${this.#maxKeys} keys; every read now goes to the store`);
-    }
+    if (this.#entries.size > this.#maxKeys) this.#overflow();
   }
 
   #distrust(key: string): void {
@@ -173,9 +207,25 @@ export class MirroredKvStore<T> implements KvStore<T> {
   }
 
   #stop(reason: string): void {
-    if (this.#stopped) return;
+    if (this.#closed) return;
     this.close();
     this.#onStopped(reason);
+  }
+
+  /** Too many keys to hold: reads go to the store until the bucket has shrunk to half of `maxKeys`. */
+  #overflow(): void {
+    this.#dropCopy();
+    this.#onStopped(`more than ${this.#maxKeys} keys; every read goes to the store until the bucket holds ${Math.floor(this.#maxKeys / 2)} or fewer`);
+    clearInterval(this.#resumeTimer);
+    const resumeTimer = setInterval(() => {
+      void (async () => {
+        if ((await this.store.count()) > this.#maxKeys / 2 || this.#closed || this.#watch !== undefined) return;
+        await this.start(0);
+        clearInterval(resumeTimer);
+        this.#onResumed();
+      })().catch(() => undefined);
+    }, this.#resumeCheckMs).unref();
+    this.#resumeTimer = resumeTimer;
   }
 }
 

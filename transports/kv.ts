@@ -27,6 +27,8 @@ export interface KvStore<T> {
   update(key: string, value: T, revision: number): Promise<number>;
   /** Removes the key (whatever its revision). */
   delete(key: string): Promise<void>;
+  /** How many values the bucket holds (deletes included until they age out). */
+  count(): Promise<number>;
   /**
    * Tells `onChange` every key's current value, then every change as it is stored, in revision
    * order; a broken connection resumes where it stopped. See `KvWatch` for when it is loaded.
@@ -183,6 +185,10 @@ class JetStreamKvStore<T> implements KvStore<T> {
 
   delete(key: string): Promise<void> {
     return this.kv.delete(key);
+  }
+
+  async count(): Promise<number> {
+    return (await this.kv.status()).values;
   }
 
   async watch(onChange: (change: KvChange<T>) => void): Promise<KvWatch> {

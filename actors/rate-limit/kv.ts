@@ -23,7 +23,7 @@ export interface KvRateLimiterOptions extends RateLimiterOptions {
    * Checks read a local copy of the bucket that a watch keeps current (default), instead of one
    * JetStream read per login; `false` reads the bucket every time. See docs/security.md.
    */
-  readonly mirror?: false | Pick<KvMirrorOptions, "maxKeys" | "onStopped">;
+  readonly mirror?: false | Pick<KvMirrorOptions, "maxKeys" | "onStopped" | "onResumed">;
 }
 
 export const DEFAULT_RATE_LIMIT_BUCKET = "portcullis_rate_limit";

@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 /** A store on `bus` behind a mirror, and the same bucket opened plainly on another connection. */
-async function open(options: KvMirrorOptions & { ttlMs?: number } = {}) {
+async function open(options: KvMirrorOptions = {}) {
   const name = bucket();
   const plain = await openKvStore<number>(bus, { bucket: name, storage: "memory", ...(options.ttlMs !== undefined && { ttlMs: options.ttlMs }) });
   const elsewhere = await openKvStore<number>(other, { bucket: name });
@@ -160,17 +160,29 @@ describe("MirroredKvStore", () => {
     expect(await eventually(async () => mirror.size, (size) => size === 0)).toBe(0);
   });
 
-  it("should stop mirroring past maxKeys, say why once, and read the store from then on", async () => {
-    const reasons: string[] = [];
-    const { elsewhere, mirrored } = await open({ maxKeys: 3, onStopped: (reason) => reasons.push(reason) });
+  it("should drop its copy past maxKeys, say why, read the store meanwhile, and load it again once the bucket has shrunk to half", async () => {
+    const said: string[] = [];
+    const { elsewhere, mirrored } = await open({
+      maxKeys: 3,
+      ttlMs: 1_000,
+      resumeCheckMs: 200,
+      onStopped: (reason) => said.push(reason),
+      onResumed: () => said.push("resumed"),
+    });
     const mirror = await mirrored();
     for (let i = 0; i < 5; i++) await elsewhere.create(`k${i}`, i);
     await eventually(async () => mirror.serving, (serving) => !serving);
-    expect(reasons).toEqual(["more than 3 keys; every read now goes to the store"]);
+    expect(said).toEqual(["more than 3 keys; every read goes to the store until the bucket holds 1 or fewer"]);
     expect(mirror.size).toBe(0);
     let value: unknown;
     expect(await jetStreamRequestsDuring(async () => void (value = (await mirror.get("k4"))?.value))).toBe(1);
     expect(value).toBe(4);
+    // The values age out of the bucket (its TTL), and the copy comes back.
+    expect(await eventually(async () => mirror.serving, (serving) => serving, 4_000)).toBe(true);
+    expect(said).toEqual([said[0], "resumed"]);
+    const revision = await elsewhere.create("later", 9);
+    expect(await eventually(() => mirror.get("later"), (item) => item !== null)).toEqual({ value: 9, revision });
+    expect(await jetStreamRequestsDuring(async () => void (await mirror.get("later")))).toBe(0);
   });
 
   it("should keep counts exact when two mirrored writers increment one key concurrently", async () => {
