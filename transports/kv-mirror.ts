@@ -122,10 +122,39 @@ export class MirroredKvStore<T> implements KvStore<T> {
       return entry?.value === undefined || entry.expiresAt <= this.#now() ? null : { value: entry.value, revision: entry.revision };
     }
     const item = await this.store.get(key);
-    this.#suspended = false;
+    this.#storeAnswered();
     if (item !== null) this.#keep(key, item.value, item.revision, this.#now() + this.#ttlMs, true);
     else if (entry !== undefined) this.#keep(key, undefined, entry.revision, this.#now() + TOMBSTONE_MS, true, true);
     return item;
+  }
+
+  /** A store read succeeded: a copy suspended by a failed write is loaded afresh, its watch having maybe missed the outage. */
+  #storeAnswered(): void {
+    if (!this.#suspended) return;
+    this.#suspended = false;
+    this.reload();
+  }
+
+  /** Reads the key from the store whatever the copy says, refreshing the copy with the answer. */
+  async getFromStore(key: string): Promise<KvItem<T> | null> {
+    const entry = this.#entries.get(key);
+    const item = await this.store.get(key);
+    this.#storeAnswered();
+    if (item !== null) this.#keep(key, item.value, item.revision, this.#now() + this.#ttlMs, true);
+    else if (entry !== undefined) this.#keep(key, undefined, entry.revision, this.#now() + TOMBSTONE_MS, true, true);
+    return item;
+  }
+
+  /**
+   * Drops the copy and loads it again from a fresh watch (reads go to the store meanwhile): after
+   * the connection or JetStream came back, a watch may have stopped hearing without ending (an
+   * outside probe restarting nats-server without JetStream and back saw portals check a copy that
+   * no longer heard other portals' failures, until they restarted).
+   */
+  reload(): void {
+    if (this.#closed || this.#watch === undefined) return;
+    this.#dropCopy();
+    void this.start(0).catch(() => undefined);
   }
 
   async create(key: string, value: T): Promise<number> {

@@ -91,6 +91,41 @@ describe("KvRateLimiter", () => {
     expect(await store.get(countedKeys(keys, policiesOf({}))[0]!.id)).toBeNull();
   });
 
+  it("should check an account without failures from its copy, and one with failures from JetStream itself (the copy may lag another portal's latest)", async () => {
+    const name = bucket();
+    const a = await openKvRateLimiter(buses[0]!, { bucket: name, storage: "memory" });
+    const b = await openKvRateLimiter(buses[1]!, { bucket: name, storage: "memory" });
+    await b.failed({ account: "mallory" });
+    let requests = 0;
+    const monitor = buses[2]!.subscribe("$JS.API.>", () => void requests++);
+    await buses[2]!.flush();
+    try {
+      expect(await a.check({ account: "alice" })).toBe(0);
+      await buses[0]!.flush();
+      await buses[2]!.flush();
+      expect(requests).toBe(0);
+      // Once the copy holds mallory's record, each check of mallory asks JetStream.
+      const asked = await eventually(async () => {
+        requests = 0;
+        await a.check({ account: "mallory" });
+        await buses[0]!.flush();
+        await buses[2]!.flush();
+        return requests;
+      }, 1);
+      expect(asked).toBe(1);
+      requests = 0;
+      for (let i = 0; i < 4; i++) {
+        await b.failed({ account: "mallory" });
+        // Right after the write at b, a's check is exact: 5 failures start the 1 s backoff.
+        const wait = await a.check({ account: "mallory" });
+        if (i < 3) expect(wait).toBe(0);
+        else expect(wait).toBeGreaterThan(900);
+      }
+    } finally {
+      monitor.unsubscribe();
+    }
+  });
+
   it("should treat garbage in the bucket as no failures, and overwrite it", async () => {
     const name = bucket();
     const limiter = await openKvRateLimiter(buses[0]!, { bucket: name, storage: "memory" });
