@@ -25,6 +25,9 @@ export interface CheckerDirectoryOptions {
  * kinds) and unregisters withdrawn ones, which restores the previous checker. A repeated
  * announcement, or an answer to `discover`, of a known checker changes nothing.
  */
+/** How long a withdrawal of a checker's last known instance waits for other instances to answer `discover`. */
+const CONFIRM_WITHDRAWAL_MS = 250;
+
 export class CheckerDirectory {
   readonly #known = new Map<string, RemoteChecker>();
   /** name → the instances serving it (`""` for one that gives no instance id). */
@@ -88,6 +91,8 @@ export class CheckerDirectory {
     }
   }
 
+  /** Checkers whose last known instance withdrew, being asked about: name → the leaving instance ("" without id). */
+  readonly #confirming = new Map<string, string>();
   #discoveredFrom: number | undefined;
   #lastAnswer: number | undefined;
   #inbox: string | undefined;
@@ -140,7 +145,8 @@ export class CheckerDirectory {
     // Another instance of a known checker, or an answer to `discover`: precedence unchanged. A
     // checker the portal dropped for having no responders comes back when it announces again.
     if (known !== undefined && instances !== undefined && this.portal.hasChecker(known)) {
-      instances.add(announced.instance ?? "");
+      const leaving = this.#confirming.get(announced.name);
+      if (leaving === undefined || (announced.instance ?? "") !== leaving) instances.add(announced.instance ?? "");
       return;
     }
     if (known !== undefined) this.portal.unregisterChecker(known);
@@ -183,7 +189,14 @@ export class CheckerDirectory {
     for (const [checker] of newer) this.portal.registerChecker(checker);
   }
 
-  /** One instance leaves; the checker goes when its last one has (a withdrawal without instance: at once). */
+  /**
+   * One instance leaves; the checker goes when no other process serves it. Before it goes,
+   * running checkers are asked to announce (`discover`) and the answers are awaited for
+   * `CONFIRM_WITHDRAWAL_MS`: an instance this portal never heard of, or forgot (a withdrawal
+   * without `instance` forgets them all), keeps it. An outside probe saw a withdrawal from a
+   * checker built from PROTOCOL.md alone make every portal forget a live Portcullis instance of
+   * the same name, then drop the checker for good when another instance stopped.
+   */
   #remove(name: string, instance: string | undefined): void {
     const checker = this.#known.get(name);
     if (!checker) return;
@@ -195,6 +208,29 @@ export class CheckerDirectory {
         return;
       }
     }
+    instances?.clear();
+    if (this.#inbox === undefined || this.#confirming.has(name)) return this.#drop(name, checker);
+    // The one leaving may still answer: it is ignored (by its id, or, without one, any answer without one).
+    this.#confirming.set(name, instance ?? "");
+    try {
+      this.bus.publish(this.#subjects.discover, new Uint8Array(), { reply: this.#inbox });
+    } catch {
+      this.#confirming.delete(name);
+      return this.#drop(name, checker);
+    }
+    setTimeout(() => {
+      this.#confirming.delete(name);
+      if (this.#known.get(name) !== checker) return;
+      const others = this.#instances.get(name);
+      if (others !== undefined && others.size > 0) {
+        this.options.logger.info({ checker: name, instances: others.size }, "checker instance withdrawn; others still serve it");
+        return;
+      }
+      this.#drop(name, checker);
+    }, CONFIRM_WITHDRAWAL_MS).unref?.();
+  }
+
+  #drop(name: string, checker: RemoteChecker): void {
     this.#known.delete(name);
     this.#instances.delete(name);
     this.#since.delete(checker);

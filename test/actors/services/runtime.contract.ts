@@ -1642,8 +1642,27 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(service.portal.listCredentialsKinds()).toContain("username-password");
       expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
       await two.stop();
-      await sleep(50);
+      // The last one known: other processes are asked to announce first (250 ms).
+      await sleep(400);
       expect(service.portal.listCredentialsKinds()).not.toContain("username-password");
+    });
+
+    it("keeps a checker that another instance still serves after a withdrawal without instance made the portal forget it, and after the instance it knew stops", async () => {
+      const service = await portal({ checkers: [] });
+      const one = await serveChecker(await bus(), checker(), { name: "pair" });
+      const two = await serveChecker(await bus(), checker(), { name: "pair" });
+      services.push(two);
+      await sleep(50);
+      // A checker built from PROTOCOL.md alone, same name, stopping: `{"name"}` and nothing else.
+      const other = await bus();
+      other.publish("cred.checkers.withdraw", json({ name: "pair" }));
+      await other.flush();
+      await sleep(400);
+      expect(service.portal.listCredentialsKinds()).toContain("username-password");
+      await one.stop();
+      await sleep(400);
+      expect(service.portal.listCredentialsKinds()).toContain("username-password");
+      expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
     });
 
     it("treats checkers that have no responders as withdrawn and falls back past all of them within one login", async () => {
