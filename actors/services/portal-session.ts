@@ -29,6 +29,8 @@ export interface HostedSession {
   shutdown(): Promise<SessionEnd>;
   /** Ends the session with reason `revoked`. */
   revoke(): Promise<SessionEnd>;
+  /** Counts as activity (the portal could not hear its client for a while: deafness-guard.ts). */
+  touch(): void;
 }
 
 export interface HostSessionInput {
@@ -132,6 +134,10 @@ class PortalSession implements HostedSession, SessionReceiver {
 
   revoke(): Promise<SessionEnd> {
     return this.#live() ? this.#session.revoke().then(() => this.ended) : this.ended;
+  }
+
+  touch(): void {
+    if (this.#serving()) this.#session.touch();
   }
 
   /** A session already over is not sent anything more (its saga has stopped). */

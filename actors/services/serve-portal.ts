@@ -16,6 +16,7 @@ import { OutageEndings } from "./outage-endings.ts";
 import { RequestTimeout } from "../../transports/errors.ts";
 import { loginCompleter } from "./complete-login.ts";
 import type { HostedSession } from "./portal-session.ts";
+import { keepSessionsThroughDeafness } from "./deafness-guard.ts";
 import { EndedSessionLinger } from "./ended-sessions.ts";
 import { describe, serveRequests } from "./responder.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
@@ -149,6 +150,9 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   const tokens = new TokenSessions(bus, subjects, options.tokens, logger, revocationListsOf(options.checkers ?? []));
   tokens.start();
   const sessions = new Map<string, HostedSession>();
+  const stopGuard = keepSessionsThroughDeafness(bus, heartbeatMs, () => {
+    for (const session of sessions.values()) session.touch();
+  });
   let closing: Promise<void> | undefined;
   // Set once the login subscription is drained and the logins it delivered are done.
   let shuttingDown = false;
@@ -162,7 +166,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   });
   // What this portal subscribed so far: undone if it fails to start (a flush failing on a lost
   // connection, the bus closed meanwhile), so nothing of it keeps listening or registering checkers.
-  const undo: Array<() => void> = [() => tokens.stop(), () => directory.stop()];
+  const undo: Array<() => void> = [() => tokens.stop(), () => directory.stop(), stopGuard];
   const failed = (error: unknown): never => {
     for (const step of undo.reverse()) step();
     throw error;
@@ -259,6 +263,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
         while (pending.size > 0) await Promise.allSettled([...pending].map((s) => s.ready));
         await new Promise((resolve) => setImmediate(resolve));
         shuttingDown = true;
+        stopGuard();
         directory.stop();
         tokens.stop();
         await Promise.all([

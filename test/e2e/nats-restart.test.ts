@@ -1,10 +1,12 @@
 /** A nats-server restart under live sessions: the portal, the realm service and the client reconnect, and the sessions go on. */
 import { describe, expect, it } from "vitest";
-import { connect, InMemoryUsernamePasswordDatabaseDontUse, RemoteRealm, servePortal, serveRealm, SimpleRealm, UsernamePassword } from "../../actors/index.ts";
+import { connect, InMemoryUsernamePasswordDatabaseDontUse, RemoteRealm, servePortal, serveRealm, SimpleRealm, TokenAuthority, UsernamePassword } from "../../actors/index.ts";
+
+const KEY = new TextEncoder().encode("a test key of at least thirty-two bytes!");
 import { connectNatsBus } from "../../transports/index.ts";
 import { e2eResources } from "../support/e2e-resources.ts";
 import { startNatsServer, type NatsServerHandle } from "../support/nats-server.ts";
-import { sleep, waitFor } from "../support/wire.ts";
+import { json, parse, sleep, waitFor } from "../support/wire.ts";
 
 let server: NatsServerHandle | undefined;
 const { stops, bus } = e2eResources(async () => {
@@ -69,6 +71,36 @@ describe("a nats-server restart", () => {
     expect(realms.hosted).toBe(0);
   }, 30_000);
 
+  it("does not end sessions for silence while the portal cannot hear their clients: an outage 4 × longer than a session's window ends none", async () => {
+    server = await startNatsServer();
+    const { url, port } = server;
+    const portalBus = await bus(url);
+    const portal = await servePortal(portalBus, {
+      realm: new SimpleRealm(),
+      checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })],
+      // Sessions time out 2.5 × 200 ms = 500 ms after their last activity.
+      heartbeatMs: 200,
+    });
+    stops.push(() => portal.close());
+    const client = await connectNatsBus({ servers: url, reconnectTimeWaitMs: 50, timeoutMs: 1000 });
+    stops.push(() => client.close());
+    const login = parse(await client.request("cred.login", json({ credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"] })));
+    expect(login).toMatchObject({ ok: true });
+    const back = new Promise<void>((resolve) => portalBus.onConnectionChange!((connected) => connected && resolve()));
+    await server.stop();
+    await sleep(2000);
+    server = await startNatsServer({ port });
+    await back;
+    await sleep(100);
+    expect(portal.sessions).toBe(1);
+    let pong: unknown;
+    for (let attempt = 0; attempt < 20 && pong === undefined; attempt++) {
+      pong = await client.request(`cred.session.${login["session"]}.ping`, json({})).then(parse, () => undefined);
+      if (pong === undefined) await sleep(50);
+    }
+    expect(pong).toEqual({ ok: true });
+  }, 30_000);
+
   it("keeps a session whose client is back before its portal: no-responders right after a reconnect is asked again, not taken for the end", async () => {
     server = await startNatsServer();
     const { url, port } = server;
@@ -94,9 +126,11 @@ describe("a nats-server restart", () => {
     expect(await session.closed).toBe("logout");
   }, 30_000);
 
-  it("sends a Mind the `ended` of a session that timed out while NATS was down, once its client is back", async () => {
+  it("sends a Mind the `ended` of a session that ended while NATS was down, once its client is back", async () => {
     // An outside probe: 20 of 20 sessions that timed out during an outage never told their Mind,
     // since the portal's buffered `ended` went out on reconnect before the client resubscribed.
+    // Sessions no longer time out while the portal cannot hear (deafness-guard.ts); a revocation
+    // made at the portal still ends one during an outage.
     server = await startNatsServer();
     const { url, port } = server;
     const portalBus = await connectNatsBus({ servers: url, reconnectTimeWaitMs: 50 });
@@ -107,6 +141,7 @@ describe("a nats-server restart", () => {
       realm: new SimpleRealm(),
       checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })],
       heartbeatMs: 400,
+      tokens: new TokenAuthority({ algorithm: "HS256", signingKey: KEY, verifyingKey: KEY }),
     });
     stops.push(() => portal.close());
     const ended: string[] = [];
@@ -120,16 +155,17 @@ describe("a nats-server restart", () => {
       new TextDecoder().decode(
         await clientBus.request(
           "cred.login",
-          new TextEncoder().encode(JSON.stringify({ credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], mind })),
+          new TextEncoder().encode(JSON.stringify({ credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], mind, issueToken: true })),
         ),
       ),
-    ) as { ok: boolean };
+    ) as { ok: boolean; token: string };
     expect(reply.ok).toBe(true);
     await server.stop();
-    // The session times out (within 3 × 400 ms + 1 s) with NATS away.
+    await sleep(300);
+    await portal.tokens.revokeToken(reply.token).catch(() => undefined);
     await waitFor(() => portal.sessions === 0, 5_000);
     server = await startNatsServer({ port });
     await waitFor(() => ended.length > 0, 10_000);
-    expect(ended[0]).toBe("timeout");
+    expect(ended[0]).toBe("revoked");
   }, 30_000);
 });
