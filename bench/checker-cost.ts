@@ -122,7 +122,7 @@ export function checkerLogin(checker: Kdf | "memory", group: Group = GROUP_OF[ch
         {
           label: checker === "memory" ? "Portcullis login, in-memory checker" : `Portcullis login, ${checker} checker`,
           note:
-            `${what}: portal+checker+echo realm in one child process (its own ${POOL}; hashes through the default HashGate), client in the bench process; ` +
+            `${what}: portal+checker+echo realm in one child process (its own ${POOL}; hashes through ${checker === "scrypt" || checker === "bcrypt" ? "a HashGate of the default size that waits up to 60 s rather than 5 s" : "the default HashGate"}), client in the bench process; ` +
             "each login also opens a session (expires after 5 s)." +
             (checker === "memory" ? " The runtime alone, for scale: how far above the KDF's own rate the runtime can go." : ""),
           ...measured,
