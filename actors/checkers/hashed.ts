@@ -96,7 +96,8 @@ export class HashedPasswordChecker implements Checker {
     const started = performance.now();
     const { username, password } = credentials;
     const stored = await this.#source.lookup(username);
-    const verifier = stored === undefined ? undefined : verifierFor(stored);
+    // The configured hasher verifies hashes of its own algorithm, so its gate (HasherOptions) applies to logins too.
+    const verifier = stored === undefined ? undefined : this.#hasher.recognizes(stored) ? this.#hasher : verifierFor(stored);
     if (stored !== undefined && verifier === undefined) this.#logger.error({ username }, "stored hash has an unrecognised format");
     if (stored === undefined || verifier === undefined) {
       const decoy = await this.#decoyFor(username);

@@ -10,8 +10,10 @@ import {
   argon2id,
   bcrypt,
   Decoys,
+  HashGate,
   HashedPasswordChecker,
   hashFile,
+  hashMap,
   htpasswdChecker,
   scrypt,
   UnauthorizedLogin,
@@ -42,6 +44,14 @@ const login = (checker: HashedPasswordChecker, username: string, password: strin
   checker.requestAvatarId(new UsernamePassword(username, password));
 
 describe("HashedPasswordChecker", () => {
+  it("verifies hashes of its configured hasher's algorithm through that hasher's gate", async () => {
+    // One hash at a time and no waiting: a second login at once is shed, which only this gate does.
+    const hasher = bcrypt({ cost: 4 }, { gate: new HashGate(1, { maxWaitMs: 0 }) });
+    const checker = new HashedPasswordChecker(hashMap({ alice: await cheap.bcrypt.hash("pw") }), { hasher });
+    const outcomes = await Promise.allSettled([0, 1].map(() => checker.requestAvatarId(new UsernamePassword("alice", "pw"))));
+    expect(outcomes.map((o) => (o.status === "fulfilled" ? o.value : (o.reason as Error).message))).toEqual(["alice", "the checker is overloaded; try again"]);
+  });
+
   it("calls onRehash with a fresh hash of the configured algorithm after logging in on another algorithm", async () => {
     const users = new Map<string, string>([["alice", HTPASSWD_VECTORS.alice[1]]]);
     const onRehash = vi.fn((username: string, hash: string) => void users.set(username, hash));
