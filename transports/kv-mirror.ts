@@ -121,11 +121,7 @@ export class MirroredKvStore<T> implements KvStore<T> {
     if (this.serving && (entry === undefined || entry.trusted)) {
       return entry?.value === undefined || entry.expiresAt <= this.#now() ? null : { value: entry.value, revision: entry.revision };
     }
-    const item = await this.store.get(key);
-    this.#storeAnswered();
-    if (item !== null) this.#keep(key, item.value, item.revision, this.#now() + this.#ttlMs, true);
-    else if (entry !== undefined) this.#keep(key, undefined, entry.revision, this.#now() + TOMBSTONE_MS, true, true);
-    return item;
+    return this.getFromStore(key);
   }
 
   /** A store read succeeded: a copy suspended by a failed write is loaded afresh, its watch having maybe missed the outage. */
