@@ -39,46 +39,52 @@ describe("swapping checker services under load", () => {
   }, 20_000);
 });
 
+type Bus = Awaited<ReturnType<typeof connectNatsBus>>;
+type CheckerService = Awaited<ReturnType<typeof serveChecker>>;
+
+/** A portal and two instances of checker "pw" over a real nats-server; `run` gets instance a, its bus, and a client bus. */
+async function withTwoInstances(users: () => Checker, run: (a: CheckerService, aBus: Bus, client: Bus) => Promise<void>): Promise<void> {
+  const server = await startNatsServer();
+  const buses = await Promise.all([1, 2, 3, 4].map(() => connectNatsBus({ servers: server.url })));
+  const [portalBus, aBus, bBus, client] = buses as [Bus, Bus, Bus, Bus];
+  const a = await serveChecker(aBus, users(), { name: "pw" });
+  const b = await serveChecker(bBus, users(), { name: "pw" });
+  const portal = await servePortal(portalBus, { realm: new SimpleRealm(), rateLimiter: null });
+  try {
+    await run(a, aBus, client);
+  } finally {
+    await portal.close();
+    await b.stop();
+    await Promise.all(buses.map((bus) => bus.close()));
+    await server.stop();
+  }
+}
+
 describe("scaling a checker service down under load", () => {
   it("fails no login when one of two instances of a checker stops", async () => {
-    const server = await startNatsServer();
-    const buses = await Promise.all([1, 2, 3, 4].map(() => connectNatsBus({ servers: server.url })));
-    const [portalBus, aBus, bBus, client] = buses as [typeof buses[0], typeof buses[0], typeof buses[0], typeof buses[0]];
-    const users = () => new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" });
-    const a = await serveChecker(aBus, users(), { name: "pw" });
-    const b = await serveChecker(bBus, users(), { name: "pw" });
-    const portal = await servePortal(portalBus, { realm: new SimpleRealm(), rateLimiter: null });
-    try {
-      const logins = streamLogins(client);
-      await sleep(300);
-      await a.stop();
-      await sleep(500);
-      const outcomes = await logins.stop();
-      expect(outcomes.length).toBeGreaterThan(100);
-      expect(outcomes.filter((o) => o !== "ok")).toEqual([]);
-    } finally {
-      await portal.close();
-      await b.stop();
-      await Promise.all(buses.map((bus) => bus.close()));
-      await server.stop();
-    }
+    await withTwoInstances(
+      () => new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" }),
+      async (a, _aBus, client) => {
+        const logins = streamLogins(client);
+        await sleep(300);
+        await a.stop();
+        await sleep(500);
+        const outcomes = await logins.stop();
+        expect(outcomes.length).toBeGreaterThan(100);
+        expect(outcomes.filter((o) => o !== "ok")).toEqual([]);
+      },
+    );
   }, 20_000);
 });
 
 describe("one of two instances of a checker killed under load", () => {
   it("fails no login: a check the killed process held is sent again to the other, about a second later rather than after the 10 s timeout", async () => {
-    const server = await startNatsServer();
-    const buses = await Promise.all([1, 2, 3, 4].map(() => connectNatsBus({ servers: server.url })));
-    const [portalBus, aBus, bBus, client] = buses as [typeof buses[0], typeof buses[0], typeof buses[0], typeof buses[0]];
     // Slow enough that several checks are inside the killed process when it dies.
     const slowUsers = (): Checker => {
       const users = new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" });
       return { credentialKinds: users.credentialKinds, requestAvatarId: async (c: Credentials) => (await sleep(150), users.requestAvatarId(c)) };
     };
-    await serveChecker(aBus, slowUsers(), { name: "pw" });
-    const b = await serveChecker(bBus, slowUsers(), { name: "pw" });
-    const portal = await servePortal(portalBus, { realm: new SimpleRealm(), rateLimiter: null });
-    try {
+    await withTwoInstances(slowUsers, async (_a, aBus, client) => {
       const logins = streamLogins(client, 16, 4000);
       await sleep(500);
       // As SIGKILL: no withdrawal, the connection just goes, with the checks it was running.
@@ -87,11 +93,6 @@ describe("one of two instances of a checker killed under load", () => {
       const outcomes = await logins.stop();
       expect(outcomes.length).toBeGreaterThan(50);
       expect(outcomes.filter((o) => o !== "ok")).toEqual([]);
-    } finally {
-      await portal.close();
-      await b.stop();
-      await Promise.all(buses.map((bus) => bus.close()));
-      await server.stop();
-    }
+    });
   }, 30_000);
 });
