@@ -112,14 +112,14 @@ class PortalSession implements HostedSession, SessionReceiver {
       input.registry?.delete(input.id);
       mind.end(end.reason ?? "logout");
       this.#log.info({ event: "session-ended", reason: end.reason }, "session ended");
-      const lingering = new EndedSessionResponder(base, this.#serve);
       // While a release is still under way (one sent without waiting, after a `failed`), the
       // realm may be taking calls: they wait here for its answer's list, which decides them. The
       // small responder answered them SessionEnded at once, beside the realm (an outside probe:
-      // 2–3 of 300 calls sent in the milliseconds after a `failed`).
+      // 2–3 of 300 calls sent in the milliseconds after a `failed`). The list goes on deciding
+      // after that: a call the realm took can still arrive here later.
       const remote = this.#remote;
-      if (remote === undefined) route.to = lingering;
-      else void remote.releaseSettled().then(() => (route.to = lingering));
+      if (remote === undefined) route.to = new EndedSessionResponder(base, this.#serve);
+      else void remote.releaseSettled().then(() => (route.to = new EndedSessionResponder(base, this.#serve, nonEmpty(remote.takenCalls))));
       // Drained, not dropped, either way: requests already on their way get SessionEnded (or ok
       // for a logout).
       if (input.linger) input.linger.hold(subscription);
@@ -355,6 +355,11 @@ function isJsonObject(data: Uint8Array): boolean {
   } catch {
     return false;
   }
+}
+
+/** An empty list is not kept: most sessions end with no call in flight, and ~100k linger at once. */
+function nonEmpty(calls: ReadonlySet<string> | undefined): ReadonlySet<string> | undefined {
+  return calls !== undefined && calls.size > 0 ? calls : undefined;
 }
 
 function releaseReason(data: Uint8Array): unknown {

@@ -126,6 +126,11 @@ export class RemoteAvatar {
     return this.#audit?.(reply) ?? Promise.resolve("hosted");
   }
 
+  /** The calls the realm's process listed as taken (its answer to a release, or its shutdown notice); undefined before it listed any. */
+  get takenCalls(): ReadonlySet<string> | undefined {
+    return this.#answered;
+  }
+
   /** True once the realm's process listed the calls it took (its answer to a release, or its shutdown notice). */
   get listedCalls(): boolean {
     return this.#answered !== undefined;
