@@ -7,6 +7,7 @@ import type { Subjects } from "../wire/subjects.ts";
 import type { HostState, InstanceWatch, WatchedHost } from "./instance-watch.ts";
 import type { SessionReconciler } from "./session-reconciler.ts";
 import type { CallAudit, CallFate } from "./call-audit.ts";
+import type { SessionCallProbe } from "./session-call-probe.ts";
 
 /** Like PB's RemoteReference: `callRemote` is the only way in. */
 export class RemoteAvatar {
@@ -19,6 +20,7 @@ export class RemoteAvatar {
   #onHostLost: (() => void) | undefined;
   #reconciler: SessionReconciler | undefined;
   #audit: ((reply?: string) => Promise<CallFate>) | undefined;
+  #callProbe: SessionCallProbe | undefined;
 
   constructor(private readonly bus: Bus, private readonly subjects: Subjects, readonly session: string) {}
 
@@ -89,16 +91,32 @@ export class RemoteAvatar {
    */
   watchHost(watch: InstanceWatch, reconciler: SessionReconciler, instanceSubject: string, audit?: CallAudit): void {
     if (audit) this.#audit = (reply) => audit.check(instanceSubject, this.session, reply);
-    const lost = () => {
-      if (this.#hostLost) return;
-      // Nothing is left there to release.
-      this.markReleased();
-      this.#hostLost = true;
-      this.#onHostLost?.();
-    };
+    const lost = () => this.#lost();
     this.#host = watch.watch(instanceSubject, lost);
     this.#reconciler = reconciler;
     reconciler.track(this.session, instanceSubject, lost);
+  }
+
+  /**
+   * Watches the hosting process through the session's own call subject, for a realm that named
+   * no instance (see `SessionCallProbe`); the session's handler ignores the probe's messages.
+   */
+  probeHost(probe: SessionCallProbe): void {
+    this.#callProbe = probe;
+    this.#host = probe.watch(this.subjects.sessionVerb(this.session, "call"), () => this.#lost());
+  }
+
+  /** True for a call that is the portal's own probe of the realm (`probeHost`), not a client's. */
+  isProbe(reply: string | undefined): boolean {
+    return this.#callProbe?.isProbe(reply) === true;
+  }
+
+  #lost(): void {
+    if (this.#hostLost) return;
+    // Nothing is left there to release.
+    this.markReleased();
+    this.#hostLost = true;
+    this.#onHostLost?.();
   }
 
   /** Runs `listener` once when the realm process hosting the avatar is found gone or without it (at once if it already was). */

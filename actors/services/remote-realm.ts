@@ -13,6 +13,7 @@ import { CallAudit } from "./call-audit.ts";
 import { answeredCalls, RemoteAvatar } from "./remote-avatar.ts";
 import { RemoteMind } from "./remote-mind.ts";
 import { ServedProbe } from "./served-probe.ts";
+import { SessionCallProbe, type SessionCallProbeOptions } from "./session-call-probe.ts";
 
 export interface RemoteRealmOptions {
   readonly prefix?: string;
@@ -27,6 +28,11 @@ export interface RemoteRealmOptions {
    * (default 1000 ms; served-probe.ts): a realm killed holding logins fails them in about that long.
    */
   readonly probeEveryMs?: number;
+  /**
+   * How the sessions of a realm process that names no `instance` are watched through their call
+   * subject while they make calls (see `SessionCallProbe`): such a process found gone ends them.
+   */
+  readonly callProbe?: SessionCallProbeOptions;
 }
 
 /** How long a logout waits for the realm to release the avatar (a live realm answers at once). */
@@ -44,6 +50,8 @@ export class RemoteRealm implements Realm {
   readonly #reconciler: SessionReconciler;
   readonly #audit: CallAudit;
   readonly #probe: ServedProbe;
+  readonly #callProbeOptions: SessionCallProbeOptions | undefined;
+  #callProbe: SessionCallProbe | undefined;
 
   constructor(private readonly bus: Bus, readonly name: string, options: RemoteRealmOptions = {}) {
     this.#subjects = subjectsFor(options.prefix);
@@ -52,6 +60,7 @@ export class RemoteRealm implements Realm {
     this.#watch = new InstanceWatch(bus, options.instanceWatch);
     this.#reconciler = new SessionReconciler(bus, options.reconcile);
     this.#audit = new CallAudit(bus);
+    this.#callProbeOptions = options.callProbe;
     // Back from a lost connection, realm processes may have let go of avatars meanwhile (they
     // took this portal for gone): ask them at once rather than at the next round.
     bus.onConnectionChange?.((connected) => {
@@ -116,6 +125,8 @@ export class RemoteRealm implements Realm {
     // Realms that name their process (ours do; the field is optional on the wire) are watched for death.
     const instance = reply["instance"];
     if (isInstanceId(instance)) avatar.watchHost(this.#watch, this.#reconciler, this.#subjects.realmInstance(this.name, instance), this.#audit);
+    // Others (a realm written from PROTOCOL.md alone) are asked through the session's call subject.
+    else avatar.probeHost((this.#callProbe ??= new SessionCallProbe(this.bus, this.#callProbeOptions)));
     const logout = async () => {
       try {
         // Not to a realm process known to be unreachable: the portal's own session subscription

@@ -580,6 +580,62 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(await request(b, `cred.session.${idle}.ping`, {})).toMatchObject(SESSION_ENDED);
     });
 
+    /** A realm built from PROTOCOL.md alone (no instance) that answers calls: `echo`, and BadRequest for a call without a method. */
+    const playCallingProtocolRealm = async (b: Bus, delayMs = 0) => {
+      const bodies: unknown[] = [];
+      b.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo" })));
+      b.subscribe("cred.session.*.call", (m) => {
+        const body = parse(m.data);
+        bodies.push(body);
+        if (typeof body["method"] !== "string") return void m.respond(json({ ok: false, error: { code: "BadRequest", message: "method: required" } }));
+        setTimeout(() => m.respond(json({ ok: true, result: body["args"]?.[0] })), delayMs);
+      });
+      b.subscribe("cred.session.*.release", (m) => void m.respond(json({ ok: true })));
+      await b.flush();
+      return bodies;
+    };
+    const probeFast = { callProbe: { timeoutMs: 200, freshMs: 100, goneAfterMs: 1_000 } };
+
+    it("ends the sessions of a realm that named no instance once its process answers nothing on their call subject for goneAfterMs, then answers their calls SessionEnded", async () => {
+      // An outside probe killing a Python realm built from PROTOCOL.md saw every call to its
+      // sessions meet silence for as long as the clients kept them alive.
+      const realmBus = await bus();
+      await playCallingProtocolRealm(realmBus);
+      await portal({ realm: new RemoteRealm(await bus(), "game", probeFast) });
+      const b = await bus();
+      const { mind, ended } = endedOn(b);
+      await b.flush();
+      const { session } = await login(b, { mind });
+      expect(await request(b, `cred.session.${session}.call`, { method: "echo", args: [1] })).toEqual({ ok: true, result: 1 });
+      await realmBus.close();
+      // The first call after the death meets silence: nothing yet tells a dead realm from a busy one.
+      await expect(b.request(`cred.session.${session}.call`, json({ method: "echo", args: [2] }), { timeoutMs: 300 })).rejects.toThrow();
+      await waitFor(() => ended.length > 0, 3_000);
+      expect(ended).toEqual([{ session, reason: "avatar-failed" }]);
+      expect(await request(b, `cred.session.${session}.call`, { method: "echo", args: [3] })).toMatchObject(SESSION_ENDED);
+    });
+
+    it("keeps the sessions of a live realm that named no instance, however slow its calls: it answers the portal's probes", async () => {
+      const realmBus = await bus();
+      const bodies = await playCallingProtocolRealm(realmBus, 1_500);
+      const service = await portal({ realm: new RemoteRealm(await bus(), "game", probeFast) });
+      const b = await bus();
+      const { mind, ended } = endedOn(b);
+      await b.flush();
+      const { session } = await login(b, { mind });
+      // Three slow calls over about 2.5 s, longer than goneAfterMs, with the session kept alive by pings.
+      for (let i = 0; i < 3; i++) {
+        const answer = request(b, `cred.session.${session}.call`, { method: "echo", args: [i] });
+        await sleep(800);
+        expect(await request(b, `cred.session.${session}.ping`, {})).toEqual({ ok: true });
+        expect(await answer).toEqual({ ok: true, result: i });
+      }
+      expect(ended).toEqual([]);
+      expect(service.sessions).toBe(1);
+      // The portal did ask, with `{}`, which the realm refused as PROTOCOL.md says it must.
+      expect(bodies).toContainEqual({});
+    });
+
     it("answers a call sent the moment its realm process died, while the portal still trusts its last answer: AvatarError, not silence", async () => {
       const { realmBus, b, sessions } = await realmThatWillDie(60_000, 60_000);
       const session = sessions[0]!;

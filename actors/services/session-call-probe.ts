@@ -1,0 +1,178 @@
+/**
+ * Watches the realm process behind a session whose realm named no `instance` (one written from
+ * PROTOCOL.md alone). Such a process cannot be asked after on a subject of its own, and NATS never
+ * answers no-responders for it: the portal's own `P.session.ID.>` subscription matches every call.
+ * Calls to the sessions of such a realm that died met silence for as long as their clients kept
+ * them alive (an outside probe: 14 of 14 and 9 of 9 calls silent after a SIGKILL).
+ *
+ * So when such a session's calls come, the portal sends `{}` on the session's own call subject,
+ * from a reply subject that its session handler ignores. A realm process still subscribed answers
+ * it (PROTOCOL.md: a missing field gets `BadRequest`); a dead one, or one that let go of the session
+ * without saying so, leaves only the portal's subscription, which ignores it: a timeout. A timeout
+ * alone cannot tell a dead process from a busy one, so the realm counts as gone only after
+ * `goneAfterMs` of nothing but timeouts, with the portal connected all that time; the session then
+ * ends with `avatar-failed` and its calls get `SessionEnded`. Only sessions making calls are asked,
+ * at most once per `freshMs` each while the realm answers.
+ */
+import type { Bus, BusSubscription } from "../../transports/bus.ts";
+import { encode } from "../wire/codec.ts";
+import type { HostState, WatchedHost } from "./instance-watch.ts";
+import { positive } from "./instance-watch.ts";
+
+export interface SessionCallProbeOptions {
+  /** How long a probe waits for the realm's answer; default 2000 ms. */
+  readonly timeoutMs?: number;
+  /** At most one probe per session in this long while the realm answers them; default 5000 ms. */
+  readonly freshMs?: number;
+  /** How long the realm may leave every probe unanswered before it counts as gone; default 30000 ms. */
+  readonly goneAfterMs?: number;
+}
+
+interface Probed {
+  readonly subject: string;
+  readonly onLost: () => void;
+  gone: boolean;
+  /** When the last probe was sent. */
+  lastSentAt: number;
+  /** When a probe first went unanswered, since the last answer (and since the portal's connection was last back). */
+  silentSince: number | undefined;
+  asking: Promise<HostState> | undefined;
+  /** A probe due freshMs after the last one, for a call that came since. */
+  later: ReturnType<typeof setTimeout> | undefined;
+  /** A call came while a probe was out: another follows it. */
+  followUp: boolean;
+}
+
+export class SessionCallProbe {
+  readonly #timeoutMs: number;
+  readonly #freshMs: number;
+  readonly #goneAfterMs: number;
+  readonly #prefix: string;
+  readonly #waiting = new Map<string, (answered: boolean) => void>();
+  readonly #watched = new Set<Probed>();
+  #replies: BusSubscription | undefined;
+  #watchingConnection = false;
+  #next = 0;
+
+  constructor(private readonly bus: Bus, options: SessionCallProbeOptions = {}) {
+    this.#timeoutMs = positive("timeoutMs", options.timeoutMs ?? 2_000);
+    this.#freshMs = positive("freshMs", options.freshMs ?? 5_000);
+    this.#goneAfterMs = positive("goneAfterMs", options.goneAfterMs ?? 30_000);
+    this.#prefix = bus.inbox();
+  }
+
+  /** True for the reply subject of one of this probe's own messages: the session handler ignores those. */
+  isProbe(reply: string | undefined): boolean {
+    return reply !== undefined && reply.startsWith(this.#prefix) && reply.charCodeAt(this.#prefix.length) === 46; // "."
+  }
+
+  /** Watches the session whose call subject is `subject`; `onLost` runs once if its realm process is found gone. */
+  watch(subject: string, onLost: () => void): WatchedHost {
+    const probed: Probed = { subject, onLost, gone: false, lastSentAt: Number.NEGATIVE_INFINITY, silentSince: undefined, asking: undefined, later: undefined, followUp: false };
+    this.#watched.add(probed);
+    // Timeouts while the portal could not reach NATS say nothing about the realm.
+    if (!this.#watchingConnection) {
+      this.#watchingConnection = true;
+      this.bus.onConnectionChange?.(() => {
+        for (const each of this.#watched) each.silentSince = undefined;
+      });
+    }
+    return {
+      state: () => this.#state(probed),
+      known: () => (probed.gone ? "gone" : "alive"),
+      recheck: () => this.#ask(probed),
+      unwatch: () => {
+        this.#watched.delete(probed);
+        clearTimeout(probed.later);
+      },
+    };
+  }
+
+  #state(probed: Probed): Promise<HostState> {
+    if (probed.gone) return Promise.resolve("gone");
+    // In doubt already: the probes run back to back until it answers or is gone.
+    if (probed.silentSince !== undefined) return this.#ask(probed);
+    this.#followUp(probed);
+    return Promise.resolve("alive");
+  }
+
+  /**
+   * Makes sure a probe is sent after this moment (a call came), at most one per freshMs: only a
+   * probe sent after a call can tell whether the realm was still there for it.
+   */
+  #followUp(probed: Probed): void {
+    if (probed.later !== undefined || probed.followUp) return;
+    if (probed.asking !== undefined) {
+      probed.followUp = true;
+      return;
+    }
+    const delay = Math.max(0, probed.lastSentAt + this.#freshMs - performance.now());
+    probed.later = setTimeout(() => {
+      probed.later = undefined;
+      if (this.#watched.has(probed)) void this.#ask(probed);
+    }, Math.ceil(delay));
+    probed.later.unref?.();
+  }
+
+  #ask(probed: Probed): Promise<HostState> {
+    if (probed.gone) return Promise.resolve("gone");
+    if (probed.asking !== undefined) return probed.asking;
+    probed.lastSentAt = performance.now();
+    const asking = this.#probe(probed.subject).then((answered): HostState => {
+      probed.asking = undefined;
+      if (!this.#watched.has(probed)) return "busy";
+      if (answered) {
+        probed.silentSince = undefined;
+        if (probed.followUp) {
+          probed.followUp = false;
+          this.#followUp(probed);
+        }
+        return "alive";
+      }
+      const now = performance.now();
+      probed.silentSince ??= now;
+      if (now - probed.silentSince < this.#goneAfterMs) {
+        // Asked again at once, calls or not, until it answers or is gone: the verdict rests on
+        // every probe of the window going unanswered, not on two calls' probes far apart.
+        queueMicrotask(() => void this.#ask(probed));
+        return "busy";
+      }
+      probed.gone = true;
+      this.#watched.delete(probed);
+      probed.onLost();
+      return "gone";
+    });
+    probed.asking = asking;
+    return asking;
+  }
+
+  /** Resolves true when something answers `{}` on `subject` within the timeout. */
+  #probe(subject: string): Promise<boolean> {
+    this.#replies ??= this.bus.subscribe(`${this.#prefix}.*`, (message) => {
+      const resolve = this.#waiting.get(message.subject);
+      this.#waiting.delete(message.subject);
+      // Empty: NATS's no-responders status, nobody there at all.
+      resolve?.(message.data.length > 0);
+    });
+    const reply = `${this.#prefix}.${(this.#next++).toString(36)}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(reply);
+        resolve(false);
+      }, this.#timeoutMs);
+      timer.unref?.();
+      this.#waiting.set(reply, (answered) => {
+        clearTimeout(timer);
+        resolve(answered);
+      });
+      try {
+        this.bus.publish(subject, encode({}), { reply });
+      } catch {
+        // The connection is closing: nothing to learn.
+        clearTimeout(timer);
+        this.#waiting.delete(reply);
+        resolve(false);
+      }
+    });
+  }
+}

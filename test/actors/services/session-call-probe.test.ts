@@ -1,0 +1,124 @@
+/** SessionCallProbe (actors/services/session-call-probe.ts): finding a dead realm that named no instance through its sessions' call subject, without taking a slow one for dead. */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SessionCallProbe } from "../../../actors/services/session-call-probe.ts";
+import { encode } from "../../../actors/wire/codec.ts";
+import type { Bus, BusSubscription } from "../../../transports/bus.ts";
+import { InProcessNetwork } from "../../../transports/index.ts";
+import { sleep, waitFor } from "../../support/wire.ts";
+
+const CALL = "cred.session.AAAAAAAAAAAAAAAAAAAAAA.call";
+
+describe("SessionCallProbe", () => {
+  let portal: Bus;
+  let realm: Bus;
+  let probes: number;
+  let serving: BusSubscription | undefined;
+
+  /** The realm process: answers every probe with BadRequest, as PROTOCOL.md asks of a call without a method. */
+  function serve(): void {
+    serving = realm.subscribe(CALL, (m) => {
+      probes++;
+      m.respond(encode({ ok: false, error: { code: "BadRequest", message: "method: required" } }));
+    });
+  }
+
+  beforeEach(() => {
+    const network = new InProcessNetwork();
+    portal = network.connect();
+    realm = network.connect();
+    probes = 0;
+    serving = undefined;
+  });
+  afterEach(async () => {
+    await portal.close();
+    await realm.close();
+  });
+
+  it("sends no probe for a session that makes no call", async () => {
+    serve();
+    const probe = new SessionCallProbe(portal, { timeoutMs: 50, freshMs: 50, goneAfterMs: 200 });
+    let lost = false;
+    probe.watch(CALL, () => (lost = true));
+    await sleep(400);
+    expect(probes).toBe(0);
+    expect(lost).toBe(false);
+  });
+
+  it("follows calls with at most one probe per freshMs while the realm answers, and one after the last call", async () => {
+    serve();
+    const probe = new SessionCallProbe(portal, { timeoutMs: 100, freshMs: 100, goneAfterMs: 300 });
+    const host = probe.watch(CALL, () => undefined);
+    const started = performance.now();
+    while (performance.now() - started < 450) {
+      expect(await host.state()).toBe("alive");
+      await sleep(5);
+    }
+    await sleep(150);
+    // About one per 100 ms over ~450 ms, plus the one after the last call: never one per call (~80).
+    expect(probes).toBeGreaterThanOrEqual(4);
+    expect(probes).toBeLessThanOrEqual(7);
+    expect(host.known()).toBe("alive");
+  });
+
+  it("finds the realm gone after goneAfterMs of unanswered probes, running them back to back after one call", async () => {
+    serve();
+    const probe = new SessionCallProbe(portal, { timeoutMs: 50, freshMs: 1_000, goneAfterMs: 300 });
+    let lostAt: number | undefined;
+    const host = probe.watch(CALL, () => (lostAt = performance.now()));
+    await host.state();
+    await waitFor(() => probes === 1, 1000);
+    // The realm dies; the next call comes while its last answer is fresh.
+    serving!.unsubscribe();
+    const diedAt = performance.now();
+    expect(await host.state()).toBe("alive");
+    await waitFor(() => lostAt !== undefined, 3000);
+    // Not before freshMs (the follow-up probe) plus goneAfterMs of silence.
+    expect(lostAt! - diedAt).toBeGreaterThanOrEqual(1_000 + 300 - 100);
+    expect(host.known()).toBe("gone");
+    expect(await host.state()).toBe("gone");
+  });
+
+  it("does not take for gone a realm that answers again within goneAfterMs", async () => {
+    const probe = new SessionCallProbe(portal, { timeoutMs: 50, freshMs: 50, goneAfterMs: 400 });
+    let lost = false;
+    const host = probe.watch(CALL, () => (lost = true));
+    // Nobody answers the first probes (the realm is stalled): busy, not gone.
+    expect(await host.state()).toBe("alive");
+    await sleep(120);
+    expect(await host.state()).toBe("busy");
+    serve();
+    await waitFor(() => probes > 0, 1000);
+    await sleep(600);
+    expect(lost).toBe(false);
+    expect(await host.state()).toBe("alive");
+  });
+
+  it("stops probing a session that is unwatched (it ended)", async () => {
+    const probe = new SessionCallProbe(portal, { timeoutMs: 30, freshMs: 30, goneAfterMs: 200 });
+    let lost = false;
+    const host = probe.watch(CALL, () => (lost = true));
+    await host.state();
+    await sleep(50);
+    host.unwatch();
+    serve();
+    await sleep(400);
+    expect(lost).toBe(false);
+    expect(probes).toBe(0);
+  });
+
+  it("tells its own probes from clients' calls by their reply subject", () => {
+    const probe = new SessionCallProbe(portal);
+    const other = new SessionCallProbe(portal);
+    expect(probe.isProbe(portal.inbox())).toBe(false);
+    expect(probe.isProbe(undefined)).toBe(false);
+    // Another portal's (or RemoteRealm's) probes are ordinary calls to this one.
+    let sent: string | undefined;
+    const sub = portal.subscribe(CALL, (m) => void (sent = m.reply));
+    void other.watch(CALL, () => undefined).state();
+    return waitFor(() => sent !== undefined, 1000).then(() => {
+      sub.unsubscribe();
+      expect(other.isProbe(sent)).toBe(true);
+      expect(probe.isProbe(sent)).toBe(false);
+    });
+  });
+});
