@@ -7,7 +7,7 @@ import type { Credentials } from "../credentials/credentials.ts";
 import { CheckerUnavailable, fromWireError, LoginFailed, PortcullisError } from "../errors.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 import { checkerReply, parse } from "../wire/schemas.ts";
-import { subjectsFor } from "../wire/subjects.ts";
+import { subjectsFor, type Subjects } from "../wire/subjects.ts";
 import { ServedProbe, type ServiceInstances } from "./served-probe.ts";
 
 export interface RemoteCheckerOptions {
@@ -40,6 +40,7 @@ const CHECKER_CODES: ReadonlySet<string> = new Set(["UnauthorizedLogin", "LoginF
  * refuses included): never with a refusal it did not make.
  */
 export class RemoteChecker implements Checker {
+  readonly #subjects: Subjects;
   readonly #subject: string;
   readonly #timeoutMs: number;
   /** A check unanswered for a while asks whether the checker is still served (served-probe.ts). */
@@ -51,7 +52,8 @@ export class RemoteChecker implements Checker {
     readonly credentialKinds: readonly string[],
     options: RemoteCheckerOptions = {},
   ) {
-    this.#subject = subjectsFor(options.prefix).checker(name);
+    this.#subjects = subjectsFor(options.prefix);
+    this.#subject = this.#subjects.checker(name);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#probe = new ServedProbe(bus, this.#subject, options.probeEveryMs, options.instances);
   }
@@ -64,17 +66,31 @@ export class RemoteChecker implements Checker {
     this.#probe.standDown();
   }
 
+  /** One of the answering instances' own check subject, chosen at random to spread the load; undefined without one. */
+  #instanceCheck(answering: readonly string[]): string | undefined {
+    if (answering.length === 0) return undefined;
+    return this.#subjects.checkerInstanceCheck(this.name, answering[Math.floor(Math.random() * answering.length)]!);
+  }
+
   async requestAvatarId(credentials: Credentials): Promise<AvatarId> {
     let data: Uint8Array;
     try {
       const body = encode({ credentials: credentials.toWire() });
-      const ask = () => this.bus.request(this.#subject, body, { timeoutMs: this.#timeoutMs });
+      const ask = (subject = this.#subject) => this.bus.request(subject, body, { timeoutMs: this.#timeoutMs });
       const asked = ask();
-      // Sent again when a process of the checker is found gone while this waits: it may have held
-      // the check. The first answer of the two wins; the lost one never comes.
-      let askAgain!: () => void;
-      const askedAgain = new Promise<Uint8Array>((resolve, reject) => (askAgain = () => void ask().then(resolve, reject)));
-      data = await Promise.race([asked, this.#probe.untilGone(asked, () => askAgain()), askedAgain]);
+      // Sent again when a process of the checker is found gone or stalled while this waits: it may
+      // hold the check. Sent to a process that just answered, on its own subject (the queue group
+      // could hand it back to a stalled one), or to the group when none has one (an older version).
+      // The first answer wins; a stalled process's late one may still come, and loses.
+      let askAgain!: (answering: readonly string[]) => void;
+      const askedAgain = new Promise<Uint8Array>((resolve, reject) => {
+        askAgain = (answering) => {
+          const target = this.#instanceCheck(answering);
+          const again = target === undefined ? ask() : ask(target).catch((error: unknown) => (error instanceof NoResponders ? ask() : Promise.reject(error)));
+          void again.then(resolve, reject);
+        };
+      });
+      data = await Promise.race([asked, this.#probe.untilGone(asked, (answering) => askAgain(answering)), askedAgain]);
     } catch (error) {
       if (error instanceof NoResponders) throw new CheckerUnavailable(`checker ${this.name} is unavailable`);
       if (error instanceof RequestTimeout) throw new LoginFailed(`checker ${this.name} timed out`);

@@ -41,18 +41,17 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
   // older checker on top, refusing the passwords only the newer one had).
   const announcement = encode({ name: options.name, kinds, instance, since: Date.now() });
 
+  const check = async (body: Record<string, unknown>) => {
+    const { credentials: wire } = parse(checkerRequest, body);
+    if (!kinds.includes(wire.kind)) throw new UnhandledCredentials(`checker ${options.name} does not handle ${wire.kind}`);
+    const avatarId = await checker.requestAvatarId(credentialsFromWire(wire));
+    return avatarId === ANONYMOUS ? okReply({ avatarId: null, anonymous: true }) : okReply({ avatarId });
+  };
   const subscriptions: BusSubscription[] = [
-    serveRequests(
-      bus,
-      subject,
-      async (body) => {
-        const { credentials: wire } = parse(checkerRequest, body);
-        if (!kinds.includes(wire.kind)) throw new UnhandledCredentials(`checker ${options.name} does not handle ${wire.kind}`);
-        const avatarId = await checker.requestAvatarId(credentialsFromWire(wire));
-        return avatarId === ANONYMOUS ? okReply({ avatarId: null, anonymous: true }) : okReply({ avatarId });
-      },
-      { queue: subject, logger, fallback: () => new LoginFailed() },
-    ),
+    serveRequests(bus, subject, check, { queue: subject, logger, fallback: () => new LoginFailed() }),
+    // This process alone: a portal sends a check here again when the instance that took it died
+    // or stalled, since the queue group could hand it to that same instance (served-probe.ts).
+    serveRequests(bus, subjects.checkerInstanceCheck(options.name, instance), check, { logger, fallback: () => new LoginFailed() }),
     bus.subscribe(subjects.discover, (message) => {
       if (message.reply !== undefined) message.respond(announcement);
     }),

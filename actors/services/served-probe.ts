@@ -1,6 +1,6 @@
 /** Finding out, while a request waits, that nobody serves its subject any more. */
 import type { Bus } from "../../transports/bus.ts";
-import { NoResponders } from "../../transports/errors.ts";
+import { NoResponders, RequestTimeout } from "../../transports/errors.ts";
 import { encode } from "../wire/codec.ts";
 
 /** How often a request still unanswered asks: a killed service costs its callers about this much, not their timeout. */
@@ -19,12 +19,22 @@ const PROBE = encode({});
  * service's processes name themselves (`ServiceInstances`), each is asked too, and one found gone
  * may have taken requests with it: those still waiting are told (`onInstanceLost`) to ask again.
  * An outside probe killing one of two checker processes saw 6–15 logins per kill wait 10 s and fail.
+ *
+ * A process that is only stopped (SIGSTOP, a VM pause, an event loop stuck in a loop) keeps its
+ * subscriptions: NATS goes on handing it requests and never says no-responders. One whose own
+ * subject does not answer within `everyMs` while another instance's does is taken for *stalled*
+ * and counts as lost for the requests waiting, which are sent again to an instance that answered
+ * (the queue group could hand them back to the stalled one); it is not forgotten, and its late
+ * answers race the new ones, the first winning. A round in which no instance answers says nothing
+ * (every process is busy alike).
  */
 export class ServedProbe {
   #probing: Promise<boolean> | undefined;
   #probingInstances: Promise<void> | undefined;
-  /** When an instance was last found gone (performance.now()). */
+  /** When an instance was last found gone or stalled (performance.now()). */
   #lastLossAt = Number.NEGATIVE_INFINITY;
+  /** The instances that answered the last round, so requests are sent again to one of them. */
+  #answering: readonly string[] = [];
   #stoodDown = false;
 
   constructor(
@@ -48,9 +58,10 @@ export class ServedProbe {
   /**
    * Rejects with `NoResponders` once nobody serves the subject while `asked` is unsettled; never
    * settles otherwise. `onInstanceLost` runs at most once, when an instance of the service is
-   * found gone after `asked` was sent and it is still unanswered.
+   * found gone or stalled after `asked` was sent and it is still unanswered, with the instances
+   * that answered that round.
    */
-  untilGone(asked: Promise<unknown>, onInstanceLost?: () => void): Promise<never> {
+  untilGone(asked: Promise<unknown>, onInstanceLost?: (answering: readonly string[]) => void): Promise<never> {
     const sentAt = performance.now();
     return new Promise((_, reject) => {
       let settled = false;
@@ -67,7 +78,7 @@ export class ServedProbe {
               if (settled || this.#stoodDown) return;
               if (this.#lastLossAt > sentAt) {
                 told = true;
-                onInstanceLost();
+                onInstanceLost(this.#answering);
               }
             }
             next();
@@ -88,16 +99,19 @@ export class ServedProbe {
     this.#probingInstances ??= Promise.all(
       instances.list().map((id) =>
         this.bus.request(instances.subject(id), PROBE, { timeoutMs: this.everyMs }).then(
-          () => undefined,
-          (error: unknown) => {
-            if (!(error instanceof NoResponders)) return;
-            this.#lastLossAt = performance.now();
-            instances.gone(id);
-          },
+          () => ({ id, fate: "answered" as const }),
+          (error: unknown) => ({ id, fate: error instanceof NoResponders ? ("gone" as const) : error instanceof RequestTimeout ? ("silent" as const) : ("unknown" as const) }),
         ),
       ),
     )
-      .then(() => undefined)
+      .then((round) => {
+        const answering = round.filter((r) => r.fate === "answered").map((r) => r.id);
+        this.#answering = answering;
+        for (const { id, fate } of round) {
+          if (fate === "gone") instances.gone(id);
+          if (fate === "gone" || (fate === "silent" && answering.length > 0)) this.#lastLossAt = performance.now();
+        }
+      })
       .finally(() => {
         this.#probingInstances = undefined;
       });

@@ -20,6 +20,8 @@ export interface Subjects {
   realmInstance(name: string, instance: string): string;
   /** Where one process serving checker `name` answers whether it is still there. */
   checkerInstance(name: string, instance: string): string;
+  /** Addition: where that process alone takes checks (a check sent again, away from an instance that died or stalled). */
+  checkerInstanceCheck(name: string, instance: string): string;
   /** Addition: one portal process, asked by realm services whether it is still there (`P.portal.ID`). */
   portalInstance(instance: string): string;
 }
@@ -53,6 +55,7 @@ export function subjectsFor(prefix: string = DEFAULT_PREFIX): Subjects {
     realmQueue: (n) => `${prefix}.realm.${name(n)}`,
     realmInstance: (n, instance) => `${prefix}.realm.${name(n)}.instance.${instanceToken(instance)}`,
     checkerInstance: (n, instance) => `${prefix}.checker.${name(n)}.instance.${instanceToken(instance)}`,
+    checkerInstanceCheck: (n, instance) => `${prefix}.checker.${name(n)}.instance.${instanceToken(instance)}.check`,
     portalInstance: (instance) => `${prefix}.portal.${instanceToken(instance)}`,
   };
 }

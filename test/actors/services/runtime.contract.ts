@@ -1733,6 +1733,35 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(service.portal.listCredentialsKinds()).not.toContain("username-password");
     });
 
+    it("sends the checks a stalled checker instance holds (subscribed, answering nothing, as under SIGSTOP) to an instance that answers, seconds before the check timeout", async () => {
+      await portal({ checkers: [] });
+      await serveChecker(await bus(), checker(), { name: "pair" }).then((live) => services.push(live));
+      // Played on the wire: a process of checker `pair` that stopped, its subscriptions still in place.
+      const s = await bus();
+      const instance = newIdentifier();
+      let held = 0;
+      const announcement = json({ name: "pair", kinds: ["username-password"], instance, since: Date.now() });
+      s.subscribe("cred.checker.pair", () => void held++, { queue: "cred.checker.pair" });
+      s.subscribe(`cred.checker.pair.instance.${instance}`, () => undefined);
+      s.subscribe(`cred.checker.pair.instance.${instance}.check`, () => undefined);
+      s.subscribe("cred.checkers.discover", (m) => void m.respond(announcement));
+      s.publish("cred.checkers.announce", announcement);
+      await s.flush();
+      await sleep(100);
+      const b = await bus();
+      const started = performance.now();
+      const outcomes = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const reply = parse(await b.request("cred.login", json({ credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"] }), { timeoutMs: 9_000 }));
+          return reply["ok"] === true ? "ok" : reply["error"].code;
+        }),
+      );
+      expect(outcomes).toEqual(outcomes.map(() => "ok"));
+      // Some went to the stalled one (12 logins, two members), and waited about two probe rounds, not 10 s.
+      expect(held).toBeGreaterThan(0);
+      expect(performance.now() - started).toBeLessThan(6_000);
+    });
+
     it("keeps a checker that another instance still serves after a withdrawal without instance made the portal forget it, and after the instance it knew stops", async () => {
       const service = await portal({ checkers: [] });
       const one = await serveChecker(await bus(), checker(), { name: "pair" });
