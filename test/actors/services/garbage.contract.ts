@@ -522,6 +522,15 @@ export function garbageContract(name: string, makeNetwork: () => Promise<Network
         expect(checker.calls).toBe(before);
       });
 
+      it.each(checkerCases)("answers $label on cred.checker.NAME.instance.ID.check with BadRequest, before checking anything, and still checks there", async ({ payload }) => {
+        const { instance } = parse(await send(client, "cred.checkers.discover", json({})));
+        const subject = `cred.checker.memory.instance.${instance}.check`;
+        const before = checker.calls;
+        expectBadRequest(await send(client, subject, payload));
+        expect(checker.calls).toBe(before);
+        expect(await request(client, subject, { credentials })).toEqual({ ok: true, avatarId: "alice" });
+      });
+
       it.each(announceCases)("ignores $label published on cred.checkers.announce", async ({ payload }) => {
         client.publish("cred.checkers.announce", payload);
         await client.flush();
