@@ -13,7 +13,8 @@ import { newIdentifier } from "../wire/identifiers.ts";
 import { isSafeMindSubject, type MindSubjectRule, type Subjects } from "../wire/subjects.ts";
 import { hostSession, type HostedSession } from "./portal-session.ts";
 import type { EndedSessionLinger } from "./ended-sessions.ts";
-import { RemoteMind } from "./remote-mind.ts";
+import { RemoteMind, type MindLimits } from "./remote-mind.ts";
+import type { SupervisionOptions } from "../supervision/supervised-avatar.ts";
 import type { OutageEndings } from "./outage-endings.ts";
 import { RemoteRealm } from "./remote-realm.ts";
 
@@ -58,6 +59,10 @@ export interface LoginHostDeps {
   readonly tokens?: TokenSessions | undefined;
   /** Sends a Mind's `ended` again when it was published while NATS was down. */
   readonly outageEndings?: OutageEndings;
+  /** Restart policy and call wait for a local realm's avatars. */
+  readonly supervision?: SupervisionOptions | undefined;
+  /** Limits on each session's Mind. */
+  readonly mindLimits?: Partial<MindLimits> | undefined;
 }
 
 /** What a login gets while its portal holds `maxSessions`. */
@@ -97,7 +102,7 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
     const credentials = makeCredentials();
     const kind = options.kind ?? credentials.kinds[0];
     const id = newIdentifier();
-    const mind = new RemoteMind(bus, mindSubject, id, undefined, deps.instance, deps.outageEndings);
+    const mind = new RemoteMind(bus, mindSubject, id, deps.mindLimits, deps.instance, deps.outageEndings);
     if (deps.isClosing()) throw new LoginFailed("portal is shutting down");
     // Twisted's `mind=None`: a realm in this process gets null when the client named no mind
     // subject. A RemoteRealm still takes the session's RemoteMind: it carries the session id and
@@ -111,7 +116,7 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       const avatarId = session.actor.getSnapshot().context.avatarId;
       const anonymous = typeof avatarId !== "string";
       // With the realm the session can rebuild a crashed avatar (supervision, docs/sessions.md).
-      hosted = hostSession(bus, subjects, { id, session, grant, mind, logger, realm: portal.realm, linger: deps.linger, registry: sessions });
+      hosted = hostSession(bus, subjects, { id, session, grant, mind, logger, realm: portal.realm, linger: deps.linger, registry: sessions, supervision: deps.supervision });
       sessions.set(id, hosted);
       let issued: { token: string; tokenExpiresAt: number } | undefined;
       // Only token logins and logins asking for one are tracked: every other login skips this.

@@ -15,6 +15,9 @@ import { CHALLENGE_KINDS } from "../challenges/registry.ts";
 import { OutageEndings } from "./outage-endings.ts";
 import { RequestTimeout } from "../../transports/errors.ts";
 import { loginCompleter } from "./complete-login.ts";
+import { checkHostingOptions } from "./hosting-options.ts";
+import type { MindLimits } from "./remote-mind.ts";
+import type { SupervisionOptions } from "../supervision/supervised-avatar.ts";
 import type { HostedSession } from "./portal-session.ts";
 import { keepSessionsThroughDeafness } from "./deafness-guard.ts";
 import { EndedSessionLinger } from "./ended-sessions.ts";
@@ -80,6 +83,13 @@ export interface ServePortalOptions {
    * access included, can make a portal hold (an outside probe reached 2.6 GB in 30 s).
    */
   readonly maxSessions?: number;
+  /**
+   * For avatars of a local realm (the portal's own process hosts them): the restart policy and how
+   * long calls wait for a restarting avatar (docs/sessions.md). A realm service sets its own.
+   */
+  readonly supervision?: SupervisionOptions;
+  /** How fast each session's Mind may be sent notifications from a local realm's avatars (default burst 200, then 1000/s, ≤ 1000 queued or 1 MiB). */
+  readonly mindLimits?: Partial<MindLimits>;
 }
 
 /** Live sessions a portal holds at most unless told otherwise. */
@@ -106,6 +116,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   if (maxSessions !== Number.POSITIVE_INFINITY && (!Number.isInteger(maxSessions) || maxSessions < 1)) {
     throw new RangeError("maxSessions must be a positive integer or Infinity");
   }
+  checkHostingOptions(options);
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   if (!Number.isInteger(heartbeatMs) || heartbeatMs < 10 || heartbeatMs > MAX_HEARTBEAT_MS) {
     // Node fires a longer timer after 1 ms: every session would end at once.
@@ -218,6 +229,8 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     linger,
     mindRule,
     mindPrefixesNote,
+    supervision: options.supervision,
+    mindLimits: options.mindLimits,
   });
 
   const login: BusSubscription = guarded(() =>

@@ -1,5 +1,6 @@
 /** Hosts a realm as a NATS service: `P.realm.NAME.avatar`, and each supervised avatar on its session's subjects. */
 import type { Bus } from "../../transports/bus.ts";
+import { checkHostingOptions } from "./hosting-options.ts";
 import { ANONYMOUS } from "../checkers/checker.ts";
 import { AvatarError, BadRequest, LoginFailed, SessionEnded } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
@@ -59,6 +60,7 @@ interface Hosted {
 
 /** Serves `realm` until `stop()`; several instances of one name share the load (queue group). */
 export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOptions): Promise<RealmService> {
+  checkHostingOptions(options);
   const subjects = subjectsFor(options.prefix);
   const logger = (options.logger ?? silentLogger).child({ realm: options.name });
   const hosted = new Map<string, Hosted>();

@@ -263,4 +263,73 @@ export function supervisionContract(name: string, makeNetwork: () => Promise<Net
       });
     }
   });
+
+  describe(`servePortal's hosting options over ${name}, for a local realm's sessions`, () => {
+    let network: Network;
+    let buses: Bus[];
+    let closers: Array<() => Promise<unknown>>;
+    const bus = async () => {
+      const b = await network.connect();
+      buses.push(b);
+      return b;
+    };
+    beforeEach(async () => {
+      network = await makeNetwork();
+      buses = [];
+      closers = [];
+    });
+    afterEach(async () => {
+      for (const close of closers.reverse()) await close();
+      for (const b of buses) await b.close();
+      await network.teardown();
+    });
+
+    /** A portal of its own (`prefix`) with a CrashRealm in its process and `options`; a login with a Mind recording what it gets. */
+    async function login(prefix: string, options: Partial<Parameters<typeof servePortal>[1]>) {
+      const service = await servePortal(await bus(), { realm: new CrashRealm(), checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })], discoverCheckers: false, prefix, ...options });
+      closers.push(() => service.close());
+      const client = await bus();
+      const mind: Array<Record<string, any>> = [];
+      const mindSubject = client.inbox();
+      client.subscribe(mindSubject, (m) => void mind.push(parse(m.data)));
+      await client.flush();
+      const reply = parse(await client.request(`${prefix}.login`, json({ credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], mind: mindSubject }), { timeoutMs: 5000 }));
+      expect(reply["ok"]).toBe(true);
+      const call = async (method: string, ...args: unknown[]) => parse(await client.request(`${prefix}.session.${reply["session"]}.call`, json({ method, args }), { timeoutMs: 5000 }));
+      return { mind, call };
+    }
+
+    it("applies `supervision`: with maxRestarts 0 the first crash ends the session with avatar-failed, where the default restarts", async () => {
+      const strict = await login("strict", { supervision: { policy: { maxRestarts: 0 } } });
+      await strict.call("crash");
+      await waitFor(() => strict.mind.some((m) => m["type"] === "ended"), 3000);
+      expect(strict.mind.find((m) => m["type"] === "ended")?.["reason"]).toBe("avatar-failed");
+      const lenient = await login("lenient", {});
+      await lenient.call("crash");
+      // Restarted: the realm's second avatar (incarnation 1) answers; a call made meanwhile waits for it.
+      expect(await lenient.call("ok")).toEqual({ ok: true, result: 1 });
+      expect(lenient.mind.filter((m) => m["type"] === "ended")).toEqual([]);
+    });
+
+    it("applies `mindLimits`: a burst of 2 at 1 per second holds back the third notification, where the default sends all five", async () => {
+      const limited = await login("limited", { mindLimits: { burst: 2, ratePerSecond: 1 } });
+      const open = await login("open", {});
+      for (let i = 0; i < 5; i++) {
+        await limited.call("announce", `n${i}`);
+        await open.call("announce", `n${i}`);
+      }
+      await sleep(300);
+      expect(limited.mind.filter((m) => m["type"] === "notify")).toHaveLength(2);
+      expect(open.mind.filter((m) => m["type"] === "notify")).toHaveLength(5);
+    });
+
+    it("refuses hosting options that are not sensible numbers, naming the option", async () => {
+      const b = await bus();
+      await expect(servePortal(b, { realm: new CrashRealm(), supervision: { policy: { maxRestarts: -1 } } })).rejects.toThrow(/supervision\.policy\.maxRestarts/);
+      await expect(servePortal(b, { realm: new CrashRealm(), supervision: { callWaitMs: 0 } })).rejects.toThrow(/supervision\.callWaitMs/);
+      await expect(servePortal(b, { realm: new CrashRealm(), mindLimits: { burst: 0 } })).rejects.toThrow(/mindLimits\.burst/);
+      await expect(servePortal(b, { realm: new CrashRealm(), mindLimits: { ratePerSecond: Number.NaN } })).rejects.toThrow(/mindLimits\.ratePerSecond/);
+      await expect(serveRealm(b, new CrashRealm(), { name: "game", mindLimits: { maxQueued: 1.5 } })).rejects.toThrow(/mindLimits\.maxQueued/);
+    });
+  });
 }
