@@ -18,7 +18,18 @@ export interface CheckerDirectoryOptions {
    * `UnhandledCredentials`; default 30000 ms. A checker stopped for a restart withdraws too.
    */
   readonly withdrawnGraceMs?: number;
+  /**
+   * How many checker names the portal keeps at most (default 1000); announcements of further names
+   * are ignored, with a warning at most every 10 s. Each new name costs the portal a pass over the
+   * ones it has: an outside fuzzer announcing 40,000 made-up names left a portal deaf for 57 s.
+   */
+  readonly maxCheckers?: number;
 }
+
+/** Checker names a portal keeps at most, unless told otherwise. */
+export const DEFAULT_MAX_CHECKERS = 1000;
+/** How often a flood of ignored checker messages is logged at most. */
+const WARN_EVERY_MS = 10_000;
 
 /**
  * Registers announced checkers in `portal` (the newest announcement takes precedence for its
@@ -91,8 +102,12 @@ export class CheckerDirectory {
     }
   }
 
-  /** Checkers whose last known instance withdrew, being asked about: name → the leaving instance ("" without id). */
-  readonly #confirming = new Map<string, string>();
+  /**
+   * Checkers whose last known instance withdrew, being asked about: name → the instances leaving
+   * ("" for one without id), whose answers are ignored, and the round under way (a later
+   * withdrawal starts a new one: only the latest round's timer decides).
+   */
+  readonly #confirming = new Map<string, { readonly leaving: Set<string>; round: object }>();
   #discoveredFrom: number | undefined;
   #lastAnswer: number | undefined;
   #inbox: string | undefined;
@@ -141,12 +156,16 @@ export class CheckerDirectory {
   #add(announced: Announcement, discovered: boolean): void {
     if (this.#local.has(announced.name)) return;
     const known = this.#known.get(announced.name);
+    if (known === undefined && this.#known.size >= (this.options.maxCheckers ?? DEFAULT_MAX_CHECKERS)) {
+      this.#ignored.note(() => ({ event: "checker-limit", checkers: this.#known.size }), "ignored announcements of new checkers: this portal keeps as many as it may");
+      return;
+    }
     const instances = this.#instances.get(announced.name);
     // Another instance of a known checker, or an answer to `discover`: precedence unchanged. A
     // checker the portal dropped for having no responders comes back when it announces again.
     if (known !== undefined && instances !== undefined && this.portal.hasChecker(known)) {
-      const leaving = this.#confirming.get(announced.name);
-      if (leaving === undefined || (announced.instance ?? "") !== leaving) instances.add(announced.instance ?? "");
+      const leaving = this.#confirming.get(announced.name)?.leaving;
+      if (leaving === undefined || !leaving.has(announced.instance ?? "")) instances.add(announced.instance ?? "");
       return;
     }
     if (known !== undefined) this.portal.unregisterChecker(known);
@@ -209,9 +228,18 @@ export class CheckerDirectory {
       }
     }
     instances?.clear();
-    if (this.#inbox === undefined || this.#confirming.has(name)) return this.#drop(name, checker);
-    // The one leaving may still answer: it is ignored (by its id, or, without one, any answer without one).
-    this.#confirming.set(name, instance ?? "");
+    if (this.#inbox === undefined) return this.#drop(name, checker);
+    // Those leaving may still answer: they are ignored (by id, or, without one, any answer without
+    // one). A withdrawal during a round starts another, with its own discover and its own 250 ms:
+    // ending the round at once dropped a live checker on a second withdrawal without `instance`
+    // 100 ms after the first (an outside fuzzer; the live one had answered the first round).
+    const round = {};
+    const confirming = this.#confirming.get(name);
+    if (confirming === undefined) this.#confirming.set(name, { leaving: new Set([instance ?? ""]), round });
+    else {
+      confirming.leaving.add(instance ?? "");
+      confirming.round = round;
+    }
     try {
       this.bus.publish(this.#subjects.discover, new Uint8Array(), { reply: this.#inbox });
     } catch {
@@ -219,6 +247,7 @@ export class CheckerDirectory {
       return this.#drop(name, checker);
     }
     setTimeout(() => {
+      if (this.#confirming.get(name)?.round !== round) return;
       this.#confirming.delete(name);
       if (this.#known.get(name) !== checker) return;
       const others = this.#instances.get(name);
@@ -243,10 +272,15 @@ export class CheckerDirectory {
     try {
       fn();
     } catch (error) {
-      // Garbage on a broadcast subject has nobody to answer to: note it and carry on.
-      this.options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, "ignored a malformed checker message");
+      // Garbage on a broadcast subject has nobody to answer to: note it and carry on (a flood of
+      // it wrote one log line per message: an outside fuzzer's 60,000).
+      const err = error instanceof Error ? error.message : String(error);
+      this.#malformed.note(() => ({ err }), "ignored a malformed checker message");
     }
   }
+
+  readonly #malformed = new ThrottledWarning(() => this.options.logger);
+  readonly #ignored = new ThrottledWarning(() => this.options.logger);
 }
 
 /**
@@ -257,4 +291,23 @@ export class CheckerDirectory {
  */
 function above(a: RemoteChecker, atA: number, b: RemoteChecker, atB: number): boolean {
   return atA > atB || (atA === atB && a.name > b.name);
+}
+
+/** A warning logged at most every WARN_EVERY_MS, saying how many like it were left out since. */
+class ThrottledWarning {
+  #lastAt = Number.NEGATIVE_INFINITY;
+  #skipped = 0;
+
+  constructor(private readonly logger: () => Logger) {}
+
+  note(fields: () => Record<string, unknown>, message: string): void {
+    const now = performance.now();
+    if (now - this.#lastAt < WARN_EVERY_MS) {
+      this.#skipped++;
+      return;
+    }
+    this.logger().warn({ ...fields(), ...(this.#skipped > 0 && { alsoIgnored: this.#skipped }) }, message);
+    this.#lastAt = now;
+    this.#skipped = 0;
+  }
 }

@@ -83,6 +83,8 @@ export interface ServePortalOptions {
    * access included, can make a portal hold (an outside probe reached 2.6 GB in 30 s).
    */
   readonly maxSessions?: number;
+  /** Checker names announced on the bus that this portal keeps at most (default 1000); further names are ignored, with a warning. */
+  readonly maxCheckers?: number;
   /**
    * For avatars of a local realm (the portal's own process hosts them): the restart policy and how
    * long calls wait for a restarting avatar (docs/sessions.md). A realm service sets its own.
@@ -117,6 +119,8 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     throw new RangeError("maxSessions must be a positive integer or Infinity");
   }
   checkHostingOptions(options);
+  const maxCheckers = options.maxCheckers;
+  if (maxCheckers !== undefined && (!Number.isSafeInteger(maxCheckers) || maxCheckers < 1)) throw new RangeError(`maxCheckers must be a positive integer, got ${maxCheckers}`);
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   if (!Number.isInteger(heartbeatMs) || heartbeatMs < 10 || heartbeatMs > MAX_HEARTBEAT_MS) {
     // Node fires a longer timer after 1 ms: every session would end at once.
@@ -174,6 +178,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     logger,
     ...(options.localCheckerNames === undefined ? {} : { localNames: options.localCheckerNames }),
     ...(options.checkerWithdrawnGraceMs === undefined ? {} : { withdrawnGraceMs: options.checkerWithdrawnGraceMs }),
+    ...(options.maxCheckers === undefined ? {} : { maxCheckers: options.maxCheckers }),
   });
   // What this portal subscribed so far: undone if it fails to start (a flush failing on a lost
   // connection, the bus closed meanwhile), so nothing of it keeps listening or registering checkers.

@@ -1780,6 +1780,43 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
     });
 
+    it("keeps a checker that still serves through two withdrawals without instance 100 ms apart: the second starts its own round of discover", async () => {
+      const service = await portal({ checkers: [] });
+      services.push(await serveChecker(await bus(), checker(), { name: "pair" }));
+      await sleep(50);
+      const other = await bus();
+      for (let i = 0; i < 2; i++) {
+        other.publish("cred.checkers.withdraw", json({ name: "pair" }));
+        await other.flush();
+        await sleep(100);
+      }
+      await sleep(400);
+      expect(service.portal.listCredentialsKinds()).toContain("username-password");
+      expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
+    });
+
+    it("keeps at most maxCheckers checker names, ignoring further names with one warning, and logs a flood of malformed checker messages once", async () => {
+      const logs = captureLogs("info");
+      const service = await portal({ checkers: [], maxCheckers: 3, logger: logs.logger });
+      const other = await bus();
+      for (let i = 0; i < 5; i++) other.publish("cred.checkers.announce", json({ name: `c${i}`, kinds: [`x-kind${i}`] }));
+      for (let i = 0; i < 50; i++) other.publish("cred.checkers.withdraw", new TextEncoder().encode(`garbage ${i}`));
+      await other.flush();
+      await sleep(200);
+      expect(service.portal.listCredentialsKinds().sort()).toEqual(["x-kind0", "x-kind1", "x-kind2"]);
+      const warnings = logs.lines.map((line) => JSON.parse(line) as { level: number; msg: string; event?: string }).filter((e) => e.level === 40);
+      expect(warnings.filter((w) => w.event === "checker-limit")).toHaveLength(1);
+      expect(warnings.filter((w) => w.msg === "ignored a malformed checker message")).toHaveLength(1);
+      // A name withdrawn makes room for another (its 250 ms confirmation first).
+      other.publish("cred.checkers.withdraw", json({ name: "c0" }));
+      await other.flush();
+      await sleep(400);
+      other.publish("cred.checkers.announce", json({ name: "c4", kinds: ["x-kind4"] }));
+      await other.flush();
+      await sleep(100);
+      expect(service.portal.listCredentialsKinds()).toContain("x-kind4");
+    });
+
     it("treats checkers that have no responders as withdrawn and falls back past all of them within one login", async () => {
       const service = await portal({ checkers: [checker()] });
       // Two ghosts stacked on the live checker (two hot-swaps whose processes died without withdrawing).
