@@ -64,6 +64,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
   const subjects = subjectsFor(options.prefix);
   const logger = (options.logger ?? silentLogger).child({ realm: options.name });
   const hosted = new Map<string, Hosted>();
+  /** Sessions whose avatar the realm is being asked for. */
+  const granting = new Set<string>();
   // The calls each session took lately (the answer to a release, the shutdown notice and a call's
   // audit list them): the portal answers exactly the calls of its sessions that this process did not take.
   const taken = new TakenCalls();
@@ -223,11 +225,18 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       const request = parse(realmRequest, body);
       if (request.mind !== null && !isSafeMindSubject(request.mind, subjects.prefix)) throw new BadRequest("invalid mind subject");
       if (!request.anonymous && request.avatarId === null) throw new BadRequest("invalid avatarId: required");
-      if (hosted.has(request.session)) throw new BadRequest("session already hosted");
-      const mind = new RemoteMind(bus, request.mind, request.session, options.mindLimits);
-      const grant = await requestAvatar(request, mind);
-      host(request, grant, mind);
-      return okReply({ interface: grant.interface, instance });
+      // Taken before the realm is asked: two requests for one session at once both made avatars,
+      // and every call then got two answers (an outside portal).
+      if (hosted.has(request.session) || granting.has(request.session)) throw new BadRequest("session already hosted");
+      granting.add(request.session);
+      try {
+        const mind = new RemoteMind(bus, request.mind, request.session, options.mindLimits);
+        const grant = await requestAvatar(request, mind);
+        host(request, grant, mind);
+        return okReply({ interface: grant.interface, instance });
+      } finally {
+        granting.delete(request.session);
+      }
     },
     { queue: subjects.realmQueue(options.name), logger, fallback: () => new LoginFailed() },
   );

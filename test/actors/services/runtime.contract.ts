@@ -1561,6 +1561,26 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(asked).toContainEqual({ sessions: [session], calls: [call] });
     });
 
+    it("grants one avatar for a session asked for twice at once, refusing the other request with BadRequest (two avatars answered every call twice)", async () => {
+      const slow = { requestAvatar: async () => (await sleep(50), { interface: "echo", avatar: { echo: (x: unknown) => x }, logout: () => undefined }) };
+      const realm = await serveRealm(await bus(), slow as never, { name: "game" });
+      services.push(realm);
+      const b = await bus();
+      const mind = b.inbox();
+      const body = { avatarId: "alice", anonymous: false, interfaces: ["echo"], session: newIdentifier(), mind };
+      const answers = await Promise.all([request(b, "cred.realm.game.avatar", body), request(b, "cred.realm.game.avatar", body)]);
+      expect(answers.map((a) => (a["ok"] === true ? "ok" : a["error"].code)).sort()).toEqual(["BadRequest", "ok"]);
+      expect(realm.hosted).toBe(1);
+      const replies: unknown[] = [];
+      const inbox = b.inbox();
+      b.subscribe(inbox, (m) => void replies.push(parse(m.data)));
+      await b.flush();
+      b.publish(`cred.session.${body.session}.call`, json({ method: "echo", args: [7] }), { reply: inbox });
+      await waitFor(() => replies.length > 0, 2000);
+      await sleep(200);
+      expect(replies).toEqual([{ ok: true, result: 7 }]);
+    });
+
     it("keeps a session live when someone sends its release garbage: the realm refuses it and keeps the avatar, so the portal must not end the session either", async () => {
       // An outside probe: a release of `[]` ended the session at the portal while the realm kept
       // the avatar, and calls got two answers, then the realm's alone for 45 s.
