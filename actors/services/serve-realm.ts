@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from "../logger.ts";
 import type { LoginResult, Realm } from "../realm.ts";
 import { checkedGrant } from "../realm-grant.ts";
 import { SupervisedAvatar, type SupervisionOptions } from "../supervision/supervised-avatar.ts";
-import { encode, okEmpty, okReply } from "../wire/codec.ts";
+import { decodeObject, encode, okEmpty, okReply } from "../wire/codec.ts";
 import { parse, realmRequest, type RealmRequest } from "../wire/schemas.ts";
 import { newIdentifier, shortId } from "../wire/identifiers.ts";
 import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
@@ -116,14 +116,28 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
         await callsGone;
         hosted.delete(session);
       })());
-    // The supervisor gave up: the portal ends the session (`avatar-failed`) and then releases us;
-    // a portal that does not answer leaves us to release on our own.
+    // The supervisor gave up: the portal ends the session (`avatar-failed`) and then releases us.
+    // A portal that does not say `{"ok": true}` (none answers, or one built from PROTOCOL.md alone
+    // refuses the subject) will not: this process lets go on its own, says so on the release
+    // subject, and tells the Mind itself (an outside portal saw the session live on, its calls
+    // answered SessionEnded or met silence, and no `ended`). One that acknowledged and then sends
+    // no release within failedTimeoutMs is let go of too, the `ended` left to it.
     const reportFailed = async () => {
+      const failedTimeoutMs = options.failedTimeoutMs ?? 5_000;
+      let acknowledged = false;
       try {
-        await bus.request(`${base}.failed`, encode({}), { timeoutMs: options.failedTimeoutMs ?? 5_000 });
+        acknowledged = decodeObject(await bus.request(`${base}.failed`, encode({}), { timeoutMs: failedTimeoutMs }))["ok"] === true;
       } catch {
-        await release();
+        // Nobody answered, or garbage: not acknowledged.
       }
+      if (!acknowledged) {
+        // As at a stop: the calls drained first, so the notice lists every call this process took.
+        await letGoOfCalls();
+        announceRelease("avatar-failed", taken.list(session));
+        await release("end");
+        return;
+      }
+      setTimeout(() => void release(), failedTimeoutMs).unref?.();
     };
     const supervised = new SupervisedAvatar({
       ...options.supervision,
@@ -159,8 +173,12 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     // to answer exactly when it is not in the list. Before, the portal answered SessionEnded to
     // calls this process carried out (an outside probe: 37 of 167 sessions in one run), and
     // deciding by arrival order met silence when the answer came on another connection.
-    const releases = bus.subscribe(`${base}.release`, (message) =>
-      respondTo(
+    const releases = bus.subscribe(`${base}.release`, (message) => {
+      // A plain publish is a notice (it has a `reason`: this process's own, heard back) or an order
+      // from a portal that does not wait for the answer: PROTOCOL.md does not say that the
+      // portal's order is a request (an outside portal's published `{}` was ignored, 10 of 10).
+      if (message.reply === undefined) return isReleaseOrder(message.data) ? release("flush") : undefined;
+      return respondTo(
         message,
         async () => {
           // Done once the avatar is logged out and the calls are drained.
@@ -168,8 +186,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
           return encode({ ok: true, answered: taken.list(session) });
         },
         { logger, fallback },
-      ),
-    );
+      );
+    });
     // A portal that dies takes its sessions with it: nobody would ever release this avatar.
     // One that was only cut off may have ended the session meanwhile: the reconciler asks.
     const portal = request.portal === undefined ? undefined : subjects.portalInstance(request.portal);
@@ -271,4 +289,13 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       doubt.close();
     },
   };
+}
+
+/** A release published without a reply subject that orders one: a JSON object without a notice's `reason`. */
+function isReleaseOrder(data: Uint8Array): boolean {
+  try {
+    return !("reason" in decodeObject(data));
+  } catch {
+    return false;
+  }
 }

@@ -4,6 +4,7 @@ import type { Bus } from "../../../transports/bus.ts";
 import { NoResponders } from "../../../transports/errors.ts";
 import {
   AllowAnonymousAccess,
+  AvatarCrashed,
   connect,
   InMemoryUsernamePasswordDatabaseDontUse,
   LoginFailed,
@@ -1559,6 +1560,50 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(calls.answers.get(call)).toEqual(["AvatarError"]);
       // The question named the call.
       expect(asked).toContainEqual({ sessions: [session], calls: [call] });
+    });
+
+    it.each(["refuses `failed` with BadRequest", "does not answer `failed`"])(
+      "lets go of an avatar whose supervisor gave up, tells the Mind `ended` and says so on the release subject, when the portal (built from PROTOCOL.md alone) %s",
+      async (portalDoes) => {
+        const crashing = { requestAvatar: () => ({ interface: "echo", avatar: { crash: () => { throw new AvatarCrashed("broken"); } }, logout: () => undefined }) };
+        const realm = await serveRealm(await bus(), crashing as never, { name: "game", supervision: { policy: { maxRestarts: 0 } }, failedTimeoutMs: 300 });
+        services.push(realm);
+        const p = await bus();
+        const session = newIdentifier();
+        const mind = p.inbox();
+        const heard: Array<Record<string, unknown>> = [];
+        p.subscribe(mind, (m) => void heard.push(parse(m.data)));
+        p.subscribe(`cred.session.${session}.release`, (m) => void (m.reply === undefined && heard.push({ notice: parse(m.data) })));
+        p.subscribe(`cred.session.${session}.failed`, (m) => {
+          if (portalDoes.startsWith("refuses")) m.respond(json({ ok: false, error: { code: "BadRequest", message: "unknown session subject: failed" } }));
+        });
+        await p.flush();
+        expect(await request(p, "cred.realm.game.avatar", { avatarId: "alice", anonymous: false, interfaces: ["echo"], session, mind })).toMatchObject({ ok: true });
+        await request(p, `cred.session.${session}.call`, { method: "crash" });
+        await waitFor(() => realm.hosted === 0, 3000);
+        await waitFor(() => heard.some((h) => h["type"] === "ended"), 2000);
+        expect(heard.filter((h) => h["type"] === "ended")).toEqual([{ type: "ended", session, reason: "avatar-failed" }]);
+        expect(heard).toContainEqual({ notice: expect.objectContaining({ reason: "avatar-failed" }) });
+      },
+    );
+
+    it("releases an avatar on a release published without a reply subject (an order, like a request), and not on a published notice or garbage", async () => {
+      const realm = await serveRealm(await bus(), new SimpleRealm(), { name: "game" });
+      services.push(realm);
+      const p = await bus();
+      const sessions = [newIdentifier(), newIdentifier(), newIdentifier()];
+      for (const session of sessions) {
+        expect(await request(p, "cred.realm.game.avatar", { avatarId: "alice", anonymous: false, interfaces: ["echo"], session, mind: null })).toMatchObject({ ok: true });
+      }
+      p.publish(`cred.session.${sessions[0]}.release`, json({}));
+      p.publish(`cred.session.${sessions[1]}.release`, json({ reason: "shutdown" }));
+      p.publish(`cred.session.${sessions[2]}.release`, new TextEncoder().encode("[]"));
+      await p.flush();
+      await waitFor(() => realm.hosted === 2, 2000);
+      await sleep(100);
+      expect(realm.hosted).toBe(2);
+      expect(await request(p, `cred.session.${sessions[1]}.call`, { method: "echo", args: [1] })).toEqual({ ok: true, result: 1 });
+      expect(await request(p, `cred.session.${sessions[2]}.call`, { method: "echo", args: [2] })).toEqual({ ok: true, result: 2 });
     });
 
     it("grants one avatar for a session asked for twice at once, refusing the other request with BadRequest (two avatars answered every call twice)", async () => {
