@@ -4,7 +4,7 @@ import { ANONYMOUS, type Checker } from "../checkers/checker.ts";
 import { credentialsFromWire } from "../credentials/from-wire.ts";
 import { LoginFailed, UnhandledCredentials } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
-import { encode, okReply } from "../wire/codec.ts";
+import { decodeObject, encode, okReply } from "../wire/codec.ts";
 import { checkerRequest, parse } from "../wire/schemas.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
 import { subjectsFor } from "../wire/subjects.ts";
@@ -55,6 +55,22 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
     bus.subscribe(subjects.discover, (message) => {
       if (message.reply !== undefined) message.respond(announcement);
     }),
+    // Another process of this checker withdrew: a portal built from PROTOCOL.md alone drops the
+    // name on `{"name": …}`, though this process still serves it (an outside portal then refused
+    // every login of its kinds, 3 of 3). So this one announces again, a moment after, once.
+    bus.subscribe(subjects.withdraw, (message) => {
+      if (stopped !== undefined || reannounce !== undefined || !isOtherInstanceOf(message.data, options.name, instance)) return;
+      reannounce = setTimeout(() => {
+        reannounce = undefined;
+        if (stopped !== undefined) return;
+        try {
+          bus.publish(subjects.announce, announcement);
+        } catch {
+          // Closed meanwhile: nobody to announce to.
+        }
+      }, REANNOUNCE_AFTER_MS);
+      reannounce.unref?.();
+    }),
     // A portal whose check waits asks each instance it knows whether it is still there: one that
     // is gone may have taken the check with it, and the check is sent again (served-probe.ts).
     serveRequests(
@@ -85,6 +101,7 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
           for (const list of revocationLists) list.revoke(jti, expiresAt);
         });
   let stopped: Promise<void> | undefined;
+  let reannounce: ReturnType<typeof setTimeout> | undefined;
   bus.publish(subjects.announce, announcement);
   // Back from a lost connection, announced again: a portal that found it gone meanwhile (a check
   // met no responders) dropped it, and a repeated announcement of a known checker changes nothing.
@@ -107,6 +124,7 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
         // Withdrawn first, so portals stop choosing this checker; then drained, so every check
         // already on its way is still answered (a hot swap must not fail a login).
         unwatch?.();
+        clearTimeout(reannounce);
         bus.publish(subjects.withdraw, encode({ name: options.name, instance }));
         await bus.flush().catch(() => undefined);
         await Promise.all(subscriptions.map((subscription) => subscription.drain()));
@@ -114,4 +132,17 @@ export async function serveChecker(bus: Bus, checker: Checker, options: ServeChe
         logger.info({}, "checker withdrawn");
       })()),
   };
+}
+
+/** How long after another instance's withdrawal a checker process announces itself again. */
+const REANNOUNCE_AFTER_MS = 50;
+
+/** Whether a withdrawal names this checker and comes from another process of it (or from one that gives no instance). */
+function isOtherInstanceOf(data: Uint8Array, name: string, instance: string): boolean {
+  try {
+    const withdrawal = decodeObject(data);
+    return withdrawal["name"] === name && withdrawal["instance"] !== instance;
+  } catch {
+    return false;
+  }
 }

@@ -1845,6 +1845,28 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
     });
 
+    it("has a checker process announce itself again when another process of the same checker withdraws, so a portal built from PROTOCOL.md alone keeps the name", async () => {
+      const one = await serveChecker(await bus(), checker(), { name: "pair" });
+      const two = await serveChecker(await bus(), checker(), { name: "pair" });
+      services.push(two);
+      // A foreign portal's view: the directory messages in the order they come.
+      const seen: string[] = [];
+      const p = await bus();
+      p.subscribe("cred.checkers.announce", (m) => void seen.push(`announce ${parse(m.data)["instance"]}`));
+      p.subscribe("cred.checkers.withdraw", (m) => void seen.push(`withdraw ${parse(m.data)["instance"]}`));
+      const instances = new Set<string>();
+      p.subscribe("_INBOX.directory", (m) => void instances.add(parse(m.data)["instance"]));
+      await p.flush();
+      p.publish("cred.checkers.discover", new Uint8Array(), { reply: "_INBOX.directory" });
+      await waitFor(() => instances.size === 2, 2000);
+      await one.stop();
+      await waitFor(() => seen.length >= 2, 2000);
+      await sleep(100);
+      const withdrawn = seen[0]!.split(" ")[1]!;
+      const other = [...instances].find((i) => i !== withdrawn)!;
+      expect(seen).toEqual([`withdraw ${withdrawn}`, `announce ${other}`]);
+    });
+
     it("keeps a checker that still serves through two withdrawals without instance 100 ms apart: the second starts its own round of discover", async () => {
       const service = await portal({ checkers: [] });
       services.push(await serveChecker(await bus(), checker(), { name: "pair" }));
