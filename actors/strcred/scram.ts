@@ -1,7 +1,7 @@
 /** The `scram` auth type: `scram:alice:pw:bob:pw2`, users kept as SCRAM-SHA-256 keys only. */
 import { ScramChecker } from "../checkers/scram.ts";
 import { SCRAM_SHA_256 } from "../challenges/scram-sha-256.ts";
-import { InvalidAuthArgumentString } from "./errors.ts";
+import { userPairs } from "./user-pairs.ts";
 import type { CheckerFactory } from "./factory.ts";
 
 export const scramCheckerFactory: CheckerFactory = {
@@ -14,12 +14,10 @@ salt, iterations, StoredKey and ServerKey, and never sees a password again.`,
   argStringFormat: "A colon-separated list (name:password:...)",
   credentialKinds: [SCRAM_SHA_256],
   generateChecker(argstring: string) {
+    // The same rules as `memory`: an empty password or a user named twice was accepted silently
+    // here (an outside newcomer's `scram:alice::bob:x:bob:y`).
     const checker = new ScramChecker();
-    if (argstring) {
-      const pieces = argstring.split(":");
-      if (pieces.length % 2) throw new InvalidAuthArgumentString("argstring must be in format U:P:...");
-      for (let i = 0; i < pieces.length; i += 2) checker.addUser(pieces[i]!, pieces[i + 1]!);
-    }
+    for (const [name, password] of userPairs(argstring)) checker.addUser(name, password);
     return checker;
   },
 };

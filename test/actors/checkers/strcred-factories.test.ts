@@ -119,6 +119,15 @@ describe("file, hashed and htpasswd auth types", () => {
     expect(await makeChecker("legacy-test:x")).toBe(checker);
   });
 
+  it.each(["memory", "scram"])("refuses an empty username or password, or a user named twice, in %s:U:P with InvalidAuthArgumentString", async (type) => {
+    for (const args of [":pw", "alice:pw::pw2", ":", "alice:", "alice:pw:bob:", "alice:Pw1-x:alice:Pw2-y", "alice"]) {
+      await expect(makeChecker(`${type}:${args}`), args).rejects.toThrow(InvalidAuthArgumentString);
+    }
+    await expect(makeChecker(`${type}:alice:Pw1-x:alice:Pw2-y`)).rejects.toThrow(/^argstring names user alice twice$/);
+    // What it does take: two users, in order.
+    expect(await makeChecker(`${type}:alice:pw:bob:pw2`)).toBeDefined();
+  });
+
   it("refuses an empty username or password in memory:U:P with InvalidAuthArgumentString, and takes an empty argstring as no users", async () => {
     for (const description of ["memory::pw", "memory:alice:pw::pw2", "memory::", "memory:alice:", "memory:alice:pw:bob:"]) {
       await expect(makeChecker(description), description).rejects.toThrow(InvalidAuthArgumentString);
