@@ -31,6 +31,9 @@ export class LingeringRealm implements Realm {
 
   constructor(private readonly inner: Realm, options: LingeringRealmOptions = {}) {
     this.#graceMs = options.graceMs ?? 30_000;
+    if (!Number.isInteger(this.#graceMs) || this.#graceMs < 0 || this.#graceMs > 2 ** 31 - 1) {
+      throw new RangeError(`graceMs must be a whole number of milliseconds from 0 to 2147483647, got ${this.#graceMs}`);
+    }
   }
 
   /** How many detached avatars are waiting now. */

@@ -101,3 +101,11 @@ describe("avatars that outlive a connection (LingeringRealm)", () => {
     await again.logout();
   });
 });
+
+describe("LingeringRealm options", () => {
+  it("refuses a graceMs that is not a whole number of milliseconds a timer can hold", () => {
+    const inner: Realm = { requestAvatar: () => ({ interface: "echo", avatar: {}, logout: () => undefined }) };
+    for (const graceMs of [-1, 1.5, Number.NaN, 2 ** 31]) expect(() => new LingeringRealm(inner, { graceMs }), String(graceMs)).toThrow(/graceMs/);
+    expect(new LingeringRealm(inner, { graceMs: 0 }).lingering).toBe(0);
+  });
+});
