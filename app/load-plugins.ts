@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { registerCheckerFactory, type CheckerFactory } from "../actors/index.ts";
+import { pathHint } from "./path-hint.ts";
 import { UsageError } from "./usage-error.ts";
 
 function isFactory(value: unknown): value is CheckerFactory {
@@ -42,7 +43,7 @@ export async function loadPlugins(packages: readonly string[]): Promise<string[]
       const specifier = name.startsWith(".") || name.startsWith("/") ? pathToFileURL(resolve(name)).href : fromWorkingDirectory(name) ?? name;
       module = (await import(specifier)) as Record<string, unknown>;
     } catch (error) {
-      throw new UsageError(`cannot load plugin ${name}: ${(error as Error).message}`);
+      throw new UsageError(`cannot load plugin ${name}: ${(error as Error).message}${pathHint(name)}`);
     }
     const candidates = Array.isArray(module["checkerFactories"]) ? (module["checkerFactories"] as unknown[]) : Object.values(module);
     const factories = candidates.filter(isFactory);

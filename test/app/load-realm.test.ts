@@ -27,6 +27,21 @@ describe("loadRealm", () => {
     );
   });
 
+  it("says to write ./NAME when a module named like a package is a file in the working directory", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "portcullis-realm-path-"));
+    writeFileSync(join(dir, "myrealm.mjs"), "export default { requestAvatar() { throw new Error('unused'); } };\n");
+    const previous = process.cwd();
+    process.chdir(dir);
+    try {
+      await expect(loadRealm("myrealm.mjs")).rejects.toThrow(/^cannot load realm module myrealm\.mjs: .*write \.\/myrealm\.mjs to load it/);
+      expect(await loadRealm("./myrealm.mjs")).toHaveProperty("requestAvatar");
+      // No such file here: Node's message alone.
+      await expect(loadRealm("no-such-realm-package")).rejects.not.toThrow(/write \.\//);
+    } finally {
+      process.chdir(previous);
+    }
+  });
+
   it("keeps Node's own message for any other import failure", async () => {
     await expect(loadRealm("./no/such/realm.js")).rejects.toThrow(/^cannot load realm module \.\/no\/such\/realm\.js: .*Cannot find/);
   });
