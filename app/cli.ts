@@ -222,7 +222,7 @@ async function checkers(values: Values, required: boolean, log: Logger): Promise
       made.push(await makeChecker(description, { logger: log.child({ auth: authType }) }));
     } catch (error) {
       if (error instanceof InvalidAuthType) throw new UsageError(`Auth plugin not recognized: ${error.authType}`, AUTH_TYPES_HINT);
-      if (error instanceof InvalidAuthArgumentString) throw new UsageError(`Invalid --auth argstring: ${error.message}`);
+      if (error instanceof InvalidAuthArgumentString) throw new UsageError(`Invalid --auth argstring: ${error.message}`, `portcullis --help-auth-type ${authType} gives its format`);
       // Twisted's opt_auth words. The kinds come from the plugin's checker: masked all the same.
       if (error instanceof UnsupportedKinds) throw new UsageError(`Auth plugin not supported: ${authType} (${maskArgstring(error.message, argstring)})`);
       // A plugin's own error: its text may quote the argstring, which may hold passwords.

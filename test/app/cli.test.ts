@@ -73,7 +73,9 @@ describe("portcullis CLI", () => {
   });
 
   it("exits 2 for a malformed argstring, a missing --nats, an unknown command and a bad --heartbeat-ms", async () => {
-    expect((await runCli(["serve", "--nats", "nats://x", "--auth", "memory:alice"])).err).toContain("argstring must be in format U:P:...");
+    expect((await runCli(["serve", "--nats", "nats://x", "--auth", "memory:alice"])).err).toBe(
+      "portcullis: Invalid --auth argstring: argstring must be in format U:P:...\n(portcullis --help-auth-type memory gives its format)\n",
+    );
     const saved = process.env["NATS_URL"];
     delete process.env["NATS_URL"];
     try {
