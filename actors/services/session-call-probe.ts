@@ -43,6 +43,9 @@ interface Probed {
   followUp: boolean;
 }
 
+/** What a probe sends: a call without a method, which a realm refuses with `BadRequest`. */
+const PROBE = encode({});
+
 export class SessionCallProbe {
   readonly #timeoutMs: number;
   readonly #freshMs: number;
@@ -132,9 +135,13 @@ export class SessionCallProbe {
       const now = performance.now();
       probed.silentSince ??= now;
       if (now - probed.silentSince < this.#goneAfterMs) {
-        // Asked again at once, calls or not, until it answers or is gone: the verdict rests on
-        // every probe of the window going unanswered, not on two calls' probes far apart.
-        queueMicrotask(() => void this.#ask(probed));
+        // Asked again, calls or not, until it answers or is gone: the verdict rests on every probe
+        // of the window going unanswered, not on two calls' probes far apart. One per timeoutMs
+        // at most: a no-responders status comes back at once.
+        const again = setTimeout(() => {
+          if (this.#watched.has(probed)) void this.#ask(probed);
+        }, Math.max(0, probed.lastSentAt + this.#timeoutMs - now));
+        again.unref?.();
         return "busy";
       }
       probed.gone = true;
@@ -166,7 +173,7 @@ export class SessionCallProbe {
         resolve(answered);
       });
       try {
-        this.bus.publish(subject, encode({}), { reply });
+        this.bus.publish(subject, PROBE, { reply });
       } catch {
         // The connection is closing: nothing to learn.
         clearTimeout(timer);

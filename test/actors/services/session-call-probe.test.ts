@@ -93,6 +93,29 @@ describe("SessionCallProbe", () => {
     expect(await host.state()).toBe("alive");
   });
 
+  it("sends at most one probe per timeoutMs while nobody answers, even when NATS's no-responders status comes back at once", async () => {
+    // Nobody subscribes CALL here, so each probe gets an immediate no-responders status.
+    let sent = 0;
+    const counting = {
+      request: portal.request.bind(portal),
+      subscribe: portal.subscribe.bind(portal),
+      inbox: portal.inbox.bind(portal),
+      flush: portal.flush.bind(portal),
+      publish: (subject: string, data: Uint8Array, options?: { readonly reply?: string }) => {
+        if (subject === CALL) sent++;
+        portal.publish(subject, data, options);
+      },
+    } as unknown as Bus;
+    const probe = new SessionCallProbe(counting, { timeoutMs: 100, freshMs: 100, goneAfterMs: 550 });
+    let lost = false;
+    const host = probe.watch(CALL, () => (lost = true));
+    await host.state();
+    await waitFor(() => lost, 2000);
+    // About goneAfterMs / timeoutMs probes, not thousands.
+    expect(sent).toBeGreaterThanOrEqual(5);
+    expect(sent).toBeLessThanOrEqual(8);
+  });
+
   it("stops probing a session that is unwatched (it ended)", async () => {
     const probe = new SessionCallProbe(portal, { timeoutMs: 30, freshMs: 30, goneAfterMs: 200 });
     let lost = false;
