@@ -13,5 +13,7 @@ export class AvatarCrashed extends Error {
   }
 }
 
-/** The one message a client sees for the call that crashed the avatar. */
+/** The message a client sees for the call that crashed the avatar, when it is restarted. */
 export const CRASHED_MESSAGE = "the avatar failed and is being restarted";
+/** The message for the call whose crash made the supervisor give up: nothing is restarted, the session ends. */
+export const GAVE_UP_MESSAGE = "the avatar failed; the session ends";

@@ -5,7 +5,7 @@ import { AvatarError, SessionEnded } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { LoginResult } from "../realm.ts";
 import { callAvatar } from "../services/avatar-methods.ts";
-import { AvatarCrashed, CRASHED_MESSAGE } from "./avatar-crashed.ts";
+import { AvatarCrashed, CRASHED_MESSAGE, GAVE_UP_MESSAGE } from "./avatar-crashed.ts";
 import { isMachineAvatar, MachineAvatar } from "./machine-avatar.ts";
 
 export const DEFAULT_CALL_WAIT_MS = 5_000;
@@ -90,7 +90,9 @@ export class SupervisedAvatar {
     } catch (error) {
       if (!(error instanceof AvatarCrashed)) throw error;
       this.#crash(incarnation, error);
-      throw new AvatarError(CRASHED_MESSAGE);
+      // The supervisor decided at once: restart, or give up (an outside probe saw the last crash
+      // promised a restart that never came).
+      throw new AvatarError(this.#over === "failed" ? GAVE_UP_MESSAGE : CRASHED_MESSAGE);
     }
   }
 
