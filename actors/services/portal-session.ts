@@ -168,6 +168,7 @@ class PortalSession implements HostedSession, SessionReceiver {
       case "ping":
         // Activity on arrival, like a call, whatever the payload (a garbage ping still gets BadRequest).
         this.#session.touch();
+        remote?.pinged();
         void respondTo(message, () => okEmpty(), serve);
         return;
       case "call":

@@ -7,7 +7,7 @@ import type { Subjects } from "../wire/subjects.ts";
 import type { HostState, InstanceWatch, WatchedHost } from "./instance-watch.ts";
 import type { SessionReconciler } from "./session-reconciler.ts";
 import type { CallAudit, CallFate } from "./call-audit.ts";
-import type { SessionCallProbe } from "./session-call-probe.ts";
+import type { ProbedHost, SessionCallProbe } from "./session-call-probe.ts";
 
 /** Like PB's RemoteReference: `callRemote` is the only way in. */
 export class RemoteAvatar {
@@ -21,6 +21,7 @@ export class RemoteAvatar {
   #reconciler: SessionReconciler | undefined;
   #audit: ((reply?: string) => Promise<CallFate>) | undefined;
   #callProbe: SessionCallProbe | undefined;
+  #probed: ProbedHost | undefined;
 
   constructor(private readonly bus: Bus, private readonly subjects: Subjects, readonly session: string) {}
 
@@ -103,7 +104,19 @@ export class RemoteAvatar {
    */
   probeHost(probe: SessionCallProbe): void {
     this.#callProbe = probe;
-    this.#host = probe.watch(this.subjects.sessionVerb(this.session, "call"), () => this.#lost());
+    this.#probed = probe.watch(this.subjects.sessionVerb(this.session, "call"), () => {
+      this.#lost();
+      // Unanswered probes cannot tell a dead process from one stalled for longer than the
+      // window: the release reaches the latter when it wakes, so it lets go of the avatar rather
+      // than answer calls of a session that ended (an outside probe's paused realm did, for good).
+      this.orderRelease();
+    });
+    this.#host = this.#probed;
+  }
+
+  /** The session's client pinged: a realm watched through the session's call subject is asked after now and then. */
+  pinged(): void {
+    this.#probed?.pinged();
   }
 
   /** True for a call that is the portal's own probe of the realm (`probeHost`), not a client's. */

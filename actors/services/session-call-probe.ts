@@ -19,6 +19,15 @@ import { encode } from "../wire/codec.ts";
 import type { HostState, WatchedHost } from "./instance-watch.ts";
 import { positive } from "./instance-watch.ts";
 
+/** A watched session: what any watched host answers, and its pings. */
+export interface ProbedHost extends WatchedHost {
+  /**
+   * The session's client pinged: a session that only pings is asked too, but only when nothing
+   * was asked for goneAfterMs (a session with no calls costs its realm one probe per that long).
+   */
+  pinged(): void;
+}
+
 export interface SessionCallProbeOptions {
   /** How long a probe waits for the realm's answer; default 2000 ms. */
   readonly timeoutMs?: number;
@@ -52,6 +61,8 @@ export class SessionCallProbe {
   readonly #goneAfterMs: number;
   readonly #prefix: string;
   readonly #waiting = new Map<string, (answered: boolean) => void>();
+  /** Probes that timed out, for goneAfterMs: a late answer still shows the realm is there. */
+  readonly #late = new Map<string, Probed>();
   readonly #watched = new Set<Probed>();
   #replies: BusSubscription | undefined;
   #watchingConnection = false;
@@ -70,7 +81,7 @@ export class SessionCallProbe {
   }
 
   /** Watches the session whose call subject is `subject`; `onLost` runs once if its realm process is found gone. */
-  watch(subject: string, onLost: () => void): WatchedHost {
+  watch(subject: string, onLost: () => void): ProbedHost {
     const probed: Probed = { subject, onLost, gone: false, lastSentAt: Number.NEGATIVE_INFINITY, silentSince: undefined, asking: undefined, later: undefined, followUp: false };
     this.#watched.add(probed);
     // Timeouts while the portal could not reach NATS say nothing about the realm.
@@ -84,6 +95,9 @@ export class SessionCallProbe {
       state: () => this.#state(probed),
       known: () => (probed.gone ? "gone" : "alive"),
       recheck: () => this.#ask(probed),
+      pinged: () => {
+        if (!probed.gone && probed.silentSince === undefined && performance.now() - probed.lastSentAt >= this.#goneAfterMs) this.#followUp(probed);
+      },
       unwatch: () => {
         this.#watched.delete(probed);
         clearTimeout(probed.later);
@@ -121,7 +135,7 @@ export class SessionCallProbe {
     if (probed.gone) return Promise.resolve("gone");
     if (probed.asking !== undefined) return probed.asking;
     probed.lastSentAt = performance.now();
-    const asking = this.#probe(probed.subject).then((answered): HostState => {
+    const asking = this.#probe(probed).then((answered): HostState => {
       probed.asking = undefined;
       if (!this.#watched.has(probed)) return "busy";
       if (answered) {
@@ -153,18 +167,29 @@ export class SessionCallProbe {
     return asking;
   }
 
-  /** Resolves true when something answers `{}` on `subject` within the timeout. */
-  #probe(subject: string): Promise<boolean> {
+  /** Resolves true when something answers `{}` on the session's call subject within the timeout. */
+  #probe(probed: Probed): Promise<boolean> {
     this.#replies ??= this.bus.subscribe(`${this.#prefix}.*`, (message) => {
-      const resolve = this.#waiting.get(message.subject);
-      this.#waiting.delete(message.subject);
       // Empty: NATS's no-responders status, nobody there at all.
-      resolve?.(message.data.length > 0);
+      const answered = message.data.length > 0;
+      const resolve = this.#waiting.get(message.subject);
+      if (resolve !== undefined) {
+        this.#waiting.delete(message.subject);
+        resolve(answered);
+        return;
+      }
+      // An answer after the probe's timeout: a slow realm, not a dead one (an outside probe's
+      // realm answered in 2.5 s, and its live sessions were ended, their avatars left running).
+      const late = this.#late.get(message.subject);
+      this.#late.delete(message.subject);
+      if (late !== undefined && answered && !late.gone) late.silentSince = undefined;
     });
     const reply = `${this.#prefix}.${(this.#next++).toString(36)}`;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#waiting.delete(reply);
+        this.#late.set(reply, probed);
+        setTimeout(() => this.#late.delete(reply), this.#goneAfterMs).unref?.();
         resolve(false);
       }, this.#timeoutMs);
       timer.unref?.();
@@ -173,7 +198,7 @@ export class SessionCallProbe {
         resolve(answered);
       });
       try {
-        this.bus.publish(subject, PROBE, { reply });
+        this.bus.publish(probed.subject, PROBE, { reply });
       } catch {
         // The connection is closing: nothing to learn.
         clearTimeout(timer);

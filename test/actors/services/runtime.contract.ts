@@ -616,6 +616,46 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(await request(b, `cred.session.${session}.call`, { method: "echo", args: [3] })).toMatchObject(SESSION_ENDED);
     });
 
+    it("orders a release from a realm that named no instance and answered no probe for goneAfterMs, so one that was only stalled lets go when it wakes", async () => {
+      const realmBus = await bus();
+      const released: string[] = [];
+      let stalled = false;
+      realmBus.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo" })));
+      realmBus.subscribe("cred.session.*.call", (m) => {
+        if (!stalled) m.respond(json({ ok: false, error: { code: "BadRequest", message: "method: required" } }));
+      });
+      realmBus.subscribe("cred.session.*.release", (m) => void (m.reply !== undefined && released.push(m.subject.split(".")[2]!)));
+      await realmBus.flush();
+      await portal({ realm: new RemoteRealm(await bus(), "game", probeFast) });
+      const b = await bus();
+      const { mind, ended } = endedOn(b);
+      await b.flush();
+      const { session } = await login(b, { mind });
+      stalled = true;
+      b.publish(`cred.session.${session}.call`, json({ method: "echo", args: [1] }), { reply: b.inbox() });
+      await waitFor(() => ended.length > 0, 3000);
+      expect(ended).toEqual([{ session, reason: "avatar-failed" }]);
+      await waitFor(() => released.length > 0, 2000);
+      expect(released).toEqual([session]);
+    });
+
+    it("ends a session that only pings once its realm, named no instance, answers no probe for goneAfterMs", async () => {
+      const realmBus = await bus();
+      await playCallingProtocolRealm(realmBus);
+      await portal({ realm: new RemoteRealm(await bus(), "game", { callProbe: { timeoutMs: 100, freshMs: 100, goneAfterMs: 500 } }) });
+      const b = await bus();
+      const { mind, ended } = endedOn(b);
+      await b.flush();
+      const { session } = await login(b, { mind });
+      await realmBus.close();
+      const started = performance.now();
+      while (ended.length === 0 && performance.now() - started < 4_000) {
+        await request(b, `cred.session.${session}.ping`, {});
+        await sleep(100);
+      }
+      expect(ended).toEqual([{ session, reason: "avatar-failed" }]);
+    });
+
     it("keeps the sessions of a live realm that named no instance, however slow its calls: it answers the portal's probes", async () => {
       const realmBus = await bus();
       const bodies = await playCallingProtocolRealm(realmBus, 1_500);

@@ -116,6 +116,39 @@ describe("SessionCallProbe", () => {
     expect(sent).toBeLessThanOrEqual(8);
   });
 
+  it("takes an answer that comes after the probe's timeout as a sign of life: a realm slower than timeoutMs is never found gone", async () => {
+    serving = realm.subscribe(CALL, (m) => {
+      probes++;
+      setTimeout(() => m.respond(encode({ ok: false, error: { code: "BadRequest", message: "method: required" } })), 150);
+    });
+    const probe = new SessionCallProbe(portal, { timeoutMs: 100, freshMs: 100, goneAfterMs: 400 });
+    let lost = false;
+    const host = probe.watch(CALL, () => (lost = true));
+    const started = performance.now();
+    while (performance.now() - started < 1_200) {
+      await host.state();
+      await sleep(50);
+    }
+    expect(probes).toBeGreaterThan(4);
+    expect(lost).toBe(false);
+  });
+
+  it("asks after a session that only pings, but only when nothing was asked for goneAfterMs", async () => {
+    serve();
+    const probe = new SessionCallProbe(portal, { timeoutMs: 50, freshMs: 50, goneAfterMs: 300 });
+    const host = probe.watch(CALL, () => undefined);
+    host.pinged();
+    await waitFor(() => probes === 1, 1000);
+    for (let i = 0; i < 10; i++) {
+      host.pinged();
+      await sleep(10);
+    }
+    expect(probes).toBe(1);
+    await sleep(300);
+    host.pinged();
+    await waitFor(() => probes === 2, 1000);
+  });
+
   it("stops probing a session that is unwatched (it ended)", async () => {
     const probe = new SessionCallProbe(portal, { timeoutMs: 30, freshMs: 30, goneAfterMs: 200 });
     let lost = false;
