@@ -142,8 +142,16 @@ export class Portal {
    * not be told their kind is unsupported meanwhile.
    */
   unregisterChecker(checker: Checker, options: { readonly graceMs?: number } = {}): void {
-    for (const [kind, gone] of this.#down) if (gone === checker) this.#down.delete(kind);
-    const orphaned = this.#remove(checker);
+    // Kinds it had already left by going away (a login met no responders while it withdrew) are
+    // left by it now too: they get the grace as well (an outside probe saw a login in the
+    // withdrawal's 250 ms turn every later one into UnhandledCredentials at once).
+    const wentAway: string[] = [];
+    for (const [kind, gone] of this.#down) {
+      if (gone !== checker) continue;
+      this.#down.delete(kind);
+      wentAway.push(kind);
+    }
+    const orphaned = [...this.#remove(checker), ...wentAway.filter((kind) => !this.#checkers.has(kind))];
     const graceMs = options.graceMs ?? 0;
     if (graceMs > 0) for (const kind of orphaned) this.#withdrawnUntil.set(kind, performance.now() + graceMs);
   }

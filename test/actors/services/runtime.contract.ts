@@ -1957,6 +1957,26 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(service.portal.listCredentialsKinds()).toContain("username-password");
     });
 
+    it("keeps a withdrawn checker's grace when a login met no responders during the withdrawal's 250 ms confirmation", async () => {
+      const prefix = "graced";
+      await portal({ checkers: [], prefix, checkerWithdrawnGraceMs: 1_500 });
+      const client = await bus();
+      const attempt = async () =>
+        (await request(client, `${prefix}.login`, { credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"] }))["error"]?.code ?? "ok";
+      const checker = await serveChecker(await bus(), new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" }), { name: "leaving", prefix });
+      await sleep(50);
+      expect(await attempt()).toBe("ok");
+      await checker.stop();
+      // Inside the confirmation: the checker is still known, and meets no responders.
+      expect(await attempt()).toBe("LoginFailed");
+      await sleep(400);
+      // Dropped by the withdrawal: "try again" for the grace, as for a clean stop without logins.
+      expect(await attempt()).toBe("LoginFailed");
+      // The grace runs from the drop, 250 ms after the withdrawal.
+      await sleep(1_600);
+      expect(await attempt()).toBe("UnhandledCredentials");
+    });
+
     it("answers LoginFailed, not UnhandledCredentials, while a kind's only checker is down, until it announces again or withdraws", async () => {
       const prefix = "lonely";
       await portal({ checkers: [], prefix, checkerWithdrawnGraceMs: 300 });
