@@ -19,9 +19,11 @@ export interface CheckerDirectoryOptions {
    */
   readonly withdrawnGraceMs?: number;
   /**
-   * How many checker names the portal keeps at most (default 1000); announcements of further names
-   * are ignored, with a warning at most every 10 s. Each new name costs the portal a pass over the
-   * ones it has: an outside fuzzer announcing 40,000 made-up names left a portal deaf for 57 s.
+   * How many checker names the portal keeps at most (default 1000). A new name past that makes the
+   * portal forget the one least recently announced or answering a check, with a warning at most
+   * every 10 s. Each new name costs the portal a pass over the ones it has: an outside fuzzer
+   * announcing 40,000 made-up names left a portal deaf for 57 s; ignoring names past the limit
+   * instead kept a real checker announced after such a flood out for good.
    */
   readonly maxCheckers?: number;
 }
@@ -156,10 +158,8 @@ export class CheckerDirectory {
   #add(announced: Announcement, discovered: boolean): void {
     if (this.#local.has(announced.name)) return;
     const known = this.#known.get(announced.name);
-    if (known === undefined && this.#known.size >= (this.options.maxCheckers ?? DEFAULT_MAX_CHECKERS)) {
-      this.#ignored.note(() => ({ event: "checker-limit", checkers: this.#known.size }), "ignored announcements of new checkers: this portal keeps as many as it may");
-      return;
-    }
+    this.#touch(announced.name);
+    if (known === undefined && this.#known.size >= (this.options.maxCheckers ?? DEFAULT_MAX_CHECKERS)) this.#forgetLeastActive(announced.name);
     const instances = this.#instances.get(announced.name);
     // Another instance of a known checker, or an answer to `discover`: precedence unchanged. A
     // checker the portal dropped for having no responders comes back when it announces again.
@@ -172,6 +172,9 @@ export class CheckerDirectory {
     const name = announced.name;
     const subjects = subjectsFor(this.options.prefix);
     const checker = new RemoteChecker(this.bus, name, announced.kinds, {
+      onAnswered: () => {
+        if (this.#known.get(name) === checker) this.#touch(name);
+      },
       ...(this.options.prefix === undefined ? {} : { prefix: this.options.prefix }),
       ...(this.options.checkerTimeoutMs === undefined ? {} : { timeoutMs: this.options.checkerTimeoutMs }),
       instances: {
@@ -259,7 +262,39 @@ export class CheckerDirectory {
     }, CONFIRM_WITHDRAWAL_MS).unref?.();
   }
 
+  /** Names in the order they were last announced or answered a check, the least recent first. */
+  readonly #recent = new Map<string, true>();
+
+  #touch(name: string): void {
+    if (this.#recent.has(name)) {
+      // Already last: nothing to move (a busy checker answers thousands of checks a second).
+      if (this.#lastTouched === name) return;
+      this.#recent.delete(name);
+    }
+    this.#recent.set(name, true);
+    this.#lastTouched = name;
+  }
+
+  #lastTouched: string | undefined;
+
+  /** Makes room for `incoming`: forgets the known checker least recently announced or answering. */
+  #forgetLeastActive(incoming: string): void {
+    for (const name of this.#recent.keys()) {
+      const checker = this.#known.get(name);
+      if (name === incoming) continue;
+      this.#recent.delete(name);
+      if (checker === undefined) continue;
+      this.#known.delete(name);
+      this.#instances.delete(name);
+      this.#since.delete(checker);
+      this.portal.unregisterChecker(checker);
+      this.#ignored.note(() => ({ event: "checker-limit", forgot: name, for: incoming, checkers: this.#known.size }), "forgot the least recently active checker: this portal keeps as many as it may");
+      return;
+    }
+  }
+
   #drop(name: string, checker: RemoteChecker): void {
+    this.#recent.delete(name);
     this.#known.delete(name);
     this.#instances.delete(name);
     this.#since.delete(checker);
@@ -293,10 +328,15 @@ function above(a: RemoteChecker, atA: number, b: RemoteChecker, atB: number): bo
   return atA > atB || (atA === atB && a.name > b.name);
 }
 
-/** A warning logged at most every WARN_EVERY_MS, saying how many like it were left out since. */
+/**
+ * A warning logged at most every WARN_EVERY_MS, saying how many like it were left out since; the
+ * last of a burst is logged when its period ends, so a burst's count is never lost.
+ */
 class ThrottledWarning {
   #lastAt = Number.NEGATIVE_INFINITY;
   #skipped = 0;
+  #pending: { readonly fields: Record<string, unknown>; readonly message: string } | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly logger: () => Logger) {}
 
@@ -304,10 +344,24 @@ class ThrottledWarning {
     const now = performance.now();
     if (now - this.#lastAt < WARN_EVERY_MS) {
       this.#skipped++;
+      this.#pending = { fields: fields(), message };
+      this.#timer ??= setTimeout(() => this.#flush(), this.#lastAt + WARN_EVERY_MS - now);
+      this.#timer.unref?.();
       return;
     }
-    this.logger().warn({ ...fields(), ...(this.#skipped > 0 && { alsoIgnored: this.#skipped }) }, message);
+    this.#log(fields(), message, now);
+  }
+
+  #flush(): void {
+    this.#timer = undefined;
+    const pending = this.#pending;
+    if (pending !== undefined) this.#log(pending.fields, pending.message, performance.now());
+  }
+
+  #log(fields: Record<string, unknown>, message: string, now: number): void {
+    this.logger().warn({ ...fields, ...(this.#skipped > 0 && { alsoIgnored: this.#skipped }) }, message);
     this.#lastAt = now;
     this.#skipped = 0;
+    this.#pending = undefined;
   }
 }

@@ -23,6 +23,8 @@ export interface RemoteCheckerOptions {
    * waiting when one of them is found gone is sent once more, to the ones left.
    */
   readonly instances?: ServiceInstances;
+  /** Told whenever a check gets an answer from the checker, refusals included (it is live and in use). */
+  readonly onAnswered?: () => void;
 }
 
 /**
@@ -45,6 +47,7 @@ export class RemoteChecker implements Checker {
   readonly #timeoutMs: number;
   /** A check unanswered for a while asks whether the checker is still served (served-probe.ts). */
   readonly #probe: ServedProbe;
+  readonly #onAnswered: (() => void) | undefined;
 
   constructor(
     private readonly bus: Bus,
@@ -56,6 +59,7 @@ export class RemoteChecker implements Checker {
     this.#subject = this.#subjects.checker(name);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#probe = new ServedProbe(bus, this.#subject, options.probeEveryMs, options.instances);
+    this.#onAnswered = options.onAnswered;
   }
 
   /**
@@ -91,6 +95,7 @@ export class RemoteChecker implements Checker {
         };
       });
       data = await Promise.race([asked, this.#probe.untilGone(asked, (answering) => askAgain(answering)), askedAgain]);
+      this.#onAnswered?.();
     } catch (error) {
       if (error instanceof NoResponders) throw new CheckerUnavailable(`checker ${this.name} is unavailable`);
       if (error instanceof RequestTimeout) throw new LoginFailed(`checker ${this.name} timed out`);

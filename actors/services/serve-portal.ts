@@ -83,7 +83,7 @@ export interface ServePortalOptions {
    * access included, can make a portal hold (an outside probe reached 2.6 GB in 30 s).
    */
   readonly maxSessions?: number;
-  /** Checker names announced on the bus that this portal keeps at most (default 1000); further names are ignored, with a warning. */
+  /** Checker names announced on the bus that this portal keeps at most (default 1000); a new name past that forgets the least recently active one, with a warning. */
   readonly maxCheckers?: number;
   /**
    * For avatars of a local realm (the portal's own process hosts them): the restart policy and how
