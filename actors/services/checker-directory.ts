@@ -40,6 +40,8 @@ const WARN_EVERY_MS = 10_000;
  */
 /** How long a withdrawal of a checker's last known instance waits for other instances to answer `discover`. */
 const CONFIRM_WITHDRAWAL_MS = 250;
+/** How long an instance said to withdraw is given to answer on its own subject. */
+const STILL_SERVING_TIMEOUT_MS = 500;
 
 export class CheckerDirectory {
   readonly #known = new Map<string, RemoteChecker>();
@@ -250,16 +252,40 @@ export class CheckerDirectory {
       return this.#drop(name, checker);
     }
     setTimeout(() => {
-      if (this.#confirming.get(name)?.round !== round) return;
-      this.#confirming.delete(name);
-      if (this.#known.get(name) !== checker) return;
+      const current = this.#confirming.get(name);
+      if (current?.round !== round) return;
+      if (this.#known.get(name) !== checker) return void this.#confirming.delete(name);
       const others = this.#instances.get(name);
       if (others !== undefined && others.size > 0) {
+        this.#confirming.delete(name);
         this.options.logger.info({ checker: name, instances: others.size }, "checker instance withdrawn; others still serve it");
         return;
       }
-      this.#drop(name, checker);
+      // A withdrawal may name an instance that is still serving (sent by anyone with a service
+      // connection: an outside probe dropped a live checker with one message). One that really
+      // stops has let go of its own subject by now, and gets no-responders there.
+      void this.#stillServing(name, [...current.leaving].filter(isInstanceId)).then((serving) => {
+        if (this.#confirming.get(name)?.round !== round) return;
+        this.#confirming.delete(name);
+        if (this.#known.get(name) !== checker) return;
+        if (serving.length === 0) return this.#drop(name, checker);
+        for (const id of serving) this.#instances.get(name)?.add(id);
+        this.options.logger.warn({ checker: name }, "ignored a withdrawal of a checker instance that still serves");
+      });
     }, CONFIRM_WITHDRAWAL_MS).unref?.();
+  }
+
+  /** Which of `instances` of checker `name` still answer on their own subject. */
+  async #stillServing(name: string, instances: string[]): Promise<string[]> {
+    const answers = await Promise.all(
+      instances.map((id) =>
+        this.bus.request(this.#subjects.checkerInstance(name, id), new Uint8Array([123, 125]), { timeoutMs: STILL_SERVING_TIMEOUT_MS }).then(
+          () => id,
+          () => undefined,
+        ),
+      ),
+    );
+    return answers.filter((id): id is string => id !== undefined);
   }
 
   /** Names in the order they were last announced or answered a check, the least recent first. */

@@ -1907,6 +1907,19 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(seen).toEqual([`withdraw ${withdrawn}`, `announce ${other}`]);
     });
 
+    it("keeps a checker whose withdrawal, sent by someone else, names its live instance: the instance still answers on its own subject", async () => {
+      const service = await portal({ checkers: [] });
+      services.push(await serveChecker(await bus(), checker(), { name: "pair" }));
+      await sleep(50);
+      const other = await bus();
+      const { instance } = parse(await other.request("cred.checkers.discover", new Uint8Array(), { timeoutMs: 2000 }));
+      other.publish("cred.checkers.withdraw", json({ name: "pair", instance }));
+      await other.flush();
+      await sleep(900);
+      expect(service.portal.listCredentialsKinds()).toContain("username-password");
+      expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
+    });
+
     it("keeps a checker that still serves through two withdrawals without instance 100 ms apart: the second starts its own round of discover", async () => {
       const service = await portal({ checkers: [] });
       services.push(await serveChecker(await bus(), checker(), { name: "pair" }));
@@ -2008,7 +2021,8 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await back.stop();
       await sleep(50);
       expect((await attempt())["error"]).toEqual({ code: "LoginFailed", message: "no checker available; try again" });
-      await sleep(300);
+      // The grace runs from the drop, 250 ms after the withdrawal (and its instance found gone).
+      await sleep(800);
       expect((await attempt())["error"]).toMatchObject({ code: "UnhandledCredentials" });
     });
   });
