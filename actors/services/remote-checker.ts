@@ -81,7 +81,10 @@ export class RemoteChecker implements Checker {
     try {
       const body = encode({ credentials: credentials.toWire() });
       const ask = (subject = this.#subject) => this.bus.request(subject, body, { timeoutMs: this.#timeoutMs });
-      const asked = ask();
+      // Around a stalled process while one is known: straight to one that answered its probe.
+      const detour = this.#probe.detour;
+      const around = detour === undefined ? undefined : this.#instanceCheck(detour);
+      const asked = around === undefined ? ask() : ask(around).catch((error: unknown) => (error instanceof NoResponders ? ask() : Promise.reject(error)));
       // Sent again when a process of the checker is found gone or stalled while this waits: it may
       // hold the check. Sent to a process that just answered, on its own subject (the queue group
       // could hand it back to a stalled one), or to the group when none has one (an older version).

@@ -1845,9 +1845,13 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       const s = await bus();
       const instance = newIdentifier();
       let held = 0;
+      let recovered = false;
       const announcement = json({ name: "pair", kinds: ["username-password"], instance, since: Date.now() });
-      s.subscribe("cred.checker.pair", () => void held++, { queue: "cred.checker.pair" });
-      s.subscribe(`cred.checker.pair.instance.${instance}`, () => undefined);
+      s.subscribe("cred.checker.pair", (m) => {
+        held++;
+        if (recovered) m.respond(json({ ok: true, avatarId: "alice" }));
+      }, { queue: "cred.checker.pair" });
+      s.subscribe(`cred.checker.pair.instance.${instance}`, (m) => void (recovered && m.respond(json({ ok: true }))));
       s.subscribe(`cred.checker.pair.instance.${instance}.check`, () => undefined);
       s.subscribe("cred.checkers.discover", (m) => void m.respond(announcement));
       s.publish("cred.checkers.announce", announcement);
@@ -1865,6 +1869,23 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       // Some went to the stalled one (12 logins, two members), and waited about two probe rounds, not 10 s.
       expect(held).toBeGreaterThan(0);
       expect(performance.now() - started).toBeLessThan(6_000);
+      // While it stays stalled, new logins go around it, straight to the instance that answers.
+      const heldBefore = held;
+      const again = performance.now();
+      for (let i = 0; i < 12; i++) {
+        const reply = parse(await b.request("cred.login", json({ credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"] }), { timeoutMs: 9_000 }));
+        expect(reply["ok"]).toBe(true);
+      }
+      expect(held).toBe(heldBefore);
+      expect(performance.now() - again).toBeLessThan(1_000);
+      // Back (SIGCONT): its probe answers within a round or two, and the queue group hands it checks again.
+      recovered = true;
+      await sleep(2_500);
+      const logins = await Promise.all(
+        Array.from({ length: 16 }, async () => parse(await b.request("cred.login", json({ credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"] }), { timeoutMs: 9_000 }))["ok"]),
+      );
+      expect(logins).toEqual(logins.map(() => true));
+      expect(held).toBeGreaterThan(heldBefore);
     });
 
     it("keeps a checker that another instance still serves after a withdrawal without instance made the portal forget it, and after the instance it knew stops", async () => {
