@@ -140,6 +140,7 @@ export class CheckerDirectory {
   }
 
   stop(): void {
+    clearTimeout(this.#rediscovering);
     clearTimeout(this.#lookAgain);
     this.#lookAgain = undefined;
     this.#inbox = undefined;
@@ -226,9 +227,22 @@ export class CheckerDirectory {
     if (!checker) return;
     const instances = this.#instances.get(name);
     if (instance !== undefined && instances !== undefined) {
+      if (!instances.has(instance)) return;
       instances.delete(instance);
       if (instances.size > 0) {
         this.options.logger.info({ checker: name, instances: instances.size }, "checker instance withdrawn");
+        // Asked on its own subject once it has had time to let go: a withdrawal anyone sent in its
+        // name must not make the portal forget a live instance, which it would then never ask
+        // after (an outside probe: such an instance stalled, and the 32 checks it held failed).
+        if (isInstanceId(instance)) {
+          setTimeout(() => {
+            void this.#stillServing(name, [instance]).then((serving) => {
+              if (serving.length === 0 || this.#known.get(name) !== checker) return;
+              this.#instances.get(name)?.add(instance);
+              this.options.logger.warn({ checker: name }, "ignored a withdrawal of a checker instance that still serves");
+            });
+          }, CONFIRM_WITHDRAWAL_MS).unref?.();
+        }
         return;
       }
     }
@@ -313,10 +327,31 @@ export class CheckerDirectory {
       this.#known.delete(name);
       this.#instances.delete(name);
       this.#since.delete(checker);
-      this.portal.unregisterChecker(checker);
-      this.#ignored.note(() => ({ event: "checker-limit", forgot: name, for: incoming, checkers: this.#known.size }), "forgot the least recently active checker: this portal keeps as many as it may");
+      // Its kinds answer "try again" meanwhile, and the running checkers are asked to announce once
+      // the burst is over: a live one comes back (an outside probe saw an idle live checker
+      // forgotten in a flood of made-up names, and its kind refused as unsupported).
+      this.portal.unregisterChecker(checker, { graceMs: this.options.withdrawnGraceMs ?? 30_000 });
+      this.#rediscover();
+      this.#ignored.note(() => ({ event: "checker-limit", forgot: name, for: incoming }), "forgot the least recently active checker: this portal keeps as many as it may");
       return;
     }
+  }
+
+  #rediscovering: ReturnType<typeof setTimeout> | undefined;
+
+  /** Publishes `discover` once no checker has been forgotten for a second. */
+  #rediscover(): void {
+    clearTimeout(this.#rediscovering);
+    this.#rediscovering = setTimeout(() => {
+      this.#rediscovering = undefined;
+      if (this.#inbox === undefined) return;
+      try {
+        this.bus.publish(this.#subjects.discover, new Uint8Array(), { reply: this.#inbox });
+      } catch {
+        // The bus is closing.
+      }
+    }, 1_000);
+    this.#rediscovering.unref?.();
   }
 
   #drop(name: string, checker: RemoteChecker): void {
@@ -381,11 +416,14 @@ class ThrottledWarning {
   #flush(): void {
     this.#timer = undefined;
     const pending = this.#pending;
-    if (pending !== undefined) this.#log(pending.fields, pending.message, performance.now());
+    if (pending === undefined) return;
+    // The line logged is the last one left out: it does not count itself.
+    this.#skipped--;
+    this.#log(pending.fields, pending.message, performance.now());
   }
 
   #log(fields: Record<string, unknown>, message: string, now: number): void {
-    this.logger().warn({ ...fields, ...(this.#skipped > 0 && { alsoIgnored: this.#skipped }) }, message);
+    this.logger().warn({ ...fields, ...(this.#skipped > 0 && { omitted: this.#skipped }) }, message);
     this.#lastAt = now;
     this.#skipped = 0;
     this.#pending = undefined;

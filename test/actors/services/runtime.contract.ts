@@ -1934,6 +1934,60 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(seen).toEqual([`withdraw ${withdrawn}`, `announce ${other}`]);
     });
 
+    it("answers 'try again' for the kinds of a live checker forgotten for a flood of new names, and takes it back when it answers the discover that follows the flood", async () => {
+      await portal({ checkers: [], maxCheckers: 2 });
+      services.push(await serveChecker(await bus(), new AllowAnonymousAccess(), { name: "anon" }));
+      await sleep(50);
+      const b = await bus();
+      const anonymous = async () => (await request(b, "cred.login", { credentials: { kind: "anonymous" }, interfaces: ["echo"] }))["error"]?.code ?? "ok";
+      expect(await anonymous()).toBe("ok");
+      // Made-up names nobody serves push the idle one out.
+      const other = await bus();
+      for (const name of ["made-up-1", "made-up-2"]) other.publish("cred.checkers.announce", json({ name, kinds: [`x-${name}`] }));
+      await other.flush();
+      await sleep(100);
+      expect(await anonymous()).toBe("LoginFailed");
+      // About a second after the last name, a discover: the live one answers and is back.
+      let outcome = "LoginFailed";
+      for (let tries = 0; tries < 30 && outcome !== "ok"; tries++) {
+        await sleep(100);
+        outcome = await anonymous();
+        expect(["ok", "LoginFailed"]).toContain(outcome);
+      }
+      expect(outcome).toBe("ok");
+    });
+
+    it("keeps asking after an instance that a forged withdrawal named while others serve: when it stalls later, its checks are still sent again", async () => {
+      await portal({ checkers: [] });
+      services.push(await serveChecker(await bus(), checker(), { name: "pair" }));
+      // Played on the wire: an instance that answers its probes until it stalls, and holds every check.
+      const s = await bus();
+      const instance = newIdentifier();
+      let stalled = false;
+      const announcement = json({ name: "pair", kinds: ["username-password"], instance, since: Date.now() });
+      s.subscribe("cred.checker.pair", () => undefined, { queue: "cred.checker.pair" });
+      s.subscribe(`cred.checker.pair.instance.${instance}`, (m) => void (stalled || m.respond(json({ ok: true }))));
+      s.subscribe("cred.checkers.discover", (m) => void m.respond(announcement));
+      s.publish("cred.checkers.announce", announcement);
+      await s.flush();
+      await sleep(100);
+      const other = await bus();
+      other.publish("cred.checkers.withdraw", json({ name: "pair", instance }));
+      await other.flush();
+      await sleep(600);
+      stalled = true;
+      const b = await bus();
+      const started = performance.now();
+      const outcomes = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const reply = parse(await b.request("cred.login", json({ credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"] }), { timeoutMs: 9_000 }));
+          return reply["ok"] === true ? "ok" : reply["error"].code;
+        }),
+      );
+      expect(outcomes).toEqual(outcomes.map(() => "ok"));
+      expect(performance.now() - started).toBeLessThan(6_000);
+    });
+
     it("keeps a checker whose withdrawal, sent by someone else, names its live instance: the instance still answers on its own subject", async () => {
       const service = await portal({ checkers: [] });
       services.push(await serveChecker(await bus(), checker(), { name: "pair" }));
