@@ -1,5 +1,6 @@
 /** The portal's view of checkers served on the bus: announce, discover and withdraw, kept in the Portal. */
 import type { Bus, BusSubscription } from "../../transports/bus.ts";
+import { RequestTimeout } from "../../transports/errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Portal } from "../portal.ts";
 import { decodeObject } from "../wire/codec.ts";
@@ -236,7 +237,7 @@ export class CheckerDirectory {
         // after (an outside probe: such an instance stalled, and the 32 checks it held failed).
         if (isInstanceId(instance)) {
           setTimeout(() => {
-            void this.#stillServing(name, [instance]).then((serving) => {
+            void this.#stillServing(name, [instance], () => false).then((serving) => {
               if (serving.length === 0 || this.#known.get(name) !== checker) return;
               this.#instances.get(name)?.add(instance);
               this.options.logger.warn({ checker: name }, "ignored a withdrawal of a checker instance that still serves");
@@ -269,33 +270,41 @@ export class CheckerDirectory {
       const current = this.#confirming.get(name);
       if (current?.round !== round) return;
       if (this.#known.get(name) !== checker) return void this.#confirming.delete(name);
-      const others = this.#instances.get(name);
-      if (others !== undefined && others.size > 0) {
+      const others = [...(this.#instances.get(name) ?? [])];
+      // An answer without an instance id (a checker built from PROTOCOL.md alone) cannot be asked after: it is trusted.
+      if (others.some((id) => !isInstanceId(id))) {
         this.#confirming.delete(name);
-        this.options.logger.info({ checker: name, instances: others.size }, "checker instance withdrawn; others still serve it");
+        this.options.logger.info({ checker: name, instances: others.length }, "checker instance withdrawn; others still serve it");
         return;
       }
-      // A withdrawal may name an instance that is still serving (sent by anyone with a service
-      // connection: an outside probe dropped a live checker with one message). One that really
-      // stops has let go of its own subject by now, and gets no-responders there.
-      void this.#stillServing(name, [...current.leaving].filter(isInstanceId)).then((serving) => {
+      // The instances that answered, and those said to leave, are asked on their own subjects:
+      // a withdrawal may name one that still serves (anyone with a service connection can send
+      // one: an outside probe dropped a live checker with one message), and a process stopping
+      // under load may still answer the round's discover before it lets go (an outside probe saw
+      // a checker kept, all of whose processes had stopped). One that really stops has let go of
+      // its own subject by now, and gets no-responders there.
+      const asked = [...new Set([...others, ...[...current.leaving].filter(isInstanceId)])];
+      // One that answered the round's discover and is only slow to answer now is kept.
+      const busyCounts = (id: string) => others.includes(id) && !current.leaving.has(id);
+      void this.#stillServing(name, asked, busyCounts).then((serving) => {
         if (this.#confirming.get(name)?.round !== round) return;
         this.#confirming.delete(name);
         if (this.#known.get(name) !== checker) return;
         if (serving.length === 0) return this.#drop(name, checker);
-        for (const id of serving) this.#instances.get(name)?.add(id);
-        this.options.logger.warn({ checker: name }, "ignored a withdrawal of a checker instance that still serves");
+        this.#instances.set(name, new Set(serving));
+        if (serving.some((id) => current.leaving.has(id))) this.options.logger.warn({ checker: name }, "ignored a withdrawal of a checker instance that still serves");
+        else this.options.logger.info({ checker: name, instances: serving.length }, "checker instance withdrawn; others still serve it");
       });
     }, CONFIRM_WITHDRAWAL_MS).unref?.();
   }
 
-  /** Which of `instances` of checker `name` still answer on their own subject. */
-  async #stillServing(name: string, instances: string[]): Promise<string[]> {
+  /** Which of `instances` of checker `name` still answer on their own subject (or, where `busyCounts`, do not answer in time but have responders). */
+  async #stillServing(name: string, instances: string[], busyCounts: (id: string) => boolean): Promise<string[]> {
     const answers = await Promise.all(
       instances.map((id) =>
         this.bus.request(this.#subjects.checkerInstance(name, id), new Uint8Array([123, 125]), { timeoutMs: STILL_SERVING_TIMEOUT_MS }).then(
           () => id,
-          () => undefined,
+          (error: unknown) => (error instanceof RequestTimeout && busyCounts(id) ? id : undefined),
         ),
       ),
     );

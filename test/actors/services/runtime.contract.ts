@@ -1988,6 +1988,27 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(performance.now() - started).toBeLessThan(6_000);
     });
 
+    it("drops a checker whose last instance withdrew even when a process that stopped earlier still answers the round's discover (it has let go of its own subject)", async () => {
+      const service = await portal({ checkers: [] });
+      const live = await serveChecker(await bus(), checker(), { name: "pair" });
+      // Played on the wire: a process of `pair` that withdrew, let go of its own subject, and, still
+      // draining under load, answers one more discover.
+      const s = await bus();
+      const instance = newIdentifier();
+      const announcement = json({ name: "pair", kinds: ["username-password"], instance, since: Date.now() });
+      s.subscribe("cred.checkers.discover", (m) => void m.respond(announcement));
+      s.publish("cred.checkers.announce", announcement);
+      await s.flush();
+      await sleep(100);
+      s.publish("cred.checkers.withdraw", json({ name: "pair", instance }));
+      await s.flush();
+      await sleep(400);
+      expect(service.portal.listCredentialsKinds()).toContain("username-password");
+      await live.stop();
+      await sleep(900);
+      expect(service.portal.listCredentialsKinds()).not.toContain("username-password");
+    });
+
     it("keeps a checker whose withdrawal, sent by someone else, names its live instance: the instance still answers on its own subject", async () => {
       const service = await portal({ checkers: [] });
       services.push(await serveChecker(await bus(), checker(), { name: "pair" }));
