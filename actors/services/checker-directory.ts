@@ -3,10 +3,11 @@ import type { Bus, BusSubscription } from "../../transports/bus.ts";
 import { RequestTimeout } from "../../transports/errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Portal } from "../portal.ts";
-import { decodeObject } from "../wire/codec.ts";
+import { decodeObject, encode } from "../wire/codec.ts";
 import { announcement, parse, withdrawal, type Announcement } from "../wire/schemas.ts";
 import { isInstanceId, subjectsFor } from "../wire/subjects.ts";
 import { RemoteChecker } from "./remote-checker.ts";
+import { ThrottledWarning } from "./throttled-warning.ts";
 
 export interface CheckerDirectoryOptions {
   readonly prefix?: string;
@@ -31,18 +32,19 @@ export interface CheckerDirectoryOptions {
 
 /** Checker names a portal keeps at most, unless told otherwise. */
 export const DEFAULT_MAX_CHECKERS = 1000;
-/** How often a flood of ignored checker messages is logged at most. */
-const WARN_EVERY_MS = 10_000;
+
+/** How long a withdrawal of a checker's last known instance waits for other instances to answer `discover`. */
+const CONFIRM_WITHDRAWAL_MS = 250;
+/** How long an instance said to withdraw is given to answer on its own subject. */
+const STILL_SERVING_TIMEOUT_MS = 500;
+/** What an instance is asked on its own subject: any answer means it is there. */
+const ARE_YOU_THERE = encode({});
 
 /**
  * Registers announced checkers in `portal` (the newest announcement takes precedence for its
  * kinds) and unregisters withdrawn ones, which restores the previous checker. A repeated
  * announcement, or an answer to `discover`, of a known checker changes nothing.
  */
-/** How long a withdrawal of a checker's last known instance waits for other instances to answer `discover`. */
-const CONFIRM_WITHDRAWAL_MS = 250;
-/** How long an instance said to withdraw is given to answer on its own subject. */
-const STILL_SERVING_TIMEOUT_MS = 500;
 
 export class CheckerDirectory {
   readonly #known = new Map<string, RemoteChecker>();
@@ -302,7 +304,7 @@ export class CheckerDirectory {
   async #stillServing(name: string, instances: string[], busyCounts: (id: string) => boolean): Promise<string[]> {
     const answers = await Promise.all(
       instances.map((id) =>
-        this.bus.request(this.#subjects.checkerInstance(name, id), new Uint8Array([123, 125]), { timeoutMs: STILL_SERVING_TIMEOUT_MS }).then(
+        this.bus.request(this.#subjects.checkerInstance(name, id), ARE_YOU_THERE, { timeoutMs: STILL_SERVING_TIMEOUT_MS }).then(
           () => id,
           (error: unknown) => (error instanceof RequestTimeout && busyCounts(id) ? id : undefined),
         ),
@@ -396,45 +398,4 @@ export class CheckerDirectory {
  */
 function above(a: RemoteChecker, atA: number, b: RemoteChecker, atB: number): boolean {
   return atA > atB || (atA === atB && a.name > b.name);
-}
-
-/**
- * A warning logged at most every WARN_EVERY_MS, saying how many like it were left out since; the
- * last of a burst is logged when its period ends, so a burst's count is never lost.
- */
-class ThrottledWarning {
-  #lastAt = Number.NEGATIVE_INFINITY;
-  #skipped = 0;
-  #pending: { readonly fields: Record<string, unknown>; readonly message: string } | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(private readonly logger: () => Logger) {}
-
-  note(fields: () => Record<string, unknown>, message: string): void {
-    const now = performance.now();
-    if (now - this.#lastAt < WARN_EVERY_MS) {
-      this.#skipped++;
-      this.#pending = { fields: fields(), message };
-      this.#timer ??= setTimeout(() => this.#flush(), this.#lastAt + WARN_EVERY_MS - now);
-      this.#timer.unref?.();
-      return;
-    }
-    this.#log(fields(), message, now);
-  }
-
-  #flush(): void {
-    this.#timer = undefined;
-    const pending = this.#pending;
-    if (pending === undefined) return;
-    // The line logged is the last one left out: it does not count itself.
-    this.#skipped--;
-    this.#log(pending.fields, pending.message, performance.now());
-  }
-
-  #log(fields: Record<string, unknown>, message: string, now: number): void {
-    this.logger().warn({ ...fields, ...(this.#skipped > 0 && { omitted: this.#skipped }) }, message);
-    this.#lastAt = now;
-    this.#skipped = 0;
-    this.#pending = undefined;
-  }
 }

@@ -17,6 +17,7 @@ import { RemoteMind, type MindLimits } from "./remote-mind.ts";
 import type { SupervisionOptions } from "../supervision/supervised-avatar.ts";
 import type { OutageEndings } from "./outage-endings.ts";
 import { RemoteRealm } from "./remote-realm.ts";
+import { ThrottledWarning } from "./throttled-warning.ts";
 
 /** The login fields every login request carries (`P.login`, `P.challenge.ID`). */
 export interface LoginFields {
@@ -83,7 +84,7 @@ export type CompleteLogin = (
 export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
   const { bus, subjects, portal, heartbeatMs, logger, sessions, pending } = deps;
   const maxSessions = deps.maxSessions ?? Number.POSITIVE_INFINITY;
-  let warnedFullAt = Number.NEGATIVE_INFINITY;
+  const full = new ThrottledWarning(() => logger);
   return async (fields, makeCredentials, options = {}) => {
     const started = performance.now();
     const mindSubject = fields.mind ?? null;
@@ -92,11 +93,7 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
     }
     if (fields.issueToken === true && !deps.tokens?.issues) throw new BadRequest("this portal issues no session tokens");
     if (sessions.size + pending.size >= maxSessions) {
-      // Once every 10 s at most: a flood must not turn into a flood of log lines.
-      if (started - warnedFullAt > 10_000) {
-        warnedFullAt = started;
-        logger.warn({ event: "session-limit", maxSessions }, "refusing logins: this portal holds its maximum of live sessions");
-      }
+      full.note(() => ({ event: "session-limit", maxSessions }), "refusing logins: this portal holds its maximum of live sessions");
       throw new LoginFailed(SESSION_LIMIT);
     }
     const credentials = makeCredentials();

@@ -81,22 +81,19 @@ export class RemoteChecker implements Checker {
     try {
       const body = encode({ credentials: credentials.toWire() });
       const ask = (subject = this.#subject) => this.bus.request(subject, body, { timeoutMs: this.#timeoutMs });
+      // To one process's own subject, or to the group when it has none (an older version).
+      const askAt = (answering: readonly string[] | undefined) => {
+        const target = answering === undefined ? undefined : this.#instanceCheck(answering);
+        return target === undefined ? ask() : ask(target).catch((error: unknown) => (error instanceof NoResponders ? ask() : Promise.reject(error)));
+      };
       // Around a stalled process while one is known: straight to one that answered its probe.
-      const detour = this.#probe.detour;
-      const around = detour === undefined ? undefined : this.#instanceCheck(detour);
-      const asked = around === undefined ? ask() : ask(around).catch((error: unknown) => (error instanceof NoResponders ? ask() : Promise.reject(error)));
+      const asked = askAt(this.#probe.detour);
       // Sent again when a process of the checker is found gone or stalled while this waits: it may
       // hold the check. Sent to a process that just answered, on its own subject (the queue group
-      // could hand it back to a stalled one), or to the group when none has one (an older version).
-      // The first answer wins; a stalled process's late one may still come, and loses.
+      // could hand it back to a stalled one). The first answer wins; a stalled process's late one
+      // may still come, and loses.
       let askAgain!: (answering: readonly string[]) => void;
-      const askedAgain = new Promise<Uint8Array>((resolve, reject) => {
-        askAgain = (answering) => {
-          const target = this.#instanceCheck(answering);
-          const again = target === undefined ? ask() : ask(target).catch((error: unknown) => (error instanceof NoResponders ? ask() : Promise.reject(error)));
-          void again.then(resolve, reject);
-        };
-      });
+      const askedAgain = new Promise<Uint8Array>((resolve, reject) => (askAgain = (answering) => void askAt(answering).then(resolve, reject)));
       data = await Promise.race([asked, this.#probe.untilGone(asked, (answering) => askAgain(answering)), askedAgain]);
       this.#onAnswered?.();
     } catch (error) {

@@ -19,6 +19,7 @@ import type { Subjects } from "../wire/subjects.ts";
 import type { CompleteLogin } from "./complete-login.ts";
 import { RemoteChecker } from "./remote-checker.ts";
 import { serveRequests } from "./responder.ts";
+import { ThrottledWarning } from "./throttled-warning.ts";
 
 /** The kinds a mechanism's answers are checked as, where they are more than the mechanism's own. */
 const CHECKED_AS: ReadonlyMap<string, readonly string[]> = new Map([
@@ -119,7 +120,7 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
     return reply;
   }
 
-  let warnedAt = Number.NEGATIVE_INFINITY;
+  const full = new ThrottledWarning(() => logger);
   /**
    * Makes room at `maxOpen` by ending the oldest challenge still waiting for its answer. Refusing
    * new challenges instead let one client that asked 10,000 times and never answered block every
@@ -132,11 +133,7 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
       if (!actor.awaitingAnswer) continue;
       open.delete(id);
       actor.cancel();
-      const now = performance.now();
-      if (now - warnedAt >= 10_000) {
-        warnedAt = now;
-        logger.warn({ event: "challenges-full", maxOpen }, "open challenges at maxOpen: ending the oldest unanswered ones (a flood of challenge requests?)");
-      }
+      full.note(() => ({ event: "challenges-full", maxOpen }), "open challenges at maxOpen: ending the oldest unanswered ones (a flood of challenge requests?)");
       return true;
     }
     return false;
