@@ -1617,17 +1617,27 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(asked).toContainEqual({ sessions: [session], calls: [call] });
     });
 
+    /**
+     * A realm service whose avatar's `crash` makes its supervisor give up at once (failedTimeoutMs
+     * 300), and a portal played on the wire by `p`, built from PROTOCOL.md alone: a session id, a
+     * mind subject, and every message on that mind in `heard`. The test adds what `p` answers.
+     */
+    const crashingRealmAndPortal = async () => {
+      const crashing = { requestAvatar: () => ({ interface: "echo", avatar: { crash: () => { throw new AvatarCrashed("broken"); } }, logout: () => undefined }) };
+      const realm = await serveRealm(await bus(), crashing as never, { name: "game", supervision: { policy: { maxRestarts: 0 } }, failedTimeoutMs: 300 });
+      services.push(realm);
+      const p = await bus();
+      const session = newIdentifier();
+      const mind = p.inbox();
+      const heard: Array<Record<string, unknown>> = [];
+      p.subscribe(mind, (m) => void heard.push(parse(m.data)));
+      return { realm, p, session, mind, heard };
+    };
+
     it.each(["refuses `failed` with BadRequest", "does not answer `failed`"])(
       "lets go of an avatar whose supervisor gave up, tells the Mind `ended` and says so on the release subject, when the portal (built from PROTOCOL.md alone) %s",
       async (portalDoes) => {
-        const crashing = { requestAvatar: () => ({ interface: "echo", avatar: { crash: () => { throw new AvatarCrashed("broken"); } }, logout: () => undefined }) };
-        const realm = await serveRealm(await bus(), crashing as never, { name: "game", supervision: { policy: { maxRestarts: 0 } }, failedTimeoutMs: 300 });
-        services.push(realm);
-        const p = await bus();
-        const session = newIdentifier();
-        const mind = p.inbox();
-        const heard: Array<Record<string, unknown>> = [];
-        p.subscribe(mind, (m) => void heard.push(parse(m.data)));
+        const { realm, p, session, mind, heard } = await crashingRealmAndPortal();
         p.subscribe(`cred.session.${session}.release`, (m) => void (m.reply === undefined && heard.push({ notice: parse(m.data) })));
         p.subscribe(`cred.session.${session}.failed`, (m) => {
           if (portalDoes.startsWith("refuses")) m.respond(json({ ok: false, error: { code: "BadRequest", message: "unknown session subject: failed" } }));
@@ -1643,14 +1653,7 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
     );
 
     it("lets go of an avatar whose supervisor gave up when the portal acknowledged `failed` but sends no release within failedTimeoutMs, leaving `ended` to that portal", async () => {
-      const crashing = { requestAvatar: () => ({ interface: "echo", avatar: { crash: () => { throw new AvatarCrashed("broken"); } }, logout: () => undefined }) };
-      const realm = await serveRealm(await bus(), crashing as never, { name: "game", supervision: { policy: { maxRestarts: 0 } }, failedTimeoutMs: 300 });
-      services.push(realm);
-      const p = await bus();
-      const session = newIdentifier();
-      const mind = p.inbox();
-      const heard: Array<Record<string, unknown>> = [];
-      p.subscribe(mind, (m) => void heard.push(parse(m.data)));
+      const { realm, p, session, mind, heard } = await crashingRealmAndPortal();
       p.subscribe(`cred.session.${session}.failed`, (m) => void m.respond(json({ ok: true })));
       await p.flush();
       expect(await request(p, "cred.realm.game.avatar", { avatarId: "alice", anonymous: false, interfaces: ["echo"], session, mind })).toMatchObject({ ok: true });
