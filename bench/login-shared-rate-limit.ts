@@ -1,6 +1,7 @@
 /**
  * Logins as `portcullis serve` runs them over NATS: with the shared JetStream KV rate limiter,
- * whose checks read a local copy of the bucket kept current by a watch (docs/security.md).
+ * whose checks read a local copy of the bucket kept current by a watch (docs/security.md), and
+ * a log line per login (app/logger.ts, to a file).
  */
 import { loginClient } from "./login-client.ts";
 import { percentile, sampleInterleaved } from "./measure.ts";
@@ -24,9 +25,9 @@ export const loginSharedRateLimit: Scenario = {
     const mirrorP50 = percentile(paired.op, 50);
     return [
       {
-        label: "Portcullis login with the shared JetStream KV rate limiter (`portcullis serve`'s default)",
+        label: "Portcullis login as `portcullis serve` runs it: the shared JetStream KV rate limiter, a log line per login",
         note:
-          "as the one-process row, with openKvRateLimiter: every check reads the bucket's local copy, kept current by a KV watch. " +
+          "as the one-process row, with openKvRateLimiter (every check reads the bucket's local copy, kept current by a KV watch) and serve's pino logger writing one line per login to a file. " +
           `Interleaved with logins whose checks read the bucket each time (mirror: false; ${paired.op.length} pairs): p50 ${mirrorP50.toFixed(3)} ms vs ${directP50.toFixed(3)} ms.`,
         ...measured,
       },

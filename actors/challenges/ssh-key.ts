@@ -6,7 +6,7 @@ import { BadRequest, UnhandledCredentials } from "../errors.ts";
 import { wireString } from "./challenge-credentials.ts";
 import { answerField, requireUsername } from "./cram-md5.ts";
 import type { ChallengeMechanism, ChallengeStep } from "./mechanism.ts";
-import { isSSHAlgorithm, type SSHAlgorithm } from "./ssh-wire.ts";
+import { isSSHAlgorithm, isStrictBase64, type SSHAlgorithm } from "./ssh-wire.ts";
 
 export const SSH_KEY = "ssh-key";
 
@@ -37,8 +37,8 @@ export class SSHKeyCredentials implements Credentials {
       wireString(wire, "username", 1024),
       wireString(wire, "challenge", 256),
       algorithm,
-      wireString(wire, "publicKey", 16384),
-      wireString(wire, "signature", 4096),
+      base64Field(wireString(wire, "publicKey", 16384), "credentials.publicKey"),
+      base64Field(wireString(wire, "signature", 4096), "credentials.signature"),
     );
   }
 
@@ -61,7 +61,8 @@ export const sshKeyMechanism: ChallengeMechanism = {
     const username = requireUsername(answer.username);
     const algorithm = answer.body["algorithm"];
     if (!isSSHAlgorithm(algorithm)) throw new BadRequest("invalid algorithm: expected ssh-ed25519 or rsa-sha2-256");
-    const publicKey = answerField(answer.body, "publicKey", 16384);
+    // Checked before anything is asked: a malformed answer leaves the round open, as scram's does.
+    const publicKey = base64Field(answerField(answer.body, "publicKey", 16384), "publicKey");
     if (answer.body["signature"] === undefined) {
       // SSH's query before signing: does this key open this account? The round stays open.
       return {
@@ -70,7 +71,12 @@ export const sshKeyMechanism: ChallengeMechanism = {
         answer: (reply) => ({ keyAcceptable: reply["keyAcceptable"] === true }),
       };
     }
-    const signature = answerField(answer.body, "signature", 4096);
+    const signature = base64Field(answerField(answer.body, "signature", 4096), "signature");
     return { type: "login", credentials: new SSHKeyCredentials(username, issued.challenge, algorithm, publicKey, signature) };
   },
 };
+
+function base64Field(value: string, field: string): string {
+  if (!isStrictBase64(value)) throw new BadRequest(`invalid ${field}: expected base64 (standard alphabet)`);
+  return value;
+}

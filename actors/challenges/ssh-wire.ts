@@ -76,3 +76,15 @@ export function sshPublicKeyBlob(key: KeyObject): Buffer {
   if (jwk.kty === "RSA") return Buffer.concat([sshString(Buffer.from("ssh-rsa")), mpint(jwk.e!), mpint(jwk.n!)]);
   throw new TypeError("only Ed25519 and RSA keys are supported");
 }
+
+// Standard alphabet; the last group's padding may be left out (some clients strip it).
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+
+/**
+ * True for base64 text Node would decode without skipping anything. `Buffer.from(x, "base64")`
+ * drops whatever is not in the alphabet, so without this check `!!!` inside a signature, or the
+ * URL-safe alphabet, still logged in (an outside probe), where PROTOCOL.md asks for base64.
+ */
+export function isStrictBase64(text: string): boolean {
+  return text.length > 0 && BASE64.test(text);
+}

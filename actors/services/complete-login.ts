@@ -4,7 +4,7 @@ import { ANONYMOUS } from "../checkers/checker.ts";
 import type { Credentials } from "../credentials/credentials.ts";
 import { TokenCredentials } from "../credentials/token.ts";
 import type { TokenSessions } from "./token-sessions.ts";
-import { BadRequest, LoginFailed } from "../errors.ts";
+import { BadRequest, LoginFailed, UnauthorizedLogin } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { LoginSession } from "../login-session.ts";
 import type { Portal } from "../portal.ts";
@@ -18,6 +18,8 @@ import type { SupervisionOptions } from "../supervision/supervised-avatar.ts";
 import type { OutageEndings } from "./outage-endings.ts";
 import { RemoteRealm } from "./remote-realm.ts";
 import { ThrottledWarning } from "./throttled-warning.ts";
+import { AfterReplies } from "./after-replies.ts";
+import type { SessionSubjectReserve } from "./session-subject-reserve.ts";
 
 /** The login fields every login request carries (`P.login`, `P.challenge.ID`). */
 export interface LoginFields {
@@ -64,6 +66,8 @@ export interface LoginHostDeps {
   readonly supervision?: SupervisionOptions | undefined;
   /** Limits on each session's Mind. */
   readonly mindLimits?: Partial<MindLimits> | undefined;
+  /** Session subscriptions made ahead of the logins; absent: each login subscribes its own. */
+  readonly reserve?: SessionSubjectReserve;
 }
 
 /** What a login gets while its portal holds `maxSessions`. */
@@ -85,6 +89,8 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
   const { bus, subjects, portal, heartbeatMs, logger, sessions, pending } = deps;
   const maxSessions = deps.maxSessions ?? Number.POSITIVE_INFINITY;
   const full = new ThrottledWarning(() => logger);
+  // Each login's line is written once its reply has left (after-replies.ts).
+  const afterReplies = new AfterReplies();
   return async (fields, makeCredentials, options = {}) => {
     const started = performance.now();
     const mindSubject = fields.mind ?? null;
@@ -98,14 +104,21 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
     }
     const credentials = makeCredentials();
     const kind = options.kind ?? credentials.kinds[0];
-    const id = newIdentifier();
-    const mind = new RemoteMind(bus, mindSubject, id, deps.mindLimits, deps.instance, deps.outageEndings);
     if (deps.isClosing()) throw new LoginFailed("portal is shutting down");
+    const reserved = deps.reserve?.take();
+    const id = reserved?.id ?? newIdentifier();
+    const mind = new RemoteMind(bus, mindSubject, id, deps.mindLimits, deps.instance, deps.outageEndings);
     // Twisted's `mind=None`: a realm in this process gets null when the client named no mind
     // subject. A RemoteRealm still takes the session's RemoteMind: it carries the session id and
     // this portal's instance to the realm service, which gives its realm null in turn.
     const realmMind = mindSubject === null && !(portal.realm instanceof RemoteRealm) ? null : mind;
-    const session = portal.openSession(credentials, realmMind, fields.interfaces);
+    let session: LoginSession;
+    try {
+      session = portal.openSession(credentials, realmMind, fields.interfaces);
+    } catch (error) {
+      if (reserved !== undefined) deps.reserve!.giveBack(reserved);
+      throw error;
+    }
     pending.add(session);
     let hosted: HostedSession | undefined;
     try {
@@ -113,13 +126,18 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       const avatarId = session.actor.getSnapshot().context.avatarId;
       const anonymous = typeof avatarId !== "string";
       // With the realm the session can rebuild a crashed avatar (supervision, docs/sessions.md).
-      hosted = hostSession(bus, subjects, { id, session, grant, mind, logger, realm: portal.realm, linger: deps.linger, registry: sessions, supervision: deps.supervision });
+      hosted = hostSession(bus, subjects, { id, session, grant, mind, logger, realm: portal.realm, linger: deps.linger, registry: sessions, supervision: deps.supervision, reserved });
       sessions.set(id, hosted);
       let issued: { token: string; tokenExpiresAt: number } | undefined;
       // Only token logins and logins asking for one are tracked: every other login skips this.
       if (deps.tokens && (credentials instanceof TokenCredentials || fields.issueToken === true)) {
         const revocable = { revoke: () => session.revoke(), ended: hosted.ended };
-        if (credentials instanceof TokenCredentials) deps.tokens.trackLoginWith(credentials.token, revocable);
+        if (credentials instanceof TokenCredentials && !deps.tokens.trackLoginWith(credentials.token, revocable)) {
+          // Revoked while the realm answered: refused as a login after the revocation is. The avatar
+          // granted is logged out (reason `revoked` in the log); the client, refused, hears no `ended`.
+          void session.revoke();
+          throw new UnauthorizedLogin();
+        }
         if (fields.issueToken === true) {
           // A token login gets the token it presented, never a fresh one: a token that could renew
           // itself would outlive its expiry, and a stolen one would survive its own revocation.
@@ -128,10 +146,8 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
             (await deps.tokens.issue(anonymous ? ANONYMOUS : (avatarId as string), revocable));
         }
       }
-      logger.info(
-        { event: "login", outcome: "ok", kind, ...options.log, avatarId: anonymous ? null : avatarId, session: hosted.shortId, durationMs: elapsed(started) },
-        "login succeeded",
-      );
+      const line = { event: "login", outcome: "ok", kind, ...options.log, avatarId: anonymous ? null : avatarId, session: hosted.shortId, durationMs: elapsed(started) };
+      afterReplies.run(() => logger.info(line, "login succeeded"));
       return okReply({
         session: id,
         avatarId: anonymous ? null : avatarId,
@@ -143,13 +159,17 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       });
     } catch (error) {
       mind.close();
+      // Hosted, the session's end drops its subscription. Otherwise: an identifier no realm saw
+      // (the checker refused, say) is reused; one a realm did see is never handed out again.
+      if (reserved !== undefined && hosted === undefined) {
+        if (session.actor.getSnapshot().context.avatarId === null) deps.reserve!.giveBack(reserved);
+        else deps.reserve!.discard(reserved);
+      }
       // A failure after the session was opened (issuing its token) must not leave it live: the
       // client, told the login failed, holds no session id to log it out with.
       if (hosted !== undefined) void session.logout().catch(() => undefined);
-      logger.info(
-        { event: "login", outcome: "refused", kind, ...options.log, code: (error as { code?: string }).code ?? "LoginFailed", durationMs: elapsed(started) },
-        "login refused",
-      );
+      const line = { event: "login", outcome: "refused", kind, ...options.log, code: (error as { code?: string }).code ?? "LoginFailed", durationMs: elapsed(started) };
+      afterReplies.run(() => logger.info(line, "login refused"));
       throw error;
     }
   };

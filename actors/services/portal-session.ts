@@ -16,6 +16,7 @@ import type { HostState } from "./instance-watch.ts";
 import type { RemoteMind } from "./remote-mind.ts";
 import { respondTo } from "./responder.ts";
 import { EndedSessionResponder, type EndedSessionLinger, type SessionReceiver } from "./ended-sessions.ts";
+import { subscribeRouted, type ReservedSession } from "./session-subject-reserve.ts";
 
 /** What a call hears while the realm process hosting its avatar has no responders, not yet for long enough to count as gone. */
 const UNREACHABLE = "the realm hosting the avatar is not reachable; try again";
@@ -53,6 +54,8 @@ export interface HostSessionInput {
    * not in a `.then` of the caller's: a promise, a closure and its context less per live session.)
    */
   readonly registry?: Map<string, HostedSession>;
+  /** The session's identifier with its subscription made beforehand (session-subject-reserve.ts); absent: subscribed here. */
+  readonly reserved?: ReservedSession;
 }
 
 /**
@@ -62,7 +65,7 @@ export interface HostSessionInput {
  * the portal only counts calls as activity and hears `failed` when the realm's supervisor gives up.
  */
 export function hostSession(bus: Bus, subjects: Subjects, input: HostSessionInput): HostedSession {
-  return new PortalSession(bus, subjects.session(input.id), input);
+  return new PortalSession(bus, input.reserved?.base ?? subjects.session(input.id), input);
 }
 
 const avatarErrorFallback = () => new AvatarError();
@@ -104,8 +107,10 @@ class PortalSession implements HostedSession, SessionReceiver {
         });
     // Through `route`, so that once the session is over a small responder takes its place and
     // this object (the saga, the avatar) is garbage while the subscription lingers.
-    const route: { to: SessionReceiver } = { to: this };
-    const subscription = subscribeRouted(bus, `${base}.>`, route);
+    const reserved = input.reserved;
+    const route: { to: SessionReceiver } = reserved?.route ?? { to: this };
+    route.to = this;
+    const subscription = reserved?.subscription ?? subscribeRouted(bus, `${base}.>`, route);
     this.ended = session.ended.then(async (end) => {
       // The saga logged out the avatar it was granted; a restarted one is logged out here.
       await this.#supervised?.stop();
@@ -310,15 +315,6 @@ class PortalSession implements HostedSession, SessionReceiver {
     }
     return respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve);
   }
-}
-
-/**
- * Made outside the session's constructor on purpose: V8 gives all closures of one scope one
- * shared context, and a callback made in the constructor would keep everything the constructor
- * saw (the saga, the grant) alive for as long as the subscription lingers.
- */
-function subscribeRouted(bus: Bus, subject: string, route: { readonly to: SessionReceiver }) {
-  return bus.subscribe(subject, (message) => route.to.receive(message));
 }
 
 /**

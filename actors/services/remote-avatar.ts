@@ -53,11 +53,12 @@ export class RemoteAvatar {
    * Asks the realm's process to release the avatar without waiting for it: calls held while the
    * session ends still wait for the answer (at most `timeoutMs`), whose list decides them.
    */
-  orderRelease(timeoutMs = 5_000): void {
+  orderRelease(timeoutMs = 5_000, options: { readonly holdCalls?: boolean } = {}): void {
     const answer = this.bus
       .request(this.subjects.sessionVerb(this.session, "release"), encode({}), { timeoutMs })
       .then((data) => this.markReleased(answeredCalls(data)));
-    this.releasing(answer);
+    if (options.holdCalls === false) answer.catch(() => undefined);
+    else this.releasing(answer);
   }
 
   /** Resolves once no release request is under way (its answer came, or it failed). */
@@ -109,7 +110,10 @@ export class RemoteAvatar {
       // Unanswered probes cannot tell a dead process from one stalled for longer than the
       // window: the release reaches the latter when it wakes, so it lets go of the avatar rather
       // than answer calls of a session that ended (an outside probe's paused realm did, for good).
-      this.orderRelease();
+      // Calls do not wait for its answer: after goneAfterMs of silence it is unlikely to come in
+      // its 5 s, and only this portal's own subscription hears the release meanwhile, so every
+      // call waited those 5 s for SessionEnded, past many clients' timeouts.
+      this.orderRelease(5_000, { holdCalls: false });
     });
     this.#host = this.#probed;
   }

@@ -3,7 +3,7 @@ import type { Bus, BusSubscription } from "../../transports/bus.ts";
 import { defaultSagaTimeouts, type SagaTimeouts } from "../../machines/login-saga.ts";
 import type { Checker } from "../checkers/checker.ts";
 import { credentialsFromWire } from "../credentials/from-wire.ts";
-import { BadRequest, LoginFailed } from "../errors.ts";
+import { AvatarError, BadRequest, LoginFailed } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import { Portal } from "../portal.ts";
 import type { LoginSession } from "../login-session.ts";
@@ -21,6 +21,7 @@ import type { SupervisionOptions } from "../supervision/supervised-avatar.ts";
 import type { HostedSession } from "./portal-session.ts";
 import { keepSessionsThroughDeafness } from "./deafness-guard.ts";
 import { EndedSessionLinger } from "./ended-sessions.ts";
+import { SessionSubjectReserve } from "./session-subject-reserve.ts";
 import { describe, serveRequests } from "./responder.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
 import { serveChallenges, type ChallengeOptions } from "./serve-challenges.ts";
@@ -92,6 +93,11 @@ export interface ServePortalOptions {
   readonly supervision?: SupervisionOptions;
   /** How fast each session's Mind may be sent notifications from a local realm's avatars (default burst 200, then 1000/s, ≤ 1000 queued or 1 MiB). */
   readonly mindLimits?: Partial<MindLimits>;
+  /**
+   * Session subscriptions made ahead of the logins that will use them (default 32, 0 for none):
+   * a login's reply then waits on no `subscribe` (session-subject-reserve.ts).
+   */
+  readonly sessionReserve?: number;
 }
 
 /** Live sessions a portal holds at most unless told otherwise. */
@@ -130,9 +136,10 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   const sessionMs = Math.round(heartbeatMs * 2.5);
   // Checked here, before anything subscribes: a bad value must not leave subscriptions behind.
   const linger = new EndedSessionLinger(options.endedLingerMs);
+  const logger = options.logger ?? silentLogger;
+  const reserve = new SessionSubjectReserve(bus, subjects, { size: options.sessionReserve, logger, fallback: () => new AvatarError() });
   const mindRule = mindSubjectRule(options.mindPrefixes);
   const mindPrefixesNote = `invalid mind: must be a plain subject under ${["_INBOX.", "_INBOX_<user>.", ...(options.mindPrefixes ?? []).map((p) => `${p}.`)].join(" or ")}`;
-  const logger = options.logger ?? silentLogger;
   const rateLimiter = options.rateLimiter === undefined ? new MemoryRateLimiter() : options.rateLimiter;
   // A session that timed out (at 2.5×) must have its `ended` out by 3× heartbeatMs + 1 s: its
   // avatar's logout (a realm service's release) gets what is left, less 300 ms, when that is
@@ -218,6 +225,8 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   // A Mind's `ended` published while NATS was down goes out once more after the reconnect.
   const outageEndings = new OutageEndings(bus);
   undo.push(() => outageEndings.close());
+  undo.push(() => void reserve.close());
+  guarded(() => reserve.fill());
   const completeLogin = loginCompleter({
     bus,
     outageEndings,
@@ -236,6 +245,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     mindPrefixesNote,
     supervision: options.supervision,
     mindLimits: options.mindLimits,
+    reserve,
   });
 
   const login: BusSubscription = guarded(() =>
@@ -291,6 +301,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
         ]);
         // Nothing is left to answer a repeated logout once the portal is gone.
         linger.close();
+        await reserve.close();
         outageEndings.close();
         // Last: until every session is over, realm services must not take this process for dead.
         liveness.unsubscribe();

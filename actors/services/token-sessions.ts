@@ -80,14 +80,24 @@ export class TokenSessions {
     return undefined;
   }
 
-  /** Ties a session opened with `token` (already verified by the checker) to that token. */
-  trackLoginWith(token: string, session: RevocableSession): void {
+  /**
+   * Ties a session opened with `token` (already verified by the checker) to that token. False when
+   * the token was revoked meanwhile, while the realm was still answering: the login must then be
+   * refused, as a login after the revocation is (an outside probe saw such sessions outlive the
+   * revocation on a portal with a realm service).
+   */
+  trackLoginWith(token: string, session: RevocableSession): boolean {
+    let jti: unknown;
     try {
-      const jti = decodeJwt(token).jti;
-      if (typeof jti === "string") this.#track(jti, session);
+      jti = decodeJwt(token).jti;
     } catch {
       // Verified tokens decode; nothing to track otherwise.
+      return true;
     }
+    if (typeof jti !== "string") return true;
+    for (const list of this.#lists) if (list.isRevoked(jti)) return false;
+    this.#track(jti, session);
+    return true;
   }
 
   /** Revokes a token by its text (read, not verified: revoking a forged token is harmless). */

@@ -75,7 +75,8 @@ export class TokenAuthority {
     this.#maxLifetimeMs = options.maxLifetimeMs ?? Math.max(this.#ttlMs, DEFAULT_MAX_LIFETIME_MS);
     this.#clockSkewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
     this.#now = options.now ?? Date.now;
-    this.revocations = options.revocations ?? new RevocationList(this.#now);
+    // Kept as long as a token of this verifier's could be valid: no shorter `expiresAt` un-revokes one.
+    this.revocations = options.revocations ?? new RevocationList(this.#now, this.#maxLifetimeMs + this.#clockSkewMs + 1000);
   }
 
   /** Signs a token for `avatarId`; rejects when this authority holds no signing key. */

@@ -9,12 +9,18 @@ import {
   SimpleRealm,
 } from "../../actors/index.ts";
 import { connectNatsBus } from "../../transports/index.ts";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { createLogger } from "../../app/logger.ts";
 import { linkToParent } from "./parent-link.ts";
 
 // argv: natsUrl role, role one of: all-in-one | kv-mirror | kv-direct | portal | checker | realm
-// kv-mirror: all-in-one with the shared JetStream KV rate limiter as `portcullis serve` runs it
-// (checks read a watched local copy of the bucket); kv-direct: the same reading the bucket on
-// every check (`mirror: false`), under the prefix `direct` so both can run side by side.
+// kv-mirror: all-in-one as `portcullis serve` runs it: the shared JetStream KV rate limiter
+// (checks read a watched local copy of the bucket) and a line logged per login; kv-direct: the
+// same reading the bucket on every check (`mirror: false`), under the prefix `direct` so both
+// can run side by side.
 const [natsUrl, role] = process.argv.slice(2);
 if (natsUrl === undefined || role === undefined) throw new Error("usage: portcullis-services.ts <natsUrl> <role>");
 
@@ -35,15 +41,18 @@ switch (role) {
   case "kv-direct": {
     const direct = role === "kv-direct";
     const rateLimiter = await openKvRateLimiter(bus, { bucket: `bench_rate_limit_${role.replace("-", "_")}`, storage: "memory", ...(direct && { mirror: false }) });
+    // Logging as `serve` logs (app/logger.ts, one line per login), to a file, not the parent's pipe.
+    const logFile = join(tmpdir(), `portcullis-bench-${role}-${process.pid}.log`);
     const portal = await servePortal(bus, {
       realm: new SimpleRealm(),
       checkers: [checker()],
       heartbeatMs: BENCH_HEARTBEAT_MS,
       discoverCheckers: false,
       rateLimiter,
+      logger: createLogger({ destination: pino.destination({ dest: logFile, sync: true }) }),
       ...(direct && { prefix: "direct" }),
     });
-    stops.push(() => portal.close());
+    stops.push(() => portal.close(), async () => rmSync(logFile, { force: true }));
     break;
   }
   case "portal": {

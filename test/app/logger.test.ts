@@ -43,4 +43,23 @@ describe("logging", () => {
     expect(lines.join("")).not.toMatch(/p1|t1|r1|s1/);
     expect(lines.join("")).toContain("[redacted]");
   });
+
+  it("redacts them in arrays, errors and child bindings down to two levels, as pino's redact paths f, *.f and *.*.f did, without touching the caller's objects", () => {
+    const { lines, logger } = capture();
+    const logged = { users: [{ name: "u", password: "p2" }], err: Object.assign(new Error("boom"), { token: "t2" }), deep: { a: { secret: "s2", b: { c: 1 } } } };
+    logger.child({ signature: "g2", session: "abc" }).child({ nested: { privateKey: "k2" } }).warn(logged, "nested");
+    const [line] = lines.map((l) => JSON.parse(l));
+    expect(line).toMatchObject({
+      session: "abc",
+      signature: "[redacted]",
+      nested: { privateKey: "[redacted]" },
+      users: [{ name: "u", password: "[redacted]" }],
+      err: { message: "boom", token: "[redacted]" },
+      deep: { a: { secret: "[redacted]", b: { c: 1 } } },
+    });
+    expect(lines.join("")).not.toMatch(/p2|t2|s2|g2|k2/);
+    expect(logged.users[0]!.password).toBe("p2");
+    expect((logged.err as unknown as { token: string }).token).toBe("t2");
+    expect(logged.deep.a.secret).toBe("s2");
+  });
 });

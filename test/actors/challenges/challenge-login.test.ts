@@ -127,6 +127,27 @@ describe("loginWithChallenge with local checkers", () => {
     await ask(`cred.session.${reply["session"]}.logout`, {});
   });
 
+  it("refuses ssh-key fields that are not base64 with BadRequest and keeps the challenge open for a good answer", async () => {
+    const bus = network.connect();
+    const ask = async (subject: string, body: unknown) => parse(await bus.request(subject, json(body), { timeoutMs: 2000 }));
+    const { id, challenge } = await ask("cred.challenge", { mechanism: "ssh-key" });
+    const good = sshKeySigner(ed.privateKey);
+    const subject = `cred.challenge.${id}`;
+    const signature = good.sign(challenge);
+    const urlSafe = Buffer.from(signature, "base64").toString("base64url");
+    const answer = (fields: Record<string, string>) => ({ username: "alice", algorithm: good.algorithm, publicKey: good.publicKey, interfaces: ["echo"], ...fields });
+    // Node's base64 decoder skips what is not base64: each of these decoded to the good signature.
+    for (const bad of [`${signature.slice(0, 10)}!!!${signature.slice(10)}`, `%%%%${signature}`, urlSafe, "%%%%"]) {
+      const reply = await ask(subject, answer({ signature: bad }));
+      expect(reply).toMatchObject({ ok: false, error: { code: "BadRequest" } });
+    }
+    const query = await ask(subject, { username: "alice", algorithm: good.algorithm, publicKey: `${good.publicKey.slice(0, 8)}***${good.publicKey.slice(8)}` });
+    expect(query).toMatchObject({ ok: false, error: { code: "BadRequest" } });
+    const reply = await ask(subject, answer({ signature }));
+    expect(reply).toMatchObject({ ok: true, avatarId: "alice" });
+    await ask(`cred.session.${reply["session"]}.logout`, {});
+  });
+
   it("rejects a mechanism no checker handles with UnhandledCredentials", async () => {
     await expect(
       loginWithChallenge(network.connect(), "cram-md5x", { username: "alice", password: "pw-alice" }, { interfaces: ["echo"] }),
@@ -144,7 +165,7 @@ describe("loginWithChallenge with local checkers", () => {
     );
     expect(logs.lines.join("\n")).not.toContain("garbage line here");
     expect(logs.lines.join("\n")).not.toContain("pw-alice");
-    // The file is read at every attempt (several above); each bad line is told once while it is unchanged.
+    // Checked at every attempt (several above); each bad line is told once while the file is unchanged.
     expect(warnings.filter((w) => w.msg === "skipped a bad authorized_keys line" && w.line === 5)).toHaveLength(1);
   });
 

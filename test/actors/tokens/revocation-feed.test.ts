@@ -45,10 +45,10 @@ describe("token revocation messages", () => {
 describe("RevocationList", () => {
   it("sweeps expired entries at most once a minute, so a flood of revocations costs each one O(1), and still refuses only live ones", () => {
     let now = 1_000_000;
-    const list = new RevocationList(() => now);
+    const list = new RevocationList(() => now, 1_000);
     list.revoke("first", now + 10);
     for (let i = 0; i < 1000; i++) list.revoke(`flood-${i}`, now + 10);
-    now += 20; // every entry so far has expired
+    now += 1_020; // every entry so far has expired (kept keepMs, past its expiresAt)
     list.revoke("fresh", now + 60_000);
     // Not swept yet (one sweep ran at the first revocation, under a minute ago) …
     expect(list.size).toBe(1002);
@@ -57,8 +57,26 @@ describe("RevocationList", () => {
     expect(list.isRevoked("fresh")).toBe(true);
     now += 60_000;
     list.revoke("later", now + 1000);
-    // The sweep dropped the expired ones (and "fresh", whose hour ended just now).
+    // The sweep dropped the expired ones (and "fresh", whose minute ended just now).
     expect(list.size).toBe(1);
     expect(list.isRevoked("later")).toBe(true);
+  });
+
+  it("keeps a revoked id keepMs at least, whatever earlier expiresAt the revocation named, and a later one until then", () => {
+    let now = 1_000_000;
+    const list = new RevocationList(() => now, 5_000);
+    list.revoke("sent-now", now);
+    list.revoke("sent-in-the-past", now - 60_000);
+    list.revoke("long", now + 20_000);
+    now += 4_999;
+    expect(["sent-now", "sent-in-the-past", "long"].map((jti) => list.isRevoked(jti))).toEqual([true, true, true]);
+    now += 1;
+    expect(["sent-now", "sent-in-the-past", "long"].map((jti) => list.isRevoked(jti))).toEqual([false, false, true]);
+    // A second revocation of an id never shortens its entry.
+    list.revoke("long", now);
+    now += 14_999;
+    expect(list.isRevoked("long")).toBe(true);
+    now += 1;
+    expect(list.isRevoked("long")).toBe(false);
   });
 });

@@ -105,11 +105,13 @@ describe("TokenAuthority", () => {
     });
   });
 
-  it("forgets revocations once the token has expired anyway", async () => {
+  it("forgets revocations once no token it verifies could still be valid: its maxLifetimeMs, clock skew and a second after", async () => {
     let now = 1_000_000;
-    const authority = new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret, now: () => now });
+    const authority = new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret, now: () => now, maxLifetimeMs: 3_600_000, clockSkewMs: 1_000 });
     authority.revoke({ jti: "a", expiresAt: now + 10 });
-    now += 20;
+    now += 3_600_000 + 1_000 + 999;
+    expect(authority.revocations.isRevoked("a")).toBe(true);
+    now += 1;
     expect(authority.revocations.isRevoked("a")).toBe(false);
     // Swept at the next revocation a minute on (revocation-feed.test.ts: at most once a minute).
     now += 60_000;

@@ -10,7 +10,9 @@ import {
   SimpleRealm,
   TokenAuthority,
   type PortalService,
+  type Realm,
 } from "../../../actors/index.ts";
+import { waitFor } from "../../support/wire.ts";
 import { connectNatsBus, type Bus } from "../../../transports/index.ts";
 import { startNatsServer, type NatsServerHandle } from "../../support/nats-server.ts";
 
@@ -177,6 +179,59 @@ describe("session tokens over NATS (seed 003)", () => {
       expect((await ask(client, `game.session.${login["session"]}.call`, { method: "whoami" }).catch(() => ({ ok: false })))["ok"]).toBe(false);
       expect((await ask(client, "game.login", { credentials: { kind: "token", token }, interfaces: ["echo"] }))["error"].code).toBe("UnauthorizedLogin");
     }
+  });
+
+  it("refuses a token login whose token is revoked while its realm is still answering, and logs out the avatar granted", async () => {
+    const secret = randomBytes(32);
+    let realmAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (realmAsked = resolve));
+    let answerRealm!: () => void;
+    const answer = new Promise<void>((resolve) => (answerRealm = resolve));
+    let loggedOut = 0;
+    const realm: Realm = {
+      async requestAvatar(avatarId, mind, ...interfaces) {
+        realmAsked();
+        await answer;
+        const granted = await new SimpleRealm().requestAvatar(avatarId, mind, ...interfaces);
+        return { ...granted, logout: () => (loggedOut++, granted.logout()) };
+      },
+    };
+    const game = await servePortal(await bus(), {
+      prefix: "game",
+      realm,
+      checkers: [new TokenChecker(new TokenAuthority({ algorithm: "HS256", verifyingKey: secret }))],
+    });
+    portals.push(game);
+    const { token, claims } = await new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret }).issue("alice");
+    const client = await bus();
+    const { mind, endings } = endingsOn(client);
+    await client.flush();
+    const login = ask(client, "game.login", { credentials: { kind: "token", token }, interfaces: ["echo"], mind });
+    await asked;
+    // The checker accepted the token before this; the realm has not answered yet.
+    expect(await ask(client, "game.tokens.revoke", { jti: claims.jti, expiresAt: claims.expiresAt })).toEqual({ ok: true });
+    answerRealm();
+    expect((await login)["error"]).toEqual({ code: "UnauthorizedLogin", message: "invalid credentials" });
+    await waitFor(() => loggedOut === 1 && game.sessions === 0);
+    // A refused login has no session to end, for its client: its Mind hears nothing.
+    await client.flush();
+    expect(endings).toEqual([]);
+  });
+
+  it("keeps refusing a token whose revocation named an expiresAt before the token's own expiry (the revocation's time, say)", async () => {
+    const secret = randomBytes(32);
+    portals.push(
+      await servePortal(await bus(), {
+        prefix: "game",
+        realm: new SimpleRealm(),
+        checkers: [new TokenChecker(new TokenAuthority({ algorithm: "HS256", verifyingKey: secret }))],
+      }),
+    );
+    const { token, claims } = await new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret }).issue("alice");
+    const client = await bus();
+    expect(await ask(client, "game.tokens.revoke", { jti: claims.jti, expiresAt: Date.now() - 1000 })).toEqual({ ok: true });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await ask(client, "game.login", { credentials: { kind: "token", token }, interfaces: ["echo"] }))["error"].code).toBe("UnauthorizedLogin");
   });
 
   it("refuses issueToken with BadRequest at a portal without a token authority", async () => {
