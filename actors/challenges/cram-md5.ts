@@ -64,6 +64,18 @@ export function answerField(body: Record<string, unknown>, field: string, maxLen
   return value;
 }
 
+/**
+ * The answer's `response`, which can only be right as 32 lowercase hex digits (PROTOCOL.md).
+ * Anything else is refused with `BadRequest` before it is checked, so the round stays open for a
+ * well-formed one, as scram-sha-256 and ssh-key do for theirs; it used to be checked, refused
+ * `UnauthorizedLogin` and end the challenge (an outside probe found the mechanisms inconsistent).
+ */
+export function md5HexField(body: Record<string, unknown>): string {
+  const response = answerField(body, "response", 256);
+  if (!/^[0-9a-f]{32}$/.test(response)) throw new BadRequest("invalid response: expected 32 lowercase hex digits");
+  return response;
+}
+
 /** The answer's username; rejects with `BadRequest` when missing. */
 export function requireUsername(username: string | undefined): string {
   if (username === undefined) throw new BadRequest("invalid username: expected a non-empty string");
@@ -79,7 +91,7 @@ export const cramMD5Mechanism: ChallengeMechanism = {
   },
   step(answer, issued): ChallengeStep {
     const username = requireUsername(answer.username);
-    const response = answerField(answer.body, "response", 256);
+    const response = md5HexField(answer.body);
     return { type: "login", credentials: new CramMD5Credentials(username, issued.challenge, response) };
   },
 };

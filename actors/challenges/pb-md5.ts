@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Credentials } from "../credentials/credentials.ts";
 import { UsernameHashedPassword } from "../credentials/username-hashed-password.ts";
 import { asChallengeResponse, ChallengeResponse } from "./challenge-credentials.ts";
-import { answerField, equalHex, requireUsername } from "./cram-md5.ts";
+import { equalHex, md5HexField, requireUsername } from "./cram-md5.ts";
 import type { ChallengeMechanism, ChallengeStep } from "./mechanism.ts";
 
 export const PB_MD5 = "pb-md5";
@@ -57,7 +57,7 @@ export const pbMD5Mechanism: ChallengeMechanism = {
   },
   step(answer, issued): ChallengeStep {
     const username = requireUsername(answer.username);
-    const response = answerField(answer.body, "response", 256);
+    const response = md5HexField(answer.body);
     return { type: "login", credentials: new PBMD5Credentials(username, issued.challenge, response) };
   },
 };

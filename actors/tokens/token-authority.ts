@@ -113,7 +113,9 @@ export class TokenAuthority {
     }
     const anonymous = payload["anon"] === true;
     // Only a key holder can sign these, but a verifier still refuses claims no issuer should make.
-    if (!TOKEN_ID.test(payload.jti) || (!anonymous && !isValidAvatarId(payload.sub))) throw new UnauthorizedLogin();
+    // An anonymous token names nobody: `anon` with a `sub` is a claim no issuer of ours makes (an
+    // outside probe's logged in as anonymous, its `sub` ignored).
+    if (!TOKEN_ID.test(payload.jti) || (anonymous ? payload.sub !== "" : !isValidAvatarId(payload.sub))) throw new UnauthorizedLogin();
     const now = this.#now();
     if (payload.iat !== undefined && payload.iat * 1000 > now + this.#clockSkewMs) throw new UnauthorizedLogin();
     // JWT times are whole seconds, rounded down apart: one second of slack. No `iat`: counted from now.

@@ -134,7 +134,8 @@ describe("loginWithChallenge with local checkers", () => {
     const good = sshKeySigner(ed.privateKey);
     const subject = `cred.challenge.${id}`;
     const signature = good.sign(challenge);
-    const urlSafe = Buffer.from(signature, "base64").toString("base64url");
+    // A character of the URL-safe alphabet: a signature's base64url need not hold one.
+    const urlSafe = `${signature.slice(0, 5)}_${signature.slice(6)}`;
     const answer = (fields: Record<string, string>) => ({ username: "alice", algorithm: good.algorithm, publicKey: good.publicKey, interfaces: ["echo"], ...fields });
     // Node's base64 decoder skips what is not base64: each of these decoded to the good signature.
     for (const bad of [`${signature.slice(0, 10)}!!!${signature.slice(10)}`, `%%%%${signature}`, urlSafe, "%%%%"]) {

@@ -28,6 +28,8 @@ export interface MechanismCase {
   readonly verify?: (reply: Record<string, any>) => void;
   /** Secrets that must never appear in a log line. */
   readonly secrets: readonly string[];
+  /** Answers made from a good one that can never be right (not hex, not base64): BadRequest, the round stays open. */
+  readonly malformed?: (good: Record<string, unknown>) => Array<Record<string, unknown>>;
 }
 
 export type StartCheckers = (bus: Bus, logger: ReturnType<typeof captureLogs>["logger"], prefix: string) => Promise<Array<{ stop(): Promise<void> }>>;
@@ -195,6 +197,16 @@ export function challengeContract(
           expect(await answer(id, c.answer(user, "good", challenge))).toMatchObject({ ok: true });
         });
 
+        if (c.malformed) {
+          const malformed = c.malformed;
+          it("refuses answers in the wrong format with BadRequest before checking them, and keeps the challenge open", async () => {
+            const { id, challenge } = await issue();
+            const good = c.answer(user, "good", challenge);
+            for (const body of malformed(good)) expect(await answer(id, body)).toMatchObject({ ok: false, error: { code: "BadRequest" } });
+            expect(await answer(id, good)).toMatchObject({ ok: true });
+          });
+        }
+
         it("refuses a mind that is not an inbox with BadRequest and keeps the challenge open", async () => {
           const { id, challenge } = await issue();
           for (const mind of ["cred.session.x.logout", "_INBOX.>", "game.minds.alice"]) {
@@ -250,6 +262,7 @@ export const passwordCases: MechanismCase[] = [
       return { username, response: createHmac("md5", password).update(challenge).digest("hex") };
     },
     secrets: [],
+    malformed: malformedHex,
   },
   {
     mechanism: "pb-md5",
@@ -261,5 +274,12 @@ export const passwordCases: MechanismCase[] = [
       return { username, response: createHash("md5").update(inner).update(Buffer.from(challenge, "hex")).digest("hex") };
     },
     secrets: [],
+    malformed: malformedHex,
   },
 ];
+
+/** A right hex response in uppercase, cut short, with a non-hex digit: none can ever match. */
+function malformedHex(good: Record<string, unknown>): Array<Record<string, unknown>> {
+  const response = good["response"] as string;
+  return [{ ...good, response: response.toUpperCase() }, { ...good, response: response.slice(1) }, { ...good, response: `g${response.slice(1)}` }];
+}

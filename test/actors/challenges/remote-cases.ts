@@ -82,6 +82,17 @@ function sshCase(user: string, pair: { publicKey: KeyObject; privateKey: KeyObje
       };
     },
     secrets: [pair.privateKey.export({ format: "pem", type: "pkcs8" }).toString().split("\n")[1]!],
+    // Node's base64 decoder skips what is not base64: each of these once decoded to the good answer.
+    malformed: (good) => {
+      const signature = good["signature"] as string;
+      const publicKey = good["publicKey"] as string;
+      return [
+        { ...good, signature: `${signature.slice(0, 8)}!!!${signature.slice(8)}` },
+        // A character of the URL-safe alphabet (a signature's base64url need not hold one).
+        { ...good, signature: `-${signature.slice(1)}` },
+        { ...good, publicKey: `%%%%${publicKey}` },
+      ];
+    },
   };
 }
 

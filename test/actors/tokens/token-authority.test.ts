@@ -86,6 +86,7 @@ describe("TokenAuthority", () => {
       ["an iat past the clock skew", { ...good, iat: seconds + 120 }],
       ["a lifetime over 24 hours", { ...good, exp: seconds + 25 * 3600 }],
       ["an empty sub without anon", { ...good, sub: "" }],
+      ["anon with a sub that names someone", { ...good, anon: true, sub: "bob" }],
       ["a sub with a control character", { ...good, sub: "alice\nbob" }],
       ["a sub of 50,000 characters", { ...good, sub: "a".repeat(50_000) }],
     ])("refuses %s with the one UnauthorizedLogin", async (_what, payload) => {
