@@ -108,4 +108,14 @@ describe("SSHPublicKeyDatabase", () => {
       { file: path, line: 3, option: "cert-authority" },
     ]);
   });
+
+  it("finds a key among thousands by its blob: the last of 2,000 logs in, an unlisted one is refused", async () => {
+    const many = Array.from({ length: 1_999 }, () => sshKeySigner(generateKeyPairSync("ed25519").privateKey));
+    const path = keysFile("frank", ...many, alice);
+    const db = new SSHPublicKeyDatabase({ frank: path });
+    expect(await db.requestAvatarId(answer("frank"))).toBe("frank");
+    expect(await db.requestAvatarId(answer("frank", many[0]!))).toBe("frank");
+    await expect(db.requestAvatarId(answer("frank", second))).rejects.toBeInstanceOf(UnauthorizedLogin);
+    expect(await db.answerChallengeQuery({ mechanism: "ssh-key", username: "frank", algorithm: "rsa-sha2-256", publicKey: alice.publicKey })).toEqual({ keyAcceptable: false });
+  });
 });
