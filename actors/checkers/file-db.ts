@@ -91,8 +91,13 @@ export class PasswordFile {
   #snapshot: Snapshot | undefined;
   #loading: Promise<void> | undefined;
   #lastFailure = "";
-  /** The inode last seen at the path: another one is a file renamed into place. */
-  #seenIno: bigint | undefined;
+  /**
+   * The file last seen at the path (inode and birth time): another one is a file renamed into
+   * place. The inode alone is not enough: ext4 hands a freed inode number to the next new file, so
+   * two renames in a row (two `sed -i`) brought back the number last read, and the new file was
+   * taken for an edit in place and held back for `settleMs` (an outside probe: 6 of 6).
+   */
+  #seenFile: string | undefined;
   /** A change not read yet because it has not settled: its signature and when it was first seen. */
   #pending: { signature: string; since: number } | undefined;
 
@@ -142,8 +147,10 @@ export class PasswordFile {
       const signature = `${before.ino}:${before.size}:${before.mtimeNs}:${before.ctimeNs}`;
       // A file at the path that was not there at the last look was renamed into place (or made
       // anew): written whole, so read at once. A change in place may be a rewrite under way.
-      const inPlace = this.#seenIno === before.ino;
-      this.#seenIno = before.ino;
+      // Birth time is 0 where the file system keeps none: the inode alone then, as before.
+      const file = `${before.ino}:${before.birthtimeNs}`;
+      const inPlace = this.#seenFile === file;
+      this.#seenFile = file;
       const previous = this.#snapshot;
       if (this.#cache && previous?.signature === signature) return;
       const changedInPlace = previous !== undefined && previous.signature !== signature && inPlace;

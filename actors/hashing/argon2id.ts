@@ -2,6 +2,7 @@
 import { hash, parseOptions, verify, type Algorithm, type Options } from "@node-rs/argon2";
 import { defaultHashGate, type HashGate } from "./hash-gate.ts";
 import { HashAlgorithm, type HasherOptions, type PasswordHasher } from "./hasher.ts";
+import { fromB64 } from "./phc.ts";
 
 export interface Argon2idParams {
   /** KiB of memory per hash (`m`). */
@@ -18,14 +19,27 @@ export const ARGON2ID_DEFAULTS: Argon2idParams = { memoryCost: 19_456, timeCost:
 // The package's enums are ambient `const enum`s, which isolatedModules cannot read: use the values.
 const ARGON2ID = 2 as Algorithm;
 const V0x13 = 1;
-const PATTERN = /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
+const PATTERN = /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
+/**
+ * The tag lengths a stored hash may have: 32 bytes is what every common implementation writes
+ * by default (this one, argon2-cffi, libsodium, PHP), 16 and 64 the other lengths in use. Any
+ * other is taken for a hash cut short: a tag cut at a multiple of four characters is still
+ * well-formed base64, and a file written half-way was loaded with its last user locked out (an
+ * outside probe, 12 of 88 places to cut).
+ */
+const TAG_BYTES = new Set([16, 32, 64]);
 
 /** An argon2id hasher with `params` (defaults: `ARGON2ID_DEFAULTS`). Rejects nothing at creation. */
 export function argon2id(params: Partial<Argon2idParams> = {}, { gate = defaultHashGate }: HasherOptions = {}): PasswordHasher {
   const p = { ...ARGON2ID_DEFAULTS, ...params };
   const options: Options = { algorithm: ARGON2ID, memoryCost: p.memoryCost, timeCost: p.timeCost, parallelism: p.parallelism };
   const recognizes = (stored: string): boolean => {
-    if (!PATTERN.test(stored)) return false;
+    const match = PATTERN.exec(stored);
+    if (!match) return false;
+    // Canonical unpadded base64 (phc.ts): a cut at any other place leaves a last character with bits to spare.
+    const salt = fromB64(match[1]!);
+    const tag = fromB64(match[2]!);
+    if (salt === undefined || salt.length < 8 || tag === undefined || !TAG_BYTES.has(tag.length)) return false;
     try {
       parseOptions(stored);
       return true;
@@ -46,6 +60,10 @@ export function argon2id(params: Partial<Argon2idParams> = {}, { gate = defaultH
     needsRehash(stored) {
       if (!recognizes(stored)) return true;
       const s = parseOptions(stored);
+      // Never for a hash that the configured parameters would weaken in either cost: m=65536,t=1
+      // (stronger in memory, OWASP's equal of the default) was rehashed down to m=19456 for its
+      // one pass (an outside probe).
+      if (s.memoryCost > p.memoryCost || s.timeCost > p.timeCost) return false;
       return (
         (s.algorithm as number) !== (ARGON2ID as number) ||
         (s.version as number) !== V0x13 ||

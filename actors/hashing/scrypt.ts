@@ -69,7 +69,10 @@ export function scrypt(params: Partial<ScryptParams> = {}, { gate = defaultHashG
     },
     needsRehash(stored) {
       const s = parse(stored);
-      return !s || s.ln < configured.ln || s.r < configured.r || s.p < configured.p || s.salt.length < 16 || s.key.length < KEY_LENGTH;
+      if (!s) return true;
+      // Never for a hash that the configured parameters would weaken in any cost (argon2id.ts).
+      if (s.ln > configured.ln || s.r > configured.r || s.p > configured.p) return false;
+      return s.ln < configured.ln || s.r < configured.r || s.p < configured.p || s.salt.length < 16 || s.key.length < KEY_LENGTH;
     },
   };
 }

@@ -96,6 +96,32 @@ describe("hashing", () => {
     });
   });
 
+  it("wants no rehash of a hash stronger in one cost and weaker in another: the configured one would weaken it", async () => {
+    const configured = argon2id({ memoryCost: 512, timeCost: 2 });
+    expect(configured.needsRehash(await argon2id({ memoryCost: 1024, timeCost: 1 }).hash("pw"))).toBe(false);
+    expect(configured.needsRehash(await argon2id({ memoryCost: 256, timeCost: 3 }).hash("pw"))).toBe(false);
+    expect(configured.needsRehash(await argon2id({ memoryCost: 256, timeCost: 2 }).hash("pw"))).toBe(true);
+    const scryptConfigured = scrypt({ ln: 5, r: 8 });
+    expect(scryptConfigured.needsRehash(await scrypt({ ln: 6, r: 4 }).hash("pw"))).toBe(false);
+    expect(scryptConfigured.needsRehash(await scrypt({ ln: 4, r: 8 }).hash("pw"))).toBe(true);
+  });
+
+  it("does not take an argon2id hash cut short for a hash: no cut of its tag is a tag of 16, 32 or 64 bytes in canonical base64", async () => {
+    const hasher = argon2id({ memoryCost: 256, timeCost: 1 });
+    for (let i = 0; i < 5; i++) {
+      const stored = await hasher.hash("pw");
+      expect(hasher.recognizes(stored)).toBe(true);
+      const tag = stored.slice(stored.lastIndexOf("$") + 1);
+      expect(tag).toHaveLength(43);
+      for (let cut = 1; cut < tag.length; cut++) {
+        const left = tag.length - cut;
+        // Only 22 characters can still be a (16-byte) tag, when the last one's spare bits are zero.
+        const couldBeATag = left === 22 && Buffer.from(tag.slice(0, 22), "base64").toString("base64").replace(/=+$/, "") === tag.slice(0, 22);
+        expect(hasher.recognizes(stored.slice(0, stored.length - cut))).toBe(couldBeATag);
+      }
+    }
+  });
+
   it.each([
     // Long enough (~100–200 ms) that a blocking verify shows as one gap of that size even when
     // other processes' scheduling adds gaps of tens of milliseconds.
