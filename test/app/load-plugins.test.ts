@@ -50,4 +50,40 @@ describe("--plugin", () => {
     expect(result.code).toBe(2);
     expect(result.err.split("\n")[0]).toMatch(/^portcullis: cannot load plugin no-such-plug: /);
   });
+
+  /** A package directory outside any node_modules, named by path, whose entry point is given by `manifest`. */
+  function pluginDirectory(authType: string, manifest: Record<string, unknown>, file: string): string {
+    const dir = mkdtempSync(join(tmpdir(), "portcullis-plugin-dir-"));
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: authType, version: "1.0.0", type: "module", ...manifest }));
+    mkdirSync(join(dir, "lib"), { recursive: true });
+    writeFileSync(join(dir, file), FACTORY.replaceAll("cwdplug", authType));
+    return dir;
+  }
+
+  it("loads a package directory named by its path, through its package.json's exports, main or index.js", async () => {
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ["dirmain", { main: "lib/entry.js" }, "lib/entry.js"],
+      ["direxports", { exports: { ".": { import: "./lib/mod.js" } } }, "lib/mod.js"],
+      ["dirindex", {}, "index.js"],
+    ];
+    for (const [authType, manifest, file] of cases) {
+      const dir = pluginDirectory(authType, manifest, file);
+      const result = await runCli(["--plugin", dir, "--help-auth-type", authType]);
+      expect(result.err).toBe("");
+      expect(result.code).toBe(0);
+      expect(result.out).toContain("A checker from the working directory's node_modules");
+    }
+    // Relative to the working directory, with a trailing slash.
+    const dir = pluginDirectory("dirrelative", {}, "index.js");
+    vi.spyOn(process, "cwd").mockReturnValue(join(dir, ".."));
+    const relative = await runCli(["--plugin", `./${dir.split("/").pop()}/`, "--help-auth-type", "dirrelative"]);
+    expect(relative.code).toBe(0);
+  });
+
+  it("refuses a plugin whose factory takes a built-in auth type, with a usage error naming it", async () => {
+    const dir = pluginDirectory("memory", {}, "index.js");
+    const result = await runCli(["--plugin", dir, "--help-auth"]);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/auth type memory is already taken/);
+  });
 });
