@@ -11,7 +11,7 @@ export const ControlFlag = {
   requisite: "requisite",
   /** Its acceptance ends the stack with success unless an earlier required checker refused; its refusal is ignored. */
   sufficient: "sufficient",
-  /** Counts only when no other checker accepts. */
+  /** Counts as a success when it accepts, and its refusal is ignored: it decides only when no other checker answered (docs/security.md). */
   optional: "optional",
 } as const;
 export type ControlFlag = (typeof ControlFlag)[keyof typeof ControlFlag];
