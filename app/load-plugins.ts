@@ -75,7 +75,8 @@ export async function loadPlugins(packages: readonly string[]): Promise<string[]
     for (const factory of factories) {
       // A plugin taking over `memory` or `file` would change what an --auth already on the
       // command line means, with no word said (an outside probe's accepted any password).
-      if (findCheckerFactories().some((known) => known.authType === factory.authType)) {
+      // The same factory again (a plugin named twice, on the command line and in PORTCULLIS_PLUGINS) is no conflict.
+      if (findCheckerFactories().some((known) => known.authType === factory.authType && known !== factory)) {
         throw new UsageError(`plugin ${name}: auth type ${factory.authType} is already taken (built in, or by an earlier plugin); give it a name of its own`);
       }
       registerCheckerFactory(factory);

@@ -78,6 +78,9 @@ describe("--plugin", () => {
     vi.spyOn(process, "cwd").mockReturnValue(join(dir, ".."));
     const relative = await runCli(["--plugin", `./${dir.split("/").pop()}/`, "--help-auth-type", "dirrelative"]);
     expect(relative.code).toBe(0);
+    // The same plugin named twice (its module is imported once) is no conflict.
+    const twice = await runCli(["--plugin", dir, "--plugin", join(dir, "index.js"), "--help-auth-type", "dirrelative"]);
+    expect(twice.code).toBe(0);
   });
 
   it("refuses a plugin whose factory takes a built-in auth type, with a usage error naming it", async () => {
