@@ -257,6 +257,7 @@ describe("challenge checker factories", () => {
   it("makes an SSHPublicKeyDatabase from sshkey:user=path:… and rejects a malformed argstring", async () => {
     expect(await makeChecker("sshkey:alice=/tmp/a:bob=/tmp/b")).toBeInstanceOf(SSHPublicKeyDatabase);
     await expect(makeChecker("sshkey:alice")).rejects.toBeInstanceOf(InvalidAuthArgumentString);
+    await expect(makeChecker("sshkey:")).rejects.toBeInstanceOf(InvalidAuthArgumentString);
   });
 
   it("makes a ScramChecker from scram:user:password:… and rejects an odd argstring", async () => {
