@@ -1,9 +1,10 @@
 /** The portal's view of checkers served on the bus: announce, discover and withdraw, kept in the Portal. */
-import type { Bus, BusSubscription } from "../../transports/bus.ts";
+import type { Bus, BusMessage, BusSubscription } from "../../transports/bus.ts";
 import { RequestTimeout } from "../../transports/errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Portal } from "../portal.ts";
-import { decodeObject, encode } from "../wire/codec.ts";
+import { BadRequest } from "../errors.ts";
+import { decodeObject, encode, errorReply, okEmpty } from "../wire/codec.ts";
 import { announcement, parse, withdrawal, type Announcement } from "../wire/schemas.ts";
 import { isInstanceId, subjectsFor } from "../wire/subjects.ts";
 import { RemoteChecker } from "./remote-checker.ts";
@@ -69,12 +70,12 @@ export class CheckerDirectory {
 
   /** Starts listening and asks every running checker to announce itself. */
   start(): void {
-    const onAnnouncement = (data: Uint8Array, discovered = false) =>
-      this.#guard(() => this.#add(parse(announcement, decodeObject(data)), discovered));
+    const onAnnouncement = (message: BusMessage, discovered = false) =>
+      this.#guard(message, () => this.#add(parse(announcement, decodeObject(message.data)), discovered));
     this.#subscriptions.push(
-      this.bus.subscribe(this.#subjects.announce, (m) => onAnnouncement(m.data)),
+      this.bus.subscribe(this.#subjects.announce, (m) => onAnnouncement(m)),
       this.bus.subscribe(this.#subjects.withdraw, (m) =>
-        this.#guard(() => {
+        this.#guard(m, () => {
           const { name, instance } = parse(withdrawal, decodeObject(m.data));
           this.#remove(name, instance);
         }),
@@ -85,7 +86,7 @@ export class CheckerDirectory {
     this.#subscriptions.push(this.bus.subscribe(inbox, (m) => {
       if (m.data.byteLength === 0) return;
       this.#lastAnswer = performance.now();
-      onAnnouncement(m.data, true);
+      onAnnouncement(m, true);
     }));
     this.#discoveredFrom = performance.now();
     this.bus.publish(this.#subjects.discover, new Uint8Array(), { reply: inbox });
@@ -375,14 +376,29 @@ export class CheckerDirectory {
     this.options.logger.info({ checker: name }, "checker withdrawn");
   }
 
-  #guard(fn: () => void): void {
+  /**
+   * Runs `fn` for a directory message. PROTOCOL.md has these published, but one sent as a request
+   * is answered, `{"ok": true}` or `BadRequest`, by every portal that hears it (as a revocation
+   * is): nobody answered, and no queue group meant no no-responders either (an outside fuzzer's
+   * requests all met silence).
+   */
+  #guard(message: BusMessage, fn: () => void): void {
+    let reply: Uint8Array;
     try {
       fn();
+      reply = okEmpty();
     } catch (error) {
-      // Garbage on a broadcast subject has nobody to answer to: note it and carry on (a flood of
-      // it wrote one log line per message: an outside fuzzer's 60,000).
+      // Garbage on a broadcast subject is noted, not logged line by line (a flood of it wrote one
+      // log line per message: an outside fuzzer's 60,000).
       const err = error instanceof Error ? error.message : String(error);
       this.#malformed.note(() => ({ err }), "ignored a malformed checker message");
+      reply = errorReply(error instanceof BadRequest ? error : new BadRequest("invalid checker message"));
+    }
+    if (message.reply === undefined) return;
+    try {
+      message.respond(reply);
+    } catch {
+      // The bus closed meanwhile: nobody left to tell.
     }
   }
 

@@ -543,6 +543,21 @@ export function garbageContract(name: string, makeNetwork: () => Promise<Network
         await expectKindsUnchanged();
       });
 
+      it.each(announceCases)("answers $label sent as a request on cred.checkers.announce with BadRequest, and ignores it", async ({ payload }) => {
+        expectBadRequest(await send(client, "cred.checkers.announce", payload));
+        await expectKindsUnchanged();
+      });
+
+      it.each(withdrawCases)("answers $label sent as a request on cred.checkers.withdraw with BadRequest, and ignores it", async ({ payload }) => {
+        expectBadRequest(await send(client, "cred.checkers.withdraw", payload));
+        await expectKindsUnchanged();
+      });
+
+      it("answers a well-formed announcement sent as a request with ok", async () => {
+        expect(await request(client, "cred.checkers.announce", { name: "memory", kinds: ["username-password"] })).toEqual({ ok: true });
+        await expectKindsUnchanged();
+      });
+
       it.each(discoverCases)("survives $label on cred.checkers.discover, and still answers it with the announcement", async ({ payload }) => {
         client.publish("cred.checkers.discover", payload);
         await client.flush();
