@@ -33,25 +33,44 @@ function fromWorkingDirectory(name: string): string | undefined {
 
 /**
  * The file a path names: itself, or for a package's directory (`--plugin ./my-plugin`, which
- * Node's `import` refuses: "Directory import is not supported") its package.json's entry point,
- * as the package's name would resolve: `exports` ("." or the whole, `import` or `default`),
- * else `main`, else `index.js`.
+ * Node's `import` refuses: "Directory import is not supported") the entry point its package.json
+ * gives an `import` from Node: `exports` (its "." entry, the first of `node`, `import` and
+ * `default` in the order the package lists them, the first of an array), else what `require`
+ * makes of `main` (no extension, a folder) or `index.js`.
  */
 function entryOf(path: string): string {
   if (!existsSync(path) || !statSync(path).isDirectory()) return path;
-  let manifest: { exports?: unknown; main?: unknown } = {};
   const manifestPath = join(path, "package.json");
-  if (existsSync(manifestPath)) manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as typeof manifest;
-  const entry = exported(manifest.exports) ?? (typeof manifest.main === "string" ? manifest.main : "index.js");
-  return join(path, entry);
+  const manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, "utf8")) as { exports?: unknown }) : {};
+  const exported = manifest.exports === undefined ? undefined : exportTarget(manifest.exports);
+  if (exported !== undefined) return join(path, exported);
+  try {
+    return createRequire(join(path, "noop.js")).resolve(resolve(path));
+  } catch {
+    return join(path, "index.js");
+  }
 }
 
-function exported(exports: unknown): string | undefined {
-  if (typeof exports === "string") return exports;
-  if (typeof exports !== "object" || exports === null) return undefined;
-  const conditions = exports as Record<string, unknown>;
-  if ("." in conditions) return exported(conditions["."]);
-  return exported(conditions["import"]) ?? exported(conditions["default"]);
+const CONDITIONS = new Set(["node", "import", "default"]);
+
+function exportTarget(target: unknown): string | undefined {
+  if (typeof target === "string") return target;
+  if (Array.isArray(target)) {
+    for (const item of target) {
+      const found = exportTarget(item);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (typeof target !== "object" || target === null) return undefined;
+  const entries = Object.entries(target as Record<string, unknown>);
+  if (entries.some(([key]) => key.startsWith("."))) return exportTarget((target as Record<string, unknown>)["."]);
+  for (const [condition, value] of entries) {
+    if (!CONDITIONS.has(condition)) continue;
+    const found = exportTarget(value);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /**

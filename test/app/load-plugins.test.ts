@@ -65,6 +65,10 @@ describe("--plugin", () => {
       ["dirmain", { main: "lib/entry.js" }, "lib/entry.js"],
       ["direxports", { exports: { ".": { import: "./lib/mod.js" } } }, "lib/mod.js"],
       ["dirindex", {}, "index.js"],
+      // As Node itself reads them: a main without its extension, an array, conditions in the package's order.
+      ["dirnoext", { main: "./lib/entry" }, "lib/entry.js"],
+      ["dirarray", { exports: ["./lib/mod.js"] }, "lib/mod.js"],
+      ["dirorder", { exports: { default: "./lib/mod.js", import: "./lib/missing.js" } }, "lib/mod.js"],
     ];
     for (const [authType, manifest, file] of cases) {
       const dir = pluginDirectory(authType, manifest, file);
