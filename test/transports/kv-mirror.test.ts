@@ -176,7 +176,7 @@ describe("MirroredKvStore", () => {
     expect(await eventually(async () => mirror.size, (size) => size === 0)).toBe(0);
   });
 
-  it("should drop its copy past maxKeys, say why, read the store meanwhile, and load it again once the bucket has shrunk to half", { timeout: 20_000 }, async () => {
+  it("should drop its copy past maxKeys, say why, read the store meanwhile, and load it again once the bucket has shrunk to half", { timeout: 30_000 }, async () => {
     const said: string[] = [];
     const { elsewhere, mirrored } = await open({
       maxKeys: 3,
@@ -194,8 +194,9 @@ describe("MirroredKvStore", () => {
     expect(await jetStreamRequestsDuring(async () => void (value = (await mirror.get("k4"))?.value))).toBe(1);
     expect(value).toBe(4);
     // The values age out of the bucket (its TTL), and the copy comes back.
-    // JetStream drops aged values on its own timer, later on a loaded machine: up to 10 s allowed.
-    expect(await eventually(async () => mirror.serving, (serving) => serving, 10_000)).toBe(true);
+    // JetStream drops aged values on its own timer, later on a loaded machine: up to 16 s allowed
+    // (10 s was once too short, in a CI run beside outside probes' load).
+    expect(await eventually(async () => mirror.serving, (serving) => serving, 16_000)).toBe(true);
     expect(said).toEqual([said[0], "resumed"]);
     const revision = await elsewhere.create("later", 9);
     expect(await eventually(() => mirror.get("later"), (item) => item !== null)).toEqual({ value: 9, revision });
