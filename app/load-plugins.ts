@@ -1,7 +1,7 @@
 /** Loads third-party checker factories from npm packages (`--plugin PACKAGE`). */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { findCheckerFactories, registerCheckerFactory, type CheckerFactory } from "../actors/index.ts";
 import { pathHint } from "./path-hint.ts";
@@ -22,9 +22,19 @@ function isFactory(value: unknown): value is CheckerFactory {
  * Portcullis's own install, where a plugin the user installed is not.
  */
 function fromWorkingDirectory(name: string): string | undefined {
+  // The package's own directory, nearest first, read as an `import` would (entryOf): `require`'s
+  // resolution picked a package's CommonJS build, or its `default` over its `node` entry (an
+  // outside probe: "exports no checker factory" by name, where its directory loaded).
+  if (/^(@[^/]+\/)?[^/@.][^/]*$/.test(name)) {
+    for (let dir = process.cwd(); ; dir = dirname(dir)) {
+      const candidate = join(dir, "node_modules", name);
+      if (existsSync(join(candidate, "package.json"))) return pathToFileURL(entryOf(candidate)).href;
+      if (dirname(dir) === dir) break;
+    }
+  }
   try {
-    // CommonJS resolution: a package exporting only an `import` condition is not found here and
-    // falls back to the import beside Portcullis.
+    // A subpath (`pkg/sub`): CommonJS resolution; a package exporting only an `import` condition
+    // is not found here and falls back to the import beside Portcullis.
     return pathToFileURL(createRequire(join(process.cwd(), "noop.js")).resolve(name)).href;
   } catch {
     return undefined;

@@ -44,6 +44,19 @@ describe("--plugin", () => {
     expect(result.out).toContain("A checker from the working directory's node_modules");
   });
 
+  it("loads a bare name's import build, as an import would, where its exports also name a require build", async () => {
+    const project = mkdtempSync(join(tmpdir(), "portcullis-plugin-project-"));
+    const dir = join(project, "node_modules", "dual-plug");
+    mkdirSync(join(dir, "lib"), { recursive: true });
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "dual-plug", type: "module", exports: { ".": { import: "./lib/p.js", require: "./lib/p.cjs" } } }));
+    writeFileSync(join(dir, "lib", "p.js"), FACTORY.replaceAll("cwdplug", "dualplug"));
+    writeFileSync(join(dir, "lib", "p.cjs"), "module.exports = { nothing: true };\n");
+    vi.spyOn(process, "cwd").mockReturnValue(join(project, "node_modules", ".."));
+    const result = await runCli(["--plugin", "dual-plug", "--help-auth-type", "dualplug"]);
+    expect(result.err).toBe("");
+    expect(result.code).toBe(0);
+  });
+
   it("still says which plugin it cannot load, in one line", async () => {
     vi.spyOn(process, "cwd").mockReturnValue(projectWithPlugin());
     const result = await runCli(["--plugin", "no-such-plug", "--help-auth"]);
