@@ -8,9 +8,9 @@
  * subscriptions leave the login's path; the `SUB` then reaches nats-server long before the reply
  * naming its session, as before.
  *
- * An identifier is handed out once. One whose login failed before any realm saw it (a refused
- * password, a rate limit) goes back: nobody outside this process ever learnt it, and a brute
- * force would otherwise cost nats-server a `SUB` and an `UNSUB` per guess.
+ * An identifier a realm saw is never handed out again. One whose login failed before any realm
+ * saw it (a refused password, a rate limit) goes back: nobody outside this process ever learnt
+ * it, and a brute force would otherwise cost nats-server a `SUB` and an `UNSUB` per guess.
  */
 import type { Bus, BusMessage, BusSubscription } from "../../transports/bus.ts";
 import { SessionEnded, type AvatarError } from "../errors.ts";
