@@ -36,11 +36,14 @@ export class EndedSessionResponder implements SessionReceiver {
     private readonly base: string,
     private readonly serve: { readonly logger: Logger; readonly fallback: () => AvatarError },
     private readonly taken?: ReadonlySet<string>,
+    /** Decides each call instead (asking the realm process whether it took it), when there is no list. */
+    private readonly decideCall?: (message: BusMessage) => Promise<void> | undefined,
   ) {}
 
   receive(message: BusMessage): Promise<void> | undefined {
     const verb = message.subject.slice(this.base.length + 1);
     if (verb === "logout") return respondTo(message, () => okEmpty(), this.serve);
+    if (verb === "call" && this.decideCall !== undefined) return this.decideCall(message);
     if (verb === "call" && message.reply !== undefined && this.taken?.has(message.reply) === true) return undefined;
     return respondTo(message, () => Promise.reject(new SessionEnded()), this.serve);
   }

@@ -171,6 +171,11 @@ export class RemoteAvatar {
     return this.#answered !== undefined;
   }
 
+  /** True when the hosting process can be asked about each call (it named its instance: `auditCall`). */
+  get audits(): boolean {
+    return this.#audit !== undefined;
+  }
+
   /** True when the hosting process is already known unreachable or gone (no request made). */
   get hostUnanswering(): boolean {
     const known = this.#host?.known() ?? "alive";

@@ -1558,6 +1558,27 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(racing.filter((r) => calls.answers.get(r)!.length !== 1)).toEqual([]);
     });
 
+    it("answers each call racing a release sent by someone else and then the logout once (an outside fuzzer: 4–10 of 200 answered SessionEnded twice)", async () => {
+      services.push(await serveRealm(await bus(), new SimpleRealm(), { name: "game" }));
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const other = await bus();
+      const calls = answersTo(b);
+      const racing: string[] = [];
+      for (let trial = 0; trial < 40; trial++) {
+        const { session } = await login(b);
+        await b.flush();
+        // As the fuzzer sent them: a call, the release from another connection, four calls and the logout, back to back.
+        racing.push(calls.call(session, { method: "echo", args: [0] }));
+        other.publish(`cred.session.${session}.release`, json({}), { reply: other.inbox() });
+        for (let i = 1; i <= 4; i++) racing.push(calls.call(session, { method: "echo", args: [i] }));
+        b.publish(`cred.session.${session}.logout`, json({}), { reply: b.inbox() });
+      }
+      await waitFor(() => racing.every((r) => calls.answers.get(r)!.length > 0), 10_000);
+      await sleep(2_500);
+      expect(racing.filter((r) => calls.answers.get(r)!.length !== 1)).toEqual([]);
+    });
+
     it("answers every call racing a realm service's stop exactly once: the realm's result for the calls it took, SessionEnded from the portal for the others", async () => {
       // An outside probe stopping `portcullis realm` under calling sessions saw calls answered
       // `ok` by the realm and then `AvatarError` by the portal, and some `SessionEnded` twice.
