@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { exports as resolveExports } from "resolve.exports";
 import { findCheckerFactories, registerCheckerFactory, type CheckerFactory } from "../actors/index.ts";
 import { pathHint } from "./path-hint.ts";
 import { UsageError } from "./usage-error.ts";
@@ -44,43 +45,27 @@ function fromWorkingDirectory(name: string): string | undefined {
 /**
  * The file a path names: itself, or for a package's directory (`--plugin ./my-plugin`, which
  * Node's `import` refuses: "Directory import is not supported") the entry point its package.json
- * gives an `import` from Node: `exports` (its "." entry, the first of `node`, `import` and
- * `default` in the order the package lists them, the first of an array), else what `require`
- * makes of `main` (no extension, a folder) or `index.js`.
+ * gives an `import` from Node: `exports` read by resolve.exports (the `node`, `import` and
+ * `default` conditions, in the package's order), else what `require` makes of `main` (no
+ * extension, a folder) or `index.js`.
  */
 function entryOf(path: string): string {
   if (!existsSync(path) || !statSync(path).isDirectory()) return path;
   const manifestPath = join(path, "package.json");
   const manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, "utf8")) as { exports?: unknown }) : {};
-  const exported = manifest.exports === undefined ? undefined : exportTarget(manifest.exports);
-  if (exported !== undefined) return join(path, exported);
+  if (manifest.exports !== undefined) {
+    try {
+      const [exported] = resolveExports(manifest, ".") ?? [];
+      if (exported !== undefined) return join(path, exported);
+    } catch {
+      // No "." an import may take: Node would refuse the package; `import` says why, below.
+    }
+  }
   try {
     return createRequire(join(path, "noop.js")).resolve(resolve(path));
   } catch {
     return join(path, "index.js");
   }
-}
-
-const CONDITIONS = new Set(["node", "import", "default"]);
-
-function exportTarget(target: unknown): string | undefined {
-  if (typeof target === "string") return target;
-  if (Array.isArray(target)) {
-    for (const item of target) {
-      const found = exportTarget(item);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  if (typeof target !== "object" || target === null) return undefined;
-  const entries = Object.entries(target as Record<string, unknown>);
-  if (entries.some(([key]) => key.startsWith("."))) return exportTarget((target as Record<string, unknown>)["."]);
-  for (const [condition, value] of entries) {
-    if (!CONDITIONS.has(condition)) continue;
-    const found = exportTarget(value);
-    if (found !== undefined) return found;
-  }
-  return undefined;
 }
 
 /**
