@@ -5,7 +5,7 @@ import type { Credentials } from "../credentials/credentials.ts";
 import { TokenCredentials } from "../credentials/token.ts";
 import type { TokenSessions } from "./token-sessions.ts";
 import { BadRequest, LoginFailed, UnauthorizedLogin } from "../errors.ts";
-import type { Logger } from "../logger.ts";
+import { silentLogger, type Logger } from "../logger.ts";
 import type { LoginSession } from "../login-session.ts";
 import type { Portal } from "../portal.ts";
 import { okReply } from "../wire/codec.ts";
@@ -89,8 +89,10 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
   const { bus, subjects, portal, heartbeatMs, logger, sessions, pending } = deps;
   const maxSessions = deps.maxSessions ?? Number.POSITIVE_INFINITY;
   const full = new ThrottledWarning(() => logger);
-  // Each login's line is written once its reply has left (after-replies.ts).
+  // Each login's line is written once its reply has left (after-replies.ts); a silent portal
+  // (a library user's, the bench's) makes neither the line nor the task.
   const afterReplies = new AfterReplies();
+  const logs = logger !== silentLogger;
   return async (fields, makeCredentials, options = {}) => {
     const started = performance.now();
     const mindSubject = fields.mind ?? null;
@@ -146,8 +148,10 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
             (await deps.tokens.issue(anonymous ? ANONYMOUS : (avatarId as string), revocable));
         }
       }
-      const line = { event: "login", outcome: "ok", kind, ...options.log, avatarId: anonymous ? null : avatarId, session: hosted.shortId, durationMs: elapsed(started) };
-      afterReplies.run(() => logger.info(line, "login succeeded"));
+      if (logs) {
+        const line = { event: "login", outcome: "ok", kind, ...options.log, avatarId: anonymous ? null : avatarId, session: hosted.shortId, durationMs: elapsed(started) };
+        afterReplies.run(() => logger.info(line, "login succeeded"));
+      }
       return okReply({
         session: id,
         avatarId: anonymous ? null : avatarId,
@@ -168,8 +172,10 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       // A failure after the session was opened (issuing its token) must not leave it live: the
       // client, told the login failed, holds no session id to log it out with.
       if (hosted !== undefined) void session.logout().catch(() => undefined);
-      const line = { event: "login", outcome: "refused", kind, ...options.log, code: (error as { code?: string }).code ?? "LoginFailed", durationMs: elapsed(started) };
-      afterReplies.run(() => logger.info(line, "login refused"));
+      if (logs) {
+        const line = { event: "login", outcome: "refused", kind, ...options.log, code: (error as { code?: string }).code ?? "LoginFailed", durationMs: elapsed(started) };
+        afterReplies.run(() => logger.info(line, "login refused"));
+      }
       throw error;
     }
   };
