@@ -1,4 +1,5 @@
 /** The portal's view of checkers served on the bus: announce, discover and withdraw, kept in the Portal. */
+import type { Checker } from "../checkers/checker.ts";
 import type { Bus, BusMessage, BusSubscription } from "../../transports/bus.ts";
 import { RequestTimeout } from "../../transports/errors.ts";
 import type { Logger } from "../logger.ts";
@@ -16,6 +17,13 @@ export interface CheckerDirectoryOptions {
   readonly checkerTimeoutMs?: number;
   /** Checkers this process serves itself and already gave the portal: their announcements add nothing. */
   readonly localNames?: Iterable<string>;
+  /**
+   * The checkers the portal was given itself. They rank as announced when the directory starts:
+   * above checkers that answer `discover` with an earlier `since` (or none), below every checker
+   * announced later. An outside probe saw `serve --auth memory:…` keep refusing its own users
+   * because a `memory` checker started an hour before it, answering `discover`, was put on top.
+   */
+  readonly localCheckers?: Iterable<Checker>;
   /**
    * How long a kind whose last checker withdrew answers `LoginFailed` ("try again") before
    * `UnhandledCredentials`; default 30000 ms. A checker stopped for a restart withdraws too.
@@ -61,7 +69,7 @@ export class CheckerDirectory {
    * (absent, as PROTOCOL.md's own example, or from a host whose clock runs ahead: an outside
    * probe saw both kept below older checkers).
    */
-  readonly #since = new Map<RemoteChecker, number>();
+  readonly #since = new Map<Checker, number>();
 
   constructor(private readonly bus: Bus, private readonly portal: Portal, private readonly options: CheckerDirectoryOptions) {
     this.#subjects = subjectsFor(options.prefix);
@@ -70,6 +78,8 @@ export class CheckerDirectory {
 
   /** Starts listening and asks every running checker to announce itself. */
   start(): void {
+    const startedAt = Date.now();
+    for (const local of this.options.localCheckers ?? []) this.#since.set(local, startedAt);
     const onAnnouncement = (message: BusMessage, discovered = false) =>
       this.#guard(message, () => this.#add(parse(announcement, decodeObject(message.data)), discovered));
     this.#subscriptions.push(
@@ -210,7 +220,7 @@ export class CheckerDirectory {
     return top;
   }
 
-  #rank(added: RemoteChecker): void {
+  #rank(added: Checker): void {
     const since = this.#since.get(added)!;
     const newer = [...this.#since]
       .filter(([checker, at]) => above(checker, at, added, since) && this.portal.hasChecker(checker) && checker.credentialKinds.some((kind) => added.credentialKinds.includes(kind)))
@@ -412,6 +422,9 @@ export class CheckerDirectory {
  * different times, hearing the answers in different orders, route a kind to the same checker
  * (an outside probe saw two portals split logins 14/6 between two such checkers).
  */
-function above(a: RemoteChecker, atA: number, b: RemoteChecker, atB: number): boolean {
-  return atA > atB || (atA === atB && a.name > b.name);
+function above(a: Checker, atA: number, b: Checker, atB: number): boolean {
+  if (atA !== atB) return atA > atB;
+  // The portal's own checkers (not RemoteChecker) win a tie: they started with it.
+  if (!(a instanceof RemoteChecker) || !(b instanceof RemoteChecker)) return !(a instanceof RemoteChecker) && b instanceof RemoteChecker;
+  return a.name > b.name;
 }

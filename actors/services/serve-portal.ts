@@ -40,7 +40,11 @@ export const MAX_HEARTBEAT_MS = Math.floor((2 ** 31 - 1) / 2.5);
 export interface ServePortalOptions {
   /** A local realm, or a `RemoteRealm` served elsewhere. */
   readonly realm: Realm;
-  /** Local checkers; checkers announced on the bus are added on top of them. */
+  /**
+   * Local checkers. They rank as announced when the portal starts: above checkers that announced
+   * earlier (answering its `discover`), below any announced later (PROTOCOL.md's most recently
+   * announced live checker).
+   */
   readonly checkers?: Iterable<Checker>;
   readonly prefix?: string;
   /** Clients should ping this often; a session idle for 2.5× this ends with `timeout`. */
@@ -150,7 +154,8 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   // limit: no bound applies, and a slow realm's last notifications then still precede `ended`.
   const logoutMs = options.timeouts?.logoutMs ?? defaultSagaTimeouts.logoutMs;
   const timeoutLogoutMs = options.timeouts?.timeoutLogoutMs ?? Math.min(logoutMs, Math.floor(heartbeatMs / 2) + 700);
-  const portal = new Portal(options.realm, options.checkers ?? [], {
+  const localCheckers = [...(options.checkers ?? [])];
+  const portal = new Portal(options.realm, localCheckers, {
     timeouts: { ...options.timeouts, sessionMs, logoutMs, timeoutLogoutMs },
     rateLimiter,
     onRateLimiterError: (error) => logger.error({ err: String(error) }, "rate limiter failed; refusing logins"),
@@ -164,12 +169,12 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     // Declared below; a checker can only be found gone once logins flow, after it exists.
     onCheckerGone: () => directory.lookAgain(),
   });
-  warnShadowedCheckers([...(options.checkers ?? [])], logger);
+  warnShadowedCheckers(localCheckers, logger);
   // Registered first, so an announced token checker for the same kind still takes precedence.
   if (options.tokens && !portal.listCredentialsKinds().includes(TokenCredentials.kind)) portal.registerChecker(new TokenChecker(options.tokens));
   // Every portal follows revocations, issuing or not: one that only accepts tokens (a game
   // server) must end the sessions of a token revoked at the portal that issued it.
-  const tokens = new TokenSessions(bus, subjects, options.tokens, logger, revocationListsOf(options.checkers ?? []));
+  const tokens = new TokenSessions(bus, subjects, options.tokens, logger, revocationListsOf(localCheckers));
   tokens.start();
   const sessions = new Map<string, HostedSession>();
   const stopGuard = keepSessionsThroughDeafness(bus, heartbeatMs, () => {
@@ -184,6 +189,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     prefix: subjects.prefix,
     logger,
     ...(options.localCheckerNames === undefined ? {} : { localNames: options.localCheckerNames }),
+    localCheckers,
     ...(options.checkerWithdrawnGraceMs === undefined ? {} : { withdrawnGraceMs: options.checkerWithdrawnGraceMs }),
     ...(options.maxCheckers === undefined ? {} : { maxCheckers: options.maxCheckers }),
   });

@@ -1305,6 +1305,40 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(asked).toEqual(["newer", "newest", "plain", "ahead", "after"]);
     });
 
+    it("ranks its own checkers as announced when it starts: above checkers announced before (answering discover), below one announced after, back on top when that one withdraws", async () => {
+      // An outside probe: `serve --auth memory:alice:secret` next to a `memory` checker started
+      // earlier refused alice's password and let the older checker's in.
+      const b = await bus();
+      const asked: string[] = [];
+      for (const name of ["older", "plain", "later"]) {
+        b.subscribe(`cred.checker.${name}`, (m) => {
+          asked.push(name);
+          m.respond(json({ ok: true, avatarId: "someone-else" }));
+        });
+      }
+      b.subscribe("cred.checkers.discover", (m) => {
+        if (asked.includes("later-announced")) return;
+        m.respond(json({ name: "older", kinds: ["username-password"], instance: "o1", since: Date.now() - 60_000 }));
+        // A checker built from PROTOCOL.md alone says nothing of when it started.
+        m.respond(json({ name: "plain", kinds: ["username-password"] }));
+      });
+      await b.flush();
+      await portal();
+      await sleep(150);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "alice" });
+      expect(asked).toEqual([]);
+      asked.push("later-announced");
+      b.publish("cred.checkers.announce", json({ name: "later", kinds: ["username-password"], instance: "l1", since: Date.now() }));
+      await sleep(50);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "someone-else" });
+      expect(asked).toEqual(["later-announced", "later"]);
+      // A withdrawal is confirmed by asking the instance on its own subject: nobody serves it.
+      b.publish("cred.checkers.withdraw", json({ name: "later", instance: "l1" }));
+      await sleep(1000);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "alice" });
+      expect(asked).toEqual(["later-announced", "later"]);
+    });
+
     it("routes a kind to the same one of two checkers without `since` at every portal, whatever order their discover answers come in", async () => {
       // Checkers built from PROTOCOL.md alone, announced before any portal started: nothing says
       // which announced last. Two portals heard their answers in opposite orders (outside probe: they split logins).
