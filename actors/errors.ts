@@ -1,4 +1,5 @@
 /** The closed set of Portcullis errors: one class per protocol error code, and the table between them and the wire. */
+import { brandError, isBrandedInstance } from "./error-brand.ts";
 
 /** Every protocol error code (PROTOCOL.md), a closed set clients switch on. */
 export const ErrorCode = {
@@ -17,6 +18,11 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 /** Base of every error that crosses the wire; `message` is always safe to show a client. */
 export abstract class PortcullisError extends Error {
   abstract readonly code: ErrorCode;
+
+  /** Also true for the same class from another copy of the package (a plugin's or a realm module's own). */
+  static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
+    return isBrandedInstance(this, value);
+  }
 }
 
 /** Login could not complete (Twisted's `LoginFailed`); the base of the login refusals. */
@@ -156,13 +162,13 @@ const fromCode: Record<ErrorCode, (wire: WireError) => PortcullisError> = {
   SessionEnded: (w) => new SessionEnded(w.message),
 };
 
-/** Rebuilds the same error class on the far side; an unknown code is a `LoginFailed`. */
 /** Whether `wire` is an error PROTOCOL.md defines: an object whose `code` is one of the closed set. */
 export function isWireError(wire: unknown): boolean {
   const code = typeof wire === "object" && wire !== null ? (wire as { code?: unknown }).code : undefined;
   return typeof code === "string" && Object.hasOwn(fromCode, code);
 }
 
+/** Rebuilds the same error class on the far side; an unknown code is a `LoginFailed`. */
 export function fromWireError(wire: unknown): PortcullisError {
   if (typeof wire === "object" && wire !== null) {
     const { code, message } = wire as { code?: unknown; message?: unknown };
@@ -171,3 +177,18 @@ export function fromWireError(wire: unknown): PortcullisError {
   }
   return new LoginFailed("malformed error reply");
 }
+
+for (const [cls, brand] of [
+  [PortcullisError, "PortcullisError"],
+  [LoginFailed, "LoginFailed"],
+  [UnauthorizedLogin, "UnauthorizedLogin"],
+  [LoginDenied, "LoginDenied"],
+  [UnhandledCredentials, "UnhandledCredentials"],
+  [CheckerUnavailable, "CheckerUnavailable"],
+  [RateLimited, "RateLimited"],
+  [NoSuchInterface, "NoSuchInterface"],
+  [BadRequest, "BadRequest"],
+  [NoSuchMethod, "NoSuchMethod"],
+  [AvatarError, "AvatarError"],
+  [SessionEnded, "SessionEnded"],
+] as const) brandError(cls, brand);

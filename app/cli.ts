@@ -53,7 +53,8 @@ Options:
                       prefer $NATS_URL, which other users cannot read with ps)
   --auth TYPE:ARGS    serve/checker (at least one), portal (optional): a checker, repeatable
                       (see --help-auth); e.g. memory:alice:pw
-  --name NAME         service name for checker (one --auth) or realm (default: auth type / echo)
+  --name NAME         service name for checker (one --auth; default: its auth type) or realm
+                      (default: echo, the name portal's --realm defaults to)
   --realm NAME        portal: the realm service to use (default: echo)
   --prefix P          subject prefix (default: cred)
   --heartbeat-ms N    serve/portal: heartbeat announced to clients (default: 15000)
@@ -339,7 +340,8 @@ async function runRealm(values: Values, args: string[], print: Print): Promise<n
   if (module === undefined) throw new UsageError("realm needs a MODULE");
   noArguments(rest);
   const { url, log, prefixOption } = common(values);
-  const name = serviceName("name", values.name ?? (module === "echo" ? "echo" : "realm"));
+  // `echo` whatever the module: the name `portal` looks for by default, so the two meet unconfigured.
+  const name = serviceName("name", values.name ?? "echo");
   const realm = await loadRealm(module);
   const { bus, startup } = await connectBus(url, "portcullis-realm", log);
   const service = await startup.start(bus, () => serveRealm(bus, realm, { name, logger: log, ...prefixOption }));

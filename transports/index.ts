@@ -11,4 +11,5 @@ export { BusClosed, ForbiddenReplySubject, NoResponders, RequestTimeout } from "
 export type { HandlerErrorListener } from "./handler-runner.ts";
 export { createInProcessBus, InProcessNetwork, type InProcessOptions } from "./in-process.ts";
 export { connectNatsBus, type NatsBus, type NatsBusOptions } from "./nats.ts";
+export { parseNatsServers, redactNatsUrl, type NatsTarget } from "./nats-url.ts";
 export { jsonCodec, KvConflict, openKvStore, type KvItem, type KvStore, type KvStoreOptions, type KvValueCodec } from "./kv.ts";

@@ -17,10 +17,16 @@ import { replyRule, type ReplyRule } from "./reply-subjects.ts";
 import { HandlerRunner, type HandlerErrorListener } from "./handler-runner.ts";
 import { TurnCork } from "./turn-cork.ts";
 import { DrainQueue } from "./drain-queue.ts";
+import { parseNatsServers } from "./nats-url.ts";
 import { assertSubject, assertSubscription, invalidRequest, SubjectUse } from "./validation.ts";
 
 /** Where and how to connect. */
 export interface NatsBusOptions {
+  /**
+   * One URL or several (a comma-separated string or a list). Credentials in a URL
+   * (`nats://USER:PASS@host`, `nats://TOKEN@host`, percent-encoded) are used unless `user`/`pass`
+   * or `token` are given; every server must carry the same ones.
+   */
   readonly servers: string | string[];
   /** The connection's name, shown by the server's monitoring. */
   readonly name?: string;
@@ -77,12 +83,17 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> 
   if (options.inboxPrefix !== undefined && !repliesTo(`${options.inboxPrefix}.x`)) {
     throw new TypeError(`inboxPrefix ${JSON.stringify(options.inboxPrefix)}: services answer only _INBOX or _INBOX_<name> inboxes (or their replyPrefixes)`);
   }
+  // nats.js ignores a URL's credentials: without them the connection silently became the server's
+  // `no_auth_user` (an outside probe's client, given nats.conf's client user, got full access).
+  const target = parseNatsServers(Array.isArray(options.servers) ? options.servers.join(",") : options.servers);
+  const explicit = options.user !== undefined || options.pass !== undefined || options.token !== undefined;
+  const credentials = explicit ? options : target;
   const connection = await connect({
-    servers: options.servers,
+    servers: target.servers,
     ...(options.name !== undefined && { name: options.name }),
-    ...(options.user !== undefined && { user: options.user }),
-    ...(options.pass !== undefined && { pass: options.pass }),
-    ...(options.token !== undefined && { token: options.token }),
+    ...(credentials.user !== undefined && { user: credentials.user }),
+    ...(credentials.pass !== undefined && { pass: credentials.pass }),
+    ...(credentials.token !== undefined && { token: credentials.token }),
     ...(options.inboxPrefix !== undefined && { inboxPrefix: options.inboxPrefix }),
     maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
     // nats.js waits 2 s between attempts: after a nats-server restart a portal then came back up

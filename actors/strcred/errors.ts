@@ -1,8 +1,14 @@
 /** strcred's errors, with Twisted's names (UnsupportedInterfaces is UnsupportedKinds here). */
+import { brandError, isBrandedInstance } from "../error-brand.ts";
 
 /** The base of strcred's errors (Twisted's `StrcredException`). */
 export class StrcredException extends Error {
   override readonly name: string = "StrcredException";
+
+  /** Also true for the same class from another copy of the package (a `--plugin`'s own). */
+  static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
+    return isBrandedInstance(this, value);
+  }
 }
 
 /** No checker factory has this auth type. */
@@ -31,3 +37,8 @@ export class UnsupportedKinds extends StrcredException {
     super(message);
   }
 }
+
+brandError(StrcredException, "StrcredException");
+brandError(InvalidAuthType, "InvalidAuthType");
+brandError(InvalidAuthArgumentString, "InvalidAuthArgumentString");
+brandError(UnsupportedKinds, "UnsupportedKinds");

@@ -1,4 +1,5 @@
 /** `AvatarCrashed`: what a plain avatar throws to say it is broken and must be restarted. */
+import { brandError, isBrandedInstance } from "../error-brand.ts";
 
 /**
  * Thrown by an avatar method (or its `cause` chain's owner) when the avatar's own state is
@@ -11,7 +12,13 @@ export class AvatarCrashed extends Error {
   constructor(message = "avatar crashed", options?: { cause?: unknown }) {
     super(message, options);
   }
+
+  /** Also true for an `AvatarCrashed` from another copy of the package (a realm module's own). */
+  static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
+    return isBrandedInstance(this, value);
+  }
 }
+brandError(AvatarCrashed, "AvatarCrashed");
 
 /** The message a client sees for the call that crashed the avatar, when it is restarted. */
 export const CRASHED_MESSAGE = "the avatar failed and is being restarted";

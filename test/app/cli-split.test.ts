@@ -1,7 +1,7 @@
 /** The README's split deployment, run as written: checker, realm and portal as three processes over a real nats-server. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { connect, UsernamePassword } from "../../actors/index.ts";
@@ -42,6 +42,10 @@ afterEach(async () => {
   server = undefined;
 });
 
+// Realm modules and plugins in test/fixtures import "portcullis", which resolves to the built
+// package: a stale dist/ would test an old copy of the errors.
+if (!existsSync(`${root}dist/actors/error-brand.js`)) throw new Error("dist/ is missing or stale: run `npm run build` (npm ci does)");
+
 describe("portcullis checker / realm / portal", () => {
   it("runs the README's split deployment and logs a client in through it", async () => {
     server = await startNatsServer();
@@ -74,6 +78,48 @@ describe("portcullis checker / realm / portal", () => {
     try {
       const session = await connect(bus).login(new UsernamePassword("alice", "ecila"), { interfaces: ["shout"] });
       expect(await session.call("shout", "hello")).toBe("HELLO");
+      await session.logout();
+      // Both modules throw errors of the built package's copy (dist/), the commands run from source:
+      // still the plugin's refusal and the realm's NoSuchInterface (an outside probe saw LoginFailed).
+      await expect(connect(bus).login(new UsernamePassword("alice", "alice"), { interfaces: ["shout"] })).rejects.toMatchObject({ code: "UnauthorizedLogin", message: "invalid credentials" });
+      await expect(connect(bus).login(new UsernamePassword("alice", "ecila"), { interfaces: ["whisper"] })).rejects.toMatchObject({ code: "NoSuchInterface" });
+    } finally {
+      await bus.close();
+    }
+  }, 30_000);
+
+  it("serves the README's realm module: calls reach its avatar, its notifications reach the Mind", async () => {
+    const readme = readFileSync(`${root}README.md`, "utf8");
+    const fixture = readFileSync(`${root}test/fixtures/counter-realm.mjs`, "utf8");
+    expect(readme).toContain("```js\n" + fixture + "```");
+    server = await startNatsServer();
+    await start(["checker", "--nats", server.url, "--auth", "memory:alice:secret"]);
+    await start(["realm", "./test/fixtures/counter-realm.mjs", "--nats", server.url]);
+    await start(["portal", "--nats", server.url]);
+    const bus = await connectNatsBus({ servers: server.url });
+    try {
+      const notes: unknown[] = [];
+      const session = await connect(bus).login(new UsernamePassword("alice", "secret"), { interfaces: ["counter"], mind: (n) => notes.push(n) });
+      expect(await session.call("add", 2)).toBe(2);
+      expect(await session.call("add", 3)).toBe(5);
+      await session.logout();
+      expect(notes).toEqual([{ event: "counted", data: { count: 2 } }, { event: "counted", data: { count: 5 } }]);
+    } finally {
+      await bus.close();
+    }
+  }, 30_000);
+
+  it("serves a realm module under the name a portal uses by default, so neither needs --name or --realm", async () => {
+    // An outside probe: the module was served as `realm` while the portal looked for `echo`, and
+    // every login failed with "realm echo is unavailable".
+    server = await startNatsServer();
+    await start(["checker", "--nats", server.url, "--auth", "memory:alice:secret"]);
+    await start(["realm", "./test/fixtures/shout-realm.mjs", "--nats", server.url]);
+    await start(["portal", "--nats", server.url]);
+    const bus = await connectNatsBus({ servers: server.url });
+    try {
+      const session = await connect(bus).login(new UsernamePassword("alice", "secret"), { interfaces: ["shout"] });
+      expect(await session.call("shout", "default")).toBe("DEFAULT");
       await session.logout();
     } finally {
       await bus.close();

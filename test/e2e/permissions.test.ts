@@ -84,6 +84,25 @@ describe("nats.conf's client user", () => {
     await expect(connectNatsBus({ servers: server.url, user: DEV_CLIENT.user, pass: "wrong" })).rejects.toThrow(/Authorization/i);
   });
 
+  it("should be the user named in the URL, percent-encoded or not, when connectNatsBus is given only a URL", async () => {
+    // nats.js ignores a URL's credentials: the connection became `no_auth_user`, the full-access
+    // service user, and a client's request to a checker was answered (an outside probe).
+    const hostPort = server.url.replace(/^nats:\/\//, "");
+    for (const servers of [`nats://${DEV_CLIENT.user}:${DEV_CLIENT.pass}@${hostPort}`, [`nats://${encodeURIComponent(DEV_CLIENT.user)}:${encodeURIComponent(DEV_CLIENT.pass)}@${hostPort}`]]) {
+      const bus = await connectNatsBus({ servers });
+      buses.push(bus);
+      const violations = recordViolations(bus);
+      const error = await rejectionOf(bus.request("cred.checker.memory", json({ credentials: login("bob") }), { timeoutMs: 2000 }));
+      expect(violationIn(error)).toEqual({ operation: "publish", subject: "cred.checker.memory" });
+      await waitFor(() => violations.length === 1);
+    }
+    await expect(connectNatsBus({ servers: `nats://${DEV_CLIENT.user}:wrong@${hostPort}` })).rejects.toThrow(/Authorization/i);
+    // Explicit options win over the URL's.
+    const explicit = await connectNatsBus({ servers: `nats://${DEV_CLIENT.user}:wrong@${hostPort}`, ...DEV_CLIENT });
+    buses.push(explicit);
+    await expect(connectNatsBus({ servers: `nats://a:b@${hostPort},nats://c:d@${hostPort}` })).rejects.toThrow(/same credentials/);
+  });
+
   describe("publishing", () => {
     const own = newIdentifier();
     const denied = [
