@@ -27,7 +27,10 @@ export class LoginSession {
   #isActive = false;
   #logout: Promise<void> | undefined;
 
+  /** When activity was last forwarded to the saga. */
   #lastTouch = Number.NEGATIVE_INFINITY;
+  /** When the session times out, where that is not `#lastTouch` + sessionMs: set on becoming active and by `hold`. */
+  #deadline = Number.NEGATIVE_INFINITY;
   // Held until used, then dropped: a live session keeps only what it still needs (~100k of them
   // per process), so no closure over these either.
   #resolveReady: ((result: LoginResult) => void) | undefined;
@@ -60,6 +63,7 @@ export class LoginSession {
     if (this.#resolveReady !== undefined) {
       if (snapshot.matches("active")) {
         this.#isActive = true;
+        this.#deadline = performance.now() + snapshot.context.timeouts.sessionMs;
         this.#resolveReady(snapshot.context.grant as LoginResult);
         this.#settleReady();
       } else if (snapshot.matches("abandoned") || snapshot.status === "done") {
@@ -100,12 +104,31 @@ export class LoginSession {
    * activity, inside the protocol's 2×…3× + 1 s.
    */
   touch(): void {
-    if (this.coalesceMs > 0) {
-      const now = performance.now();
-      if (now - this.#lastTouch < this.coalesceMs) return;
-      this.#lastTouch = now;
-    }
+    const now = performance.now();
+    if (now - this.#lastTouch < this.coalesceMs) return;
+    this.#lastTouch = now;
+    this.#deadline = Number.NEGATIVE_INFINITY;
     this.actor.send({ type: "ACTIVITY" });
+  }
+
+  /**
+   * Keeps the session about `graceMs` more (at least half of it), never shortening its timeout: the portal could not
+   * hear its clients for a while (a stall of its process, its NATS connection back), and a request
+   * that waited meanwhile must get to count before the session times out. Unlike `touch`, it does
+   * not restart a whole heartbeat window, which would end a dead client's session past PROTOCOL.md's
+   * 3 × heartbeatMs + 1 s.
+   */
+  hold(graceMs: number): void {
+    if (!this.#isActive) return;
+    const sessionMs = this.actor.getSnapshot().context.timeouts.sessionMs;
+    if (sessionMs <= 0) return;
+    const now = performance.now();
+    // Half the grace left is enough: holding again for a few µs more would cost a transition.
+    if (Math.max(this.#deadline, this.#lastTouch + sessionMs) >= now + graceMs / 2) return;
+    this.#deadline = now + graceMs;
+    // The next activity is forwarded whatever the coalescing: it must end the hold.
+    this.#lastTouch = Number.NEGATIVE_INFINITY;
+    this.actor.send({ type: "HOLD", forMs: graceMs });
   }
 
   /** Logs out (once, whatever the number of calls); resolves when the avatar is logged out. */

@@ -31,6 +31,7 @@ import { optionError } from "./option-error.ts";
 import { createLogger } from "./logger.ts";
 import { parseRateLimit, rateLimiterFor } from "./rate-limiter.ts";
 import { runUntilSignal } from "./run-until-signal.ts";
+import { revocationOf, revoke } from "./revoke-command.ts";
 import { serve, serviceNames } from "./serve.ts";
 import { StartupError } from "./startup-error.ts";
 import { UsageError } from "./usage-error.ts";
@@ -46,6 +47,8 @@ Commands:
                    reading the password without echo
   realm MODULE     serves the Realm a module exports (default export or \`realm\`); MODULE
                    "echo" is the built-in echo realm
+  revoke           revokes the session token read from standard input at every portal and
+                   token checker on the bus (whatever their prefix), ending its sessions
 
 Options:
   --nats URL          NATS server(s), comma-separated (default: $NATS_URL); credentials as
@@ -141,6 +144,7 @@ async function run(argv: readonly string[], print: Print): Promise<number> {
     checker: runChecker,
     portal: runPortal,
     realm: runRealm,
+    revoke: runRevoke,
   };
   const handler = commands[command];
   if (!handler) throw new UsageError(`unknown command: ${command}`);
@@ -347,4 +351,25 @@ async function runRealm(values: Values, args: string[], print: Print): Promise<n
   const service = await startup.start(bus, () => serveRealm(bus, realm, { name, logger: log, ...prefixOption }));
   print(`portcullis realm: ready (${name})\n`);
   return runUntilSignal(bus, log, () => service.stop());
+}
+
+async function runRevoke(values: Values, args: string[], print: Print): Promise<number> {
+  noArguments(args);
+  if (values.prefix !== undefined) throw new UsageError("--prefix is not an option of revoke: a revocation reaches every prefix");
+  const url = natsUrl(values);
+  const log = logger(values);
+  // Read from standard input, never from the command line, where `ps` shows it to every user.
+  if (process.stdin.isTTY) process.stderr.write("portcullis revoke: paste the token, then Ctrl-D\n");
+  let text = "";
+  for await (const chunk of process.stdin) text += String(chunk);
+  const revocation = revocationOf(text.split(/\r?\n/).find((line) => line.trim() !== "") ?? "");
+  const { bus } = await connectBus(url, "portcullis-revoke", log);
+  try {
+    const heard = await revoke(bus, revocation);
+    if (heard === 0) throw new StartupError("nobody heard the revocation: no portal or token checker answered on this bus");
+    print(`portcullis revoke: token ${revocation.jti.slice(0, 6)}… revoked until ${new Date(revocation.expiresAt).toISOString()}, heard by ${heard} process${heard === 1 ? "" : "es"}\n`);
+    return 0;
+  } finally {
+    await bus.close();
+  }
 }

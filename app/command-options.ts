@@ -10,6 +10,7 @@ const OWN: Readonly<Record<string, readonly string[]>> = {
   checker: ["auth", "name"],
   portal: ["auth", "realm", "heartbeat-ms", "max-sessions", "mind-prefix", "rate-limit", "tokens"],
   realm: ["name"],
+  revoke: [],
 };
 
 /** Throws `UsageError` naming the first of `given` that `command` does not take, and the commands that do. */

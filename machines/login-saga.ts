@@ -65,6 +65,11 @@ export interface LoginSagaContext {
   reason: EndReason | null;
   /** The client went away or timed out while the realm was answering: release on arrival. */
   abandoned: boolean;
+  /**
+   * A `HOLD`'s timer in place of `sessionMs`, until the next activity: the portal could not hear
+   * its clients for a while and gives requests that waited meanwhile time to arrive.
+   */
+  holdMs: number | null;
   logoutError: unknown;
 }
 
@@ -74,6 +79,7 @@ export interface LoginSagaContext {
  */
 export type LoginSagaEvent =
   | { type: "ACTIVITY" }
+  | { type: "HOLD"; forMs: number }
   | { type: "LOGOUT" }
   | { type: "CANCEL" }
   | { type: "SHUTDOWN" }
@@ -118,11 +124,12 @@ export const loginSagaMachine = setup({
     realmTimeout: ({ context }) => context.timeouts.realmMs,
     logoutTimeout: ({ context }) =>
       context.reason === EndReason.timeout ? (context.timeouts.timeoutLogoutMs ?? context.timeouts.logoutMs) : context.timeouts.logoutMs,
-    sessionTimeout: ({ context }) => context.timeouts.sessionMs,
+    sessionTimeout: ({ context }) => context.holdMs ?? context.timeouts.sessionMs,
     abandonTimeout: ({ context }) => context.timeouts.abandonMs,
   },
   guards: {
     expires: ({ context }) => context.timeouts.sessionMs > 0,
+    held: ({ context }) => context.holdMs !== null,
   },
 }).createMachine({
   id: "loginSaga",
@@ -137,6 +144,7 @@ export const loginSagaMachine = setup({
     failure: null,
     reason: null,
     abandoned: false,
+    holdMs: null,
     logoutError: null,
   }),
   initial: "checking",
@@ -201,8 +209,10 @@ export const loginSagaMachine = setup({
         },
       },
       on: {
-        // Re-entering restarts the `after` timer: activity postpones the timeout.
-        ACTIVITY: { target: "active", reenter: true },
+        // Re-entering restarts the `after` timer: activity postpones the timeout (and ends a hold).
+        ACTIVITY: [{ guard: "held", target: "active", reenter: true, actions: assign({ holdMs: null }) }, { target: "active", reenter: true }],
+        // The timeout moves to `forMs` from now, sooner or later than a heartbeat window would put it.
+        HOLD: { target: "active", reenter: true, actions: assign({ holdMs: ({ event }) => event.forMs }) },
         LOGOUT: { target: "loggingOut", actions: { type: "endWith", params: { reason: EndReason.logout } } },
         CANCEL: { target: "loggingOut", actions: { type: "endWith", params: { reason: EndReason.logout } } },
         SHUTDOWN: { target: "loggingOut", actions: { type: "endWith", params: { reason: EndReason.shutdown } } },

@@ -5,21 +5,22 @@
  */
 import type { SupervisionOptions } from "../supervision/supervised-avatar.ts";
 import type { MindLimits } from "./remote-mind.ts";
+import { checkWholeNumber } from "../option-checks.ts";
 
 /** Throws a RangeError naming the first option that is not a sensible number. */
-export function checkHostingOptions(options: { readonly supervision?: SupervisionOptions | undefined; readonly mindLimits?: Partial<MindLimits> | undefined }): void {
+export function checkHostingOptions(options: {
+  readonly supervision?: SupervisionOptions | undefined;
+  readonly mindLimits?: Partial<MindLimits> | undefined;
+  readonly failedTimeoutMs?: number | undefined;
+}): void {
+  checkWholeNumber("failedTimeoutMs", options.failedTimeoutMs, 1);
   const policy = options.supervision?.policy ?? {};
-  wholeAtLeast("supervision.policy.maxRestarts", policy.maxRestarts, 0);
-  for (const name of ["periodMs", "backoffMs", "maxBackoffMs"] as const) wholeAtLeast(`supervision.policy.${name}`, policy[name], 0);
-  wholeAtLeast("supervision.callWaitMs", options.supervision?.callWaitMs, 1);
+  checkWholeNumber("supervision.policy.maxRestarts", policy.maxRestarts, 0);
+  for (const name of ["periodMs", "backoffMs", "maxBackoffMs"] as const) checkWholeNumber(`supervision.policy.${name}`, policy[name], 0);
+  checkWholeNumber("supervision.callWaitMs", options.supervision?.callWaitMs, 1);
   const limits = options.mindLimits ?? {};
   if (limits.ratePerSecond !== undefined && !(Number.isFinite(limits.ratePerSecond) && limits.ratePerSecond > 0)) {
     throw new RangeError(`mindLimits.ratePerSecond must be a positive number, got ${limits.ratePerSecond}`);
   }
-  for (const name of ["burst", "maxQueued", "maxQueuedBytes"] as const) wholeAtLeast(`mindLimits.${name}`, limits[name], 1);
-}
-
-function wholeAtLeast(name: string, value: number | undefined, min: number): void {
-  if (value === undefined) return;
-  if (!Number.isSafeInteger(value) || value < min || value > 2 ** 31 - 1) throw new RangeError(`${name} must be a whole number from ${min} to 2147483647, got ${value}`);
+  for (const name of ["burst", "maxQueued", "maxQueuedBytes"] as const) checkWholeNumber(`mindLimits.${name}`, limits[name], 1);
 }

@@ -30,8 +30,8 @@ export interface HostedSession {
   shutdown(): Promise<SessionEnd>;
   /** Ends the session with reason `revoked`. */
   revoke(): Promise<SessionEnd>;
-  /** Counts as activity (the portal could not hear its client for a while: deafness-guard.ts). */
-  touch(): void;
+  /** Keeps the session at least `graceMs` more (the portal could not hear its client for a while: deafness-guard.ts). */
+  hold(graceMs: number): void;
 }
 
 export interface HostSessionInput {
@@ -151,8 +151,8 @@ class PortalSession implements HostedSession, SessionReceiver {
     return this.#live() ? this.#session.revoke().then(() => this.ended) : this.ended;
   }
 
-  touch(): void {
-    if (this.#serving()) this.#session.touch();
+  hold(graceMs: number): void {
+    if (this.#serving()) this.#session.hold(graceMs);
   }
 
   /** A session already over is not sent anything more (its saga has stopped). */

@@ -1,5 +1,6 @@
 /** A checker served elsewhere on the bus, used by the Portal like any local checker. */
 import { BusClosed, NoResponders, RequestTimeout } from "../../transports/errors.ts";
+import { checkWholeNumber } from "../option-checks.ts";
 import type { Bus } from "../../transports/bus.ts";
 import { isValidAvatarId } from "../checkers/avatar-id.ts";
 import { ANONYMOUS, type AvatarId, type Checker } from "../checkers/checker.ts";
@@ -55,6 +56,7 @@ export class RemoteChecker implements Checker {
     readonly credentialKinds: readonly string[],
     options: RemoteCheckerOptions = {},
   ) {
+    checkWholeNumber("timeoutMs", options.timeoutMs, 1);
     this.#subjects = subjectsFor(options.prefix);
     this.#subject = this.#subjects.checker(name);
     this.#timeoutMs = options.timeoutMs ?? 10_000;

@@ -1,5 +1,6 @@
 /** A realm served elsewhere on the bus, used by the Portal like any local realm. */
 import type { Bus } from "../../transports/bus.ts";
+import { checkWholeNumber } from "../option-checks.ts";
 import { BusClosed, NoResponders, RequestTimeout } from "../../transports/errors.ts";
 import { ANONYMOUS, type AvatarId } from "../checkers/checker.ts";
 import { fromWireError, isWireError, LoginFailed, PortcullisError } from "../errors.ts";
@@ -54,6 +55,7 @@ export class RemoteRealm implements Realm {
   #callProbe: SessionCallProbe | undefined;
 
   constructor(private readonly bus: Bus, readonly name: string, options: RemoteRealmOptions = {}) {
+    checkWholeNumber("timeoutMs", options.timeoutMs, 1);
     this.#subjects = subjectsFor(options.prefix);
     this.#probe = new ServedProbe(bus, this.#subjects.realmAvatar(name), options.probeEveryMs);
     this.#timeoutMs = options.timeoutMs ?? 60_000;

@@ -1,5 +1,6 @@
 /** Serves `P.challenge` for a portal instance: each request issues a challenge actor living on `P.challenge.ID`. */
 import { hostname } from "node:os";
+import { checkWholeNumber } from "../option-checks.ts";
 import type { Bus, BusSubscription } from "../../transports/bus.ts";
 import { BusClosed, NoResponders, RequestTimeout } from "../../transports/errors.ts";
 import { DEFAULT_CHALLENGE_EXPIRY_MS } from "../../machines/challenge.ts";
@@ -67,7 +68,9 @@ export interface ChallengeService {
 export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: ChallengeOptions = {}): ChallengeService {
   const { subjects, portal, logger } = deps;
   const expiresInMs = options.expiresInMs ?? DEFAULT_CHALLENGE_EXPIRY_MS;
-  if (!Number.isInteger(expiresInMs) || expiresInMs < 1) throw new TypeError("challenge expiresInMs must be a positive integer");
+  checkWholeNumber("challenges.expiresInMs", expiresInMs, 1);
+  checkWholeNumber("challenges.maxOpen", options.maxOpen, 1, Number.MAX_SAFE_INTEGER);
+  checkWholeNumber("challenges.queryTimeoutMs", options.queryTimeoutMs, 1);
   const maxOpen = options.maxOpen ?? 10_000;
   const queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
   const host = options.host ?? hostname();

@@ -1,5 +1,6 @@
 /** Hosts a Portal on the bus: `P.login` and `P.challenge` in queue group `P.portal`, and every session it opens. */
 import type { Bus, BusSubscription } from "../../transports/bus.ts";
+import { checkWholeNumber } from "../option-checks.ts";
 import { defaultSagaTimeouts, type SagaTimeouts } from "../../machines/login-saga.ts";
 import type { Checker } from "../checkers/checker.ts";
 import { credentialsFromWire } from "../credentials/from-wire.ts";
@@ -129,6 +130,8 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     throw new RangeError("maxSessions must be a positive integer or Infinity");
   }
   checkHostingOptions(options);
+  checkWholeNumber("checkerWithdrawnGraceMs", options.checkerWithdrawnGraceMs, 0);
+  for (const [name, value] of Object.entries(options.timeouts ?? {})) checkWholeNumber(`timeouts.${name}`, value, 1);
   const maxCheckers = options.maxCheckers;
   if (maxCheckers !== undefined && (!Number.isSafeInteger(maxCheckers) || maxCheckers < 1)) throw new RangeError(`maxCheckers must be a positive integer, got ${maxCheckers}`);
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
@@ -177,8 +180,8 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   const tokens = new TokenSessions(bus, subjects, options.tokens, logger, revocationListsOf(localCheckers));
   tokens.start();
   const sessions = new Map<string, HostedSession>();
-  const stopGuard = keepSessionsThroughDeafness(bus, heartbeatMs, () => {
-    for (const session of sessions.values()) session.touch();
+  const stopGuard = keepSessionsThroughDeafness(bus, heartbeatMs, (graceMs) => {
+    for (const session of sessions.values()) session.hold(graceMs);
   });
   let closing: Promise<void> | undefined;
   // Set once the login subscription is drained and the logins it delivered are done.

@@ -1,5 +1,6 @@
 /** Issues and verifies signed session tokens (JWT via jose): log in once, present the token anywhere. */
 import { errors, jwtVerify, SignJWT, type CryptoKey, type KeyObject } from "jose";
+import { checkWholeNumber } from "../option-checks.ts";
 import { isValidAvatarId } from "../checkers/avatar-id.ts";
 import { ANONYMOUS, type AvatarId } from "../checkers/checker.ts";
 import { UnauthorizedLogin } from "../errors.ts";
@@ -67,6 +68,9 @@ export class TokenAuthority {
     if (options.algorithm === "HS256" && options.verifyingKey instanceof Uint8Array && options.verifyingKey.byteLength < 32) {
       throw new TypeError("an HS256 secret must be at least 32 bytes");
     }
+    checkWholeNumber("ttlMs", options.ttlMs, 1000, Number.MAX_SAFE_INTEGER);
+    checkWholeNumber("maxLifetimeMs", options.maxLifetimeMs, 1000, Number.MAX_SAFE_INTEGER);
+    checkWholeNumber("clockSkewMs", options.clockSkewMs, 0, Number.MAX_SAFE_INTEGER);
     this.#options = options;
     this.#issuer = options.issuer ?? "portcullis";
     this.#ttlMs = options.ttlMs ?? 3_600_000;

@@ -127,6 +127,7 @@ const CASES: Case[] = [
     }),
     events: [
       [3, () => ({ type: "ACTIVITY" })],
+      [1.5, (next) => ({ type: "HOLD", forMs: pick(next, [5, 40, 400]) })],
       [1, () => ({ type: "LOGOUT" })],
       [0.5, () => ({ type: "CANCEL" })],
       [0.5, () => ({ type: "SHUTDOWN" })],

@@ -31,3 +31,40 @@ describe("LoginSession.touch", () => {
     await session.logout();
   });
 });
+
+describe("LoginSession.hold", () => {
+  const held = (events: InspectionEvent[]) =>
+    events.filter((e) => e.type === "@xstate.event" && (e as { event: { type: string } }).event.type === "HOLD").length;
+
+  it("never shortens a session's timeout, and keeps one whose timeout is nearer than the grace that long", async () => {
+    const events: InspectionEvent[] = [];
+    const portal = new Portal(new TestRealm(), [new AllowAnonymousAccess()], { timeouts: { sessionMs: 300 }, inspect: (e) => events.push(e) });
+    const session = portal.openSession(new Anonymous(), null, ["test.Testable"]);
+    await session.ready;
+    // 300 ms ahead: a hold of 100 ms changes nothing.
+    session.hold(100);
+    expect(held(events)).toBe(0);
+    await new Promise((r) => setTimeout(r, 265));
+    // Under 50 ms left: held 100 ms from now, past the window's end.
+    session.hold(100);
+    expect(held(events)).toBe(1);
+    session.hold(100);
+    expect(held(events)).toBe(1);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(session.actor.getSnapshot().value).toBe("active");
+    const ended = await session.ended;
+    expect(ended.reason).toBe("timeout");
+  });
+
+  it("gives way to the next activity, forwarded whatever the coalescing: a whole window again", async () => {
+    const portal = new Portal(new TestRealm(), [new AllowAnonymousAccess()], { timeouts: { sessionMs: 300 } });
+    const session = portal.openSession(new Anonymous(), null, ["test.Testable"]);
+    await session.ready;
+    await new Promise((r) => setTimeout(r, 280));
+    session.hold(50);
+    session.touch();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(session.actor.getSnapshot().value).toBe("active");
+    await session.logout();
+  });
+});

@@ -11,6 +11,8 @@ import { connect, UsernamePassword, Anonymous, type Notification } from "../../a
 import { main } from "../../app/cli.ts";
 import { connectNatsBus } from "../../transports/index.ts";
 import { startNatsServer, type NatsServerHandle } from "../support/nats-server.ts";
+import { waitFor } from "../support/wire.ts";
+import { SignJWT } from "jose";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -248,6 +250,66 @@ describe("portcullis serve --tokens (separate processes, real nats-server)", () 
       expect(await ask(`game.session.${second.session}.call`, { method: "whoami" })).toEqual({ ok: true, result: "alice" });
     } finally {
       await bus.close();
+    }
+  }, 30_000);
+
+  it("revokes a token with `portcullis revoke`, read from standard input: its sessions end at every prefix and it logs in no more", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "portcullis-cli-revoke-"));
+    const key = join(dir, "token.key");
+    writeFileSync(key, `${randomBytes(48).toString("base64")}\n`);
+    await Promise.all([
+      serveProcess(["--auth", "memory:alice:secret", "--tokens", `HS256:${key}`]),
+      serveProcess(["--prefix", "game", "--auth", `token:HS256:${key}`]),
+    ]);
+    const bus = await connectNatsBus({ servers: server.url });
+    try {
+      const ended: string[] = [];
+      const mind = bus.inbox();
+      bus.subscribe(mind, (m) => {
+        const note = JSON.parse(new TextDecoder().decode(m.data)) as { type: string; reason: string };
+        if (note.type === "ended") ended.push(note.reason);
+      });
+      const ask = async (subject: string, body: unknown) => JSON.parse(new TextDecoder().decode(await bus.request(subject, new TextEncoder().encode(JSON.stringify(body)))));
+      const first = await ask("cred.login", { credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], issueToken: true, mind });
+      const second = await ask("game.login", { credentials: { kind: "token", token: first.token }, interfaces: ["echo"], mind });
+      expect(second).toMatchObject({ ok: true, avatarId: "alice" });
+      const revoker = spawn(process.execPath, ["--import", "tsx", "app/main.ts", "revoke", "--nats", server.url], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
+      let out = "";
+      revoker.stdout!.on("data", (c) => (out += c));
+      revoker.stdin!.end(`${first.token}\n`);
+      const [code] = await once(revoker, "exit");
+      expect(code).toBe(0);
+      expect(out).toMatch(/^portcullis revoke: token [A-Za-z0-9_-]{6}… revoked until \d{4}-.*, heard by [2-9] processes\n$/);
+      // The token itself is not printed: it is a credential.
+      expect(out).not.toContain(first.token);
+      await waitFor(() => ended.length === 2, 5_000);
+      expect(ended).toEqual(["revoked", "revoked"]);
+      expect(await ask("game.login", { credentials: { kind: "token", token: first.token }, interfaces: ["echo"] })).toMatchObject({ ok: false, error: { code: "UnauthorizedLogin" } });
+    } finally {
+      await bus.close();
+    }
+  }, 30_000);
+
+  it("says so when nobody heard a revocation (exit 1), and refuses what is not a token (exit 2)", async () => {
+    const secret = new TextEncoder().encode(randomBytes(48).toString("base64"));
+    const token = await new SignJWT({ sub: "alice" }).setProtectedHeader({ alg: "HS256" }).setJti("a".repeat(22)).setExpirationTime("1h").sign(secret);
+    const lonely = await startNatsServer();
+    try {
+      for (const [stdin, expected, message] of [
+        [`${token}\n`, 1, "nobody heard the revocation"],
+        ["not a token\n", 2, "standard input holds no session token"],
+      ] as const) {
+        const revoker = spawn(process.execPath, ["--import", "tsx", "app/main.ts", "revoke", "--nats", lonely.url], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
+        let err = "";
+        revoker.stderr!.on("data", (c) => (err += c));
+        revoker.stdin!.end(stdin);
+        const [code] = await once(revoker, "exit");
+        expect(code).toBe(expected);
+        expect(err).toContain(message);
+        expect(err).not.toContain(token);
+      }
+    } finally {
+      await lonely.stop();
     }
   }, 30_000);
 

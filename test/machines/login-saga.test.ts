@@ -191,6 +191,22 @@ describe.each(RUNNERS)("loginSagaMachine in %s", (_name, run) => {
     expect(actor.getSnapshot().output?.reason).toBe("timeout");
   });
 
+  it("moves the timeout to HOLD's forMs from now, sooner or later than a window, until the next activity", async () => {
+    const { actor, clock } = await active({ sessionMs: 1000 });
+    clock.increment(900);
+    actor.send({ type: "HOLD", forMs: 300 });
+    clock.increment(299);
+    expect(actor.getSnapshot().matches("active")).toBe(true);
+    // Activity ends the hold: a whole window again.
+    actor.send({ type: "ACTIVITY" });
+    clock.increment(999);
+    expect(actor.getSnapshot().matches("active")).toBe(true);
+    actor.send({ type: "HOLD", forMs: 50 });
+    clock.increment(51);
+    await tick();
+    expect(actor.getSnapshot().output?.reason).toBe("timeout");
+  });
+
   it("never times out when sessionMs is 0", async () => {
     const { actor, clock } = await active({ sessionMs: 0 });
     clock.increment(10_000_000);
