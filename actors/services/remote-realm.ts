@@ -117,7 +117,7 @@ export class RemoteRealm implements Realm {
     }
     if (reply["ok"] !== true) {
       bridge?.close();
-      if (reply["ok"] === false && isWireError(reply["error"])) throw fromWireError(reply["error"]);
+      if (reply["ok"] === false && isWireError(reply["error"])) throw realmRefusal(this.name, fromWireError(reply["error"]), () => this.#release(session).catch(() => undefined));
       // A refusal we cannot read is garbage too: the realm may have made the avatar (an outside probe's did).
       this.#release(session).catch(() => undefined);
       throw new LoginFailed(`realm ${this.name} answered garbage`);
@@ -194,4 +194,20 @@ export class RemoteRealm implements Realm {
 /** Resolves when the process hosting `avatar` says it no longer hosts the session, or is not there; never otherwise. */
 function lettingGo(avatar: RemoteAvatar): Promise<void> {
   return avatar.auditCall().then((fate) => (fate === "released" || fate === "unreachable" ? undefined : new Promise<void>(() => {})));
+}
+
+/**
+ * What a realm service's error reply to `avatar` means for the client. PROTOCOL.md has a realm
+ * answer the avatar or `NoSuchInterface`, and `LoginFailed` is the code for a realm that failed
+ * (or refused, as Twisted's `LoginDenied`: its message is passed on, a realm writes it for
+ * clients). Any other code would tell the client something about its credentials or its session
+ * that the realm cannot mean (an outside probe's realm answered `UnauthorizedLogin`,
+ * `SessionEnded`, `RateLimited`…, and the client got each): it is `LoginFailed`, and the session
+ * is released in case the realm made the avatar all the same.
+ */
+function realmRefusal(name: string, error: PortcullisError, release: () => void): PortcullisError {
+  if (error.code === "NoSuchInterface") return error;
+  if (error.code === "LoginFailed") return new LoginFailed(error.message);
+  release();
+  return new LoginFailed(`realm ${name} failed`);
 }

@@ -4,8 +4,17 @@ import { BadRequest } from "../errors.ts";
 
 const nonEmpty = z.string().min(1).max(1024);
 
-/** `credentials` travels on as it came: only `kind` is required here. */
-export const wireCredentials = z.looseObject({ kind: nonEmpty });
+const credentialsShape = z.looseObject({ kind: nonEmpty });
+
+/**
+ * `credentials` travels on as it came: only `kind` is required here, and the object is the one
+ * JSON.parse made, not a copy. zod's copy leaves out an own `__proto__` key (an outside probe's
+ * custom kind lost one on its way to the checker).
+ */
+export const wireCredentials = z.custom<z.infer<typeof credentialsShape>>().superRefine((value, ctx) => {
+  const result = credentialsShape.safeParse(value);
+  if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
+});
 
 export const loginRequest = z.object({
   credentials: wireCredentials,

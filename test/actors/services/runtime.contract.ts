@@ -266,6 +266,24 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(received).toEqual([credentials]);
     });
 
+    it("hands a checker service a custom kind's `__proto__` field too, as an ordinary field", async () => {
+      // An outside probe: the schema's copy of `credentials` left the key out on the way.
+      await portal({ checkers: [] });
+      const checkerBus = await bus();
+      const received: string[] = [];
+      checkerBus.subscribe("cred.checker.wire", (m) => {
+        received.push(JSON.stringify(JSON.parse(new TextDecoder().decode(m.data))["credentials"]));
+        m.respond(json({ ok: true, avatarId: "alice" }));
+      });
+      checkerBus.publish("cred.checkers.announce", json({ name: "wire", kinds: ["x-custom"] }));
+      await checkerBus.flush();
+      await sleep(50);
+      const credentials = '{"kind":"x-custom","__proto__":{"role":"admin"},"profile":{"__proto__":1}}';
+      const body = `{"credentials":${credentials},"interfaces":["echo"]}`;
+      expect(parse(await (await bus()).request("cred.login", new TextEncoder().encode(body)))).toMatchObject({ ok: true, avatarId: "alice" });
+      expect(received).toEqual([credentials]);
+    });
+
     it.each([
       ["SessionEnded", "LoginFailed"],
       ["NoSuchInterface", "LoginFailed"],
@@ -588,6 +606,36 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       );
       expect(service.sessions).toBe(0);
       expect(await request(b, `cred.session.${idle}.ping`, {})).toMatchObject(SESSION_ENDED);
+    });
+
+    it("passes on a realm service's NoSuchInterface and LoginFailed, and makes any other error code LoginFailed, releasing the session", async () => {
+      // An outside probe's realm answered the avatar request with SessionEnded, UnauthorizedLogin,
+      // RateLimited…: the client got each, as if its credentials or session had been judged.
+      const b = await bus();
+      const released: string[] = [];
+      b.subscribe("cred.realm.game.avatar", (m) => {
+        const { avatarId } = parse(m.data);
+        const code = avatarId === "alice" ? "NoSuchInterface" : avatarId === "bob" ? "LoginFailed" : "SessionEnded";
+        m.respond(json({ ok: false, error: { code, message: `${code} from the realm` } }));
+      });
+      b.subscribe("cred.session.*.release", (m) => {
+        released.push(m.subject.split(".")[2]!);
+        if (m.reply) m.respond(json({ ok: true }));
+      });
+      await b.flush();
+      await portal({
+        realm: new RemoteRealm(await bus(), "game"),
+        checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret", bob: "hunter2", carol: "pw", dave: "pw" })],
+      });
+      expect(await login(b)).toEqual({ ok: false, error: { code: "NoSuchInterface", message: "NoSuchInterface from the realm" } });
+      const bob = { credentials: { kind: "username-password", username: "bob", password: "hunter2" } };
+      // A realm's own refusal (Twisted's LoginDenied) keeps its message: the realm wrote it for clients.
+      expect(await login(b, bob)).toEqual({ ok: false, error: { code: "LoginFailed", message: "LoginFailed from the realm" } });
+      expect(released).toEqual([]);
+      for (const username of ["carol", "dave"]) {
+        expect(await login(b, { credentials: { kind: "username-password", username, password: "pw" } })).toEqual({ ok: false, error: { code: "LoginFailed", message: "realm game failed" } });
+      }
+      await waitFor(() => released.length === 2);
     });
 
     /** A realm built from PROTOCOL.md alone (no instance) that answers calls: `echo`, and BadRequest for a call without a method. */
