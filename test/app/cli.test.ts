@@ -257,9 +257,10 @@ describe("portcullis serve --tokens (separate processes, real nats-server)", () 
     const dir = mkdtempSync(join(tmpdir(), "portcullis-cli-revoke-"));
     const key = join(dir, "token.key");
     writeFileSync(key, `${randomBytes(48).toString("base64")}\n`);
+    // Prefixes of their own: the previous test's portals, with another key, still serve `cred` and `game`.
     await Promise.all([
-      serveProcess(["--auth", "memory:alice:secret", "--tokens", `HS256:${key}`]),
-      serveProcess(["--prefix", "game", "--auth", `token:HS256:${key}`]),
+      serveProcess(["--prefix", "central2", "--auth", "memory:alice:secret", "--tokens", `HS256:${key}`]),
+      serveProcess(["--prefix", "game2", "--auth", `token:HS256:${key}`]),
     ]);
     const bus = await connectNatsBus({ servers: server.url });
     try {
@@ -270,8 +271,8 @@ describe("portcullis serve --tokens (separate processes, real nats-server)", () 
         if (note.type === "ended") ended.push(note.reason);
       });
       const ask = async (subject: string, body: unknown) => JSON.parse(new TextDecoder().decode(await bus.request(subject, new TextEncoder().encode(JSON.stringify(body)))));
-      const first = await ask("cred.login", { credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], issueToken: true, mind });
-      const second = await ask("game.login", { credentials: { kind: "token", token: first.token }, interfaces: ["echo"], mind });
+      const first = await ask("central2.login", { credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], issueToken: true, mind });
+      const second = await ask("game2.login", { credentials: { kind: "token", token: first.token }, interfaces: ["echo"], mind });
       expect(second).toMatchObject({ ok: true, avatarId: "alice" });
       const revoker = spawn(process.execPath, ["--import", "tsx", "app/main.ts", "revoke", "--nats", server.url], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
       let out = "";
@@ -284,7 +285,7 @@ describe("portcullis serve --tokens (separate processes, real nats-server)", () 
       expect(out).not.toContain(first.token);
       await waitFor(() => ended.length === 2, 5_000);
       expect(ended).toEqual(["revoked", "revoked"]);
-      expect(await ask("game.login", { credentials: { kind: "token", token: first.token }, interfaces: ["echo"] })).toMatchObject({ ok: false, error: { code: "UnauthorizedLogin" } });
+      expect(await ask("game2.login", { credentials: { kind: "token", token: first.token }, interfaces: ["echo"] })).toMatchObject({ ok: false, error: { code: "UnauthorizedLogin" } });
     } finally {
       await bus.close();
     }
