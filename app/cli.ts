@@ -354,7 +354,8 @@ async function runRealm(values: Values, args: string[], print: Print): Promise<n
 }
 
 async function runRevoke(values: Values, args: string[], print: Print): Promise<number> {
-  noArguments(args);
+  // Not echoed as other commands' stray arguments are: it is most likely the token itself.
+  if (args.length > 0) throw new UsageError("revoke takes no argument: it reads the token from standard input (a command line is visible to every user through ps)");
   if (values.prefix !== undefined) throw new UsageError("--prefix is not an option of revoke: a revocation reaches every prefix");
   const url = natsUrl(values);
   const log = logger(values);
@@ -367,7 +368,7 @@ async function runRevoke(values: Values, args: string[], print: Print): Promise<
   try {
     const heard = await revoke(bus, revocation);
     if (heard === 0) throw new StartupError("nobody heard the revocation: no portal or token checker answered on this bus");
-    print(`portcullis revoke: token ${revocation.jti.slice(0, 6)}… revoked until ${new Date(revocation.expiresAt).toISOString()}, heard by ${heard} process${heard === 1 ? "" : "es"}\n`);
+    print(`portcullis revoke: token ${revocation.jti.slice(0, 6)}… revoked until ${new Date(revocation.expiresAt).toISOString()}, heard by ${heard} service${heard === 1 ? "" : "s"} (portals and token checkers)\n`);
     return 0;
   } finally {
     await bus.close();

@@ -8,9 +8,17 @@
  */
 import type { Bus } from "../../transports/bus.ts";
 
+/**
+ * When, after the reconnect, they are sent again. Early for clients back with the portal (a
+ * session that ended during a short outage must still tell its Mind within PROTOCOL.md's
+ * 3 × heartbeatMs + 1 s: an outside probe saw a single resend at 2 s arrive past it), and again
+ * for clients that take longer to resubscribe (nats.js waits 2 s between attempts by default).
+ */
+export const DEFAULT_RESEND_AFTER_MS: readonly number[] = [250, 2_000];
+
 export interface OutageEndingsOptions {
-  /** How long after the reconnect they are sent again, for clients to resubscribe; default 2000 ms. */
-  readonly resendAfterMs?: number;
+  /** How long after the reconnect they are sent again (each delay one more copy); default 250 and 2000 ms. */
+  readonly resendAfterMs?: number | readonly number[];
   /** At most this many are kept (the oldest go first); default 100,000. */
   readonly limit?: number;
 }
@@ -20,11 +28,12 @@ export class OutageEndings {
   #pending: Array<{ readonly subject: string; readonly message: Uint8Array }> = [];
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #stop: (() => void) | undefined;
-  readonly #resendAfterMs: number;
+  readonly #resendAfterMs: readonly number[];
   readonly #limit: number;
 
   constructor(private readonly bus: Bus, options: OutageEndingsOptions = {}) {
-    this.#resendAfterMs = options.resendAfterMs ?? 2_000;
+    const after = options.resendAfterMs ?? DEFAULT_RESEND_AFTER_MS;
+    this.#resendAfterMs = typeof after === "number" ? [after] : after;
     this.#limit = options.limit ?? 100_000;
     this.#stop = bus.onConnectionChange?.((connected) => this.#changed(connected));
   }
@@ -48,18 +57,20 @@ export class OutageEndings {
     if (!connected || this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      for (const { subject, message } of batch) {
-        try {
-          this.bus.publish(subject, message);
-        } catch {
-          // Closed meanwhile: nobody will hear them.
-          return;
+    for (const delay of this.#resendAfterMs) {
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        for (const { subject, message } of batch) {
+          try {
+            this.bus.publish(subject, message);
+          } catch {
+            // Closed meanwhile: nobody will hear them.
+            return;
+          }
         }
-      }
-    }, this.#resendAfterMs);
-    timer.unref();
-    this.#timers.add(timer);
+      }, delay);
+      timer.unref();
+      this.#timers.add(timer);
+    }
   }
 }

@@ -280,7 +280,7 @@ describe("portcullis serve --tokens (separate processes, real nats-server)", () 
       revoker.stdin!.end(`${first.token}\n`);
       const [code] = await once(revoker, "exit");
       expect(code).toBe(0);
-      expect(out).toMatch(/^portcullis revoke: token [A-Za-z0-9_-]{6}… revoked until \d{4}-.*, heard by [2-9] processes\n$/);
+      expect(out).toMatch(/^portcullis revoke: token [A-Za-z0-9_-]{6}… revoked until \d{4}-.*, heard by [2-9] services \(portals and token checkers\)\n$/);
       // The token itself is not printed: it is a credential.
       expect(out).not.toContain(first.token);
       await waitFor(() => ended.length === 2, 5_000);
@@ -313,6 +313,15 @@ describe("portcullis serve --tokens (separate processes, real nats-server)", () 
       await lonely.stop();
     }
   }, 30_000);
+
+  it("refuses a token given to `portcullis revoke` on the command line without printing it", async () => {
+    const token = "eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOiJhYWFhYWFhYWFhYWFhYWFhYWFhYWFhIn0.c2lnbmF0dXJlLW9mLWEtc2VjcmV0";
+    const { code, err } = await runCli(["revoke", "--nats", "nats://127.0.0.1:1", token]);
+    expect(code).toBe(2);
+    expect(err).toContain("reads the token from standard input");
+    expect(err).not.toContain(token.slice(0, 20));
+    expect(err).not.toContain("c2lnbmF0dXJl");
+  });
 
   it("exits 2 with a usage message for a --tokens it cannot use", async () => {
     for (const spec of ["HS256", "HS256:/no/such/file", "RS256:/x"]) {

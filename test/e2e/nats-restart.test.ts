@@ -87,11 +87,16 @@ describe("a nats-server restart", () => {
     });
     stops.push(() => portal.close());
     const ended: string[] = [];
+    let endedAt = 0;
     const mind = clientBus.inbox();
     clientBus.subscribe(mind, (m) => {
       const note = parse(m.data);
-      if (note["type"] === "ended") ended.push(note["reason"]);
+      if (note["type"] !== "ended") return;
+      ended.push(note["reason"]);
+      endedAt ||= performance.now();
     });
+    let backAt = 0;
+    portalBus.onConnectionChange!((connected) => void (connected && (backAt = performance.now())));
     await clientBus.flush();
     const loggedInAt = performance.now();
     const login = parse(await clientBus.request("cred.login", json({ credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], mind })));
@@ -103,6 +108,9 @@ describe("a nats-server restart", () => {
     server = await startNatsServer({ port });
     await waitFor(() => ended.length > 0, 10_000);
     expect(ended[0]).toBe("timeout");
+    // Sent again 250 ms after the portal is back (and at 2 s): a client back with it hears its
+    // end well before 2 s, which for a short heartbeat is past the protocol's bound (outside probe).
+    expect(endedAt - backAt).toBeLessThan(1_500);
     expect(parse(await clientBus.request(`cred.session.${login["session"]}.ping`, json({})).catch(() => json({ ok: false, error: { code: "no responders" } })))).toMatchObject({ ok: false });
   }, 30_000);
 
