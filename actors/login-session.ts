@@ -112,11 +112,11 @@ export class LoginSession {
   }
 
   /**
-   * Keeps the session about `graceMs` more (at least half of it), never shortening its timeout: the portal could not
-   * hear its clients for a while (a stall of its process, its NATS connection back), and a request
-   * that waited meanwhile must get to count before the session times out. Unlike `touch`, it does
-   * not restart a whole heartbeat window, which would end a dead client's session past PROTOCOL.md's
-   * 3 × heartbeatMs + 1 s.
+   * Keeps the session about `graceMs` more (at least half of it), never shortening its timeout:
+   * the portal could not hear its clients for a while (a stall of its process, its NATS connection
+   * back), and a request that waited meanwhile must get to count before the session times out.
+   * Unlike `touch`, it does not restart a whole heartbeat window, which would end a dead client's
+   * session past PROTOCOL.md's 3 × heartbeatMs + 1 s.
    */
   hold(graceMs: number): void {
     if (!this.#isActive) return;
