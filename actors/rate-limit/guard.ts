@@ -13,12 +13,38 @@ export interface GuardLoginOptions {
  * unreachable store must not mean unlimited guessing), and otherwise with `attempt`'s own error.
  * Only `UnauthorizedLogin` counts as a failure: a checker that is down is not the user's fault.
  */
-export async function guardLogin<T>(
+export function guardLogin<T>(
   limiter: RateLimiter,
   keys: RateLimitKeys,
   attempt: () => Promise<T> | T,
   options: GuardLoginOptions = {},
 ): Promise<T> {
+  const account = keys.account;
+  if (account === undefined) return checkAndAttempt(limiter, keys, attempt, options);
+  // One attempt per account at a time (in this process), each checked once the one before it is
+  // counted: an outside probe sent 200 logins for one account at once, all passed the check
+  // before any refusal was counted, and the right password among them opened a session. A
+  // burst now gets its first refusals, then RateLimited, as attempts one after another do.
+  let waiting = accountQueues.get(limiter);
+  if (waiting === undefined) accountQueues.set(limiter, (waiting = new Map()));
+  const previous = waiting.get(account);
+  const run = () => checkAndAttempt(limiter, keys, attempt, options);
+  const mine = previous === undefined ? run() : previous.then(run, run);
+  const settled = mine.then(
+    () => undefined,
+    () => undefined,
+  );
+  waiting.set(account, settled);
+  void settled.then(() => {
+    if (waiting.get(account) === settled) waiting.delete(account);
+  });
+  return mine;
+}
+
+/** Per limiter, each account's last attempt under way: the next one waits for it. */
+const accountQueues = new WeakMap<RateLimiter, Map<string, Promise<void>>>();
+
+async function checkAndAttempt<T>(limiter: RateLimiter, keys: RateLimitKeys, attempt: () => Promise<T> | T, options: GuardLoginOptions): Promise<T> {
   let wait: number;
   try {
     wait = await limiter.check(keys);

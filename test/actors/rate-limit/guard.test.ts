@@ -30,6 +30,37 @@ describe("guardLogin", () => {
     expect(attempt).not.toHaveBeenCalled();
   });
 
+  it("should check a burst of simultaneous attempts for one account one after another: five run, the rest are RateLimited, the right password among them too", async () => {
+    // An outside probe: 200 logins for one account sent at once all passed the check before any
+    // refusal was counted, and the right password, sent last, opened a session.
+    const { limiter } = limited();
+    const attempt = vi.fn(async (password: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      if (password !== "right") throw new UnauthorizedLogin();
+      return "alice";
+    });
+    const burst = [...Array.from({ length: 49 }, () => "wrong"), "right"].map((password) =>
+      guardLogin(limiter, keys, () => attempt(password)).then(
+        () => "ok",
+        (e: unknown) => (e as Error).name,
+      ),
+    );
+    const outcomes = await Promise.all(burst);
+    expect(attempt).toHaveBeenCalledTimes(5);
+    expect(outcomes.filter((o) => o === "UnauthorizedLogin")).toHaveLength(5);
+    expect(outcomes.filter((o) => o === "RateLimited")).toHaveLength(45);
+    expect(outcomes.at(-1)).toBe("RateLimited");
+  });
+
+  it("should not make one account's attempts wait for another's", async () => {
+    const { limiter } = limited();
+    let release!: () => void;
+    const slow = guardLogin(limiter, keys, () => new Promise<string>((resolve) => (release = () => resolve("alice"))));
+    expect(await guardLogin(limiter, { account: "bob", source: "10.0.0.1" }, () => "bob")).toBe("bob");
+    release();
+    expect(await slow).toBe("alice");
+  });
+
   it("should not count attempts refused for the rate", async () => {
     const { limiter, clock } = limited();
     for (let i = 0; i < 5; i++) await guardLogin(limiter, keys, refuse).catch(() => undefined);

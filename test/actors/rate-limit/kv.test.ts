@@ -2,6 +2,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FailureRecord } from "../../../actors/rate-limit/backoff.ts";
+import { InMemoryUsernamePasswordDatabaseDontUse, servePortal, SimpleRealm } from "../../../actors/index.ts";
 import { openKvRateLimiter } from "../../../actors/rate-limit/kv.ts";
 import { countedKeys, policiesOf } from "../../../actors/rate-limit/rate-limiter.ts";
 import { openKvStore } from "../../../transports/kv.ts";
@@ -43,6 +44,34 @@ async function eventually<T>(read: () => Promise<T>, expected: T, ms = 2_000): P
 }
 
 describe("KvRateLimiter", () => {
+  it("should hold against a burst of logins for one account sent at once over NATS: five checked, the rest RateLimited, the right password among them too", async () => {
+    // An outside probe: 199 wrong passwords and the right one, sent at once to `serve`, were all
+    // checked, and the right one opened a session.
+    const limiter = await openKvRateLimiter(buses[0]!, { bucket: bucket(), storage: "memory" });
+    const portal = await servePortal(buses[0]!, {
+      realm: new SimpleRealm(),
+      checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ carol: "secret" })],
+      rateLimiter: limiter,
+      discoverCheckers: false,
+      prefix: `burst${buckets}`,
+    });
+    try {
+      const passwords = [...Array.from({ length: 99 }, () => "wrong"), "secret"];
+      const replies = await Promise.all(
+        passwords.map(async (password) => {
+          const body = { credentials: { kind: "username-password", username: "carol", password }, interfaces: ["echo"] };
+          const reply = JSON.parse(new TextDecoder().decode(await buses[1]!.request(`burst${buckets}.login`, new TextEncoder().encode(JSON.stringify(body)), { timeoutMs: 10_000 })));
+          return reply.ok === true ? "ok" : (reply.error.code as string);
+        }),
+      );
+      expect(replies.filter((r) => r === "UnauthorizedLogin")).toHaveLength(5);
+      expect(replies.filter((r) => r === "RateLimited")).toHaveLength(95);
+      expect(replies.at(-1)).toBe("RateLimited");
+    } finally {
+      await portal.close();
+    }
+  });
+
   it("should lose no count when two portals record failures concurrently", async () => {
     const name = bucket();
     const clock = new ManualClock();
