@@ -6,12 +6,26 @@ const LOGIN = new TextEncoder().encode(
 );
 const decoder = new TextDecoder();
 
-/** Connects a client; `login()` rejects unless the portal answered `ok: true`. `prefix`: the portals' subject prefix. */
-export async function loginClient(natsUrl: string, prefix = "cred"): Promise<{ nc: NatsConnection; login: () => Promise<void> }> {
+/** How many accounts a rate-limited row logs in, in turn (`BENCH_ACCOUNTS` users `player0`… with password `secret`). */
+export const BENCH_ACCOUNTS = 1_000;
+
+/** The login bodies of the rate-limited rows: one account after another, as players log in. */
+const PLAYER_LOGINS = Array.from({ length: BENCH_ACCOUNTS }, (_, i) =>
+  new TextEncoder().encode(JSON.stringify({ credentials: { kind: "username-password", username: `player${i}`, password: "secret" }, interfaces: ["echo"] })),
+);
+
+/**
+ * Connects a client; `login()` rejects unless the portal answered `ok: true`. `prefix`: the
+ * portals' subject prefix. `players`: log in `player0`… in turn instead of `alice` each time (a
+ * rate-limited portal checks one account's logins one after another: docs/security.md).
+ */
+export async function loginClient(natsUrl: string, prefix = "cred", players = false): Promise<{ nc: NatsConnection; login: () => Promise<void> }> {
   // nats.js directly, as for the floors: only the server side differs between rows.
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
+  let next = 0;
   const login = async () => {
-    const reply = await nc.request(`${prefix}.login`, LOGIN, { timeout: 10_000 });
+    const body = players ? PLAYER_LOGINS[next++ % BENCH_ACCOUNTS]! : LOGIN;
+    const reply = await nc.request(`${prefix}.login`, body, { timeout: 10_000 });
     // A failed login must not count as a fast one.
     if (!decoder.decode(reply.data).startsWith('{"ok":true')) throw new Error(`login failed: ${decoder.decode(reply.data)}`);
   };

@@ -1,4 +1,5 @@
 /** Child process: Portcullis services for the login benchmarks, in one of four roles. */
+import { BENCH_ACCOUNTS } from "../login-client.ts";
 import {
   InMemoryUsernamePasswordDatabaseDontUse,
   openKvRateLimiter,
@@ -29,6 +30,9 @@ export const BENCH_HEARTBEAT_MS = 2000;
 
 const bus = await connectNatsBus({ servers: natsUrl, name: `bench-${role}` });
 const checker = () => new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" });
+/** The rate-limited rows' checker: `alice` and the players the login client takes in turn. */
+const playersChecker = () =>
+  new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret", ...Object.fromEntries(Array.from({ length: BENCH_ACCOUNTS }, (_, i) => [`player${i}`, "secret"])) });
 const stops: Array<() => Promise<void>> = [];
 
 switch (role) {
@@ -45,7 +49,7 @@ switch (role) {
     const logFile = join(tmpdir(), `portcullis-bench-${role}-${process.pid}.log`);
     const portal = await servePortal(bus, {
       realm: new SimpleRealm(),
-      checkers: [checker()],
+      checkers: [playersChecker()],
       heartbeatMs: BENCH_HEARTBEAT_MS,
       discoverCheckers: false,
       rateLimiter,
