@@ -6,20 +6,23 @@ const LOGIN = new TextEncoder().encode(
 );
 const decoder = new TextDecoder();
 
-/** How many accounts a rate-limited row logs in, in turn (`BENCH_ACCOUNTS` users `player0`… with password `secret`). */
+/**
+ * How many accounts the login rows log in, in turn (`player0`… with password `secret`), as players
+ * do: a portal checks one account's logins one after another (its rate limit, on by default:
+ * docs/security.md), so one account 128 times at once would measure that queue.
+ */
 export const BENCH_ACCOUNTS = 1_000;
 
-/** The login bodies of the rate-limited rows: one account after another, as players log in. */
+/** The login bodies: one account after another. */
 const PLAYER_LOGINS = Array.from({ length: BENCH_ACCOUNTS }, (_, i) =>
   new TextEncoder().encode(JSON.stringify({ credentials: { kind: "username-password", username: `player${i}`, password: "secret" }, interfaces: ["echo"] })),
 );
 
 /**
  * Connects a client; `login()` rejects unless the portal answered `ok: true`. `prefix`: the
- * portals' subject prefix. `players`: log in `player0`… in turn instead of `alice` each time (a
- * rate-limited portal checks one account's logins one after another: docs/security.md).
+ * portals' subject prefix. `players` (default): log in `player0`… in turn; otherwise `alice` each time.
  */
-export async function loginClient(natsUrl: string, prefix = "cred", players = false): Promise<{ nc: NatsConnection; login: () => Promise<void> }> {
+export async function loginClient(natsUrl: string, prefix = "cred", players = true): Promise<{ nc: NatsConnection; login: () => Promise<void> }> {
   // nats.js directly, as for the floors: only the server side differs between rows.
   const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
   let next = 0;

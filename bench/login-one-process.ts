@@ -1,6 +1,6 @@
 /** Portcullis logins with portal, checker and realm in one process, the client in another: floor is one round trip. */
 import { connect } from "@nats-io/transport-node";
-import { loginClient } from "./login-client.ts";
+import { BENCH_ACCOUNTS, loginClient } from "./login-client.ts";
 import { percentile, sampleInterleaved } from "./measure.ts";
 import { FLOOR_PAYLOAD_BYTES } from "./raw-nats.ts";
 import { GROUP } from "./scenario.ts";
@@ -28,7 +28,7 @@ export const loginOneProcess: Scenario = {
       {
         label: "Portcullis login, portal+checker+realm in one process",
         note:
-          "username-password against the in-memory checker, echo realm; each login is a saga actor and a session subscription (sessions expire after 5 s). " +
+          `username-password against the in-memory checker (${BENCH_ACCOUNTS} accounts logged in in turn, under the portal's default rate limiter), echo realm; each login is a saga actor and a session subscription (sessions expire after 5 s). ` +
           `Interleaved with the floor's round trips in one loop (${paired.op.length} pairs, after the same warm-up): login p50 ${loginP50.toFixed(3)} ms vs raw ${floorP50.toFixed(3)} ms = ${(loginP50 / floorP50).toFixed(2)}×.`,
         ...measured,
       },

@@ -29,9 +29,8 @@ if (natsUrl === undefined || role === undefined) throw new Error("usage: portcul
 export const BENCH_HEARTBEAT_MS = 2000;
 
 const bus = await connectNatsBus({ servers: natsUrl, name: `bench-${role}` });
-const checker = () => new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" });
-/** The rate-limited rows' checker: `alice` and the players the login client takes in turn. */
-const playersChecker = () =>
+/** `alice` and the players the login client takes in turn. */
+const checker = () =>
   new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret", ...Object.fromEntries(Array.from({ length: BENCH_ACCOUNTS }, (_, i) => [`player${i}`, "secret"])) });
 const stops: Array<() => Promise<void>> = [];
 
@@ -49,7 +48,7 @@ switch (role) {
     const logFile = join(tmpdir(), `portcullis-bench-${role}-${process.pid}.log`);
     const portal = await servePortal(bus, {
       realm: new SimpleRealm(),
-      checkers: [playersChecker()],
+      checkers: [checker()],
       heartbeatMs: BENCH_HEARTBEAT_MS,
       discoverCheckers: false,
       rateLimiter,
