@@ -22,7 +22,7 @@ export function revocationOf(token: string): { jti: string; expiresAt: number } 
 
 /**
  * Sends the revocation on `portcullis.tokens.revoke` (every prefix hears it) as a request, and
- * counts the processes that answer `{"ok": true}` within half a second. The token is not verified:
+ * counts the services (portals, token checkers) that answer `{"ok": true}` within half a second. The token is not verified:
  * revoking needs a service connection, not the token's key.
  */
 export async function revoke(bus: Bus, revocation: { jti: string; expiresAt: number }): Promise<number> {

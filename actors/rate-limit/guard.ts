@@ -30,14 +30,12 @@ export function guardLogin<T>(
   const previous = waiting.get(account);
   const run = () => checkAndAttempt(limiter, keys, attempt, options);
   const mine = previous === undefined ? run() : previous.then(run, run);
-  const settled = mine.then(
-    () => undefined,
-    () => undefined,
-  );
-  waiting.set(account, settled);
-  void settled.then(() => {
+  // Settles after `mine`, either way; the last one out forgets the account.
+  const done = (): void => {
     if (waiting.get(account) === settled) waiting.delete(account);
-  });
+  };
+  const settled = mine.then(done, done);
+  waiting.set(account, settled);
   return mine;
 }
 

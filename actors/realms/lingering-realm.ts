@@ -1,5 +1,6 @@
 /** Avatars that outlive one connection (PB's Perspective): a logged-out avatar waits a grace period for its user. */
 import type { AvatarId } from "../checkers/checker.ts";
+import { checkWholeNumber } from "../option-checks.ts";
 import type { LoginResult, Mind, Realm } from "../realm.ts";
 
 /** Hooks an avatar may have, as PB's `attached`/`detached`. */
@@ -31,9 +32,7 @@ export class LingeringRealm implements Realm {
 
   constructor(private readonly inner: Realm, options: LingeringRealmOptions = {}) {
     this.#graceMs = options.graceMs ?? 30_000;
-    if (!Number.isInteger(this.#graceMs) || this.#graceMs < 0 || this.#graceMs > 2 ** 31 - 1) {
-      throw new RangeError(`graceMs must be a whole number of milliseconds from 0 to 2147483647, got ${this.#graceMs}`);
-    }
+    checkWholeNumber("graceMs", this.#graceMs, 0);
   }
 
   /** How many detached avatars are waiting now. */

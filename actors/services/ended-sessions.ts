@@ -4,6 +4,7 @@
  * its logout (its first reply lost, or a double click) must hear that, not no-responders.
  */
 import type { BusMessage, BusSubscription } from "../../transports/bus.ts";
+import { checkWholeNumber } from "../option-checks.ts";
 import { SessionEnded, type AvatarError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { okEmpty } from "../wire/codec.ts";
@@ -60,9 +61,7 @@ export class EndedSessionLinger {
   #closed = false;
 
   constructor(readonly lingerMs: number = DEFAULT_ENDED_LINGER_MS) {
-    if (!Number.isInteger(lingerMs) || lingerMs < 0 || lingerMs > 2 ** 31 - 1) {
-      throw new RangeError("endedLingerMs must be an integer from 0 to 2147483647");
-    }
+    checkWholeNumber("endedLingerMs", lingerMs, 0);
   }
 
   /** How many ended sessions are still answered. */

@@ -17,8 +17,8 @@ import type { Bus } from "../../transports/bus.ts";
 export const DEFAULT_RESEND_AFTER_MS: readonly number[] = [250, 2_000];
 
 export interface OutageEndingsOptions {
-  /** How long after the reconnect they are sent again (each delay one more copy); default 250 and 2000 ms. */
-  readonly resendAfterMs?: number | readonly number[];
+  /** How long after the reconnect they are sent again, each delay one more copy; default 250 and 2000 ms. */
+  readonly resendAfterMs?: readonly number[];
   /** At most this many are kept (the oldest go first); default 100,000. */
   readonly limit?: number;
 }
@@ -32,8 +32,7 @@ export class OutageEndings {
   readonly #limit: number;
 
   constructor(private readonly bus: Bus, options: OutageEndingsOptions = {}) {
-    const after = options.resendAfterMs ?? DEFAULT_RESEND_AFTER_MS;
-    this.#resendAfterMs = typeof after === "number" ? [after] : after;
+    this.#resendAfterMs = options.resendAfterMs ?? DEFAULT_RESEND_AFTER_MS;
     this.#limit = options.limit ?? 100_000;
     this.#stop = bus.onConnectionChange?.((connected) => this.#changed(connected));
   }

@@ -132,8 +132,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   checkHostingOptions(options);
   checkWholeNumber("checkerWithdrawnGraceMs", options.checkerWithdrawnGraceMs, 0);
   for (const [name, value] of Object.entries(options.timeouts ?? {})) checkWholeNumber(`timeouts.${name}`, value, 1);
-  const maxCheckers = options.maxCheckers;
-  if (maxCheckers !== undefined && (!Number.isSafeInteger(maxCheckers) || maxCheckers < 1)) throw new RangeError(`maxCheckers must be a positive integer, got ${maxCheckers}`);
+  checkWholeNumber("maxCheckers", options.maxCheckers, 1, Number.MAX_SAFE_INTEGER);
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   if (!Number.isInteger(heartbeatMs) || heartbeatMs < 10 || heartbeatMs > MAX_HEARTBEAT_MS) {
     // Node fires a longer timer after 1 ms: every session would end at once.

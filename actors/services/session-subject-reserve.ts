@@ -13,6 +13,7 @@
  * it, and a brute force would otherwise cost nats-server a `SUB` and an `UNSUB` per guess.
  */
 import type { Bus, BusMessage, BusSubscription } from "../../transports/bus.ts";
+import { checkWholeNumber } from "../option-checks.ts";
 import { SessionEnded, type AvatarError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
@@ -51,7 +52,7 @@ export class SessionSubjectReserve {
     options: SessionSubjectReserveOptions,
   ) {
     const size = options.size ?? DEFAULT_RESERVE_SIZE;
-    if (!Number.isSafeInteger(size) || size < 0 || size > 10_000) throw new RangeError(`the session reserve's size must be an integer from 0 to 10000, got ${size}`);
+    checkWholeNumber("sessionReserve", size, 0, 10_000);
     this.#size = size;
     this.#unassigned = new UnassignedSession({ logger: options.logger, fallback: options.fallback });
   }

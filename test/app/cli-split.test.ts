@@ -36,6 +36,15 @@ function start(args: string[]): Promise<ChildProcess> {
   });
 }
 
+/** A `memory:alice:secret` checker, `realm MODULE` and `portal`, none named: a client's bus on their nats-server. */
+async function defaultSplit(module: string) {
+  server = await startNatsServer();
+  await start(["checker", "--nats", server.url, "--auth", "memory:alice:secret"]);
+  await start(["realm", module, "--nats", server.url]);
+  await start(["portal", "--nats", server.url]);
+  return connectNatsBus({ servers: server.url });
+}
+
 afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
   await server?.stop();
@@ -92,11 +101,7 @@ describe("portcullis checker / realm / portal", () => {
     const readme = readFileSync(`${root}README.md`, "utf8");
     const fixture = readFileSync(`${root}test/fixtures/counter-realm.mjs`, "utf8");
     expect(readme).toContain("```js\n" + fixture + "```");
-    server = await startNatsServer();
-    await start(["checker", "--nats", server.url, "--auth", "memory:alice:secret"]);
-    await start(["realm", "./test/fixtures/counter-realm.mjs", "--nats", server.url]);
-    await start(["portal", "--nats", server.url]);
-    const bus = await connectNatsBus({ servers: server.url });
+    const bus = await defaultSplit("./test/fixtures/counter-realm.mjs");
     try {
       const notes: unknown[] = [];
       const session = await connect(bus).login(new UsernamePassword("alice", "secret"), { interfaces: ["counter"], mind: (n) => notes.push(n) });
@@ -112,11 +117,7 @@ describe("portcullis checker / realm / portal", () => {
   it("serves a realm module under the name a portal uses by default, so neither needs --name or --realm", async () => {
     // An outside probe: the module was served as `realm` while the portal looked for `echo`, and
     // every login failed with "realm echo is unavailable".
-    server = await startNatsServer();
-    await start(["checker", "--nats", server.url, "--auth", "memory:alice:secret"]);
-    await start(["realm", "./test/fixtures/shout-realm.mjs", "--nats", server.url]);
-    await start(["portal", "--nats", server.url]);
-    const bus = await connectNatsBus({ servers: server.url });
+    const bus = await defaultSplit("./test/fixtures/shout-realm.mjs");
     try {
       const session = await connect(bus).login(new UsernamePassword("alice", "secret"), { interfaces: ["shout"] });
       expect(await session.call("shout", "default")).toBe("DEFAULT");
