@@ -128,7 +128,7 @@ export class RemoteRealm implements Realm {
     const instance = reply["instance"];
     if (isInstanceId(instance)) avatar.watchHost(this.#watch, this.#reconciler, this.#subjects.realmInstance(this.name, instance), this.#audit);
     // Others (a realm written from PROTOCOL.md alone) are asked through the session's call subject.
-    else avatar.probeHost((this.#callProbe ??= new SessionCallProbe(this.bus, this.#callProbeOptions)));
+    else avatar.probeHost((this.#callProbe ??= new SessionCallProbe(this.bus, this.#callProbeOptions, () => this.#probe.nobodyServes())));
     const logout = async () => {
       try {
         // Not to a realm process known to be unreachable: the portal's own session subscription

@@ -87,7 +87,7 @@ export class ServedProbe {
       const next = (): void => {
         if (this.#stoodDown) return;
         timer = setTimeout(() => {
-          void this.#nobodyServes().then(async (gone) => {
+          void this.nobodyServes().then(async (gone) => {
             if (settled || this.#stoodDown) return;
             if (gone) return reject(new NoResponders(this.subject));
             if (onInstanceLost !== undefined && !told && this.instances !== undefined) {
@@ -153,8 +153,8 @@ export class ServedProbe {
     this.#stallWatch.unref?.();
   }
 
-  /** True when a request on the subject gets no-responders. */
-  #nobodyServes(): Promise<boolean> {
+  /** True when a request on the subject gets no-responders (one request at a time, shared by every caller). */
+  nobodyServes(): Promise<boolean> {
     this.#probing ??= this.bus
       .request(this.subject, PROBE, { timeoutMs: this.everyMs })
       .then(

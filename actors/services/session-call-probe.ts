@@ -13,6 +13,12 @@
  * `goneAfterMs` of nothing but timeouts, with the portal connected all that time; the session then
  * ends with `avatar-failed` and its calls get `SessionEnded`. Only sessions making calls are asked,
  * at most once per `freshMs` each while the realm answers.
+ *
+ * Sooner when no process serves the realm at all: a probe unanswered while `P.realm.NAME.avatar`
+ * gets NATS's no-responders, again at a probe `unservedConfirmMs` later, is a realm that is gone
+ * (every process of it died), not a busy one: a busy or stopped process keeps its subscriptions.
+ * The confirmation lets a realm ride out a reconnect of its own. A realm that only stopped taking
+ * logins still answers the probes, so it is never asked this.
  */
 import type { Bus, BusSubscription } from "../../transports/bus.ts";
 import { encode } from "../wire/codec.ts";
@@ -35,7 +41,15 @@ export interface SessionCallProbeOptions {
   readonly freshMs?: number;
   /** How long the realm may leave every probe unanswered before it counts as gone; default 30000 ms. */
   readonly goneAfterMs?: number;
+  /**
+   * How long nobody may serve the realm at all, every probe meanwhile unanswered, before it counts
+   * as gone without waiting for goneAfterMs; default 5000 ms (as `InstanceWatch`'s `confirmMs`).
+   */
+  readonly unservedConfirmMs?: number;
 }
+
+/** Resolves true when a request on the realm's avatar subject gets NATS's no-responders (`ServedProbe.nobodyServes`). */
+export type NobodyServes = () => Promise<boolean>;
 
 interface Probed {
   readonly subject: string;
@@ -45,6 +59,8 @@ interface Probed {
   lastSentAt: number;
   /** When a probe first went unanswered, since the last answer (and since the portal's connection was last back). */
   silentSince: number | undefined;
+  /** When an unanswered probe first found nobody serving the realm, since it was last served (or answered). */
+  unservedSince: number | undefined;
   asking: Promise<HostState> | undefined;
   /** A probe due freshMs after the last one, for a call that came since. */
   later: ReturnType<typeof setTimeout> | undefined;
@@ -59,6 +75,7 @@ export class SessionCallProbe {
   readonly #timeoutMs: number;
   readonly #freshMs: number;
   readonly #goneAfterMs: number;
+  readonly #unservedConfirmMs: number;
   readonly #prefix: string;
   readonly #waiting = new Map<string, (answered: boolean) => void>();
   /** Probes that timed out, for goneAfterMs: a late answer still shows the realm is there. */
@@ -68,10 +85,16 @@ export class SessionCallProbe {
   #watchingConnection = false;
   #next = 0;
 
-  constructor(private readonly bus: Bus, options: SessionCallProbeOptions = {}) {
+  /** `nobodyServes`: whether any process still serves the realm; without it, only goneAfterMs finds a realm gone. */
+  constructor(
+    private readonly bus: Bus,
+    options: SessionCallProbeOptions = {},
+    private readonly nobodyServes?: NobodyServes,
+  ) {
     this.#timeoutMs = positive("timeoutMs", options.timeoutMs ?? 2_000);
     this.#freshMs = positive("freshMs", options.freshMs ?? 5_000);
     this.#goneAfterMs = positive("goneAfterMs", options.goneAfterMs ?? 30_000);
+    this.#unservedConfirmMs = positive("unservedConfirmMs", options.unservedConfirmMs ?? 5_000);
     this.#prefix = bus.inbox();
   }
 
@@ -82,13 +105,26 @@ export class SessionCallProbe {
 
   /** Watches the session whose call subject is `subject`; `onLost` runs once if its realm process is found gone. */
   watch(subject: string, onLost: () => void): ProbedHost {
-    const probed: Probed = { subject, onLost, gone: false, lastSentAt: Number.NEGATIVE_INFINITY, silentSince: undefined, asking: undefined, later: undefined, followUp: false };
+    const probed: Probed = {
+      subject,
+      onLost,
+      gone: false,
+      lastSentAt: Number.NEGATIVE_INFINITY,
+      silentSince: undefined,
+      unservedSince: undefined,
+      asking: undefined,
+      later: undefined,
+      followUp: false,
+    };
     this.#watched.add(probed);
     // Timeouts while the portal could not reach NATS say nothing about the realm.
     if (!this.#watchingConnection) {
       this.#watchingConnection = true;
       this.bus.onConnectionChange?.(() => {
-        for (const each of this.#watched) each.silentSince = undefined;
+        for (const each of this.#watched) {
+          each.silentSince = undefined;
+          each.unservedSince = undefined;
+        }
       });
     }
     return {
@@ -135,11 +171,13 @@ export class SessionCallProbe {
     if (probed.gone) return Promise.resolve("gone");
     if (probed.asking !== undefined) return probed.asking;
     probed.lastSentAt = performance.now();
-    const asking = this.#probe(probed).then((answered): HostState => {
+    const asking = this.#probe(probed).then(async (answered): Promise<HostState> => {
+      if (!answered && this.#watched.has(probed)) await this.#askServed(probed);
       probed.asking = undefined;
       if (!this.#watched.has(probed)) return "busy";
       if (answered) {
         probed.silentSince = undefined;
+        probed.unservedSince = undefined;
         if (probed.followUp) {
           probed.followUp = false;
           this.#followUp(probed);
@@ -148,7 +186,8 @@ export class SessionCallProbe {
       }
       const now = performance.now();
       probed.silentSince ??= now;
-      if (now - probed.silentSince < this.#goneAfterMs) {
+      const unserved = probed.unservedSince !== undefined && now - probed.unservedSince >= this.#unservedConfirmMs;
+      if (now - probed.silentSince < this.#goneAfterMs && !unserved) {
         // Asked again, calls or not, until it answers or is gone: the verdict rests on every probe
         // of the window going unanswered, not on two calls' probes far apart. One per timeoutMs
         // at most: a no-responders status comes back at once.
@@ -165,6 +204,14 @@ export class SessionCallProbe {
     });
     probed.asking = asking;
     return asking;
+  }
+
+  /** After an unanswered probe: notes since when nobody serves the realm (forgets it when someone does). */
+  async #askServed(probed: Probed): Promise<void> {
+    if (this.nobodyServes === undefined) return;
+    const nobody = await this.nobodyServes().catch(() => false);
+    if (!nobody) probed.unservedSince = undefined;
+    else probed.unservedSince ??= performance.now();
   }
 
   /** Resolves true when something answers `{}` on the session's call subject within the timeout. */

@@ -681,6 +681,25 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(answered).toMatchObject(SESSION_ENDED);
     });
 
+    it("ends the sessions of a realm that named no instance within seconds, not goneAfterMs, once no process serves the realm at all", async () => {
+      // goneAfterMs stays at its 30 s: what ends the session is nobody serving P.realm.NAME.avatar.
+      const realmBus = await bus();
+      await playCallingProtocolRealm(realmBus);
+      await portal({ realm: new RemoteRealm(await bus(), "game", { callProbe: { timeoutMs: 200, freshMs: 100, unservedConfirmMs: 400 } }) });
+      const b = await bus();
+      const { mind, ended } = endedOn(b);
+      await b.flush();
+      const { session } = await login(b, { mind });
+      expect(await request(b, `cred.session.${session}.call`, { method: "echo", args: [1] })).toEqual({ ok: true, result: 1 });
+      await realmBus.close();
+      const diedAt = performance.now();
+      await expect(b.request(`cred.session.${session}.call`, json({ method: "echo", args: [2] }), { timeoutMs: 300 })).rejects.toThrow();
+      await waitFor(() => ended.length > 0, 4_000);
+      expect(ended).toEqual([{ session, reason: "avatar-failed" }]);
+      expect(performance.now() - diedAt).toBeLessThan(4_000);
+      expect(parse(await b.request(`cred.session.${session}.call`, json({ method: "echo", args: [3] }), { timeoutMs: 1_500 }))).toMatchObject(SESSION_ENDED);
+    });
+
     it("orders a release from a realm that named no instance and answered no probe for goneAfterMs, so one that was only stalled lets go when it wakes", async () => {
       const realmBus = await bus();
       const released: string[] = [];

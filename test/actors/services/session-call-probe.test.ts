@@ -155,6 +155,73 @@ describe("SessionCallProbe", () => {
     await waitFor(() => probes === 2, 1000);
   });
 
+  it("finds the realm gone after unservedConfirmMs, long before goneAfterMs, when no process serves the realm at all", async () => {
+    serve();
+    let asked = 0;
+    const probe = new SessionCallProbe(portal, { timeoutMs: 50, freshMs: 50, goneAfterMs: 20_000, unservedConfirmMs: 200 }, async () => {
+      asked++;
+      return true;
+    });
+    let lostAt: number | undefined;
+    const host = probe.watch(CALL, () => (lostAt = performance.now()));
+    expect(await host.state()).toBe("alive");
+    await waitFor(() => probes === 1, 1000);
+    // A live realm's answers never lead to asking whether anyone serves it.
+    expect(asked).toBe(0);
+    serving!.unsubscribe();
+    const diedAt = performance.now();
+    await host.state();
+    await waitFor(() => lostAt !== undefined, 2_000);
+    expect(lostAt! - diedAt).toBeGreaterThanOrEqual(200);
+    expect(lostAt! - diedAt).toBeLessThan(1_000);
+    expect(asked).toBeGreaterThanOrEqual(2);
+    expect(host.known()).toBe("gone");
+  });
+
+  it("waits goneAfterMs while another process still serves the realm: the silent one may be busy or stopped", async () => {
+    const probe = new SessionCallProbe(portal, { timeoutMs: 50, freshMs: 50, goneAfterMs: 600, unservedConfirmMs: 100 }, async () => false);
+    let lostAt: number | undefined;
+    const started = performance.now();
+    const host = probe.watch(CALL, () => (lostAt = performance.now()));
+    await host.state();
+    await sleep(400);
+    expect(lostAt).toBeUndefined();
+    await waitFor(() => lostAt !== undefined, 2_000);
+    expect(lostAt! - started).toBeGreaterThanOrEqual(600);
+  });
+
+  it("does not take for gone a realm served again within unservedConfirmMs (back from a reconnect of its own)", async () => {
+    let unservedUntil = performance.now() + 150;
+    const probe = new SessionCallProbe(portal, { timeoutMs: 50, freshMs: 50, goneAfterMs: 5_000, unservedConfirmMs: 300 }, async () => performance.now() < unservedUntil);
+    let lost = false;
+    const host = probe.watch(CALL, () => (lost = true));
+    await host.state();
+    await sleep(600);
+    expect(lost).toBe(false);
+    // Unserved again later: the confirmation starts over, and holds this time.
+    unservedUntil = Number.POSITIVE_INFINITY;
+    await waitFor(() => lost, 2_000);
+  });
+
+  it("keeps a realm that stopped serving logins but answers the probes", async () => {
+    serve();
+    let asked = 0;
+    const probe = new SessionCallProbe(portal, { timeoutMs: 50, freshMs: 30, goneAfterMs: 200, unservedConfirmMs: 50 }, async () => {
+      asked++;
+      return true;
+    });
+    let lost = false;
+    const host = probe.watch(CALL, () => (lost = true));
+    const started = performance.now();
+    while (performance.now() - started < 500) {
+      await host.state();
+      await sleep(20);
+    }
+    expect(probes).toBeGreaterThan(5);
+    expect(lost).toBe(false);
+    expect(asked).toBe(0);
+  });
+
   it("stops probing a session that is unwatched (it ended)", async () => {
     const probe = new SessionCallProbe(portal, { timeoutMs: 30, freshMs: 30, goneAfterMs: 200 });
     let lost = false;
