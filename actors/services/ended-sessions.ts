@@ -39,9 +39,12 @@ export class EndedSessionResponder implements SessionReceiver {
     private readonly taken?: ReadonlySet<string>,
     /** Decides each call instead (asking the realm process whether it took it), when there is no list. */
     private readonly decideCall?: (message: BusMessage) => Promise<void> | undefined,
+    /** True for the portal's own messages to the realm (a release sent again): the realm's to answer. */
+    private readonly own?: (reply: string | undefined) => boolean,
   ) {}
 
   receive(message: BusMessage): Promise<void> | undefined {
+    if (this.own?.(message.reply) === true) return undefined;
     const verb = message.subject.slice(this.base.length + 1);
     if (verb === "logout") return respondTo(message, () => okEmpty(), this.serve);
     if (verb === "call" && this.decideCall !== undefined) return this.decideCall(message);

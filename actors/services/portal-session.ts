@@ -132,7 +132,13 @@ class PortalSession implements HostedSession, SessionReceiver {
           // that answer twice (an outside fuzzer). A realm known gone answers nothing, and one
           // that named no instance cannot be asked: the list, or nothing, decides then.
           const ask = !remote.listedCalls && !remote.hostUnanswering && remote.audits;
-          route.to = new EndedSessionResponder(base, this.#serve, nonEmpty(remote.takenCalls), ask ? (message) => this.#answerEnding("call", message) : undefined);
+          route.to = new EndedSessionResponder(
+            base,
+            this.#serve,
+            nonEmpty(remote.takenCalls),
+            ask ? (message) => this.#answerEnding("call", message) : undefined,
+            (reply) => remote.isProbe(reply),
+          );
         });
       }
       // Drained, not dropped, either way: requests already on their way get SessionEnded (or ok

@@ -8,6 +8,8 @@ import type { HostState, InstanceWatch, WatchedHost } from "./instance-watch.ts"
 import type { SessionReconciler } from "./session-reconciler.ts";
 import type { CallAudit, CallFate } from "./call-audit.ts";
 import type { ProbedHost, SessionCallProbe } from "./session-call-probe.ts";
+import type { ReleaseRetries } from "./release-retries.ts";
+import { RequestTimeout } from "../../transports/errors.ts";
 
 /** Like PB's RemoteReference: `callRemote` is the only way in. */
 export class RemoteAvatar {
@@ -23,7 +25,13 @@ export class RemoteAvatar {
   #callProbe: SessionCallProbe | undefined;
   #probed: ProbedHost | undefined;
 
-  constructor(private readonly bus: Bus, private readonly subjects: Subjects, readonly session: string) {}
+  /** `retries`: where a release the realm process did not answer goes to be sent again. */
+  constructor(
+    private readonly bus: Bus,
+    private readonly subjects: Subjects,
+    readonly session: string,
+    private readonly retries?: ReleaseRetries,
+  ) {}
 
   /** True once the realm's process let go of the avatar (so nobody needs to ask it again). */
   get released(): boolean {
@@ -56,7 +64,11 @@ export class RemoteAvatar {
   orderRelease(timeoutMs = 5_000, options: { readonly holdCalls?: boolean } = {}): void {
     const answer = this.bus
       .request(this.subjects.sessionVerb(this.session, "release"), encode({}), { timeoutMs })
-      .then((data) => this.markReleased(answeredCalls(data)));
+      .then((data) => this.markReleased(answeredCalls(data)))
+      .catch((error: unknown) => {
+        if (error instanceof RequestTimeout) this.retries?.unanswered(this.session);
+        throw error;
+      });
     if (options.holdCalls === false) answer.catch(() => undefined);
     else this.releasing(answer);
   }
@@ -123,9 +135,12 @@ export class RemoteAvatar {
     this.#probed?.pinged();
   }
 
-  /** True for a call that is the portal's own probe of the realm (`probeHost`), not a client's. */
+  /**
+   * True for a message the portal itself sent to the realm on the session's subjects (a probe,
+   * `probeHost`; a release sent again, `ReleaseRetries`), not a client's: the realm's to answer.
+   */
   isProbe(reply: string | undefined): boolean {
-    return this.#callProbe?.isProbe(reply) === true;
+    return this.#callProbe?.isProbe(reply) === true || this.retries?.isRetry(reply) === true;
   }
 
   #lost(): void {

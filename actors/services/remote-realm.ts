@@ -15,6 +15,7 @@ import { answeredCalls, RemoteAvatar } from "./remote-avatar.ts";
 import { RemoteMind } from "./remote-mind.ts";
 import { ServedProbe } from "./served-probe.ts";
 import { SessionCallProbe, type SessionCallProbeOptions } from "./session-call-probe.ts";
+import { ReleaseRetries, type ReleaseRetriesOptions } from "./release-retries.ts";
 
 export interface RemoteRealmOptions {
   readonly prefix?: string;
@@ -34,6 +35,8 @@ export interface RemoteRealmOptions {
    * subject while they make calls (see `SessionCallProbe`): such a process found gone ends them.
    */
   readonly callProbe?: SessionCallProbeOptions;
+  /** When a release the realm process did not answer is sent again (see `ReleaseRetries`). */
+  readonly releaseRetries?: ReleaseRetriesOptions;
 }
 
 /** How long a logout waits for the realm to release the avatar (a live realm answers at once). */
@@ -53,6 +56,7 @@ export class RemoteRealm implements Realm {
   readonly #probe: ServedProbe;
   readonly #callProbeOptions: SessionCallProbeOptions | undefined;
   #callProbe: SessionCallProbe | undefined;
+  readonly #retries: ReleaseRetries;
 
   constructor(private readonly bus: Bus, readonly name: string, options: RemoteRealmOptions = {}) {
     checkWholeNumber("timeoutMs", options.timeoutMs, 1);
@@ -63,6 +67,7 @@ export class RemoteRealm implements Realm {
     this.#reconciler = new SessionReconciler(bus, options.reconcile);
     this.#audit = new CallAudit(bus);
     this.#callProbeOptions = options.callProbe;
+    this.#retries = new ReleaseRetries(bus, this.#subjects, options.releaseRetries);
     // Back from a lost connection, realm processes may have let go of avatars meanwhile (they
     // took this portal for gone): ask them at once rather than at the next round.
     bus.onConnectionChange?.((connected) => {
@@ -123,7 +128,7 @@ export class RemoteRealm implements Realm {
       throw new LoginFailed(`realm ${this.name} answered garbage`);
     }
     const chosen = reply["interface"];
-    const avatar = new RemoteAvatar(this.bus, this.#subjects, session);
+    const avatar = new RemoteAvatar(this.bus, this.#subjects, session, this.#retries);
     // Realms that name their process (ours do; the field is optional on the wire) are watched for death.
     const instance = reply["instance"];
     if (isInstanceId(instance)) avatar.watchHost(this.#watch, this.#reconciler, this.#subjects.realmInstance(this.name, instance), this.#audit);
@@ -160,6 +165,8 @@ export class RemoteRealm implements Realm {
     try {
       return await this.bus.request(this.#subjects.sessionVerb(session, "release"), encode({}), { timeoutMs });
     } catch (error) {
+      // Lost, perhaps (sent while the realm process was reconnecting): sent again until answered.
+      if (error instanceof RequestTimeout) this.#retries.unanswered(session);
       // Nobody hosts the avatar any more: it is released already.
       if (!(error instanceof NoResponders)) throw error;
       return undefined;

@@ -17,8 +17,13 @@
  * Sooner when no process serves the realm at all: a probe unanswered while `P.realm.NAME.avatar`
  * gets NATS's no-responders, again at a probe `unservedConfirmMs` later, is a realm that is gone
  * (every process of it died), not a busy one: a busy or stopped process keeps its subscriptions.
- * The confirmation lets a realm ride out a reconnect of its own. A realm that only stopped taking
- * logins still answers the probes, so it is never asked this.
+ * The confirmation lets a realm ride out a reconnect of its own. A realm that stopped taking
+ * logins (unsubscribed `avatar`) but keeps its sessions looks the same once it also stalls (an
+ * outside probe: such a realm stopped for 10 s lost its calling sessions, 8.6 s into the stall):
+ * so after answered probes the portal asks, at most once per `freshMs`, whether anyone serves the
+ * realm, and a realm that answers a probe sent after nobody did is not judged by that again until
+ * it is served once more. Only one that stalls within seconds of closing to logins is still taken
+ * for dead after `unservedConfirmMs`; it gets the release when it wakes.
  */
 import type { Bus, BusSubscription } from "../../transports/bus.ts";
 import { encode } from "../wire/codec.ts";
@@ -84,6 +89,12 @@ export class SessionCallProbe {
   #replies: BusSubscription | undefined;
   #watchingConnection = false;
   #next = 0;
+  /** When an answered probe last led to asking whether anyone serves the realm. */
+  #servedAskedAt = Number.NEGATIVE_INFINITY;
+  /** When an answered probe was followed by nobody serving the realm (it stopped taking logins, or died just then). */
+  #unservedAt: number | undefined;
+  /** A probe sent after that was answered: the realm stopped taking logins, it is not gone. */
+  #closedToLogins = false;
 
   /** `nobodyServes`: whether any process still serves the realm; without it, only goneAfterMs finds a realm gone. */
   constructor(
@@ -178,6 +189,8 @@ export class SessionCallProbe {
       if (answered) {
         probed.silentSince = undefined;
         probed.unservedSince = undefined;
+        if (this.#unservedAt !== undefined && probed.lastSentAt > this.#unservedAt) this.#closedToLogins = true;
+        this.#noteAnswered();
         if (probed.followUp) {
           probed.followUp = false;
           this.#followUp(probed);
@@ -210,8 +223,32 @@ export class SessionCallProbe {
   async #askServed(probed: Probed): Promise<void> {
     if (this.nobodyServes === undefined) return;
     const nobody = await this.nobodyServes().catch(() => false);
-    if (!nobody) probed.unservedSince = undefined;
-    else probed.unservedSince ??= performance.now();
+    if (!nobody) {
+      probed.unservedSince = undefined;
+      this.#unservedAt = undefined;
+      this.#closedToLogins = false;
+    } else if (!this.#closedToLogins) probed.unservedSince ??= performance.now();
+  }
+
+  /**
+   * After an answered probe, now and then, asks whether anyone serves the realm. A realm that
+   * answers a probe sent after nobody did has only stopped taking logins; one answer before it
+   * proves nothing (the realm may have died just then: a test's did, between the two).
+   */
+  #noteAnswered(): void {
+    const now = performance.now();
+    if (this.nobodyServes === undefined || now - this.#servedAskedAt < this.#freshMs) return;
+    this.#servedAskedAt = now;
+    void this.nobodyServes().then(
+      (nobody) => {
+        if (nobody) this.#unservedAt ??= performance.now();
+        else {
+          this.#unservedAt = undefined;
+          this.#closedToLogins = false;
+        }
+      },
+      () => undefined,
+    );
   }
 
   /** Resolves true when something answers `{}` on the session's call subject within the timeout. */

@@ -681,6 +681,35 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       expect(answered).toMatchObject(SESSION_ENDED);
     });
 
+    it("sends a release the realm process did not answer again until it answers: an avatar whose release was lost (its realm reconnecting) is still logged out", async () => {
+      // An outside probe: a logout during a 3 s cut of a PROTOCOL.md-only realm's connection lost
+      // the one release, and the avatar answered `ok` to calls of the ended session for good.
+      const realmBus = await bus();
+      const heard: string[] = [];
+      const released: string[] = [];
+      realmBus.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo" })));
+      realmBus.subscribe("cred.session.*.release", (m) => {
+        const session = m.subject.split(".")[2]!;
+        heard.push(session);
+        // Deaf to the first two (the order, and its first copy while the portal's subscription
+        // of the ended session still lingers): lost, as while reconnecting.
+        if (heard.length <= 2) return;
+        released.push(session);
+        m.respond(json({ ok: true }));
+      });
+      await realmBus.flush();
+      await portal({ realm: new RemoteRealm(await bus(), "game", { releaseRetries: { delaysMs: [100, 100, 100, 100], timeoutMs: 200 } }) });
+      const b = await bus();
+      const { session } = await login(b);
+      expect(parse(await b.request(`cred.session.${session}.logout`, json({}), { timeoutMs: 8_000 }))).toEqual({ ok: true });
+      await waitFor(() => released.length > 0, 3_000);
+      expect(released).toEqual([session]);
+      expect(heard).toEqual([session, session, session]);
+      // Answered: no more copies.
+      await sleep(500);
+      expect(heard).toHaveLength(3);
+    }, 20_000);
+
     it("ends the sessions of a realm that named no instance within seconds, not goneAfterMs, once no process serves the realm at all", async () => {
       // goneAfterMs stays at its 30 s: what ends the session is nobody serving P.realm.NAME.avatar.
       const realmBus = await bus();

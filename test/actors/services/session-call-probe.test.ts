@@ -157,18 +157,19 @@ describe("SessionCallProbe", () => {
 
   it("finds the realm gone after unservedConfirmMs, long before goneAfterMs, when no process serves the realm at all", async () => {
     serve();
+    let dead = false;
     let asked = 0;
     const probe = new SessionCallProbe(portal, { timeoutMs: 50, freshMs: 50, goneAfterMs: 20_000, unservedConfirmMs: 200 }, async () => {
       asked++;
-      return true;
+      return dead;
     });
     let lostAt: number | undefined;
     const host = probe.watch(CALL, () => (lostAt = performance.now()));
     expect(await host.state()).toBe("alive");
     await waitFor(() => probes === 1, 1000);
-    // A live realm's answers never lead to asking whether anyone serves it.
-    expect(asked).toBe(0);
+    asked = 0;
     serving!.unsubscribe();
+    dead = true;
     const diedAt = performance.now();
     await host.state();
     await waitFor(() => lostAt !== undefined, 2_000);
@@ -176,6 +177,21 @@ describe("SessionCallProbe", () => {
     expect(lostAt! - diedAt).toBeLessThan(1_000);
     expect(asked).toBeGreaterThanOrEqual(2);
     expect(host.known()).toBe("gone");
+  });
+
+  it("does not take a realm that died just after answering a probe for one that stopped taking logins", async () => {
+    serve();
+    const probe = new SessionCallProbe(portal, { timeoutMs: 50, freshMs: 50, goneAfterMs: 20_000, unservedConfirmMs: 200 }, async () => {
+      // The realm dies between its answer and this question.
+      serving?.unsubscribe();
+      return true;
+    });
+    let lost = false;
+    const host = probe.watch(CALL, () => (lost = true));
+    await host.state();
+    await waitFor(() => probes === 1, 1_000);
+    await host.state();
+    await waitFor(() => lost, 2_000);
   });
 
   it("waits goneAfterMs while another process still serves the realm: the silent one may be busy or stopped", async () => {
@@ -203,23 +219,35 @@ describe("SessionCallProbe", () => {
     await waitFor(() => lost, 2_000);
   });
 
-  it("keeps a realm that stopped serving logins but answers the probes", async () => {
+  it("keeps a realm that stopped taking logins but answers the probes, and through a later stall waits goneAfterMs for it", async () => {
+    // An outside probe: a realm that unsubscribed `avatar`, keeping its sessions, then stopped for
+    // 10 s lost its calling sessions 8.6 s into the stall.
     serve();
     let asked = 0;
-    const probe = new SessionCallProbe(portal, { timeoutMs: 50, freshMs: 30, goneAfterMs: 200, unservedConfirmMs: 50 }, async () => {
+    const probe = new SessionCallProbe(portal, { timeoutMs: 50, freshMs: 30, goneAfterMs: 1_000, unservedConfirmMs: 100 }, async () => {
       asked++;
       return true;
     });
-    let lost = false;
-    const host = probe.watch(CALL, () => (lost = true));
+    let lostAt: number | undefined;
+    const host = probe.watch(CALL, () => (lostAt = performance.now()));
     const started = performance.now();
-    while (performance.now() - started < 500) {
+    while (performance.now() - started < 300) {
       await host.state();
       await sleep(20);
     }
-    expect(probes).toBeGreaterThan(5);
-    expect(lost).toBe(false);
-    expect(asked).toBe(0);
+    expect(probes).toBeGreaterThan(3);
+    expect(lostAt).toBeUndefined();
+    // Asked after answers now and then (at most once per freshMs), not after every one.
+    expect(asked).toBeGreaterThan(0);
+    expect(asked).toBeLessThanOrEqual(probes);
+    // It stalls: answering nothing, still not served.
+    serving!.unsubscribe();
+    const stalledAt = performance.now();
+    await host.state();
+    await sleep(500);
+    expect(lostAt).toBeUndefined();
+    await waitFor(() => lostAt !== undefined, 2_000);
+    expect(lostAt! - stalledAt).toBeGreaterThanOrEqual(1_000 - 50);
   });
 
   it("stops probing a session that is unwatched (it ended)", async () => {
