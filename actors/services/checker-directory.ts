@@ -125,7 +125,7 @@ export class CheckerDirectory {
    * ("" for one without id), whose answers are ignored, and the round under way (a later
    * withdrawal starts a new one: only the latest round's timer decides).
    */
-  readonly #confirming = new Map<string, { readonly leaving: Set<string>; round: object }>();
+  readonly #confirming = new Map<string, { readonly leaving: Set<string>; round: object; unnamedAnswer?: boolean }>();
   #discoveredFrom: number | undefined;
   #lastAnswer: number | undefined;
   #inbox: string | undefined;
@@ -174,6 +174,7 @@ export class CheckerDirectory {
    */
   #add(announced: Announcement, discovered: boolean): void {
     if (this.#local.has(announced.name)) return;
+    this.#noteKinds(announced);
     const known = this.#known.get(announced.name);
     this.#touch(announced.name);
     if (known === undefined && this.#known.size >= (this.options.maxCheckers ?? DEFAULT_MAX_CHECKERS)) this.#forgetLeastActive(announced.name);
@@ -181,16 +182,32 @@ export class CheckerDirectory {
     // Another instance of a known checker, or an answer to `discover`: precedence unchanged. A
     // checker the portal dropped for having no responders comes back when it announces again.
     if (known !== undefined && instances !== undefined && this.portal.hasChecker(known)) {
-      const leaving = this.#confirming.get(announced.name)?.leaving;
-      if (leaving === undefined || !leaving.has(announced.instance ?? "")) instances.add(announced.instance ?? "");
+      const confirming = this.#confirming.get(announced.name);
+      if (confirming === undefined || !confirming.leaving.has(announced.instance ?? "")) instances.add(announced.instance ?? "");
+      // An answer without an id while one without an id leaves: the leaver's, or another
+      // process's (two copies of a checker built from PROTOCOL.md alone). The round's end asks.
+      else if (announced.instance === undefined) confirming.unnamedAnswer = true;
       return;
     }
     if (known !== undefined) this.portal.unregisterChecker(known);
     const name = announced.name;
+    const checker = this.#makeChecker(name, announced.kinds);
+    this.#known.set(announced.name, checker);
+    this.#instances.set(announced.name, new Set([announced.instance ?? ""]));
+    if (known !== undefined) this.#since.delete(known);
+    this.#since.set(checker, discovered ? (announced.since ?? Number.NEGATIVE_INFINITY) : this.#now());
+    this.portal.registerChecker(checker);
+    this.#rank(checker);
+    this.options.logger.info({ checker: announced.name, kinds: announced.kinds }, "checker registered");
+  }
+
+  #makeChecker(name: string, kinds: readonly string[]): RemoteChecker {
     const subjects = subjectsFor(this.options.prefix);
-    const checker = new RemoteChecker(this.bus, name, announced.kinds, {
+    const checker: RemoteChecker = new RemoteChecker(this.bus, name, kinds, {
       onAnswered: () => {
-        if (this.#known.get(name) === checker) this.#touch(name);
+        if (this.#known.get(name) !== checker) return;
+        this.#touch(name);
+        this.#answering.add(name);
       },
       ...(this.options.prefix === undefined ? {} : { prefix: this.options.prefix }),
       ...(this.options.checkerTimeoutMs === undefined ? {} : { timeoutMs: this.options.checkerTimeoutMs }),
@@ -201,13 +218,43 @@ export class CheckerDirectory {
         gone: (id) => void this.#instances.get(name)?.delete(id),
       },
     });
-    this.#known.set(announced.name, checker);
-    this.#instances.set(announced.name, new Set([announced.instance ?? ""]));
-    if (known !== undefined) this.#since.delete(known);
-    this.#since.set(checker, discovered ? (announced.since ?? Number.NEGATIVE_INFINITY) : this.#now());
-    this.portal.registerChecker(checker);
-    this.#rank(checker);
-    this.options.logger.info({ checker: announced.name, kinds: announced.kinds }, "checker registered");
+    return checker;
+  }
+
+  /**
+   * The kinds each process of a checker last announced (by instance id, "" without one). A known
+   * checker keeps its kinds while its processes overlap; once every process left serving it has
+   * announced the same other kinds (a rolling upgrade's old version withdrew), the checker takes
+   * them. An outside probe saw a kind a new version added stay unhandled on every portal that had
+   * known the old one, while portals started later handled it: the queue group split 4/6.
+   */
+  readonly #instanceKinds = new Map<string, Map<string, readonly string[]>>();
+
+  #noteKinds(announced: Announcement): void {
+    let byInstance = this.#instanceKinds.get(announced.name);
+    if (byInstance === undefined) this.#instanceKinds.set(announced.name, (byInstance = new Map()));
+    byInstance.set(announced.instance ?? "", announced.kinds);
+  }
+
+  /** After instances of `name` left: the kinds every remaining one announced, when they agree and differ from the checker's. */
+  #adoptRemainingKinds(name: string, checker: RemoteChecker): void {
+    const byInstance = this.#instanceKinds.get(name);
+    const remaining = this.#instances.get(name);
+    if (byInstance === undefined || remaining === undefined) return;
+    for (const id of byInstance.keys()) if (!remaining.has(id)) byInstance.delete(id);
+    const kinds = [...remaining].map((id) => byInstance.get(id));
+    const first = kinds[0];
+    if (first === undefined || kinds.some((each) => each === undefined || !sameKinds(each, first))) return;
+    if (sameKinds(first, checker.credentialKinds)) return;
+    const replacement = this.#makeChecker(name, first);
+    const since = this.#since.get(checker) ?? this.#now();
+    this.portal.unregisterChecker(checker);
+    this.#since.delete(checker);
+    this.#known.set(name, replacement);
+    this.#since.set(replacement, since);
+    this.portal.registerChecker(replacement);
+    this.#rank(replacement);
+    this.options.logger.info({ checker: name, kinds: first, was: checker.credentialKinds }, "checker kinds changed: every process serving it now announces these");
   }
 
   /**
@@ -245,6 +292,7 @@ export class CheckerDirectory {
       instances.delete(instance);
       if (instances.size > 0) {
         this.options.logger.info({ checker: name, instances: instances.size }, "checker instance withdrawn");
+        this.#adoptRemainingKinds(name, checker);
         // Asked on its own subject once it has had time to let go: a withdrawal anyone sent in its
         // name must not make the portal forget a live instance, which it would then never ask
         // after (an outside probe: such an instance stalled, and the 32 checks it held failed).
@@ -299,16 +347,31 @@ export class CheckerDirectory {
       const asked = [...new Set([...others, ...[...current.leaving].filter(isInstanceId)])];
       // One that answered the round's discover and is only slow to answer now is kept.
       const busyCounts = (id: string) => others.includes(id) && !current.leaving.has(id);
-      void this.#stillServing(name, asked, busyCounts).then((serving) => {
+      // An answer without an id came from the leaver or from another copy; only the checker's own
+      // subject can tell, once the leaver has let go of it: an outside probe's two copies of a
+      // PROTOCOL.md-only checker lost the name when one stopped (28,524 of 34,860 logins failed
+      // over eight rolling restarts), since such answers were all set aside as the leaver's.
+      const unnamed = current.unnamedAnswer === true ? this.#servedAtAll(name) : Promise.resolve(false);
+      void Promise.all([this.#stillServing(name, asked, busyCounts), unnamed]).then(([serving, servedUnnamed]) => {
         if (this.#confirming.get(name)?.round !== round) return;
         this.#confirming.delete(name);
         if (this.#known.get(name) !== checker) return;
+        if (servedUnnamed) serving.push("");
         if (serving.length === 0) return this.#drop(name, checker);
         this.#instances.set(name, new Set(serving));
+        this.#adoptRemainingKinds(name, checker);
         if (serving.some((id) => current.leaving.has(id))) this.options.logger.warn({ checker: name }, "ignored a withdrawal of a checker instance that still serves");
         else this.options.logger.info({ checker: name, instances: serving.length }, "checker instance withdrawn; others still serve it");
       });
     }, CONFIRM_WITHDRAWAL_MS).unref?.();
+  }
+
+  /** Whether anyone still serves checker `name` at all: `{}` there is answered (`BadRequest`) or busy, not met by no-responders. */
+  #servedAtAll(name: string): Promise<boolean> {
+    return this.bus.request(this.#subjects.checker(name), ARE_YOU_THERE, { timeoutMs: STILL_SERVING_TIMEOUT_MS }).then(
+      () => true,
+      (error: unknown) => error instanceof RequestTimeout,
+    );
   }
 
   /** Which of `instances` of checker `name` still answer on their own subject (or, where `busyCounts`, do not answer in time but have responders). */
@@ -339,11 +402,29 @@ export class CheckerDirectory {
 
   #lastTouched: string | undefined;
 
-  /** Makes room for `incoming`: forgets the known checker least recently announced or answering. */
+  /**
+   * Names that have answered a check. A burst of made-up names comes faster than any check, so
+   * by recency alone it pushed out the busiest checker (an outside probe: 1,000 names of a kind
+   * nobody uses made a portal forget its live checker, and 753 logins failed); those that never
+   * answered one go first.
+   */
+  readonly #answering = new Set<string>();
+
+  /** Makes room for `incoming`: forgets the known checker least recently announced or answering, one that never answered a check first. */
   #forgetLeastActive(incoming: string): void {
+    let idle: string | undefined;
+    // Least recent first: in a flood the first one looked at is usually idle.
     for (const name of this.#recent.keys()) {
+      if (name !== incoming && !this.#answering.has(name) && this.#known.has(name)) {
+        idle = name;
+        break;
+      }
+    }
+    for (const name of idle === undefined ? this.#recent.keys() : [idle]) {
       const checker = this.#known.get(name);
       if (name === incoming) continue;
+      this.#answering.delete(name);
+      this.#instanceKinds.delete(name);
       this.#recent.delete(name);
       if (checker === undefined) continue;
       this.#known.delete(name);
@@ -378,6 +459,8 @@ export class CheckerDirectory {
 
   #drop(name: string, checker: RemoteChecker): void {
     this.#recent.delete(name);
+    this.#answering.delete(name);
+    this.#instanceKinds.delete(name);
     this.#known.delete(name);
     this.#instances.delete(name);
     this.#since.delete(checker);
@@ -427,4 +510,9 @@ function above(a: Checker, atA: number, b: Checker, atB: number): boolean {
   // The portal's own checkers (not RemoteChecker) win a tie: they started with it.
   if (!(a instanceof RemoteChecker) || !(b instanceof RemoteChecker)) return !(a instanceof RemoteChecker) && b instanceof RemoteChecker;
   return a.name > b.name;
+}
+
+/** The same kinds, in any order. */
+function sameKinds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((kind) => b.includes(kind));
 }

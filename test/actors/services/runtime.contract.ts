@@ -2113,13 +2113,14 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
     });
 
     it("answers 'try again' for the kinds of a live checker forgotten for a flood of new names, and takes it back when it answers the discover that follows the flood", async () => {
-      await portal({ checkers: [], maxCheckers: 2 });
+      const service = await portal({ checkers: [], maxCheckers: 2 });
       services.push(await serveChecker(await bus(), new AllowAnonymousAccess(), { name: "anon" }));
       await sleep(50);
       const b = await bus();
       const anonymous = async () => (await request(b, "cred.login", { credentials: { kind: "anonymous" }, interfaces: ["echo"] }))["error"]?.code ?? "ok";
-      expect(await anonymous()).toBe("ok");
-      // Made-up names nobody serves push the idle one out.
+      expect(service.portal.listCredentialsKinds()).toContain("anonymous");
+      // Made-up names nobody serves push the idle one out (it has answered no check yet: one
+      // that has is forgotten after every name that never did).
       const other = await bus();
       for (const name of ["made-up-1", "made-up-2"]) other.publish("cred.checkers.announce", json({ name, kinds: [`x-${name}`] }));
       await other.flush();
@@ -2208,6 +2209,85 @@ export function runtimeContract(name: string, makeNetwork: () => Promise<Network
       await sleep(400);
       expect(service.portal.listCredentialsKinds()).toContain("username-password");
       expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
+    });
+
+    it("keeps a checker built from PROTOCOL.md alone when one of its two copies withdraws: the other answers the round, and the checker's own subject is still served", async () => {
+      // An outside probe: two copies without `instance`; stopping one made the portal drop the
+      // name while the other served (LoginFailed, then UnhandledCredentials, for every login).
+      const service = await portal({ checkers: [] });
+      const announcement = json({ name: "roll", kinds: ["username-password"] });
+      const copy = async () => {
+        const s = await bus();
+        s.subscribe("cred.checker.roll", (m) => {
+          const credentials = parse(m.data)["credentials"];
+          m.respond(credentials === undefined ? json({ ok: false, error: { code: "BadRequest", message: "credentials: required" } }) : json({ ok: true, avatarId: "alice" }));
+        }, { queue: "cred.checker.roll" });
+        s.subscribe("cred.checkers.discover", (m) => void (m.reply !== undefined && s.publish(m.reply, announcement)));
+        s.publish("cred.checkers.announce", announcement);
+        await s.flush();
+        return s;
+      };
+      const leaving = await copy();
+      await copy();
+      await sleep(100);
+      expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
+      leaving.publish("cred.checkers.withdraw", json({ name: "roll" }));
+      await leaving.close();
+      await sleep(900);
+      expect(service.portal.listCredentialsKinds()).toContain("username-password");
+      expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
+    });
+
+    it("drops a checker built from PROTOCOL.md alone whose only copy withdrew, though it answered the round's discover on its way out", async () => {
+      const service = await portal({ checkers: [] });
+      const s = await bus();
+      const announcement = json({ name: "roll", kinds: ["username-password"] });
+      const serving = s.subscribe("cred.checker.roll", (m) => void m.respond(json({ ok: true, avatarId: "alice" })), { queue: "cred.checker.roll" });
+      s.subscribe("cred.checkers.discover", (m) => void (m.reply !== undefined && s.publish(m.reply, announcement)));
+      s.publish("cred.checkers.announce", announcement);
+      await s.flush();
+      await sleep(100);
+      expect(service.portal.listCredentialsKinds()).toContain("username-password");
+      // Stopping: it lets go of the checker's subject, withdraws, and still answers one discover.
+      serving.unsubscribe();
+      s.publish("cred.checkers.withdraw", json({ name: "roll" }));
+      await s.flush();
+      await sleep(900);
+      expect(service.portal.listCredentialsKinds()).not.toContain("username-password");
+    });
+
+    it("takes the kinds a rolling upgrade's new version announces once the old version withdrew", async () => {
+      // An outside probe: a kind the new version added stayed unhandled on portals that knew the old one.
+      const service = await portal({ checkers: [] });
+      const old = await serveChecker(await bus(), checker(), { name: "auth" });
+      await sleep(50);
+      const extended = Object.assign(checker(), { credentialKinds: ["username-password", "x-upgraded"] });
+      services.push(await serveChecker(await bus(), extended, { name: "auth" }));
+      await sleep(100);
+      // Both versions serve: the name keeps the kinds it first had.
+      expect(service.portal.listCredentialsKinds()).not.toContain("x-upgraded");
+      await old.stop();
+      await sleep(200);
+      expect(service.portal.listCredentialsKinds()).toEqual(expect.arrayContaining(["username-password", "x-upgraded"]));
+      expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
+    });
+
+    it("forgets made-up names before a checker that answers checks, however fast they come", async () => {
+      // An outside probe: a burst of names past maxCheckers made a portal forget its busy checker.
+      const logs = captureLogs("info");
+      const service = await portal({ checkers: [], maxCheckers: 3, logger: logs.logger });
+      services.push(await serveChecker(await bus(), checker(), { name: "pw" }));
+      await sleep(50);
+      expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
+      const other = await bus();
+      // All at once: no check is answered in between.
+      for (let i = 0; i < 4; i++) other.publish("cred.checkers.announce", json({ name: `c${i}`, kinds: [`x-kind${i}`] }));
+      await other.flush();
+      await sleep(100);
+      expect(service.portal.listCredentialsKinds()).toContain("username-password");
+      expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
+      const forgot = logs.lines.map((line) => JSON.parse(line) as { event?: string; forgot?: string }).filter((e) => e.event === "checker-limit").map((e) => e.forgot);
+      expect(forgot).not.toContain("pw");
     });
 
     it("keeps at most maxCheckers checker names, forgetting the least recently active for a new one (a checker answering logins stays), and logs floods of both kinds once", async () => {
