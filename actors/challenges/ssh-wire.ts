@@ -67,7 +67,12 @@ function mpint(base64url: string): Buffer {
   return sshString(raw[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), raw]) : raw);
 }
 
-/** The wire blob of an Ed25519 or RSA public (or private) key. Rejects other key types with `TypeError`. */
+/**
+ * The wire blob of an Ed25519 or RSA public (or private) key. Rejects other key types with `TypeError`.
+ * On Node 20, a KeyObject straight from `generateKeyPairSync` can deadlock its process here (its
+ * JWK export and a garbage collection of the generating job take one mutex): generate keys
+ * encoded and read them back (test/support/key-pairs.ts), or load them from files.
+ */
 export function sshPublicKeyBlob(key: KeyObject): Buffer {
   const jwk = key.export({ format: "jwk" });
   if (jwk.kty === "OKP" && jwk.crv === "Ed25519") {

@@ -1,5 +1,5 @@
 /** The client SDK's loginWithChallenge against a portal with local checkers, and the ssh-key query. */
-import { generateKeyPairSync } from "node:crypto";
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +27,7 @@ import { InProcessNetwork } from "../../../transports/index.ts";
 import { NoResponders } from "../../../transports/errors.ts";
 import { captureLogs } from "../../support/capture-logs.ts";
 import { waitFor } from "../../support/wire.ts";
+import { newKeyPair } from "../../support/key-pairs.ts";
 
 const enc = new TextEncoder();
 const json = (value: unknown) => enc.encode(JSON.stringify(value));
@@ -34,9 +35,9 @@ const parse = (data: Uint8Array) => JSON.parse(new TextDecoder().decode(data)) a
 
 describe("loginWithChallenge with local checkers", () => {
   const dir = mkdtempSync(join(tmpdir(), "portcullis-sdk-"));
-  const ed = generateKeyPairSync("ed25519");
-  const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const stranger = generateKeyPairSync("ed25519");
+  const ed = newKeyPair("ed25519");
+  const rsa = newKeyPair("rsa", { modulusLength: 2048 });
+  const stranger = newKeyPair("ed25519");
   const logs = captureLogs();
   let network: InProcessNetwork;
   let service: PortalService;

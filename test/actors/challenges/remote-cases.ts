@@ -2,7 +2,7 @@
  * scram-sha-256 and ssh-key for the challenge suite: checkers served as NATS services (the
  * portal reaches them over the bus) and clients computing answers with node:crypto alone.
  */
-import { createHash, createHmac, generateKeyPairSync, pbkdf2Sync, randomBytes, sign, timingSafeEqual, type KeyObject } from "node:crypto";
+import { createHash, createHmac, pbkdf2Sync, randomBytes, sign, timingSafeEqual, type KeyObject } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { ScramChecker } from "../../../actors/checkers/scram.ts";
 import { SSHPublicKeyDatabase } from "../../../actors/checkers/ssh-keys.ts";
 import { serveChallengeChecker } from "../../../actors/challenges/serve-challenge-checker.ts";
 import { PASSWORDS, type MechanismCase, type StartCheckers } from "./challenge.contract.ts";
+import { newKeyPair } from "../../support/key-pairs.ts";
 
 const b64 = (data: Buffer) => data.toString("base64");
 const hmac = (key: Buffer, text: string) => createHmac("sha256", key).update(text).digest();
@@ -99,11 +100,11 @@ function sshCase(user: string, pair: { publicKey: KeyObject; privateKey: KeyObje
 /** The cases, the checkers to serve for them, and a cleanup for their files. */
 export function remoteCases(): { cases: MechanismCase[]; startCheckers: StartCheckers; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), "portcullis-ssh-"));
-  const alice = generateKeyPairSync("ed25519");
-  const bob = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const alice = newKeyPair("ed25519");
+  const bob = newKeyPair("rsa", { modulusLength: 2048 });
   // Same key types, not listed anywhere: their signatures are well formed and wrong.
-  const impostor = generateKeyPairSync("ed25519").privateKey;
-  const rsaImpostor = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+  const impostor = newKeyPair("ed25519").privateKey;
+  const rsaImpostor = newKeyPair("rsa", { modulusLength: 2048 }).privateKey;
   const line = (key: KeyObject, comment: string) => `${sshBlob(key).subarray(4, 4 + sshBlob(key).readUInt32BE(0)).toString()} ${b64(sshBlob(key))} ${comment}`;
   writeFileSync(join(dir, "alice"), `# alice's keys\n\n${line(alice.publicKey, "alice@laptop")}\nssh-ed25519 !!!not-base64 broken\n`);
   writeFileSync(join(dir, "bob"), `no-pty ${line(bob.publicKey, "bob@desk")}\n`);

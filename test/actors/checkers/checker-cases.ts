@@ -1,5 +1,5 @@
 /** Every checker the contract runs over, with cheap hash parameters so the suite stays fast. */
-import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -32,6 +32,7 @@ import {
   type PasswordHasher,
 } from "../../../actors/index.ts";
 import type { CheckerCase } from "./checker.contract.ts";
+import { newKeyPair } from "../../support/key-pairs.ts";
 
 const KEY = new TextEncoder().encode("contract-suite-token-key-32bytes!");
 /** Tokens made once: a valid one, one from another key, one already expired. */
@@ -51,8 +52,8 @@ const TOKENS = await (async () => {
 const SCRAM_SALT = Buffer.from("contract-salt-16").toString("base64");
 
 const SSH = {
-  alice: sshKeySigner(generateKeyPairSync("ed25519").privateKey),
-  mallory: sshKeySigner(generateKeyPairSync("ed25519").privateKey),
+  alice: sshKeySigner(newKeyPair("ed25519").privateKey),
+  mallory: sshKeySigner(newKeyPair("ed25519").privateKey),
 };
 
 /** Low-cost hashers: the contract tests behaviour, not strength. */

@@ -2,11 +2,12 @@
  * SSHPublicKeyDatabase's files: parsed once per version, a removed key refused at the next check,
  * and the same file work for a known and an unknown user (no timing that tells them apart).
  */
-import { generateKeyPairSync } from "node:crypto";
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { newKeyPair } from "../../support/key-pairs.ts";
 
 const fsCalls = vi.hoisted(() => ({ stat: [] as string[], readFile: [] as string[] }));
 vi.mock("node:fs/promises", async (importOriginal) => {
@@ -30,8 +31,8 @@ beforeEach(() => {
   fsCalls.readFile.length = 0;
 });
 
-const alice = sshKeySigner(generateKeyPairSync("ed25519").privateKey);
-const second = sshKeySigner(generateKeyPairSync("ed25519").privateKey);
+const alice = sshKeySigner(newKeyPair("ed25519").privateKey);
+const second = sshKeySigner(newKeyPair("ed25519").privateKey);
 const CHALLENGE = Buffer.alloc(32, 7).toString("base64");
 const answer = (username: string, signer = alice) => new SSHKeyCredentials(username, CHALLENGE, "ssh-ed25519", signer.publicKey, signer.sign(CHALLENGE));
 
@@ -88,7 +89,7 @@ describe("SSHPublicKeyDatabase", () => {
 
   it("skips a key whose options narrow who may use it (from=, cert-authority, …), with a warning naming the option, and ignores session options", async () => {
     const path = join(dir, "erin");
-    const third = sshKeySigner(generateKeyPairSync("ed25519").privateKey);
+    const third = sshKeySigner(newKeyPair("ed25519").privateKey);
     writeFileSync(
       path,
       [
@@ -110,7 +111,7 @@ describe("SSHPublicKeyDatabase", () => {
   });
 
   it("finds a key among thousands by its blob: the last of 2,000 logs in, an unlisted one is refused", async () => {
-    const many = Array.from({ length: 1_999 }, () => sshKeySigner(generateKeyPairSync("ed25519").privateKey));
+    const many = Array.from({ length: 1_999 }, () => sshKeySigner(newKeyPair("ed25519").privateKey));
     const path = keysFile("frank", ...many, alice);
     const db = new SSHPublicKeyDatabase({ frank: path });
     expect(await db.requestAvatarId(answer("frank"))).toBe("frank");

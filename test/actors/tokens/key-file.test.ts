@@ -1,22 +1,23 @@
 /** Token key files: a key is never taken for an HS256 secret, and a verifier given the signing key says so. */
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InvalidAuthArgumentString, KeyFileError, makeChecker, TokenAuthority, tokenAuthorityFromFile, TokenCredentials } from "../../../actors/index.ts";
 import { captureLogs } from "../../support/capture-logs.ts";
+import { newKeyPair } from "../../support/key-pairs.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "portcullis-key-file-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const ed = generateKeyPairSync("ed25519");
+const ed = newKeyPair("ed25519");
 const privatePem = ed.privateKey.export({ format: "pem", type: "pkcs8" }).toString();
 const publicPem = ed.publicKey.export({ format: "pem", type: "spki" }).toString();
 // Only the first line matters to the check; the body is filler of a plausible length.
 const openSshPrivate = `-----BEGIN OPENSSH PRIVATE KEY-----\n${randomBytes(300).toString("base64")}\n-----END OPENSSH PRIVATE KEY-----\n`;
 const sshPublicLine = `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${randomBytes(32).toString("base64")} alice@host\n`;
-const rsaPem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "pem", type: "pkcs1" }).toString();
+const rsaPem = newKeyPair("rsa", { modulusLength: 2048 }).privateKey.export({ format: "pem", type: "pkcs1" }).toString();
 
 function file(name: string, contents: string): string {
   const path = join(dir, name);
