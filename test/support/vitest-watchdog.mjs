@@ -2,10 +2,11 @@
 /**
  * `npm test`'s runner: `vitest run` under a watchdog.
  *
- * Twice in about thirty clean-clone runs here, vitest 4's fork pool left a run waiting for ever:
- * one worker gone, a fresh one idle (66 MB, no test file loaded, no CPU), the main process waiting
- * on it (the family of vitest-dev/vitest#10590 and oven-sh/bun#27002; 4.1.12, the newest 4.x, has
- * the fix for the first). A CI run that hangs is a red run. So when the run prints nothing for
+ * Runs here hung for ever at the 25th test file, four times in about thirty clean-clone runs: a
+ * worker's main thread deadlocked inside Node 20's crypto (a JWK export of a key fresh from
+ * `generateKeyPairSync`, and a garbage collection, taking one mutex; the tests now make keys that
+ * cannot, test/support/key-pairs.ts). A CI run that hangs is a red run, whatever hangs it next
+ * time (a native addon, another runtime bug). So when the run prints nothing for
  * `stallMs` (no test file takes that long: the longest, ~90 s), it is stopped, loudly, and the
  * test files it had not reported are run once more. A file that failed before the stall fails
  * the run; so does a second stall.
