@@ -1,13 +1,16 @@
 /** The portal's view of checkers served on the bus: announce, discover and withdraw, kept in the Portal. */
 import type { Checker } from "../checkers/checker.ts";
 import type { Bus, BusMessage, BusSubscription } from "../../transports/bus.ts";
-import { RequestTimeout } from "../../transports/errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Portal } from "../portal.ts";
 import { BadRequest } from "../errors.ts";
-import { decodeObject, encode, errorReply, okEmpty } from "../wire/codec.ts";
+import { decodeObject, errorReply, okEmpty } from "../wire/codec.ts";
 import { announcement, parse, withdrawal, type Announcement } from "../wire/schemas.ts";
 import { isInstanceId, subjectsFor } from "../wire/subjects.ts";
+import { CheckerInstanceKinds } from "./checker-instance-kinds.ts";
+import { CheckerPrecedence } from "./checker-precedence.ts";
+import { CheckerPresence } from "./checker-presence.ts";
+import { CheckerRecency } from "./checker-recency.ts";
 import { RemoteChecker } from "./remote-checker.ts";
 import { ThrottledWarning } from "./throttled-warning.ts";
 
@@ -44,17 +47,12 @@ export const DEFAULT_MAX_CHECKERS = 1000;
 
 /** How long a withdrawal of a checker's last known instance waits for other instances to answer `discover`. */
 const CONFIRM_WITHDRAWAL_MS = 250;
-/** How long an instance said to withdraw is given to answer on its own subject. */
-const STILL_SERVING_TIMEOUT_MS = 500;
-/** What an instance is asked on its own subject: any answer means it is there. */
-const ARE_YOU_THERE = encode({});
 
 /**
  * Registers announced checkers in `portal` (the newest announcement takes precedence for its
  * kinds) and unregisters withdrawn ones, which restores the previous checker. A repeated
  * announcement, or an answer to `discover`, of a known checker changes nothing.
  */
-
 export class CheckerDirectory {
   readonly #known = new Map<string, RemoteChecker>();
   /** name → the instances serving it (`""` for one that gives no instance id). */
@@ -62,24 +60,22 @@ export class CheckerDirectory {
   readonly #subscriptions: BusSubscription[] = [];
   readonly #subjects;
   readonly #local: ReadonlySet<string>;
-  /**
-   * Each known checker's rank: for an answer to `discover`, when it says it started announcing
-   * (`since`; absent: the oldest); for a live announcement, this portal's clock when it came, and
-   * above every rank so far. So a live announcement always goes on top, whatever its `since`
-   * (absent, as PROTOCOL.md's own example, or from a host whose clock runs ahead: an outside
-   * probe saw both kept below older checkers).
-   */
-  readonly #since = new Map<Checker, number>();
+  readonly #precedence: CheckerPrecedence;
+  readonly #presence: CheckerPresence;
+  readonly #recency = new CheckerRecency();
+  readonly #instanceKinds = new CheckerInstanceKinds();
 
   constructor(private readonly bus: Bus, private readonly portal: Portal, private readonly options: CheckerDirectoryOptions) {
     this.#subjects = subjectsFor(options.prefix);
     this.#local = new Set(options.localNames ?? []);
+    this.#precedence = new CheckerPrecedence(portal);
+    this.#presence = new CheckerPresence(bus, this.#subjects);
   }
 
   /** Starts listening and asks every running checker to announce itself. */
   start(): void {
     const startedAt = Date.now();
-    for (const local of this.options.localCheckers ?? []) this.#since.set(local, startedAt);
+    for (const local of this.options.localCheckers ?? []) this.#precedence.rankLocal(local, startedAt);
     const onAnnouncement = (message: BusMessage, discovered = false) =>
       this.#guard(message, () => this.#add(parse(announcement, decodeObject(message.data)), discovered));
     this.#subscriptions.push(
@@ -174,9 +170,9 @@ export class CheckerDirectory {
    */
   #add(announced: Announcement, discovered: boolean): void {
     if (this.#local.has(announced.name)) return;
-    this.#noteKinds(announced);
+    this.#instanceKinds.note(announced.name, announced.instance, announced.kinds);
     const known = this.#known.get(announced.name);
-    this.#touch(announced.name);
+    this.#recency.touch(announced.name);
     if (known === undefined && this.#known.size >= (this.options.maxCheckers ?? DEFAULT_MAX_CHECKERS)) this.#forgetLeastActive(announced.name);
     const instances = this.#instances.get(announced.name);
     // Another instance of a known checker, or an answer to `discover`: precedence unchanged. A
@@ -189,15 +185,14 @@ export class CheckerDirectory {
       else if (announced.instance === undefined) confirming.unnamedAnswer = true;
       return;
     }
-    if (known !== undefined) this.portal.unregisterChecker(known);
-    const name = announced.name;
-    const checker = this.#makeChecker(name, announced.kinds);
+    if (known !== undefined) {
+      this.portal.unregisterChecker(known);
+      this.#precedence.forget(known);
+    }
+    const checker = this.#makeChecker(announced.name, announced.kinds);
     this.#known.set(announced.name, checker);
     this.#instances.set(announced.name, new Set([announced.instance ?? ""]));
-    if (known !== undefined) this.#since.delete(known);
-    this.#since.set(checker, discovered ? (announced.since ?? Number.NEGATIVE_INFINITY) : this.#now());
-    this.portal.registerChecker(checker);
-    this.#rank(checker);
+    this.#precedence.register(checker, discovered ? (announced.since ?? Number.NEGATIVE_INFINITY) : this.#precedence.newest());
     this.options.logger.info({ checker: announced.name, kinds: announced.kinds }, "checker registered");
   }
 
@@ -205,9 +200,7 @@ export class CheckerDirectory {
     const subjects = subjectsFor(this.options.prefix);
     const checker: RemoteChecker = new RemoteChecker(this.bus, name, kinds, {
       onAnswered: () => {
-        if (this.#known.get(name) !== checker) return;
-        this.#touch(name);
-        this.#answering.add(name);
+        if (this.#known.get(name) === checker) this.#recency.answered(name);
       },
       ...(this.options.prefix === undefined ? {} : { prefix: this.options.prefix }),
       ...(this.options.checkerTimeoutMs === undefined ? {} : { timeoutMs: this.options.checkerTimeoutMs }),
@@ -221,58 +214,18 @@ export class CheckerDirectory {
     return checker;
   }
 
-  /**
-   * The kinds each process of a checker last announced (by instance id, "" without one). A known
-   * checker keeps its kinds while its processes overlap; once every process left serving it has
-   * announced the same other kinds (a rolling upgrade's old version withdrew), the checker takes
-   * them. An outside probe saw a kind a new version added stay unhandled on every portal that had
-   * known the old one, while portals started later handled it: the queue group split 4/6.
-   */
-  readonly #instanceKinds = new Map<string, Map<string, readonly string[]>>();
-
-  #noteKinds(announced: Announcement): void {
-    let byInstance = this.#instanceKinds.get(announced.name);
-    if (byInstance === undefined) this.#instanceKinds.set(announced.name, (byInstance = new Map()));
-    byInstance.set(announced.instance ?? "", announced.kinds);
-  }
-
-  /** After instances of `name` left: the kinds every remaining one announced, when they agree and differ from the checker's. */
+  /** After instances of `name` left: the checker takes the kinds every remaining one announced, when they agree and differ. */
   #adoptRemainingKinds(name: string, checker: RemoteChecker): void {
-    const byInstance = this.#instanceKinds.get(name);
     const remaining = this.#instances.get(name);
-    if (byInstance === undefined || remaining === undefined) return;
-    for (const id of byInstance.keys()) if (!remaining.has(id)) byInstance.delete(id);
-    const kinds = [...remaining].map((id) => byInstance.get(id));
-    const first = kinds[0];
-    if (first === undefined || kinds.some((each) => each === undefined || !sameKinds(each, first))) return;
-    if (sameKinds(first, checker.credentialKinds)) return;
-    const replacement = this.#makeChecker(name, first);
-    const since = this.#since.get(checker) ?? this.#now();
+    const kinds = remaining && this.#instanceKinds.changed(name, remaining, checker.credentialKinds);
+    if (kinds === undefined) return;
+    const replacement = this.#makeChecker(name, kinds);
+    const since = this.#precedence.rankOf(checker) ?? this.#precedence.newest();
     this.portal.unregisterChecker(checker);
-    this.#since.delete(checker);
+    this.#precedence.forget(checker);
     this.#known.set(name, replacement);
-    this.#since.set(replacement, since);
-    this.portal.registerChecker(replacement);
-    this.#rank(replacement);
-    this.options.logger.info({ checker: name, kinds: first, was: checker.credentialKinds }, "checker kinds changed: every process serving it now announces these");
-  }
-
-  /**
-   * Moves the checkers announced after `added` (by `since`) back above it, oldest first, so the
-   * most recently announced checker of a kind is on top; re-registering puts a checker on top.
-   */
-  #now(): number {
-    let top = Date.now();
-    for (const at of this.#since.values()) if (at >= top) top = at + 1;
-    return top;
-  }
-
-  #rank(added: Checker): void {
-    const since = this.#since.get(added)!;
-    const newer = [...this.#since]
-      .filter(([checker, at]) => above(checker, at, added, since) && this.portal.hasChecker(checker) && checker.credentialKinds.some((kind) => added.credentialKinds.includes(kind)))
-      .sort(([a, atA], [b, atB]) => (above(a, atA, b, atB) ? 1 : -1));
-    for (const [checker] of newer) this.portal.registerChecker(checker);
+    this.#precedence.register(replacement, since);
+    this.options.logger.info({ checker: name, kinds, was: checker.credentialKinds }, "checker kinds changed: every process serving it now announces these");
   }
 
   /**
@@ -298,7 +251,7 @@ export class CheckerDirectory {
         // after (an outside probe: such an instance stalled, and the 32 checks it held failed).
         if (isInstanceId(instance)) {
           setTimeout(() => {
-            void this.#stillServing(name, [instance], () => false).then((serving) => {
+            void this.#presence.stillServing(name, [instance], () => false).then((serving) => {
               if (serving.length === 0 || this.#known.get(name) !== checker) return;
               this.#instances.get(name)?.add(instance);
               this.options.logger.warn({ checker: name }, "ignored a withdrawal of a checker instance that still serves");
@@ -351,8 +304,8 @@ export class CheckerDirectory {
       // subject can tell, once the leaver has let go of it: an outside probe's two copies of a
       // PROTOCOL.md-only checker lost the name when one stopped (28,524 of 34,860 logins failed
       // over eight rolling restarts), since such answers were all set aside as the leaver's.
-      const unnamed = current.unnamedAnswer === true ? this.#servedAtAll(name) : Promise.resolve(false);
-      void Promise.all([this.#stillServing(name, asked, busyCounts), unnamed]).then(([serving, servedUnnamed]) => {
+      const unnamed = current.unnamedAnswer === true ? this.#presence.servedAtAll(name) : Promise.resolve(false);
+      void Promise.all([this.#presence.stillServing(name, asked, busyCounts), unnamed]).then(([serving, servedUnnamed]) => {
         if (this.#confirming.get(name)?.round !== round) return;
         this.#confirming.delete(name);
         if (this.#known.get(name) !== checker) return;
@@ -366,78 +319,17 @@ export class CheckerDirectory {
     }, CONFIRM_WITHDRAWAL_MS).unref?.();
   }
 
-  /** Whether anyone still serves checker `name` at all: `{}` there is answered (`BadRequest`) or busy, not met by no-responders. */
-  #servedAtAll(name: string): Promise<boolean> {
-    return this.bus.request(this.#subjects.checker(name), ARE_YOU_THERE, { timeoutMs: STILL_SERVING_TIMEOUT_MS }).then(
-      () => true,
-      (error: unknown) => error instanceof RequestTimeout,
-    );
-  }
-
-  /** Which of `instances` of checker `name` still answer on their own subject (or, where `busyCounts`, do not answer in time but have responders). */
-  async #stillServing(name: string, instances: string[], busyCounts: (id: string) => boolean): Promise<string[]> {
-    const answers = await Promise.all(
-      instances.map((id) =>
-        this.bus.request(this.#subjects.checkerInstance(name, id), ARE_YOU_THERE, { timeoutMs: STILL_SERVING_TIMEOUT_MS }).then(
-          () => id,
-          (error: unknown) => (error instanceof RequestTimeout && busyCounts(id) ? id : undefined),
-        ),
-      ),
-    );
-    return answers.filter((id): id is string => id !== undefined);
-  }
-
-  /** Names in the order they were last announced or answered a check, the least recent first. */
-  readonly #recent = new Map<string, true>();
-
-  #touch(name: string): void {
-    if (this.#recent.has(name)) {
-      // Already last: nothing to move (a busy checker answers thousands of checks a second).
-      if (this.#lastTouched === name) return;
-      this.#recent.delete(name);
-    }
-    this.#recent.set(name, true);
-    this.#lastTouched = name;
-  }
-
-  #lastTouched: string | undefined;
-
-  /**
-   * Names that have answered a check. A burst of made-up names comes faster than any check, so
-   * by recency alone it pushed out the busiest checker (an outside probe: 1,000 names of a kind
-   * nobody uses made a portal forget its live checker, and 753 logins failed); those that never
-   * answered one go first.
-   */
-  readonly #answering = new Set<string>();
-
   /** Makes room for `incoming`: forgets the known checker least recently announced or answering, one that never answered a check first. */
   #forgetLeastActive(incoming: string): void {
-    let idle: string | undefined;
-    // Least recent first: in a flood the first one looked at is usually idle.
-    for (const name of this.#recent.keys()) {
-      if (name !== incoming && !this.#answering.has(name) && this.#known.has(name)) {
-        idle = name;
-        break;
-      }
-    }
-    for (const name of idle === undefined ? this.#recent.keys() : [idle]) {
-      const checker = this.#known.get(name);
-      if (name === incoming) continue;
-      this.#answering.delete(name);
-      this.#instanceKinds.delete(name);
-      this.#recent.delete(name);
-      if (checker === undefined) continue;
-      this.#known.delete(name);
-      this.#instances.delete(name);
-      this.#since.delete(checker);
-      // Its kinds answer "try again" meanwhile, and the running checkers are asked to announce once
-      // the burst is over: a live one comes back (an outside probe saw an idle live checker
-      // forgotten in a flood of made-up names, and its kind refused as unsupported).
-      this.portal.unregisterChecker(checker, { graceMs: this.options.withdrawnGraceMs ?? 30_000 });
-      this.#rediscover();
-      this.#ignored.note(() => ({ event: "checker-limit", forgot: name, for: incoming }), "forgot the least recently active checker: this portal keeps as many as it may");
-      return;
-    }
+    const name = this.#recency.leastActive(incoming, (each) => this.#known.has(each));
+    const checker = name === undefined ? undefined : this.#known.get(name);
+    if (name === undefined || checker === undefined) return;
+    this.#forget(name, checker);
+    // Its kinds answer "try again" meanwhile, and the running checkers are asked to announce once
+    // the burst is over: a live one comes back (an outside probe saw an idle live checker
+    // forgotten in a flood of made-up names, and its kind refused as unsupported).
+    this.#rediscover();
+    this.#ignored.note(() => ({ event: "checker-limit", forgot: name, for: incoming }), "forgot the least recently active checker: this portal keeps as many as it may");
   }
 
   #rediscovering: ReturnType<typeof setTimeout> | undefined;
@@ -458,15 +350,19 @@ export class CheckerDirectory {
   }
 
   #drop(name: string, checker: RemoteChecker): void {
-    this.#recent.delete(name);
-    this.#answering.delete(name);
-    this.#instanceKinds.delete(name);
+    checker.withdrawn();
+    this.#forget(name, checker);
+    this.options.logger.info({ checker: name }, "checker withdrawn");
+  }
+
+  /** Forgets checker `name`; its kinds answer "try again" for `withdrawnGraceMs`. */
+  #forget(name: string, checker: RemoteChecker): void {
+    this.#recency.forget(name);
+    this.#instanceKinds.forget(name);
     this.#known.delete(name);
     this.#instances.delete(name);
-    this.#since.delete(checker);
-    checker.withdrawn();
+    this.#precedence.forget(checker);
     this.portal.unregisterChecker(checker, { graceMs: this.options.withdrawnGraceMs ?? 30_000 });
-    this.options.logger.info({ checker: name }, "checker withdrawn");
   }
 
   /**
@@ -497,22 +393,4 @@ export class CheckerDirectory {
 
   readonly #malformed = new ThrottledWarning(() => this.options.logger);
   readonly #ignored = new ThrottledWarning(() => this.options.logger);
-}
-
-/**
- * Whether checker `a` (ranked `atA`) goes above `b` (ranked `atB`): the later `since`, and between
- * equal ones (answers to `discover` without `since`) the greater name, so that portals started at
- * different times, hearing the answers in different orders, route a kind to the same checker
- * (an outside probe saw two portals split logins 14/6 between two such checkers).
- */
-function above(a: Checker, atA: number, b: Checker, atB: number): boolean {
-  if (atA !== atB) return atA > atB;
-  // The portal's own checkers (not RemoteChecker) win a tie: they started with it.
-  if (!(a instanceof RemoteChecker) || !(b instanceof RemoteChecker)) return !(a instanceof RemoteChecker) && b instanceof RemoteChecker;
-  return a.name > b.name;
-}
-
-/** The same kinds, in any order. */
-function sameKinds(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((kind) => b.includes(kind));
 }
