@@ -11,7 +11,6 @@ import {
   serveChecker,
   servePortal,
   serveRealm,
-  mindSubjectRule,
   subjectsFor,
   tokenAuthorityFromFile,
   UnsupportedKinds,
@@ -34,6 +33,7 @@ import { runUntilSignal } from "./run-until-signal.ts";
 import { revocationOf, revoke } from "./revoke-command.ts";
 import { serve, serviceNames } from "./serve.ts";
 import { StartupError } from "./startup-error.ts";
+import { mindPrefixesOption, replyPrefixesOption } from "./subject-prefix-options.ts";
 import { UsageError } from "./usage-error.ts";
 
 const USAGE = `Usage: portcullis [--plugin PKG] [--help-auth] [--help-auth-type TYPE] COMMAND [options]
@@ -65,6 +65,9 @@ Options:
                       LoginFailed (default: 200000)
   --mind-prefix P     serve/portal: a subject prefix clients may name as their Mind, repeatable
                       (default: inboxes only, _INBOX.… and _INBOX_<user>.…)
+  --reply-prefix P    serve/checker/portal/realm: answer requests whose reply subject is under P
+                      too, repeatable: for clients whose inboxes have a prefix of their own
+                      (default: inboxes only; other requests are dropped, with a warning)
   --rate-limit N|off  serve/portal: refusals per account before backoff (default 5; shared
                       through JetStream KV over NATS), or off
   --tokens ALG:PATH   serve/portal: issue session tokens (a login with "issueToken": true) and
@@ -89,6 +92,7 @@ const OPTIONS = {
   "heartbeat-ms": { type: "string" },
   "max-sessions": { type: "string" },
   "mind-prefix": { type: "string", multiple: true },
+  "reply-prefix": { type: "string", multiple: true },
   "log-level": { type: "string" },
   "rate-limit": { type: "string" },
   tokens: { type: "string" },
@@ -182,20 +186,6 @@ function maxSessions(values: Values): { maxSessions?: number } {
   return { maxSessions: max };
 }
 
-/** `--mind-prefix P`, repeatable: checked here, before connecting, as servePortal would. */
-function mindPrefixes(values: Values): { mindPrefixes?: readonly string[] } {
-  const prefixes = values["mind-prefix"];
-  if (prefixes === undefined) return {};
-  try {
-    mindSubjectRule(prefixes);
-  } catch {
-    throw new UsageError("--mind-prefix must be a plain dotted subject (letters, digits, - and _), not $… nor portcullis…");
-  }
-  const own = values.prefix ?? "cred";
-  if (prefixes.some((p) => p === own || p.startsWith(`${own}.`))) throw new UsageError(`--mind-prefix may not be under the portal's own prefix (${own})`);
-  return { mindPrefixes: prefixes };
-}
-
 function prefix(values: Values): { prefix?: string } {
   if (values.prefix === undefined) return {};
   try {
@@ -259,8 +249,11 @@ async function tokens(values: Values): Promise<{ tokens?: TokenAuthority }> {
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
 /** What every service command checks first, before making anything or connecting. */
-function common(values: Values): { url: string; log: ReturnType<typeof logger>; prefixOption: { prefix?: string } } {
-  return { url: natsUrl(values), log: logger(values), prefixOption: prefix(values) };
+function common(values: Values) {
+  const url = natsUrl(values);
+  const log = logger(values);
+  const prefixOption = prefix(values);
+  return { url, log, prefixOption, replyOption: replyPrefixesOption(values["reply-prefix"], values.prefix ?? "cred") };
 }
 
 function logger(values: Values) {
@@ -274,14 +267,14 @@ function logger(values: Values) {
 
 async function runServe(values: Values, args: string[], print: Print): Promise<number> {
   noArguments(args);
-  const { url, log, prefixOption } = common(values);
+  const { url, log, prefixOption, replyOption } = common(values);
   const { descriptions, checkers: made } = await checkers(values, true, log);
   const heartbeatOption = heartbeat(values);
   const maxSessionsOption = maxSessions(values);
-  const mindOption = mindPrefixes(values);
+  const mindOption = mindPrefixesOption(values["mind-prefix"], values.prefix ?? "cred");
   const rateLimit = parseRateLimit(values["rate-limit"]);
   const tokenOption = await tokens(values);
-  const { bus, kind, startup } = await connectBus(url, "portcullis-serve", log);
+  const { bus, kind, startup } = await connectBus(url, "portcullis-serve", log, replyOption);
   const server = await startup.start(bus, async () => {
     const rateLimiter = await rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message));
     return serve(bus, { auth: descriptions, checkers: made, logger: log, rateLimiter, ...prefixOption, ...heartbeatOption, ...mindOption, ...tokenOption, ...maxSessionsOption });
@@ -292,11 +285,11 @@ async function runServe(values: Values, args: string[], print: Print): Promise<n
 
 async function runChecker(values: Values, args: string[], print: Print): Promise<number> {
   noArguments(args);
-  const { url, log, prefixOption } = common(values);
+  const { url, log, prefixOption, replyOption } = common(values);
   const { descriptions, checkers: made } = await checkers(values, true, log);
   if (values.name !== undefined && made.length !== 1) throw new UsageError("--name needs exactly one --auth");
   const names = values.name !== undefined ? [serviceName("name", values.name)] : serviceNames(descriptions);
-  const { bus, startup } = await connectBus(url, "portcullis-checker", log);
+  const { bus, startup } = await connectBus(url, "portcullis-checker", log, replyOption);
   const services = await startup.start(bus, async () => {
     const started: CheckerService[] = [];
     for (const [i, checker] of made.entries()) {
@@ -312,15 +305,15 @@ async function runChecker(values: Values, args: string[], print: Print): Promise
 
 async function runPortal(values: Values, args: string[], print: Print): Promise<number> {
   noArguments(args);
-  const { url, log, prefixOption } = common(values);
+  const { url, log, prefixOption, replyOption } = common(values);
   const { checkers: made } = await checkers(values, false, log);
   const heartbeatOption = heartbeat(values);
   const maxSessionsOption = maxSessions(values);
-  const mindOption = mindPrefixes(values);
+  const mindOption = mindPrefixesOption(values["mind-prefix"], values.prefix ?? "cred");
   const realmName = serviceName("realm", values.realm ?? "echo");
   const rateLimit = parseRateLimit(values["rate-limit"]);
   const tokenOption = await tokens(values);
-  const { bus, kind, startup } = await connectBus(url, "portcullis-portal", log);
+  const { bus, kind, startup } = await connectBus(url, "portcullis-portal", log, replyOption);
   const portal = await startup.start(bus, async () => {
     const rateLimiter = await rateLimiterFor(bus, kind, rateLimit, values.prefix, (message) => log.warn(message));
     return servePortal(bus, {
@@ -343,11 +336,11 @@ async function runRealm(values: Values, args: string[], print: Print): Promise<n
   const [module, ...rest] = args;
   if (module === undefined) throw new UsageError("realm needs a MODULE");
   noArguments(rest);
-  const { url, log, prefixOption } = common(values);
+  const { url, log, prefixOption, replyOption } = common(values);
   // `echo` whatever the module: the name `portal` looks for by default, so the two meet unconfigured.
   const name = serviceName("name", values.name ?? "echo");
   const realm = await loadRealm(module);
-  const { bus, startup } = await connectBus(url, "portcullis-realm", log);
+  const { bus, startup } = await connectBus(url, "portcullis-realm", log, replyOption);
   const service = await startup.start(bus, () => serveRealm(bus, realm, { name, logger: log, ...prefixOption }));
   print(`portcullis realm: ready (${name})\n`);
   return runUntilSignal(bus, log, () => service.stop());

@@ -6,10 +6,10 @@ const COMMON: readonly string[] = ["help", "help-auth", "help-auth-type", "plugi
 
 /** Each command's own options, as --help describes them. */
 const OWN: Readonly<Record<string, readonly string[]>> = {
-  serve: ["auth", "heartbeat-ms", "max-sessions", "mind-prefix", "rate-limit", "tokens"],
-  checker: ["auth", "name"],
-  portal: ["auth", "realm", "heartbeat-ms", "max-sessions", "mind-prefix", "rate-limit", "tokens"],
-  realm: ["name"],
+  serve: ["auth", "heartbeat-ms", "max-sessions", "mind-prefix", "reply-prefix", "rate-limit", "tokens"],
+  checker: ["auth", "name", "reply-prefix"],
+  portal: ["auth", "realm", "heartbeat-ms", "max-sessions", "mind-prefix", "reply-prefix", "rate-limit", "tokens"],
+  realm: ["name", "reply-prefix"],
   revoke: [],
 };
 

@@ -28,9 +28,10 @@ export interface ConnectedBus {
 /**
  * Connects to `natsUrl` (comma-separated servers allowed), or returns an in-process bus. With a
  * logger, a handler's failure (or a request refused for its reply subject) is one structured log
- * line per subscription, ids shortened, rather than a process warning on stderr.
+ * line per subscription, ids shortened, rather than a process warning on stderr. `replyPrefixes`:
+ * reply subjects answered besides inboxes (NATS only; the in-process bus makes only inboxes).
  */
-export async function connectBus(natsUrl: string | undefined, name: string, log?: Logger): Promise<ConnectedBus> {
+export async function connectBus(natsUrl: string | undefined, name: string, log?: Logger, { replyPrefixes }: { replyPrefixes?: readonly string[] } = {}): Promise<ConnectedBus> {
   const startup = new StartupWatch();
   const onHandlerError = log === undefined ? undefined : handlerErrorsTo(log, startup);
   if (natsUrl === undefined || natsUrl === "") return { bus: createInProcessBus(onHandlerError && { onHandlerError }), kind: "in-process", startup };
@@ -38,7 +39,7 @@ export async function connectBus(natsUrl: string | undefined, name: string, log?
   // Said before trying: a server that never answers would otherwise leave the terminal silent.
   log?.info({ event: "nats-connecting", url: redactNatsUrl(natsUrl) }, `connecting to ${redactNatsUrl(natsUrl)}`);
   try {
-    const bus = await connectNatsBus({ ...target, name, connectTimeoutMs: CONNECT_TIMEOUT_MS, ...(onHandlerError && { onHandlerError }) });
+    const bus = await connectNatsBus({ ...target, name, connectTimeoutMs: CONNECT_TIMEOUT_MS, ...(onHandlerError && { onHandlerError }), ...(replyPrefixes && { replyPrefixes }) });
     startup.watch(bus);
     return { bus, kind: "nats", startup };
   } catch (error) {

@@ -13,6 +13,7 @@ import { connectNatsBus } from "../../transports/index.ts";
 import { startNatsServer, type NatsServerHandle } from "../support/nats-server.ts";
 import { waitFor } from "../support/wire.ts";
 import { SignJWT } from "jose";
+import { connect as connectNats } from "@nats-io/transport-node";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -109,6 +110,12 @@ describe("portcullis CLI", () => {
     [["portal", "--mind-prefix", "a b"], "--mind-prefix must be a plain dotted subject"],
     [["serve", "--auth", "anonymous", "--mind-prefix", "cred.minds"], "--mind-prefix may not be under the portal's own prefix (cred)"],
     [["portal", "--mind-prefix", "portcullis.tokens"], "--mind-prefix must be a plain dotted subject"],
+    [["serve", "--auth", "anonymous", "--reply-prefix", "$JS.API"], "--reply-prefix must be a plain dotted subject"],
+    [["realm", "echo", "--reply-prefix", "replies.>"], "--reply-prefix must be a plain dotted subject"],
+    [["checker", "--auth", "anonymous", "--reply-prefix", "cred.checkers"], "--reply-prefix may not be under the portal's own prefix (cred)"],
+    [["portal", "--prefix", "game", "--reply-prefix", "game"], "--reply-prefix may not be under the portal's own prefix (game)"],
+    [["portal", "--reply-prefix", "portcullis.tokens"], "--reply-prefix may not be under portcullis"],
+    [["revoke", "--reply-prefix", "replies"], "--reply-prefix is not an option of revoke"],
   ])("exits 2 with one line and no stack trace, before connecting, for %j", async (args, message) => {
     // An unreachable server: these must be refused before any connection is tried.
     const result = await runCli([...args, "--nats", "nats://127.0.0.1:1"]);
@@ -355,7 +362,7 @@ describe("portcullis serve (separate process, real nats-server)", () => {
 
   beforeAll(async () => {
     server = await startNatsServer();
-    serve = await startServe(server.url, ["--auth", "memory:alice:secret:bob:pw", "--auth", "anonymous", "--heartbeat-ms", "1000", "--mind-prefix", "game-minds"]);
+    serve = await startServe(server.url, ["--auth", "memory:alice:secret:bob:pw", "--auth", "anonymous", "--heartbeat-ms", "1000", "--mind-prefix", "game-minds", "--reply-prefix", "game-replies"]);
     child = serve.child;
   }, 30_000);
 
@@ -373,6 +380,18 @@ describe("portcullis serve (separate process, real nats-server)", () => {
       const outcome = async (mind: string) => JSON.parse(new TextDecoder().decode(await raw(mind)));
       expect(await outcome("game-minds.alice")).toMatchObject({ ok: true });
       expect(await outcome("elsewhere.alice")).toMatchObject({ ok: false, error: { code: "BadRequest" } });
+      // --reply-prefix: a client whose NATS library makes its inboxes under game-replies is
+      // answered; one under another prefix meets the silence every non-inbox reply subject gets.
+      for (const [inboxPrefix, answered] of [["game-replies", true], ["elsewhere", false]] as const) {
+        const own = await connectNats({ servers: server.url, inboxPrefix });
+        try {
+          const login = own.request("cred.login", JSON.stringify({ credentials: { kind: "anonymous" }, interfaces: ["echo"] }), { timeout: 1_000 });
+          if (answered) expect((await login).json()).toMatchObject({ ok: true, anonymous: true });
+          else await expect(login).rejects.toThrow(/timeout/i);
+        } finally {
+          await own.close();
+        }
+      }
       const client = connect(bus);
       const notes: Notification[] = [];
       const alice = await client.login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"], mind: (n) => notes.push(n) });
@@ -398,10 +417,10 @@ describe("portcullis serve (separate process, real nats-server)", () => {
       // One structured line per login outcome, and no secret anywhere in the log.
       const stderr = serve.stderr();
       const lines = stderr.trim().split("\n").map((l) => JSON.parse(l));
-      expect(lines.filter((l) => l.event === "login").map((l) => l.outcome)).toEqual(["ok", "ok", "ok", "refused"]);
+      expect(lines.filter((l) => l.event === "login").map((l) => l.outcome)).toEqual(["ok", "ok", "ok", "ok", "refused"]);
       expect(stderr).not.toContain("secret");
       expect(stderr).not.toContain("wrong");
-      expect(lines.filter((l) => l.event === "forbidden-reply-subject").map((l) => l.subject)).toEqual([`cred.session.${alice.id.slice(0, 6)}….>`]);
+      expect(lines.filter((l) => l.event === "forbidden-reply-subject").map((l) => l.subject)).toEqual(["cred.login", `cred.session.${alice.id.slice(0, 6)}….>`]);
       expect(stderr).not.toContain(alice.id);
       expect(stderr).not.toContain(anon.id);
     } finally {
