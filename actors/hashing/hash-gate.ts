@@ -18,7 +18,8 @@ import { LoginFailed } from "../errors.ts";
 export interface HashGateOptions {
   /**
    * How long a hash may wait for its slot before it is refused with `LoginFailed` ("the checker
-   * is overloaded; try again"); default: forever. The thread pool's own queue has no deadline:
+   * is overloaded; try again"); default 5000 ms (`DEFAULT_MAX_WAIT_MS`), `Infinity` for never.
+   * The thread pool's own queue has no deadline:
    * under overload a hashing checker went on verifying for logins whose portal had given up long
    * before (its 10 s check timeout), so no login at all succeeded (an outside ops probe, scrypt
    * at its default cost under 16 logins at once). Shedding what waited too long answers it at
@@ -30,10 +31,13 @@ export interface HashGateOptions {
    * than hashes finish), and the newest waiter goes next instead of the oldest (adaptive LIFO):
    * the oldest are the ones whose clients are giving up, and `maxWaitMs` sheds them, while fresh
    * logins are answered in time. Below it, first come first served. Default: a tenth of
-   * `maxWaitMs` (none without it: then strictly in order).
+   * `maxWaitMs` (with `maxWaitMs: Infinity`, never: strictly in order).
    */
   readonly lifoAfterMs?: number;
 }
+
+/** The default `maxWaitMs`: half the portal's 10 s check timeout, so what waits longer could not be answered in time anyway. */
+export const DEFAULT_MAX_WAIT_MS = 5_000;
 
 /** The refusal of a hash that waited longer than `maxWaitMs` for its slot. */
 export const OVERLOADED_MESSAGE = "the checker is overloaded; try again";
@@ -49,7 +53,7 @@ interface Waiter {
 
 export class HashGate {
   readonly #limit: number;
-  readonly #maxWaitMs: number | undefined;
+  readonly #maxWaitMs: number;
   readonly #lifoAfterMs: number;
   #running = 0;
   // A FIFO of waiters; `head` advances instead of shift() so a long queue drains in O(1) each.
@@ -60,9 +64,11 @@ export class HashGate {
   /** `limit`: hashes that may run at once (a positive integer). */
   constructor(limit: number, options: HashGateOptions = {}) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`HashGate limit must be a positive integer, got ${limit}`);
-    const { maxWaitMs } = options;
-    if (maxWaitMs !== undefined && !(maxWaitMs >= 0 && maxWaitMs <= 2 ** 31 - 1)) throw new RangeError(`HashGate maxWaitMs must be from 0 to 2147483647, got ${maxWaitMs}`);
-    const lifoAfterMs = options.lifoAfterMs ?? (maxWaitMs === undefined ? Number.POSITIVE_INFINITY : maxWaitMs / 10);
+    const { maxWaitMs = DEFAULT_MAX_WAIT_MS } = options;
+    if (!((maxWaitMs >= 0 && maxWaitMs <= 2 ** 31 - 1) || maxWaitMs === Number.POSITIVE_INFINITY)) {
+      throw new RangeError(`HashGate maxWaitMs must be from 0 to 2147483647, or Infinity, got ${maxWaitMs}`);
+    }
+    const lifoAfterMs = options.lifoAfterMs ?? maxWaitMs / 10;
     if (!(lifoAfterMs >= 0)) throw new RangeError(`HashGate lifoAfterMs must be ≥ 0, got ${lifoAfterMs}`);
     this.#limit = limit;
     this.#maxWaitMs = maxWaitMs;
@@ -74,8 +80,8 @@ export class HashGate {
     return this.#limit;
   }
 
-  /** How long a hash may wait for its slot (undefined: forever). */
-  get maxWaitMs(): number | undefined {
+  /** How long a hash may wait for its slot (Infinity: forever). */
+  get maxWaitMs(): number {
     return this.#maxWaitMs;
   }
 
@@ -100,7 +106,7 @@ export class HashGate {
         timer: undefined,
         shed: false,
       };
-      if (this.#maxWaitMs !== undefined) {
+      if (this.#maxWaitMs !== Number.POSITIVE_INFINITY) {
         waiter.timer = setTimeout(() => {
           // Left in the queue, skipped when its turn comes: removing it from the middle would cost O(n).
           waiter.shed = true;
@@ -178,12 +184,9 @@ export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(configured) ? Math.min(1024, Math.max(1, configured)) : 4;
 }
 
-/** The default gate's `maxWaitMs`: half the portal's 10 s check timeout, so what waits longer could not be answered in time anyway. */
-export const DEFAULT_MAX_WAIT_MS = 5_000;
-
 /**
  * The gate every built-in hasher uses unless given its own: all but one of libuv's threads
  * (at least one), and hashes that waited 5 s for a slot refused as overloaded. A portal that mostly hashes should set `UV_THREADPOOL_SIZE` to its core
  * count + 1 before Node starts.
  */
-export const defaultHashGate = new HashGate(Math.max(1, threadPoolSize() - 1), { maxWaitMs: DEFAULT_MAX_WAIT_MS });
+export const defaultHashGate = new HashGate(Math.max(1, threadPoolSize() - 1));

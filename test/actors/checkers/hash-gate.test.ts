@@ -105,11 +105,14 @@ describe("HashGate", () => {
     }
   });
 
-  it("gives the built-in hashers a default gate that sheds after 5 s of waiting, and refuses a bad maxWaitMs", () => {
+  it("sheds after 5 s of waiting unless told otherwise, the built-in hashers' default gate and one made with only a limit alike, and refuses a bad maxWaitMs", () => {
     expect(DEFAULT_MAX_WAIT_MS).toBe(5_000);
     expect(defaultHashGate.maxWaitMs).toBe(5_000);
-    expect(new HashGate(1).maxWaitMs).toBeUndefined();
-    for (const maxWaitMs of [-1, Number.NaN, 2 ** 31]) expect(() => new HashGate(1, { maxWaitMs })).toThrow(RangeError);
+    // A gate made to choose another limit keeps the overload protection (an outside newcomer's
+    // `new HashGate(8)`, as docs/checkers.md said to write, queued for ever).
+    expect(new HashGate(8).maxWaitMs).toBe(5_000);
+    expect(new HashGate(1, { maxWaitMs: Number.POSITIVE_INFINITY }).maxWaitMs).toBe(Number.POSITIVE_INFINITY);
+    for (const maxWaitMs of [-1, Number.NaN, 2 ** 31, Number.NEGATIVE_INFINITY]) expect(() => new HashGate(1, { maxWaitMs })).toThrow(RangeError);
   });
 
   it("frees the slot of a hash that rejects or throws, and hands its caller the error", async () => {
