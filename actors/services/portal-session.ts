@@ -17,6 +17,7 @@ import type { RemoteMind } from "./remote-mind.ts";
 import { respondTo } from "./responder.ts";
 import { EndedSessionResponder, type EndedSessionLinger, type SessionReceiver } from "./ended-sessions.ts";
 import { subscribeRouted, type ReservedSession } from "./session-subject-reserve.ts";
+import { SessionLogger } from "./session-logger.ts";
 
 /** What a call hears while the realm process hosting its avatar has no responders, not yet for long enough to count as gone. */
 const UNREACHABLE = "the realm hosting the avatar is not reachable; try again";
@@ -330,36 +331,6 @@ class PortalSession implements HostedSession, SessionReceiver {
       return undefined;
     }
     return respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve);
-  }
-}
-
-/**
- * `logger.child({ session })`, made on first use: most sessions never log more than their end,
- * and a pino child per live session costs a few hundred bytes (one process holds ~100k).
- */
-class SessionLogger implements Logger {
-  #child: Logger | undefined;
-
-  constructor(private readonly parent: Logger, private readonly session: string) {}
-
-  get #log(): Logger {
-    return (this.#child ??= this.parent.child({ session: this.session }));
-  }
-
-  debug(object: Record<string, unknown>, message?: string): void {
-    this.#log.debug(object, message);
-  }
-  info(object: Record<string, unknown>, message?: string): void {
-    this.#log.info(object, message);
-  }
-  warn(object: Record<string, unknown>, message?: string): void {
-    this.#log.warn(object, message);
-  }
-  error(object: Record<string, unknown>, message?: string): void {
-    this.#log.error(object, message);
-  }
-  child(bindings: Record<string, unknown>): Logger {
-    return this.#log.child(bindings);
   }
 }
 
