@@ -29,6 +29,10 @@ export function replyPrefixesOption(prefixes: readonly string[] | undefined, own
   }
   if (prefixes.some((p) => p === "portcullis" || p.startsWith("portcullis."))) throw new UsageError("--reply-prefix may not be under portcullis (the token revocation subjects)");
   notUnder("--reply-prefix", prefixes, own);
+  // A prefix above the portal's (`game` for `game.eu`) covers its subjects too: a mind is checked
+  // against P itself, a reply subject only against these prefixes.
+  const above = prefixes.find((p) => own.startsWith(`${p}.`));
+  if (above !== undefined) throw new UsageError(`--reply-prefix may not cover the portal's own prefix (${own} is under ${above})`);
   return { replyPrefixes: prefixes };
 }
 

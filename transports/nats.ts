@@ -124,12 +124,15 @@ class NatsBusImpl implements NatsBus {
   readonly #inboxPrefix: string | undefined;
   /** Which reply subjects this bus answers. */
   readonly repliesTo: ReplyRule;
+  /** The prefixes it answers besides inboxes (`replyPrefixes`). */
+  readonly replyPrefixes: readonly string[];
   readonly #connectionListeners = new Set<(connected: boolean) => void>();
   #watchingStatus = false;
 
   constructor(readonly connection: NatsConnection, options: NatsBusOptions) {
     this.#inboxPrefix = options.inboxPrefix;
     this.repliesTo = replyRule(options.replyPrefixes);
+    this.replyPrefixes = [...(options.replyPrefixes ?? [])];
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#runner = new HandlerRunner(options.onHandlerError);
     this.#cork = new TurnCork(connection);

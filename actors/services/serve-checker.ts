@@ -13,6 +13,7 @@ import { followRevocations } from "../tokens/revocation-feed.ts";
 import { revocationListsOf } from "../tokens/token-checker.ts";
 import { answersChallengeQueries, challengeQuerySubject } from "../challenges/challenge-query.ts";
 import { challengeRequest, parse as parseChallenge } from "../challenges/schemas.ts";
+import { refuseRepliesOnOwnSubjects } from "./own-subject-replies.ts";
 
 export interface ServeCheckerOptions {
   /** The service name (`P.checker.NAME`); one token of letters, digits, `-` and `_`. */
@@ -31,6 +32,7 @@ export interface CheckerService {
 /** Serves `checker` until `stop()`. Rejects a name that is not a valid subject token. */
 export async function serveChecker(bus: Bus, checker: Checker, options: ServeCheckerOptions): Promise<CheckerService> {
   const subjects = subjectsFor(options.prefix);
+  refuseRepliesOnOwnSubjects(bus, subjects);
   const logger = (options.logger ?? silentLogger).child({ checker: options.name });
   const subject = subjects.checker(options.name);
   const kinds = [...checker.credentialKinds];

@@ -33,6 +33,7 @@ import type { TokenAuthority } from "../tokens/token-authority.ts";
 import { TokenCredentials } from "../credentials/token.ts";
 import { MemoryRateLimiter } from "../rate-limit/memory.ts";
 import type { RateLimiter } from "../rate-limit/rate-limiter.ts";
+import { refuseRepliesOnOwnSubjects } from "./own-subject-replies.ts";
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 /** The largest heartbeat whose session timer (2.5 ×) a Node timer can hold (2³¹ − 1 ms, ~24.8 days). */
@@ -125,6 +126,7 @@ export interface PortalService {
 /** Serves logins until `close()`. Several instances with one prefix share the load. */
 export async function servePortal(bus: Bus, options: ServePortalOptions): Promise<PortalService> {
   const subjects = subjectsFor(options.prefix);
+  refuseRepliesOnOwnSubjects(bus, subjects);
   const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
   if (maxSessions !== Number.POSITIVE_INFINITY && (!Number.isInteger(maxSessions) || maxSessions < 1)) {
     throw new RangeError("maxSessions must be a positive integer or Infinity");

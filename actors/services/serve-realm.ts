@@ -18,6 +18,7 @@ import { ConnectionDoubt } from "./connection-doubt.ts";
 import { RemoteMind, type MindLimits } from "./remote-mind.ts";
 import { respondTo, serveRequests } from "./responder.ts";
 import { TakenCalls } from "./taken-calls.ts";
+import { refuseRepliesOnOwnSubjects } from "./own-subject-replies.ts";
 
 /** What a call hears while the portal hosting its session has no responders, not yet long enough to count as gone. */
 const PORTAL_UNREACHABLE = "the portal hosting the session is not reachable; try again";
@@ -62,6 +63,7 @@ interface Hosted {
 export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOptions): Promise<RealmService> {
   checkHostingOptions(options);
   const subjects = subjectsFor(options.prefix);
+  refuseRepliesOnOwnSubjects(bus, subjects);
   const logger = (options.logger ?? silentLogger).child({ realm: options.name });
   const hosted = new Map<string, Hosted>();
   /** Sessions whose avatar the realm is being asked for. */

@@ -116,6 +116,7 @@ describe("portcullis CLI", () => {
     [["portal", "--prefix", "game", "--reply-prefix", "game"], "--reply-prefix may not be under the portal's own prefix (game)"],
     [["portal", "--reply-prefix", "portcullis.tokens"], "--reply-prefix may not be under portcullis"],
     [["revoke", "--reply-prefix", "replies"], "--reply-prefix is not an option of revoke"],
+    [["serve", "--auth", "anonymous", "--prefix", "game.eu", "--reply-prefix", "game"], "--reply-prefix may not cover the portal's own prefix (game.eu is under game)"],
   ])("exits 2 with one line and no stack trace, before connecting, for %j", async (args, message) => {
     // An unreachable server: these must be refused before any connection is tried.
     const result = await runCli([...args, "--nats", "nats://127.0.0.1:1"]);
