@@ -69,6 +69,8 @@ export interface NatsBusOptions {
 export interface NatsBus extends Bus {
   /** The underlying connection, for what the Bus does not cover (JetStream KV); do not close it directly. */
   readonly connection: NatsConnection;
+  /** The reply-subject prefixes it answers besides inboxes (`replyPrefixes`); services refuse ones covering their own subjects. */
+  readonly replyPrefixes: readonly string[];
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
