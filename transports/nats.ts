@@ -239,7 +239,13 @@ class NatsBusImpl implements NatsBus {
     if (this.#state !== State.closed) {
       this.#state = State.closed;
       this.#cork.release();
-      this.connection.close().catch(() => undefined);
+      // nats.js writes what was published on a microtask, and its close() destroys the socket
+      // without writing it: a withdrawal published just before close() was lost. Two microtasks
+      // on, that write has happened (no message can arrive in between: those come in a new turn).
+      void Promise.resolve()
+        .then(() => undefined)
+        .then(() => this.connection.close())
+        .catch(() => undefined);
     }
     return this.closed;
   }

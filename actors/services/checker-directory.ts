@@ -178,6 +178,9 @@ export class CheckerDirectory {
     // Another instance of a known checker, or an answer to `discover`: precedence unchanged. A
     // checker the portal dropped for having no responders comes back when it announces again.
     if (known !== undefined && instances !== undefined && this.portal.hasChecker(known)) {
+      // Withdrawn without an instance but still served (below the others of its kinds): a live
+      // announcement is its comeback, and goes on top, as it would on a portal that had dropped it.
+      if (!discovered && this.#precedence.isDemoted(known)) this.#precedence.promote(known);
       const confirming = this.#confirming.get(announced.name);
       if (confirming === undefined || !confirming.leaving.has(announced.instance ?? "")) instances.add(announced.instance ?? "");
       // An answer without an id while one without an id leaves: the leaver's, or another
@@ -221,10 +224,12 @@ export class CheckerDirectory {
     if (kinds === undefined) return;
     const replacement = this.#makeChecker(name, kinds);
     const since = this.#precedence.rankOf(checker) ?? this.#precedence.newest();
+    const demoted = this.#precedence.isDemoted(checker);
     this.portal.unregisterChecker(checker);
     this.#precedence.forget(checker);
     this.#known.set(name, replacement);
     this.#precedence.register(replacement, since);
+    if (demoted) this.#precedence.demote(replacement);
     this.options.logger.info({ checker: name, kinds, was: checker.credentialKinds }, "checker kinds changed: every process serving it now announces these");
   }
 
@@ -263,6 +268,11 @@ export class CheckerDirectory {
     }
     instances?.clear();
     if (this.#inbox === undefined) return this.#drop(name, checker);
+    // A withdrawal that names no process is the checker's, as PROTOCOL.md has it: the previous
+    // checker of its kinds takes new logins at once. If the round finds it still served (another
+    // copy, or a process that withdrew and goes on serving), it stays, below them, as a fallback
+    // (an outside probe's checker withdrew, went on answering, and kept every login).
+    if (instance === undefined) this.#precedence.demote(checker);
     // Those leaving may still answer: they are ignored (by id, or, without one, any answer without
     // one). A withdrawal during a round starts another, with its own discover and its own 250 ms:
     // ending the round at once dropped a live checker on a second withdrawal without `instance`

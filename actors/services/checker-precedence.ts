@@ -12,6 +12,8 @@ import { RemoteChecker } from "./remote-checker.ts";
  */
 export class CheckerPrecedence {
   readonly #since = new Map<Checker, number>();
+  /** Checkers withdrawn without an instance that still serve: below every other of their kinds. */
+  readonly #demoted = new Set<Checker>();
 
   constructor(private readonly portal: Portal) {}
 
@@ -39,14 +41,43 @@ export class CheckerPrecedence {
   register(checker: Checker, since: number): void {
     this.#since.set(checker, since);
     this.portal.registerChecker(checker);
-    const newer = [...this.#since]
-      .filter(([other, at]) => above(other, at, checker, since) && this.portal.hasChecker(other) && other.credentialKinds.some((kind) => checker.credentialKinds.includes(kind)))
-      .sort(([a, atA], [b, atB]) => (above(a, atA, b, atB) ? 1 : -1));
-    for (const [other] of newer) this.portal.registerChecker(other);
+    const newer = [...this.#since.keys()]
+      .filter((other) => this.#above(other, checker) && this.portal.hasChecker(other) && other.credentialKinds.some((kind) => checker.credentialKinds.includes(kind)))
+      .sort((a, b) => (this.#above(a, b) ? 1 : -1));
+    for (const other of newer) this.portal.registerChecker(other);
+  }
+
+  /**
+   * Puts `checker` below every other checker of its kinds, where it stays (a fallback) until
+   * `promote`: PROTOCOL.md's "withdrawing it restores the previous one", for a withdrawal that
+   * says nothing of which process stops while the checker's subject is still served.
+   */
+  demote(checker: Checker): void {
+    if (this.#demoted.has(checker)) return;
+    this.#demoted.add(checker);
+    this.register(checker, this.#since.get(checker) ?? Number.NEGATIVE_INFINITY);
+  }
+
+  isDemoted(checker: Checker): boolean {
+    return this.#demoted.has(checker);
+  }
+
+  /** Back on top, as any live announcement: the withdrawn checker announced again. */
+  promote(checker: Checker): void {
+    this.#demoted.delete(checker);
+    this.register(checker, this.newest());
   }
 
   forget(checker: Checker): void {
     this.#since.delete(checker);
+    this.#demoted.delete(checker);
+  }
+
+  /** Whether `a` goes above `b`: a demoted checker below one that is not, then by rank. */
+  #above(a: Checker, b: Checker): boolean {
+    const aDown = this.#demoted.has(a);
+    if (aDown !== this.#demoted.has(b)) return !aDown;
+    return above(a, this.#since.get(a) ?? Number.NEGATIVE_INFINITY, b, this.#since.get(b) ?? Number.NEGATIVE_INFINITY);
   }
 }
 

@@ -143,7 +143,9 @@ const REANNOUNCE_AFTER_MS = 50;
 function isOtherInstanceOf(data: Uint8Array, name: string, instance: string): boolean {
   try {
     const withdrawal = decodeObject(data);
-    return withdrawal["name"] === name && withdrawal["instance"] !== instance;
+    // A withdrawal naming no process is the checker's as a whole (an operator's rollback, or a
+    // copy built from PROTOCOL.md alone, which cannot say which process it is): not answered.
+    return withdrawal["name"] === name && typeof withdrawal["instance"] === "string" && withdrawal["instance"] !== instance;
   } catch {
     return false;
   }

@@ -303,6 +303,18 @@ export function busContract(name: string, makeNetwork: () => Promise<ContractNet
       await client!.closed;
     });
 
+    it("delivers what was published right before close", async () => {
+      const [receiver, sender] = await open(2);
+      const got: string[] = [];
+      receiver!.subscribe("last.words", (message) => void got.push(text(message.data)));
+      await ready(receiver!);
+      sender!.publish("last.words", bytes("goodbye"));
+      await sender!.close();
+      await receiver!.flush();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(got).toEqual(["goodbye"]);
+    });
+
     it("refuses publish, subscribe, request and flush after close with BusClosed", async () => {
       const [bus] = await open(1);
       await bus!.close();

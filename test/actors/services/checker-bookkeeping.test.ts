@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { InMemoryUsernamePasswordDatabaseDontUse, Portal, SimpleRealm } from "../../../actors/index.ts";
 import { CheckerInstanceKinds } from "../../../actors/services/checker-instance-kinds.ts";
+import { CheckerPrecedence } from "../../../actors/services/checker-precedence.ts";
 import { CheckerRecency } from "../../../actors/services/checker-recency.ts";
 
 describe("CheckerRecency", () => {
@@ -54,5 +56,38 @@ describe("CheckerInstanceKinds", () => {
     expect(kinds.changed("db", new Set([""]), ["username-password"])).toEqual(["anonymous"]);
     kinds.forget("db");
     expect(kinds.changed("db", new Set([""]), ["username-password"])).toBeUndefined();
+  });
+});
+
+describe("CheckerPrecedence", () => {
+  const setup = () => {
+    const portal = new Portal(new SimpleRealm());
+    const [a, b, c] = [0, 1, 2].map(() => new InMemoryUsernamePasswordDatabaseDontUse({}));
+    const top = () => [a, b, c].indexOf(portal.checkerFor({ kinds: ["username-password"] }) as InMemoryUsernamePasswordDatabaseDontUse);
+    return { precedence: new CheckerPrecedence(portal), a: a!, b: b!, c: c!, top };
+  };
+
+  it("routes a kind to the checker of the latest rank, whatever order they were registered in", () => {
+    const { precedence, a, b, c, top } = setup();
+    precedence.register(b, 2_000);
+    precedence.register(c, 3_000);
+    precedence.register(a, 1_000);
+    expect(top()).toBe(2);
+  });
+
+  it("puts a demoted checker below every other, keeps it there through later registrations, and back on top when promoted", () => {
+    const { precedence, a, b, c, top } = setup();
+    precedence.register(a, 1_000);
+    precedence.register(b, 2_000);
+    precedence.register(c, 3_000);
+    precedence.demote(c);
+    expect(top()).toBe(1);
+    // A checker re-ranked below it (its kinds changed) does not lift it.
+    precedence.register(b, 500);
+    expect(top()).toBe(0);
+    expect(precedence.isDemoted(c)).toBe(true);
+    precedence.promote(c);
+    expect(top()).toBe(2);
+    expect(precedence.isDemoted(c)).toBe(false);
   });
 });

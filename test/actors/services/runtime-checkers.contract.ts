@@ -594,6 +594,97 @@ export function runtimeCheckersContract(name: string, makeNetwork: () => Promise
       expect(service.portal.listCredentialsKinds()).not.toContain("username-password");
     });
 
+    /** A checker built from PROTOCOL.md alone, played on the wire: every check accepted as `avatarId`. */
+    const wireChecker = async (name: string, avatarId: string) => {
+      const s = await bus();
+      const announcement = json({ name, kinds: ["username-password"] });
+      s.subscribe(`cred.checker.${name}`, (m) => {
+        const credentials = parse(m.data)["credentials"];
+        m.respond(credentials === undefined ? json({ ok: false, error: { code: "BadRequest", message: "credentials: required" } }) : json({ ok: true, avatarId }));
+      }, { queue: `cred.checker.${name}` });
+      s.subscribe("cred.checkers.discover", (m) => void (m.reply !== undefined && s.publish(m.reply, announcement)));
+      s.publish("cred.checkers.announce", announcement);
+      await s.flush();
+      return { announce: () => s.publish("cred.checkers.announce", announcement), withdraw: () => s.publish("cred.checkers.withdraw", json({ name })), bus: s };
+    };
+
+    it("restores the previous checker at once when a checker withdraws without instance, though it still serves; keeps it below as a fallback, and on top again when it announces", async () => {
+      // An outside probe: a checker built from PROTOCOL.md alone withdrew and went on answering
+      // discover and its subject, and kept every login (PROTOCOL.md: "withdrawing it restores the previous one").
+      await portal({ checkers: [] });
+      const previous = await wireChecker("previous", "from-previous");
+      await sleep(20);
+      const lingering = await wireChecker("lingering", "from-lingering");
+      await sleep(50);
+      const b = await bus();
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "from-lingering" });
+      lingering.withdraw();
+      await lingering.bus.flush();
+      await sleep(20);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "from-previous" });
+      // The round (250 ms) finds it still served: kept, below.
+      await sleep(500);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "from-previous" });
+      // Answers to discover do not lift it.
+      b.publish("cred.checkers.discover", new Uint8Array(), { reply: "_INBOX.nobody" });
+      await sleep(50);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "from-previous" });
+      // The previous one stops: the withdrawn one is what is left, and takes the logins.
+      previous.withdraw();
+      await previous.bus.close();
+      await sleep(500);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "from-lingering" });
+      // With both serving again, a live announcement of the withdrawn one puts it back on top.
+      const back = await wireChecker("previous", "from-previous");
+      await sleep(50);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "from-previous" });
+      lingering.announce();
+      await sleep(50);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "from-lingering" });
+      void back;
+    });
+
+    it("hands the previous checker the logins while one of two copies of a checker built from PROTOCOL.md alone restarts, and the restarted copy's announcement takes them back", async () => {
+      await portal({ checkers: [] });
+      await wireChecker("previous", "from-previous");
+      await sleep(20);
+      const leaving = await wireChecker("copies", "from-copies");
+      await wireChecker("copies", "from-copies");
+      await sleep(50);
+      const b = await bus();
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "from-copies" });
+      leaving.withdraw();
+      await leaving.bus.close();
+      await sleep(500);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "from-previous" });
+      await wireChecker("copies", "from-copies");
+      await sleep(50);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "from-copies" });
+    });
+
+    it("has an operator's withdrawal without instance restore the previous checker over a checker service that still runs: its processes do not announce themselves again", async () => {
+      await portal({ checkers: [] });
+      const first = await serveChecker(await bus(), new InMemoryUsernamePasswordDatabaseDontUse({ alice: "one" }), { name: "first" });
+      await sleep(20);
+      services.push(await serveChecker(await bus(), new InMemoryUsernamePasswordDatabaseDontUse({ alice: "two" }), { name: "second" }));
+      await sleep(50);
+      const b = await bus();
+      const withPassword = (password: string) => ({ credentials: { kind: "username-password", username: "alice", password } });
+      expect((await login(b, withPassword("two")))["ok"]).toBe(true);
+      const announced: string[] = [];
+      b.subscribe("cred.checkers.announce", (m) => void announced.push(String(parse(m.data)["name"])));
+      b.publish("cred.checkers.withdraw", json({ name: "second" }));
+      await b.flush();
+      await sleep(500);
+      expect(announced).toEqual([]);
+      expect((await login(b, withPassword("one")))["ok"]).toBe(true);
+      expect((await login(b, withPassword("two")))["ok"]).toBe(false);
+      // Still known, below: the fallback when the first goes.
+      await first.stop();
+      await sleep(500);
+      expect((await login(b, withPassword("two")))["ok"]).toBe(true);
+    });
+
     it("takes the kinds a rolling upgrade's new version announces once the old version withdrew", async () => {
       // An outside probe: a kind the new version added stayed unhandled on portals that knew the old one.
       const service = await portal({ checkers: [] });
