@@ -38,8 +38,8 @@ Options:
   --tokens ALG:PATH   serve/portal: issue session tokens (a login with "issueToken": true) and
                       accept token credentials; HS256:PATH (a shared secret, >= 32 bytes) or
                       EdDSA:PATH (an Ed25519 private key, PEM PKCS#8); tokens last 1 hour
-  --log-level LEVEL   trace|debug|info|warn|error|fatal|silent (default: $LOG_LEVEL or info);
-                      logs go to stderr
+  --log-level LEVEL   trace|debug|info|warn|error|fatal|silent (default: $LOG_LEVEL or info;
+                      warn for revoke); logs go to stderr
   --plugin PKG        load checker factories from an npm package or path, repeatable
                       (also: $PORTCULLIS_PLUGINS, comma-separated)
 `;

@@ -163,7 +163,8 @@ async function runRevoke(values: Values, args: string[], print: Print): Promise<
   if (args.length > 0) throw new UsageError("revoke takes no argument: it reads the token from standard input (a command line is visible to every user through ps)");
   if (values.prefix !== undefined) throw new UsageError("--prefix is not an option of revoke: a revocation reaches every prefix");
   const url = natsUrl(values);
-  const log = logger(values);
+  // A one-shot command: its result line is what its user reads, not the connection's progress.
+  const log = logger(values, "warn");
   // Read from standard input, never from the command line, where `ps` shows it to every user.
   if (process.stdin.isTTY) process.stderr.write("portcullis revoke: paste the token, then Ctrl-D\n");
   let text = "";

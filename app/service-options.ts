@@ -118,8 +118,9 @@ export function common(values: Values) {
   return { url, log, prefixOption, replyOption: replyPrefixesOption(values["reply-prefix"], values.prefix ?? "cred") };
 }
 
-export function logger(values: Values) {
-  const level = values["log-level"] ?? process.env["LOG_LEVEL"] ?? "info";
+/** The command's logger; `defaultLevel` when neither --log-level nor LOG_LEVEL says. */
+export function logger(values: Values, defaultLevel = "info") {
+  const level = values["log-level"] ?? process.env["LOG_LEVEL"] ?? defaultLevel;
   if (!LOG_LEVELS.includes(level)) {
     const from = values["log-level"] === undefined ? "LOG_LEVEL" : "--log-level";
     throw new UsageError(`${from} must be one of ${LOG_LEVELS.join(", ")}, not ${JSON.stringify(level)}`);

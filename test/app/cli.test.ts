@@ -282,12 +282,17 @@ describe("portcullis serve --tokens (separate processes, real nats-server)", () 
       const first = await ask("central2.login", { credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], issueToken: true, mind });
       const second = await ask("game2.login", { credentials: { kind: "token", token: first.token }, interfaces: ["echo"], mind });
       expect(second).toMatchObject({ ok: true, avatarId: "alice" });
-      const revoker = spawn(process.execPath, ["--import", "tsx", "app/main.ts", "revoke", "--nats", server.url], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
+      const { LOG_LEVEL: _, ...env } = process.env;
+      const revoker = spawn(process.execPath, ["--import", "tsx", "app/main.ts", "revoke", "--nats", server.url], { cwd: root, env, stdio: ["pipe", "pipe", "pipe"] });
       let out = "";
+      let err = "";
       revoker.stdout!.on("data", (c) => (out += c));
+      revoker.stderr!.on("data", (c) => (err += c));
       revoker.stdin!.end(`${first.token}\n`);
       const [code] = await once(revoker, "exit");
       expect(code).toBe(0);
+      // A one-shot command logs at warn by default: its result line alone, no connection progress.
+      expect(err).toBe("");
       expect(out).toMatch(/^portcullis revoke: token [A-Za-z0-9_-]{6}… revoked until \d{4}-.*, heard by [2-9] services \(portals and token checkers\)\n$/);
       // The token itself is not printed: it is a credential.
       expect(out).not.toContain(first.token);
