@@ -33,7 +33,7 @@ Options:
   --reply-prefix P    serve/checker/portal/realm: answer requests whose reply subject is under P
                       too, repeatable: for clients whose inboxes have a prefix of their own
                       (default: inboxes only; other requests are dropped, with a warning)
-  --rate-limit N|off  serve/portal: refusals per account before backoff (default 5; shared
+  --rate-limit N|off  serve/portal: refusals per account before backoff (default 10; shared
                       through JetStream KV over NATS), or off
   --tokens ALG:PATH   serve/portal: issue session tokens (a login with "issueToken": true) and
                       accept token credentials; HS256:PATH (a shared secret, >= 32 bytes) or

@@ -3,7 +3,7 @@ import { MemoryRateLimiter, openKvRateLimiter, type RateLimiter } from "../actor
 import type { Bus, NatsBus } from "../transports/index.ts";
 import { UsageError } from "./usage-error.ts";
 
-/** `--rate-limit`: `off`, or the refusals per account before backoff starts (default 5). */
+/** `--rate-limit`: `off`, or the refusals per account before backoff starts (default 10). */
 export function parseRateLimit(text: string | undefined): { threshold: number } | null | undefined {
   if (text === undefined) return undefined;
   if (text === "off") return null;

@@ -12,9 +12,14 @@ export interface BackoffPolicy {
   readonly forgetAfterMs: number;
 }
 
-/** Per account: 5 failures, then 1 s, 2 s, 4 s … up to 15 min; forgotten after an hour without failures. */
+/**
+ * Per account: 10 failures, then 1 s, 2 s, 4 s … up to 15 min; forgotten after an hour without
+ * failures. Ten, not fewer: a person mistyping, a client trying each of its mechanisms in turn, or
+ * a test suite's refusals must not meet `RateLimited` (NIST SP 800-63B allows up to 100 before
+ * lockout); past it the doubling leaves a guesser about four tries an hour.
+ */
 export const DEFAULT_ACCOUNT_POLICY: BackoffPolicy = {
-  threshold: 5,
+  threshold: 10,
   baseDelayMs: 1_000,
   maxDelayMs: 15 * 60_000,
   forgetAfterMs: 60 * 60_000,

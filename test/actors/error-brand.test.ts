@@ -112,8 +112,8 @@ describe("errors from another copy of the package", () => {
     expect(first).toBeInstanceOf(UnauthorizedLogin);
     // The one refusal text, whatever the checker said.
     expect((first as Error).message).toBe("invalid credentials");
-    // The default policy: five refusals, then backoff.
-    for (let i = 0; i < 4; i++) expect(await attempt()).toBeInstanceOf(UnauthorizedLogin);
+    // The default policy: ten refusals, then backoff.
+    for (let i = 0; i < 9; i++) expect(await attempt()).toBeInstanceOf(UnauthorizedLogin);
     expect(await attempt()).toBeInstanceOf(RateLimited);
     const granting = new Portal(realm, [{ credentialKinds: ["username-password"], requestAvatarId: () => "alice" }]);
     await expect(granting.login(new UsernamePassword("alice", "pin"), null, "game")).rejects.toBeInstanceOf(NoSuchInterface);

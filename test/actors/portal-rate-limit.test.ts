@@ -23,7 +23,7 @@ describe("Portal rate limiting", () => {
   it("answers RateLimited with retryAfterMs after repeated refusals, without asking the checker", async () => {
     let now = 1_000_000;
     const { login, checks } = setUp(() => now);
-    for (let i = 0; i < 5; i++) await expect(login("wrong")).rejects.toBeInstanceOf(UnauthorizedLogin);
+    for (let i = 0; i < 10; i++) await expect(login("wrong")).rejects.toBeInstanceOf(UnauthorizedLogin);
     const before = checks();
     const limited = await login("pw").catch((e) => e);
     expect(limited).toBeInstanceOf(RateLimited);
@@ -38,7 +38,7 @@ describe("Portal rate limiting", () => {
     const now = 1_000_000;
     const { login } = setUp(() => now);
     for (let round = 0; round < 3; round++) {
-      for (let i = 0; i < 4; i++) await expect(login("wrong")).rejects.toBeInstanceOf(UnauthorizedLogin);
+      for (let i = 0; i < 9; i++) await expect(login("wrong")).rejects.toBeInstanceOf(UnauthorizedLogin);
       await expect(login("pw")).resolves.toBeDefined();
     }
   });

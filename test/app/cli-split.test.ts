@@ -221,7 +221,7 @@ describe("portcullis hash + serve --auth hashed (README)", () => {
 });
 
 describe("portals started by the CLI share rate-limit counts over NATS", () => {
-  it("limits an account after five refusals spread over two portal processes", async () => {
+  it("limits an account after ten refusals spread over two portal processes", async () => {
     server = await startNatsServer();
     await start(["checker", "--nats", server.url, "--auth", "memory:alice:secret"]);
     await start(["realm", "echo", "--nats", server.url]);
@@ -231,11 +231,11 @@ describe("portals started by the CLI share rate-limit counts over NATS", () => {
     try {
       const client = connect(bus);
       const codes: string[] = [];
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 11; i++) {
         codes.push(await client.login(new UsernamePassword("alice", `wrong${i}`), { interfaces: ["echo"] }).then(() => "ok", (e: { code: string }) => e.code));
       }
-      // With a per-process count neither portal would have seen five refusals.
-      expect(codes).toEqual([...Array(5).fill("UnauthorizedLogin"), "RateLimited"]);
+      // With a per-process count neither portal would have seen ten refusals.
+      expect(codes).toEqual([...Array(10).fill("UnauthorizedLogin"), "RateLimited"]);
       const limited = await client.login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"] }).catch((e) => e);
       expect(limited).toMatchObject({ code: "RateLimited", retryAfterMs: expect.any(Number) });
     } finally {

@@ -12,15 +12,16 @@ import {
 const policy = DEFAULT_ACCOUNT_POLICY;
 
 describe("backoff", () => {
-  it("should allow 4 failures, then wait 1 s, doubling per failure up to 15 min", () => {
-    expect([1, 2, 3, 4].map((n) => delayFor(n, policy))).toEqual([0, 0, 0, 0]);
-    expect([5, 6, 7, 8].map((n) => delayFor(n, policy))).toEqual([1000, 2000, 4000, 8000]);
-    expect(delayFor(15, policy)).toBe(15 * 60_000);
+  it("should allow 9 failures, then wait 1 s, doubling per failure up to 15 min", () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => delayFor(n, policy))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect([10, 11, 12, 13].map((n) => delayFor(n, policy))).toEqual([1000, 2000, 4000, 8000]);
+    expect(delayFor(19, policy)).toBe(512_000);
+    expect(delayFor(20, policy)).toBe(15 * 60_000);
     expect(delayFor(10_000, policy)).toBe(15 * 60_000);
   });
 
   it("should count the wait from the last failure", () => {
-    const record = { failures: 6, lastFailureAt: 10_000 };
+    const record = { failures: 11, lastFailureAt: 10_000 };
     expect(retryAfterMs(record, policy, 10_000)).toBe(2000);
     expect(retryAfterMs(record, policy, 11_500)).toBe(500);
     expect(retryAfterMs(record, policy, 12_000)).toBe(0);

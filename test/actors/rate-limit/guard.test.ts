@@ -21,7 +21,7 @@ describe("guardLogin", () => {
 
   it("should reject with RateLimited and its retryAfterMs, without running the attempt, once limited", async () => {
     const { limiter } = limited();
-    for (let i = 0; i < 5; i++) await expect(guardLogin(limiter, keys, refuse)).rejects.toBeInstanceOf(UnauthorizedLogin);
+    for (let i = 0; i < 10; i++) await expect(guardLogin(limiter, keys, refuse)).rejects.toBeInstanceOf(UnauthorizedLogin);
     const attempt = vi.fn(() => "alice");
     const error = await guardLogin(limiter, keys, attempt).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimited);
@@ -30,7 +30,7 @@ describe("guardLogin", () => {
     expect(attempt).not.toHaveBeenCalled();
   });
 
-  it("should check a burst of simultaneous attempts for one account one after another: five run, the rest are RateLimited, the right password among them too", async () => {
+  it("should check a burst of simultaneous attempts for one account one after another: ten run, the rest are RateLimited, the right password among them too", async () => {
     // An outside probe: 200 logins for one account sent at once all passed the check before any
     // refusal was counted, and the right password, sent last, opened a session.
     const { limiter } = limited();
@@ -46,9 +46,9 @@ describe("guardLogin", () => {
       ),
     );
     const outcomes = await Promise.all(burst);
-    expect(attempt).toHaveBeenCalledTimes(5);
-    expect(outcomes.filter((o) => o === "UnauthorizedLogin")).toHaveLength(5);
-    expect(outcomes.filter((o) => o === "RateLimited")).toHaveLength(45);
+    expect(attempt).toHaveBeenCalledTimes(10);
+    expect(outcomes.filter((o) => o === "UnauthorizedLogin")).toHaveLength(10);
+    expect(outcomes.filter((o) => o === "RateLimited")).toHaveLength(40);
     expect(outcomes.at(-1)).toBe("RateLimited");
   });
 
@@ -63,7 +63,7 @@ describe("guardLogin", () => {
 
   it("should not count attempts refused for the rate", async () => {
     const { limiter, clock } = limited();
-    for (let i = 0; i < 5; i++) await guardLogin(limiter, keys, refuse).catch(() => undefined);
+    for (let i = 0; i < 10; i++) await guardLogin(limiter, keys, refuse).catch(() => undefined);
     for (let i = 0; i < 10; i++) await expect(guardLogin(limiter, keys, refuse)).rejects.toBeInstanceOf(RateLimited);
     clock.advance(1000);
     expect(await guardLogin(limiter, keys, () => "alice")).toBe("alice");
@@ -80,7 +80,7 @@ describe("guardLogin", () => {
 
   it("should reset the account's count after a success", async () => {
     const { limiter } = limited();
-    for (let i = 0; i < 4; i++) await guardLogin(limiter, keys, refuse).catch(() => undefined);
+    for (let i = 0; i < 9; i++) await guardLogin(limiter, keys, refuse).catch(() => undefined);
     await guardLogin(limiter, keys, () => "alice");
     await guardLogin(limiter, keys, refuse).catch(() => undefined);
     expect(await limiter.check({ account: "alice" })).toBe(0);

@@ -44,7 +44,7 @@ async function eventually<T>(read: () => Promise<T>, expected: T, ms = 2_000): P
 }
 
 describe("KvRateLimiter", () => {
-  it("should hold against a burst of logins for one account sent at once over NATS: five checked, the rest RateLimited, the right password among them too", async () => {
+  it("should hold against a burst of logins for one account sent at once over NATS: ten checked, the rest RateLimited, the right password among them too", async () => {
     // An outside probe: 199 wrong passwords and the right one, sent at once to `serve`, were all
     // checked, and the right one opened a session.
     const limiter = await openKvRateLimiter(buses[0]!, { bucket: bucket(), storage: "memory" });
@@ -64,8 +64,8 @@ describe("KvRateLimiter", () => {
           return reply.ok === true ? "ok" : (reply.error.code as string);
         }),
       );
-      expect(replies.filter((r) => r === "UnauthorizedLogin")).toHaveLength(5);
-      expect(replies.filter((r) => r === "RateLimited")).toHaveLength(95);
+      expect(replies.filter((r) => r === "UnauthorizedLogin")).toHaveLength(10);
+      expect(replies.filter((r) => r === "RateLimited")).toHaveLength(90);
       expect(replies.at(-1)).toBe("RateLimited");
     } finally {
       await portal.close();
@@ -92,7 +92,7 @@ describe("KvRateLimiter", () => {
     const [a, b] = await Promise.all(
       [buses[0]!, buses[1]!].map((bus) => openKvRateLimiter(bus, { bucket: name, storage: "memory", now: clock.now })),
     );
-    for (let i = 0; i < 5; i++) await (i % 2 ? a! : b!).failed({ account: "alice" });
+    for (let i = 0; i < 10; i++) await (i % 2 ? a! : b!).failed({ account: "alice" });
     // Each checks a copy of the bucket that its watch keeps current: another portal's write arrives within milliseconds.
     expect(await eventually(() => a!.check({ account: "alice" }), 1000)).toBe(1000);
     expect(await eventually(() => b!.check({ account: "alice" }), 1000)).toBe(1000);
@@ -143,11 +143,11 @@ describe("KvRateLimiter", () => {
       }, 1);
       expect(asked).toBe(1);
       requests = 0;
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < 9; i++) {
         await b.failed({ account: "mallory" });
-        // Right after the write at b, a's check is exact: 5 failures start the 1 s backoff.
+        // Right after the write at b, a's check is exact: 10 failures start the 1 s backoff.
         const wait = await a.check({ account: "mallory" });
-        if (i < 3) expect(wait).toBe(0);
+        if (i < 8) expect(wait).toBe(0);
         else expect(wait).toBeGreaterThan(900);
       }
     } finally {

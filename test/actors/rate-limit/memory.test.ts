@@ -15,7 +15,7 @@ describe("MemoryRateLimiter", () => {
   it("should keep an account past its threshold through a flood of single failures", async () => {
     const clock = new ManualClock();
     const limiter = new MemoryRateLimiter({ maxEntries: 100, now: clock.now });
-    for (let i = 0; i < 5; i++) await limiter.failed({ account: "alice" });
+    for (let i = 0; i < 10; i++) await limiter.failed({ account: "alice" });
     for (let i = 0; i < 1_000; i++) await limiter.failed({ account: `random-${i}` });
     expect(await limiter.check({ account: "alice" })).toBe(1000);
   });

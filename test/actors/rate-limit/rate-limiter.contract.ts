@@ -3,7 +3,11 @@
  * the limiter's `now` option, so no test waits.
  */
 import { describe, expect, it } from "vitest";
+import { DEFAULT_ACCOUNT_POLICY } from "../../../actors/rate-limit/backoff.ts";
 import type { RateLimiter, RateLimiterOptions } from "../../../actors/rate-limit/rate-limiter.ts";
+
+/** An account threshold of 5, for the tests of how counting works rather than of the default. */
+const FIVE: RateLimiterOptions = { account: { threshold: 5 } };
 
 export type MakeLimiter = (options: RateLimiterOptions) => Promise<RateLimiter>;
 
@@ -32,10 +36,11 @@ export function rateLimiterContract(name: string, make: MakeLimiter): void {
       expect(await limiter.check({ account: "alice", source: "10.0.0.1" })).toBe(0);
     });
 
-    it("should allow 4 failures and limit from the 5th, for 1 s then 2 s", async () => {
+    it("should allow 9 failures by default and limit from the 10th, for 1 s then 2 s", async () => {
+      expect(DEFAULT_ACCOUNT_POLICY.threshold).toBe(10);
       const { limiter, clock } = await setUp();
       const alice = { account: "alice" };
-      await fail(limiter, alice, 4);
+      await fail(limiter, alice, 9);
       expect(await limiter.check(alice)).toBe(0);
       await limiter.failed(alice);
       expect(await limiter.check(alice)).toBe(1000);
@@ -53,7 +58,7 @@ export function rateLimiterContract(name: string, make: MakeLimiter): void {
     });
 
     it("should count an account's failures from every source", async () => {
-      const { limiter } = await setUp();
+      const { limiter } = await setUp(FIVE);
       for (let i = 0; i < 5; i++) await limiter.failed({ account: "alice", source: `10.0.0.${i}` });
       expect(await limiter.check({ account: "alice", source: "10.0.0.99" })).toBe(1000);
       expect(await limiter.check({ account: "bob", source: "10.0.0.1" })).toBe(0);
@@ -67,7 +72,7 @@ export function rateLimiterContract(name: string, make: MakeLimiter): void {
     });
 
     it("should answer the longer wait of the account's and the source's", async () => {
-      const { limiter } = await setUp({ source: { threshold: 5 } });
+      const { limiter } = await setUp({ ...FIVE, source: { threshold: 5 } });
       await fail(limiter, { account: "alice", source: "s" }, 5);
       await fail(limiter, { source: "s" }, 2);
       expect(await limiter.check({ account: "alice", source: "s" })).toBe(4000);
@@ -75,7 +80,7 @@ export function rateLimiterContract(name: string, make: MakeLimiter): void {
     });
 
     it("should reset the account's count on success, but not the source's", async () => {
-      const { limiter, clock } = await setUp({ source: { threshold: 5 } });
+      const { limiter, clock } = await setUp({ ...FIVE, source: { threshold: 5 } });
       await fail(limiter, { account: "alice", source: "s" }, 5);
       clock.advance(1000);
       await limiter.succeeded({ account: "alice", source: "s" });
@@ -88,7 +93,7 @@ export function rateLimiterContract(name: string, make: MakeLimiter): void {
     });
 
     it("should forget a count forgetAfterMs after its last failure", async () => {
-      const { limiter, clock } = await setUp({ account: { forgetAfterMs: 60_000 } });
+      const { limiter, clock } = await setUp({ account: { threshold: 5, forgetAfterMs: 60_000 } });
       await fail(limiter, { account: "alice" }, 10);
       expect(await limiter.check({ account: "alice" })).toBe(32_000);
       clock.advance(60_000);
@@ -106,7 +111,7 @@ export function rateLimiterContract(name: string, make: MakeLimiter): void {
     });
 
     it("should take names of any alphabet and length", async () => {
-      const { limiter } = await setUp();
+      const { limiter } = await setUp(FIVE);
       const odd = ["ä lice.*>", "", "x".repeat(10_000), "a.b", "../../etc"];
       for (const account of odd) await fail(limiter, { account }, 5);
       for (const account of odd) expect(await limiter.check({ account })).toBe(1000);
@@ -114,7 +119,7 @@ export function rateLimiterContract(name: string, make: MakeLimiter): void {
     });
 
     it("should keep accounts and sources of the same name apart", async () => {
-      const { limiter } = await setUp();
+      const { limiter } = await setUp({ ...FIVE, source: { threshold: 5 } });
       await fail(limiter, { account: "x" }, 5);
       expect(await limiter.check({ source: "x" })).toBe(0);
     });
