@@ -28,10 +28,24 @@ const PATTERN = /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$([A-Za-z0-9+/]+)\$([A-Za-
  * outside probe, 12 of 88 places to cut).
  */
 const TAG_BYTES = new Set([16, 32, 64]);
+/**
+ * The most a stored hash may ask for: libsodium's "sensitive" level (1 GiB, 4 passes) in memory
+ * and in memory × passes, and 64 lanes. A stored hash names its own cost, and one line of
+ * `m=4294967295` made a verify allocate until the kernel killed the process (an outside probe;
+ * an unknown user's login set it off too, as the store's decoy). Beyond these it is not taken for
+ * an argon2id hash: the user is refused, and the checker logs the line as unrecognised.
+ */
+export const ARGON2ID_LIMITS = { memoryCost: 1_048_576, memoryTimesTime: 4 * 1_048_576, parallelism: 64 } as const;
 
-/** An argon2id hasher with `params` (defaults: `ARGON2ID_DEFAULTS`). Rejects nothing at creation. */
+/**
+ * An argon2id hasher with `params` (defaults: `ARGON2ID_DEFAULTS`). A `RangeError` for parameters
+ * beyond `ARGON2ID_LIMITS`, whose hashes it would not recognise; the library checks the rest.
+ */
 export function argon2id(params: Partial<Argon2idParams> = {}, { gate = defaultHashGate }: HasherOptions = {}): PasswordHasher {
   const p = { ...ARGON2ID_DEFAULTS, ...params };
+  if (p.memoryCost > ARGON2ID_LIMITS.memoryCost || p.memoryCost * p.timeCost > ARGON2ID_LIMITS.memoryTimesTime || p.parallelism > ARGON2ID_LIMITS.parallelism) {
+    throw new RangeError(`argon2id parameters beyond the limits (memoryCost ≤ ${ARGON2ID_LIMITS.memoryCost} KiB, memoryCost × timeCost ≤ ${ARGON2ID_LIMITS.memoryTimesTime}, parallelism ≤ ${ARGON2ID_LIMITS.parallelism})`);
+  }
   const options: Options = { algorithm: ARGON2ID, memoryCost: p.memoryCost, timeCost: p.timeCost, parallelism: p.parallelism };
   const recognizes = (stored: string): boolean => {
     const match = PATTERN.exec(stored);
@@ -41,8 +55,12 @@ export function argon2id(params: Partial<Argon2idParams> = {}, { gate = defaultH
     const tag = fromB64(match[2]!);
     if (salt === undefined || salt.length < 8 || tag === undefined || !TAG_BYTES.has(tag.length)) return false;
     try {
-      parseOptions(stored);
-      return true;
+      const { memoryCost = 0, timeCost = 0, parallelism = 0 } = parseOptions(stored);
+      return (
+        memoryCost <= ARGON2ID_LIMITS.memoryCost &&
+        memoryCost * timeCost <= ARGON2ID_LIMITS.memoryTimesTime &&
+        parallelism <= ARGON2ID_LIMITS.parallelism
+      );
     } catch {
       return false;
     }

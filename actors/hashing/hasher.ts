@@ -27,7 +27,7 @@ export interface PasswordVerifier {
 
 /** How a built-in hasher runs. */
 export interface HasherOptions {
-  /** Limits how many slow hashes run at once; default: the process-wide `defaultHashGate` (one per core). */
+  /** Limits how many slow hashes run at once; default: the process-wide `defaultHashGate` (all but one of libuv's pool threads). */
   readonly gate?: HashGate;
 }
 

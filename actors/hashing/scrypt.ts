@@ -17,9 +17,11 @@ export interface ScryptParams {
 export const SCRYPT_DEFAULTS: ScryptParams = { ln: 17, r: 8, p: 1 };
 
 const KEY_LENGTH = 32;
-// A hash file is configuration, but a typo must not make one login allocate gigabytes.
+// A hash file is configuration, but a typo must not make one login allocate gigabytes: at most
+// 1 GiB (128 · N · r bytes; N = 2^20 at r = 8), and p up to 16 (each lane recomputes it all).
 const MAX_LN = 20;
-const MAX_RP = 2 ** 20;
+const MAX_MEMORY_BYTES = 2 ** 30;
+const MAX_P = 16;
 
 interface Parsed extends ScryptParams {
   readonly salt: Buffer;
@@ -37,7 +39,7 @@ function parse(stored: string): Parsed | undefined {
   const r = params.get("r");
   const p = params.get("p");
   if (ln === undefined || r === undefined || p === undefined) return undefined;
-  if (ln < 1 || ln > MAX_LN || r < 1 || p < 1 || r * p > MAX_RP || salt.length < 1 || key.length < 16) return undefined;
+  if (ln < 1 || ln > MAX_LN || r < 1 || p < 1 || p > MAX_P || 128 * 2 ** ln * r > MAX_MEMORY_BYTES || salt.length < 1 || key.length < 16) return undefined;
   return { ln, r, p, salt, key };
 }
 
@@ -50,9 +52,12 @@ function derive(password: string, salt: Buffer, length: number, { ln, r, p }: Sc
   );
 }
 
-/** A scrypt hasher with `params` (defaults: `SCRYPT_DEFAULTS`). */
+/** A scrypt hasher with `params` (defaults: `SCRYPT_DEFAULTS`); a `RangeError` for parameters beyond the limits its verify keeps to. */
 export function scrypt(params: Partial<ScryptParams> = {}, { gate = defaultHashGate }: HasherOptions = {}): PasswordHasher {
   const configured = { ...SCRYPT_DEFAULTS, ...params };
+  if (configured.ln > MAX_LN || configured.p > MAX_P || 128 * 2 ** configured.ln * configured.r > MAX_MEMORY_BYTES) {
+    throw new RangeError(`scrypt parameters beyond the limits (ln ≤ ${MAX_LN}, 128 · 2^ln · r ≤ 1 GiB, p ≤ ${MAX_P})`);
+  }
   return {
     algorithm: HashAlgorithm.scrypt,
     recognizes: (stored) => parse(stored) !== undefined,

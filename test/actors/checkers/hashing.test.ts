@@ -96,6 +96,36 @@ describe("hashing", () => {
     });
   });
 
+  it("does not take a stored hash that asks for more than the limits for a hash of its algorithm: a verify never starts on it", async () => {
+    // An outside probe: one stored line of m=4294967295 made a verify allocate until the kernel
+    // killed the process, and an unknown user's login (the store's decoy) set it off too.
+    const valid = await argon2id({ memoryCost: 256, timeCost: 1 }).hash("pw");
+    const [, , , , salt, tag] = valid.split("$");
+    const argon = (params: string) => `$argon2id$v=19$${params}$${salt}$${tag}`;
+    for (const params of ["m=4294967295,t=2,p=1", "m=1048577,t=1,p=1", "m=1048576,t=5,p=1", "m=65536,t=65,p=1", "m=19456,t=2,p=65"]) {
+      expect(argon2id().recognizes(argon(params)), params).toBe(false);
+      expect(verifierFor(argon(params)), params).toBeUndefined();
+    }
+    // At the limits: still hashes (libsodium's "sensitive" level: 1 GiB, 4 passes).
+    for (const params of ["m=1048576,t=4,p=1", "m=65536,t=64,p=1", "m=19456,t=2,p=64"]) expect(argon2id().recognizes(argon(params)), params).toBe(true);
+    const scryptSalt = "c2FsdHNhbHRzYWx0";
+    const key = "A".repeat(43);
+    for (const params of ["ln=21,r=8,p=1", "ln=20,r=9,p=1", "ln=10,r=1048576,p=1", "ln=14,r=8,p=17"]) {
+      expect(verifierFor(`$scrypt$${params}$${scryptSalt}$${key}`), params).toBeUndefined();
+    }
+    expect(verifierFor(`$scrypt$ln=20,r=8,p=16$${scryptSalt}$${key}`)?.algorithm).toBe("scrypt");
+  });
+
+  it("refuses to be configured beyond the limits its own verify keeps to", () => {
+    expect(() => argon2id({ memoryCost: 2_000_000 })).toThrow(RangeError);
+    expect(() => argon2id({ memoryCost: 1_048_576, timeCost: 5 })).toThrow(RangeError);
+    expect(() => argon2id({ parallelism: 65 })).toThrow(RangeError);
+    expect(() => scrypt({ ln: 21 })).toThrow(RangeError);
+    expect(() => scrypt({ ln: 20, r: 16 })).toThrow(RangeError);
+    expect(() => scrypt({ p: 17 })).toThrow(RangeError);
+    expect(() => argon2id({ memoryCost: 1_048_576, timeCost: 4 })).not.toThrow();
+  });
+
   it("wants no rehash of a hash stronger in one cost and weaker in another: the configured one would weaken it", async () => {
     const configured = argon2id({ memoryCost: 512, timeCost: 2 });
     expect(configured.needsRehash(await argon2id({ memoryCost: 1024, timeCost: 1 }).hash("pw"))).toBe(false);
