@@ -49,6 +49,11 @@ export class CascadingChecker implements Checker {
     let mandatoryRefused = false;
     let optionalDown: unknown;
     let someoneDown = false;
+    // A sufficient checker down before any mandatory refusal: had it accepted, the stack would
+    // have ended there with success, so no later refusal is a verdict (an outside probe found
+    // `[sufficient: down, required: refuses]` refused as a wrong password, counted by the rate limiter).
+    let decisiveDown: { readonly error: unknown } | undefined;
+    const refusal = (): Error => (decisiveDown === undefined ? new UnauthorizedLogin() : unavailable(decisiveDown.error));
     for (const { checker, control } of this.#stack) {
       const outcome = await attempt(checker, credentials, avatarId);
       const mandatory = control === ControlFlag.required || control === ControlFlag.requisite;
@@ -57,15 +62,16 @@ export class CascadingChecker implements Checker {
         if (mandatory) throw unavailable(outcome.error);
         if (!someoneDown) optionalDown = outcome.error;
         someoneDown = true;
+        if (control === ControlFlag.sufficient && !mandatoryRefused) decisiveDown ??= { error: outcome.error };
       } else if (outcome.kind === "refused") {
-        if (control === ControlFlag.requisite) throw new UnauthorizedLogin();
+        if (control === ControlFlag.requisite) throw refusal();
         if (control === ControlFlag.required) mandatoryRefused = true;
       } else {
         avatarId ??= outcome.avatarId;
         if (control === ControlFlag.sufficient && !mandatoryRefused) return avatarId;
       }
     }
-    if (mandatoryRefused) throw new UnauthorizedLogin();
+    if (mandatoryRefused) throw refusal();
     if (avatarId !== undefined) return avatarId;
     // Nobody accepted, but a checker that is down might have: that is no refusal.
     if (someoneDown) throw unavailable(optionalDown);

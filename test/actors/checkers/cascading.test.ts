@@ -142,6 +142,18 @@ describe("CascadingChecker with a checker that is down", () => {
     expect((failure as RateLimited).retryAfterMs).toBe(1234);
   });
 
+  it("reports LoginFailed, not a refusal, when a sufficient checker that would have ended the stack is down before a required or requisite one refuses", async () => {
+    // An outside probe: had the sufficient checker been up and accepted, the stack would have succeeded.
+    for (const control of ["required", "requisite"] as const) {
+      expect(await outcome(stack([down(), "sufficient"], [refuses(), control])), control).toBeInstanceOf(LoginFailed);
+      expect(await outcome(stack([down(), "sufficient"], [refuses(), control])), control).not.toBeInstanceOf(UnauthorizedLogin);
+    }
+    // After a required refusal a sufficient acceptance changes nothing (PAM): its being down does not either.
+    expect(await outcome(stack([refuses(), "required"], [down(), "sufficient"]))).toBeInstanceOf(UnauthorizedLogin);
+    // A down optional checker could not have overruled a required refusal.
+    expect(await outcome(stack([down(), "optional"], [refuses(), "required"]))).toBeInstanceOf(UnauthorizedLogin);
+  });
+
   it("refuses when a required checker refused, even if an optional one is down", async () => {
     expect(await outcome(stack([refuses(), "required"], [down(), "optional"]))).toBeInstanceOf(UnauthorizedLogin);
   });
