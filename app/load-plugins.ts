@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { exports as resolveExports } from "resolve.exports";
 import { findCheckerFactories, registerCheckerFactory, type CheckerFactory } from "../actors/index.ts";
-import { pathHint } from "./path-hint.ts";
+import { ownPackageHint, pathHint } from "./path-hint.ts";
 import { UsageError } from "./usage-error.ts";
 
 function isFactory(value: unknown): value is CheckerFactory {
@@ -81,7 +81,7 @@ export async function loadPlugins(packages: readonly string[]): Promise<string[]
       const specifier = name.startsWith(".") || name.startsWith("/") ? pathToFileURL(entryOf(resolve(name))).href : fromWorkingDirectory(name) ?? name;
       module = (await import(specifier)) as Record<string, unknown>;
     } catch (error) {
-      throw new UsageError(`cannot load plugin ${name}: ${(error as Error).message}${pathHint(name)}`);
+      throw new UsageError(`cannot load plugin ${name}: ${(error as Error).message}${pathHint(name)}${ownPackageHint(error)}`);
     }
     const candidates = Array.isArray(module["checkerFactories"]) ? (module["checkerFactories"] as unknown[]) : Object.values(module);
     const factories = candidates.filter(isFactory);

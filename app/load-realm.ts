@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { SimpleRealm, type Realm } from "../actors/index.ts";
-import { pathHint } from "./path-hint.ts";
+import { ownPackageHint, pathHint } from "./path-hint.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** Imports a module by URL or package name (a parameter so that tests can stand in for Node's loader). */
@@ -24,7 +24,7 @@ export async function loadRealm(module: string, importModule: ImportModule = (sp
     if ((error as { code?: unknown }).code === "ERR_UNKNOWN_FILE_EXTENSION" && /\.[cm]?tsx?$/.test(module)) {
       throw new UsageError(`cannot load realm module ${module}: Node cannot import TypeScript; compile it to .js, or run from a checkout with \`npx tsx app/main.ts realm ${module}\``);
     }
-    throw new UsageError(`cannot load realm module ${module}: ${(error as Error).message}${pathHint(module)}`);
+    throw new UsageError(`cannot load realm module ${module}: ${(error as Error).message}${pathHint(module)}${ownPackageHint(error)}`);
   }
   let candidate = exports["default"] ?? exports["realm"];
   if (typeof candidate === "function") {

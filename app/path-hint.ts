@@ -1,4 +1,4 @@
-/** The hint for a module named like a package that is really a file here (`myrealm.mjs` for `./myrealm.mjs`). */
+/** Hints for a plugin or realm module that would not load. */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 
@@ -6,4 +6,15 @@ import { resolve } from "node:path";
 export function pathHint(name: string): string {
   if (name.startsWith(".") || name.startsWith("/") || !existsSync(resolve(name))) return "";
   return ` (a file ${name} is in this directory: write ./${name} to load it; a name without ./ is a package)`;
+}
+
+/**
+ * A sentence to add when the module could not import "portcullis" itself: a plugin or realm
+ * module in a directory of its own, with no node_modules/portcullis there or above (an outside
+ * probe's `--plugin /path/to/plugin`). Node resolves a module's imports from where the module is.
+ */
+export function ownPackageHint(error: unknown): string {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code !== "ERR_MODULE_NOT_FOUND" || typeof message !== "string" || !/Cannot find package 'portcullis'/.test(message)) return "";
+  return " (it imports \"portcullis\", which Node looks for beside the module: run `npm install portcullis` or `npm link portcullis` in its directory, or install the module as a package of the project you run portcullis from)";
 }

@@ -1,9 +1,14 @@
 /** `--plugin PKG`: a bare name is found in the user's project (the working directory's node_modules). */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../app/cli.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
 
 const FACTORY = `export const checkerFactories = [{
   authType: "cwdplug",
@@ -62,6 +67,23 @@ describe("--plugin", () => {
     const result = await runCli(["--plugin", "no-such-plug", "--help-auth"]);
     expect(result.code).toBe(2);
     expect(result.err.split("\n")[0]).toMatch(/^portcullis: cannot load plugin no-such-plug: /);
+  });
+
+  it("says how to fix a plugin in a directory of its own that imports \"portcullis\" where Node cannot find it", async () => {
+    // An outside probe's plugin, as the README describes one, named by path: Node resolves its
+    // imports from where it is, and no node_modules/portcullis was there.
+    const dir = mkdtempSync(join(tmpdir(), "portcullis-plugin-alone-"));
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "alone", type: "module", peerDependencies: { portcullis: "*" } }));
+    writeFileSync(join(dir, "index.js"), `import { UnauthorizedLogin } from "portcullis";\n${FACTORY.replaceAll("cwdplug", "alone")}export const unused = UnauthorizedLogin;\n`);
+    // In a process of its own: vitest's resolver would find the package under test by its name.
+    const child = spawn(process.execPath, ["--import", "tsx", "app/main.ts", "--plugin", dir, "--help-auth"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr!.on("data", (chunk) => (err += chunk));
+    const [code] = await once(child, "exit");
+    expect(code).toBe(2);
+    const line = err.split("\n")[0]!;
+    expect(line).toContain(`cannot load plugin ${dir}: Cannot find package 'portcullis'`);
+    expect(line).toContain("run `npm install portcullis` or `npm link portcullis` in its directory");
   });
 
   /** A package directory outside any node_modules, named by path, whose entry point is given by `manifest`. */
