@@ -8,6 +8,12 @@ export interface RunOptions {
    * unreachable the drain would otherwise wait forever. A second signal gives up at once.
    */
   readonly stopTimeoutMs?: number;
+  /**
+   * The first signal again within this long (default 1000 ms) is taken for the same request, not a
+   * second one: GNU `timeout` signals the process and then its whole process group, so a service
+   * run under it got SIGTERM twice and exited without a clean stop (an outside probe).
+   */
+  readonly repeatWindowMs?: number;
 }
 
 /** Resolves to the exit status: 0 after a clean stop, 1 when the bus closed under us or stopping was cut short. */
@@ -21,7 +27,7 @@ export async function runUntilSignal(bus: Bus, logger: PinoLogger, stop: () => P
   const onSignal = (listener: (signal: NodeJS.Signals) => void) => {
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       const handler = () => listener(signal);
-      process.once(signal, handler);
+      process.on(signal, handler);
       signals.push(() => process.off(signal, handler));
     }
   };
@@ -33,8 +39,15 @@ export async function runUntilSignal(bus: Bus, logger: PinoLogger, stop: () => P
   const timeoutMs = options.stopTimeoutMs ?? 30_000;
   logger.info({ signal: cause, timeoutMs }, "stopping: ending sessions and draining (a second signal exits at once)");
   let timer: NodeJS.Timeout | undefined;
+  const firstAt = performance.now();
   const cutShort = new Promise<string>((resolve) => {
-    onSignal((signal) => resolve(`second ${signal}`));
+    onSignal((signal) => {
+      if (signal === cause && performance.now() - firstAt < (options.repeatWindowMs ?? 1_000)) {
+        logger.info({ signal }, "the same signal again at once (as `timeout` sends it): still stopping cleanly");
+        return;
+      }
+      resolve(`second ${signal}`);
+    });
     timer = setTimeout(() => resolve(`not stopped after ${timeoutMs} ms`), timeoutMs);
   });
   const stopped = (async () => {

@@ -55,3 +55,29 @@ it("logs losing and regaining the NATS connection", async () => {
   const events = lines.map((l) => JSON.parse(l).event).filter(Boolean);
   expect(events).toEqual(["nats-disconnected", "nats-reconnected"]);
 });
+
+it("takes the same signal again at once for the same request, as GNU timeout sends it to the process and its group", async () => {
+  const { lines, logger } = captureLogs();
+  let finish!: () => void;
+  const running = runUntilSignal(createInProcessBus(), logger as never, () => new Promise<void>((resolve) => (finish = resolve)), { stopTimeoutMs: 60_000 });
+  await tick();
+  process.emit("SIGTERM");
+  await tick();
+  process.emit("SIGTERM");
+  await tick();
+  finish();
+  expect(await running).toBe(0);
+  expect(lines.join("\n")).not.toContain("exiting without a clean stop");
+  expect(process.listenerCount("SIGTERM")).toBe(0);
+});
+
+it("exits at once on the same signal again once the repeat window has passed", async () => {
+  const { lines, logger } = captureLogs();
+  const running = runUntilSignal(createInProcessBus(), logger as never, never, { stopTimeoutMs: 60_000, repeatWindowMs: 20 });
+  await tick();
+  process.emit("SIGTERM");
+  await new Promise((resolve) => setTimeout(resolve, 40));
+  process.emit("SIGTERM");
+  expect(await running).toBe(1);
+  expect(lines.join("\n")).toContain("second SIGTERM");
+});
