@@ -211,7 +211,8 @@ export class PasswordFile {
     if (now - lastWrite >= ms) return true;
     if (this.#pending?.signature !== signature) {
       this.#pending = { signature, since: now };
-      this.#logger.debug({ settleMs: ms }, "the password file is changing; keeping its previous contents until it settles");
+      const waiting = this.#snapshot === undefined ? "reading it again once it settles" : "keeping its previous contents until it settles";
+      this.#logger.debug({ settleMs: ms }, `the password file is changing; ${waiting}`);
     }
     return now - this.#pending.since >= ms;
   }
