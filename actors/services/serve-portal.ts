@@ -12,6 +12,7 @@ import type { Realm } from "../realm.ts";
 import { loginRequest, parse } from "../wire/schemas.ts";
 import { mindSubjectRule, subjectsFor } from "../wire/subjects.ts";
 import { CheckerDirectory } from "./checker-directory.ts";
+import { processStallWatch } from "./stall-watch.ts";
 import { CHALLENGE_KINDS } from "../challenges/registry.ts";
 import { OutageEndings } from "./outage-endings.ts";
 import { RequestTimeout } from "../../transports/errors.ts";
@@ -211,6 +212,8 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
       return failed(error);
     }
   };
+  // Calls that waited out a stall of this process are not taken for lost (portal-session.ts).
+  processStallWatch.start();
   if (options.discoverCheckers !== false) {
     directory.start();
     // The running checkers answer `discover` before this portal takes any login.

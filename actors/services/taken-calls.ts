@@ -16,13 +16,16 @@ interface Released {
   readonly at: number;
 }
 
+/** How far back a Portcullis realm process remembers the calls it took, by default. */
+export const TAKEN_CALLS_WINDOW_MS = 2_000;
+
 export class TakenCalls {
   readonly #live = new Map<string, Took[]>();
   /** In release order, so the oldest are at the front. */
   readonly #released = new Map<string, Released>();
 
   /** `windowMs`: how far back a session's calls are remembered; `limit`: at most this many per session. */
-  constructor(private readonly windowMs = 2_000, private readonly limit = 1_024) {}
+  constructor(private readonly windowMs = TAKEN_CALLS_WINDOW_MS, private readonly limit = 1_024) {}
 
   /** A call with reply subject `reply` reached the process for `session`. */
   note(session: string, reply: string): void {

@@ -154,6 +154,40 @@ describe("portcullis checker / realm / portal", () => {
     }
   }, 30_000);
 
+  it("answers each call once when the portal process was stopped (SIGSTOP) while the realm answered its session's calls", async () => {
+    // An outside probe: on waking, a portal stopped for 8–15 s answered calls the realm had
+    // answered `ok` a second time, with AvatarError "did not receive the call" (older than the
+    // realm remembers the calls it took).
+    server = await startNatsServer();
+    await start(["checker", "--nats", server.url, "--auth", "memory:alice:secret"]);
+    await start(["realm", "echo", "--nats", server.url]);
+    const portal = await start(["portal", "--nats", server.url]);
+    const bus = await connectNatsBus({ servers: server.url });
+    try {
+      const session = await connect(bus).login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"] });
+      const answers = new Map<string, string[]>();
+      bus.subscribe("_INBOX.stalled.>", (message) => {
+        const body = JSON.parse(new TextDecoder().decode(message.data)) as { ok: boolean; error?: { code: string } };
+        answers.set(message.subject, [...(answers.get(message.subject) ?? []), body.ok ? "ok" : body.error!.code]);
+      });
+      await bus.flush();
+      const call = (i: number) => bus.publish(`cred.session.${session.id}.call`, new TextEncoder().encode(JSON.stringify({ method: "echo", args: [i] })), { reply: `_INBOX.stalled.${i}` });
+      portal.kill("SIGSTOP");
+      for (let i = 0; i < 30; i++) {
+        call(i);
+        await new Promise((resolve) => setTimeout(resolve, 120));
+      }
+      portal.kill("SIGCONT");
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(answers.size).toBe(30);
+      expect([...answers.values()].filter((each) => each.length !== 1 || each[0] !== "ok")).toEqual([]);
+      expect(await session.call("echo", "after")).toBe("after");
+      await session.logout();
+    } finally {
+      await bus.close();
+    }
+  }, 30_000);
+
   it("shows a plugin's auth type in --help-auth and rejects a module that exports no realm", async () => {
     let out = "";
     let err = "";
