@@ -110,7 +110,8 @@ export class RemoteRealm implements Realm {
         // Found gone by the probe while the request was out: a realm draining (it answers what it
         // took) or back from a blip may still make the avatar. Never leave one behind.
         if (probed) this.#release(session).catch(() => undefined);
-        throw new LoginFailed(`realm ${this.name} is unavailable`);
+        // The subject says where it looked: a realm started with another --prefix is the usual cause.
+        throw new LoginFailed(`realm ${this.name} is unavailable: nobody serves ${this.#subjects.realmAvatar(this.name)}`);
       }
       if (error instanceof BusClosed) throw new LoginFailed("portal is shutting down");
       if (error instanceof PortcullisError) {

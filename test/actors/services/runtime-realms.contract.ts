@@ -802,7 +802,7 @@ export function runtimeRealmsContract(name: string, makeNetwork: () => Promise<N
       const loggingIn = login(b);
       await taken;
       await doomedBus.close();
-      expect((await loggingIn)["error"]).toEqual({ code: "LoginFailed", message: "realm game is unavailable" });
+      expect((await loggingIn)["error"]).toEqual({ code: "LoginFailed", message: "realm game is unavailable: nobody serves cred.realm.game.avatar" });
       // The portal's realm step allows 10 s; a probe every second finds nobody serving the realm.
       expect(performance.now() - started).toBeLessThan(3000);
     });

@@ -34,7 +34,7 @@ export function runtimeReleasesContract(name: string, makeNetwork: () => Promise
       let answered = false;
       await realmBus.flush();
       const reply = await login(await bus());
-      expect(reply["error"]).toEqual({ code: "LoginFailed", message: "realm game is unavailable" });
+      expect(reply["error"]).toEqual({ code: "LoginFailed", message: "realm game is unavailable: nobody serves cred.realm.game.avatar" });
       await waitFor(() => released.length === 1, 5000);
       await waitFor(() => answered, 5000);
     });
