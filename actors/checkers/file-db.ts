@@ -88,6 +88,7 @@ export class PasswordFile {
   readonly #logger: Logger;
   readonly #settleMs: number;
   readonly #unterminatedSettleMs: number;
+  readonly #firstReadSettleMs: number;
   #snapshot: Snapshot | undefined;
   #loading: Promise<void> | undefined;
   #lastFailure = "";
@@ -114,6 +115,8 @@ export class PasswordFile {
     this.#logger = (layout.logger ?? silentLogger).child({ passwordFile: path });
     this.#settleMs = Math.max(0, layout.settleMs ?? DEFAULT_SETTLE_MS);
     this.#unterminatedSettleMs = Math.max(this.#settleMs, layout.unterminatedSettleMs ?? DEFAULT_UNTERMINATED_SETTLE_MS);
+    // No previous contents to serve meanwhile: a first read waits no longer than the default settle.
+    this.#firstReadSettleMs = Math.min(this.#settleMs, DEFAULT_SETTLE_MS);
   }
 
   /** The name as the file stores it (lower-cased when case-insensitive). */
@@ -134,9 +137,12 @@ export class PasswordFile {
    * while the file was rewritten in place, refused a valid user in 29 of 30 trials.
    */
   async #loadOnce(): Promise<void> {
-    const deadline = Date.now() + this.#unterminatedSettleMs;
-    while ((await this.#reload()) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, Math.max(10, Math.min(this.#settleMs / 5, deadline - Date.now()))));
+    const deadline = Date.now() + Math.min(this.#unterminatedSettleMs, DEFAULT_UNTERMINATED_SETTLE_MS);
+    for (;;) {
+      const late = Date.now() >= deadline;
+      // Past the deadline, a file that never settles is read as it is.
+      if (!(await this.#reload(late)) || late) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(10, Math.min(this.#firstReadSettleMs / 5, deadline - Date.now()))));
     }
   }
 
@@ -152,8 +158,11 @@ export class PasswordFile {
     return (await this.users()).get(this.canonical(username));
   }
 
-  /** Reads the file if it changed; true when there are no contents yet and the file is being written (worth reading again). */
-  async #reload(): Promise<boolean> {
+  /**
+   * Reads the file if it changed; true when there are no contents yet and the file is being
+   * written (worth reading again). `asItIs`: a first read takes the file whether settled or not.
+   */
+  async #reload(asItIs = false): Promise<boolean> {
     let handle;
     let latest: { readonly signature: string; readonly mtimeNs: bigint } | undefined;
     try {
@@ -169,6 +178,10 @@ export class PasswordFile {
       this.#seenFile = file;
       const previous = this.#snapshot;
       if (this.#cache && previous?.signature === signature) return false;
+      // A first read waits for a file written within settleMs to settle, as a reload does: read
+      // part-way through an in-place rewrite, a well-formed first half was taken for the whole
+      // file and the users of the other half refused (an outside probe: 30 of 30 trials).
+      if (previous === undefined && !asItIs && !this.#settled(signature, before.mtimeNs, this.#firstReadSettleMs)) return true;
       const changedInPlace = previous !== undefined && previous.signature !== signature && inPlace;
       if (changedInPlace && !this.#settled(signature, before.mtimeNs, this.#settleMs)) return false;
       if (changedInPlace && previous.terminated && before.size > 0n && !(await endsWithNewline(handle, before.size))) {
@@ -191,7 +204,7 @@ export class PasswordFile {
       return false;
     } catch (error) {
       const beingWritten =
-        this.#snapshot === undefined && error instanceof MalformedPasswordFile && latest !== undefined && !this.#settled(latest.signature, latest.mtimeNs, this.#settleMs);
+        !asItIs && this.#snapshot === undefined && error instanceof MalformedPasswordFile && latest !== undefined && !this.#settled(latest.signature, latest.mtimeNs, this.#firstReadSettleMs);
       if (!beingWritten) this.#failed(error);
       return beingWritten;
     } finally {
