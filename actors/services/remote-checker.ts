@@ -66,7 +66,8 @@ export class RemoteChecker implements Checker {
 
   /**
    * The checker withdrew: it drains (its subject has no subscriber while it finishes what it
-   * took), so checks under way wait for their answer instead of being probed as gone.
+   * took), so checks under way wait for their answer instead of being probed as gone, for
+   * `DEFAULT_DRAIN_MS` (served-probe.ts); then those still waiting fall back if nobody serves it.
    */
   withdrawn(): void {
     this.#probe.standDown();

@@ -6,6 +6,14 @@ import { encode } from "../wire/codec.ts";
 /** How often a request still unanswered asks: a killed service costs its callers about this much, not their timeout. */
 export const DEFAULT_PROBE_EVERY_MS = 1000;
 
+/**
+ * How long a service that said it is leaving (a checker's withdraw) has to answer what it took
+ * before requests still waiting ask again whether anyone serves it: a Portcullis checker answers
+ * its checks while it drains, but one built from PROTOCOL.md alone that withdraws and exits at once
+ * left its checks to wait out their timeout (an outside probe: 8 of 8 logins, 10 s, then LoginFailed).
+ */
+export const DEFAULT_DRAIN_MS = 2000;
+
 /** What a probe sends: an empty object, which every service answers, if only with `BadRequest` (any answer will do). */
 const PROBE = encode({});
 
@@ -39,7 +47,12 @@ export class ServedProbe {
   readonly #stalled = new Set<string>();
   /** Asks the instances every `everyMs` while one is stalled, so its recovery is noticed. */
   #stallWatch: ReturnType<typeof setInterval> | undefined;
-  #stoodDown = false;
+  /** Until when (performance.now()) no verdict is given: the service said it is leaving, and drains. */
+  #standDownUntil = Number.NEGATIVE_INFINITY;
+
+  get #stoodDown(): boolean {
+    return performance.now() < this.#standDownUntil;
+  }
 
   constructor(
     private readonly bus: Bus,
@@ -61,12 +74,12 @@ export class ServedProbe {
   }
 
   /**
-   * No more verdicts: the service said it is leaving (a checker's withdraw), and while it drains
-   * its subject has no subscriber though it still answers what it took. Requests then wait for
-   * their answer or their own timeout, as before the probe.
+   * No verdicts for `drainMs`: the service said it is leaving (a checker's withdraw), and while it
+   * drains its subject has no subscriber though it still answers what it took. Requests still
+   * waiting after that ask again, and one that finds nobody serving the subject is told so.
    */
-  standDown(): void {
-    this.#stoodDown = true;
+  standDown(drainMs = DEFAULT_DRAIN_MS): void {
+    this.#standDownUntil = performance.now() + drainMs;
     this.#stalled.clear();
     clearInterval(this.#stallWatch);
     this.#stallWatch = undefined;
@@ -85,14 +98,17 @@ export class ServedProbe {
       let told = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const next = (): void => {
-        if (this.#stoodDown) return;
+        // While the service drains, its subject has no subscriber: ask again once it has had its time.
         timer = setTimeout(() => {
+          if (this.#stoodDown) return next();
           void this.nobodyServes().then(async (gone) => {
-            if (settled || this.#stoodDown) return;
+            if (settled) return;
+            if (this.#stoodDown) return next();
             if (gone) return reject(new NoResponders(this.subject));
             if (onInstanceLost !== undefined && !told && this.instances !== undefined) {
               await this.#probeInstances(this.instances);
-              if (settled || this.#stoodDown) return;
+              if (settled) return;
+              if (this.#stoodDown) return next();
               if (this.#lastLossAt > sentAt) {
                 told = true;
                 onInstanceLost(this.#answering);
@@ -100,7 +116,7 @@ export class ServedProbe {
             }
             next();
           });
-        }, this.everyMs);
+        }, Math.max(this.everyMs, this.#standDownUntil - performance.now()));
       };
       next();
       const stop = (): void => {

@@ -644,6 +644,32 @@ export function runtimeCheckersContract(name: string, makeNetwork: () => Promise
       void back;
     });
 
+    it("falls back for the checks a checker built from PROTOCOL.md alone held when it withdrew and exited at once, within seconds, not at the check timeout", async () => {
+      // An outside probe: 8 of 8 logins in flight waited 10 s and failed with LoginFailed, though the previous checker was up.
+      await portal({ checkers: [] });
+      await wireChecker("previous", "from-previous");
+      await sleep(20);
+      const quitter = await bus();
+      const announcement = json({ name: "quitter", kinds: ["username-password"] });
+      let held = 0;
+      // Takes checks and never answers them: it is about to exit.
+      quitter.subscribe("cred.checker.quitter", (m) => void (parse(m.data)["credentials"] !== undefined ? held++ : m.respond(json({ ok: false, error: { code: "BadRequest", message: "credentials: required" } }))), { queue: "cred.checker.quitter" });
+      quitter.subscribe("cred.checkers.discover", (m) => void (m.reply !== undefined && quitter.publish(m.reply, announcement)));
+      quitter.publish("cred.checkers.announce", announcement);
+      await quitter.flush();
+      await sleep(50);
+      const b = await bus();
+      const started = performance.now();
+      // Four accounts: one account's logins are checked one after another (the rate limiter's turn).
+      const logins = Promise.all([0, 1, 2, 3].map((i) => login(b, { credentials: { kind: "username-password", username: `player${i}`, password: "pw" } })));
+      await waitFor(() => held === 4, 2_000);
+      quitter.publish("cred.checkers.withdraw", json({ name: "quitter" }));
+      await quitter.close();
+      const replies = await logins;
+      expect(replies.map((r) => r["avatarId"])).toEqual(["from-previous", "from-previous", "from-previous", "from-previous"]);
+      expect(performance.now() - started).toBeLessThan(6_000);
+    }, 15_000);
+
     it("hands the previous checker the logins while one of two copies of a checker built from PROTOCOL.md alone restarts, and the restarted copy's announcement takes them back", async () => {
       await portal({ checkers: [] });
       await wireChecker("previous", "from-previous");
