@@ -42,8 +42,13 @@ export function hashFile(path: string, layout: PasswordFileLayout = {}): HashSou
   // A line whose hash no algorithm recognises refuses the whole file: a truncated rewrite must
   // not replace good contents (the previous ones are kept) and a typo must not go unnoticed.
   const file = new PasswordFile(path, { cache: true, ...layout }, (stored, line) => {
+    if (verifierFor(stored) !== undefined) return;
+    // A known algorithm's tag: cut short, or asking for more than a verify may cost.
+    if (/^\$(argon2id|scrypt|2[aby])\$/.test(stored)) {
+      throw new MalformedPasswordFile(`line ${line}: unrecognised hash (cut short, or its cost beyond the limits: argon2id 1 GiB, scrypt 1 GiB, bcrypt cost 16; docs/checkers.md)`, line);
+    }
     // Plaintext passwords (Twisted's `file` format) end up here: say so, by line number only.
-    if (verifierFor(stored) === undefined) throw new MalformedPasswordFile(`line ${line}: unrecognised hash format (plaintext passwords belong to the file auth type; make hashes with 'portcullis hash')`, line);
+    throw new MalformedPasswordFile(`line ${line}: unrecognised hash format (plaintext passwords belong to the file auth type; make hashes with 'portcullis hash')`, line);
   });
   return { lookup: (username) => file.lookup(username), all: () => file.users(), load: () => file.load() };
 }

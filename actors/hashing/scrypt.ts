@@ -22,6 +22,8 @@ const KEY_LENGTH = 32;
 const MAX_LN = 20;
 const MAX_MEMORY_BYTES = 2 ** 30;
 const MAX_P = 16;
+// And at most 4 GiB of work (128 · N · r · p), as argon2id's m × t: ln=20, r=8 at p ≤ 4.
+const MAX_WORK_BYTES = 2 ** 32;
 
 interface Parsed extends ScryptParams {
   readonly salt: Buffer;
@@ -39,7 +41,7 @@ function parse(stored: string): Parsed | undefined {
   const r = params.get("r");
   const p = params.get("p");
   if (ln === undefined || r === undefined || p === undefined) return undefined;
-  if (ln < 1 || ln > MAX_LN || r < 1 || p < 1 || p > MAX_P || 128 * 2 ** ln * r > MAX_MEMORY_BYTES || salt.length < 1 || key.length < 16) return undefined;
+  if (ln < 1 || ln > MAX_LN || r < 1 || p < 1 || p > MAX_P || 128 * 2 ** ln * r > MAX_MEMORY_BYTES || 128 * 2 ** ln * r * p > MAX_WORK_BYTES || salt.length < 1 || key.length < 16) return undefined;
   return { ln, r, p, salt, key };
 }
 
@@ -55,8 +57,9 @@ function derive(password: string, salt: Buffer, length: number, { ln, r, p }: Sc
 /** A scrypt hasher with `params` (defaults: `SCRYPT_DEFAULTS`); a `RangeError` for parameters beyond the limits its verify keeps to. */
 export function scrypt(params: Partial<ScryptParams> = {}, { gate = defaultHashGate }: HasherOptions = {}): PasswordHasher {
   const configured = { ...SCRYPT_DEFAULTS, ...params };
-  if (configured.ln > MAX_LN || configured.p > MAX_P || 128 * 2 ** configured.ln * configured.r > MAX_MEMORY_BYTES) {
-    throw new RangeError(`scrypt parameters beyond the limits (ln ≤ ${MAX_LN}, 128 · 2^ln · r ≤ 1 GiB, p ≤ ${MAX_P})`);
+  const memory = 128 * 2 ** configured.ln * configured.r;
+  if (configured.ln > MAX_LN || configured.p > MAX_P || memory > MAX_MEMORY_BYTES || memory * configured.p > MAX_WORK_BYTES) {
+    throw new RangeError(`scrypt parameters beyond the limits (ln ≤ ${MAX_LN}, 128 · 2^ln · r ≤ 1 GiB, and × p ≤ 4 GiB, p ≤ ${MAX_P})`);
   }
   return {
     algorithm: HashAlgorithm.scrypt,

@@ -110,10 +110,14 @@ describe("hashing", () => {
     for (const params of ["m=1048576,t=4,p=1", "m=65536,t=64,p=1", "m=19456,t=2,p=64"]) expect(argon2id().recognizes(argon(params)), params).toBe(true);
     const scryptSalt = "c2FsdHNhbHRzYWx0";
     const key = "A".repeat(43);
-    for (const params of ["ln=21,r=8,p=1", "ln=20,r=9,p=1", "ln=10,r=1048576,p=1", "ln=14,r=8,p=17"]) {
+    for (const params of ["ln=21,r=8,p=1", "ln=20,r=9,p=1", "ln=10,r=1048576,p=1", "ln=14,r=8,p=17", "ln=20,r=8,p=5"]) {
       expect(verifierFor(`$scrypt$${params}$${scryptSalt}$${key}`), params).toBeUndefined();
     }
-    expect(verifierFor(`$scrypt$ln=20,r=8,p=16$${scryptSalt}$${key}`)?.algorithm).toBe("scrypt");
+    expect(verifierFor(`$scrypt$ln=20,r=8,p=4$${scryptSalt}$${key}`)?.algorithm).toBe("scrypt");
+    // bcrypt names its cost too: 2^31 rounds is about 11 hours a verify.
+    const bcryptRest = "SzlMlJYJ0d8Zt5N0gRLPPeIHDEDSkDTNWGN5DPq4sWPgUzQnWBVOS";
+    for (const cost of ["17", "20", "31"]) expect(verifierFor(`$2b$${cost}$${bcryptRest}`), cost).toBeUndefined();
+    expect(verifierFor(`$2b$16$${bcryptRest}`)?.algorithm).toBe("bcrypt");
   });
 
   it("refuses to be configured beyond the limits its own verify keeps to", () => {
@@ -123,6 +127,8 @@ describe("hashing", () => {
     expect(() => scrypt({ ln: 21 })).toThrow(RangeError);
     expect(() => scrypt({ ln: 20, r: 16 })).toThrow(RangeError);
     expect(() => scrypt({ p: 17 })).toThrow(RangeError);
+    expect(() => scrypt({ ln: 20, p: 5 })).toThrow(RangeError);
+    expect(() => bcrypt({ cost: 17 })).toThrow(RangeError);
     expect(() => argon2id({ memoryCost: 1_048_576, timeCost: 4 })).not.toThrow();
   });
 

@@ -69,7 +69,8 @@ describe("file, hashed and htpasswd auth types", () => {
     writeFileSync(path, "alice:secret\nblank:\nmallory:Pq7:Zr9\n");
     const logs = captureLogs();
     const checker = await makeChecker(`file:${path}`, { logger: logs.logger });
-    expect(entries(logs)).toEqual([
+    // Warnings and errors only: a file just written is read once it settled (a debug line says so).
+    expect(entries(logs).filter((entry) => (entry["level"] as number) > 20)).toEqual([
       expect.objectContaining({ level: 40, passwordFile: path, line: 2 }),
       expect.objectContaining({ level: 40, passwordFile: path, line: 3 }),
     ]);
