@@ -323,7 +323,9 @@ export class CheckerDirectory {
         if (serving.length === 0) return this.#drop(name, checker);
         this.#instances.set(name, new Set(serving));
         this.#adoptRemainingKinds(name, checker);
-        if (serving.some((id) => current.leaving.has(id))) this.options.logger.warn({ checker: name }, "ignored a withdrawal of a checker instance that still serves");
+        if (current.leaving.has("") && this.#precedence.isDemoted(checker)) {
+          this.options.logger.info({ checker: name }, "checker withdrawn; still served, so kept below the other checkers of its kinds");
+        } else if (serving.some((id) => current.leaving.has(id))) this.options.logger.warn({ checker: name }, "ignored a withdrawal of a checker instance that still serves");
         else this.options.logger.info({ checker: name, instances: serving.length }, "checker instance withdrawn; others still serve it");
       });
     }, CONFIRM_WITHDRAWAL_MS).unref?.();
