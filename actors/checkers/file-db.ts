@@ -131,10 +131,10 @@ export class PasswordFile {
   }
 
   /**
-   * A reload. Before the first good read there are no previous contents to keep, so a file caught
-   * mid-write (changed while being read, empty, a line cut short) is read again every `settleMs`/5
-   * until it has settled, for up to `unterminatedSettleMs`: an outside probe's first lookups, made
-   * while the file was rewritten in place, refused a valid user in 29 of 30 trials.
+   * A reload. Before the first good read there are no previous contents to keep, so a file written
+   * within `settleMs` (at most the default) is looked at again every fifth of that until it has
+   * settled, for up to 5 s (`unterminatedSettleMs`, at most its default), then read as it is:
+   * outside probes' first lookups during an in-place rewrite refused a valid user in 30 of 30 trials.
    */
   async #loadOnce(): Promise<void> {
     const deadline = Date.now() + Math.min(this.#unterminatedSettleMs, DEFAULT_UNTERMINATED_SETTLE_MS);

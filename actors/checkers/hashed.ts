@@ -4,7 +4,9 @@ import type { Credentials } from "../credentials/credentials.ts";
 import { UsernamePassword } from "../credentials/username-password.ts";
 import { isPlaintextPassword } from "../credentials/password-shapes.ts";
 import { UnauthorizedLogin } from "../errors.ts";
-import { argon2id } from "../hashing/argon2id.ts";
+import { argon2id, ARGON2ID_LIMITS } from "../hashing/argon2id.ts";
+import { BCRYPT_MAX_COST } from "../hashing/bcrypt.ts";
+import { SCRYPT_MAX_MEMORY_BYTES } from "../hashing/scrypt.ts";
 import type { PasswordHasher, PasswordVerifier } from "../hashing/hasher.ts";
 import { verifierFor } from "../hashing/identify.ts";
 import { silentLogger, type Logger } from "../logger.ts";
@@ -37,6 +39,9 @@ export interface HashedPasswordCheckerOptions {
   readonly logger?: Logger;
 }
 
+/** The cost limits of the stored hashes a verify takes (argon2id.ts, scrypt.ts, bcrypt.ts), as an error states them. */
+const COST_LIMITS = `argon2id ${ARGON2ID_LIMITS.memoryCost / 1_048_576} GiB, scrypt ${SCRYPT_MAX_MEMORY_BYTES / 2 ** 30} GiB, bcrypt cost ${BCRYPT_MAX_COST}`;
+
 /** A file of `user:hash` lines (PHC strings or htpasswd hashes), reloaded as `FilePasswordDB` is. */
 export function hashFile(path: string, layout: PasswordFileLayout = {}): HashSource {
   // A line whose hash no algorithm recognises refuses the whole file: a truncated rewrite must
@@ -45,7 +50,7 @@ export function hashFile(path: string, layout: PasswordFileLayout = {}): HashSou
     if (verifierFor(stored) !== undefined) return;
     // A known algorithm's tag: cut short, or asking for more than a verify may cost.
     if (/^\$(argon2id|scrypt|2[aby])\$/.test(stored)) {
-      throw new MalformedPasswordFile(`line ${line}: unrecognised hash (cut short, or its cost beyond the limits: argon2id 1 GiB, scrypt 1 GiB, bcrypt cost 16; docs/checkers.md)`, line);
+      throw new MalformedPasswordFile(`line ${line}: unrecognised hash (cut short, or its cost beyond the limits: ${COST_LIMITS}; docs/checkers.md)`, line);
     }
     // Plaintext passwords (Twisted's `file` format) end up here: say so, by line number only.
     throw new MalformedPasswordFile(`line ${line}: unrecognised hash format (plaintext passwords belong to the file auth type; make hashes with 'portcullis hash')`, line);

@@ -20,7 +20,8 @@ const KEY_LENGTH = 32;
 // A hash file is configuration, but a typo must not make one login allocate gigabytes: at most
 // 1 GiB (128 · N · r bytes; N = 2^20 at r = 8), and p up to 16 (each lane recomputes it all).
 const MAX_LN = 20;
-const MAX_MEMORY_BYTES = 2 ** 30;
+export const SCRYPT_MAX_MEMORY_BYTES = 2 ** 30;
+const MAX_MEMORY_BYTES = SCRYPT_MAX_MEMORY_BYTES;
 const MAX_P = 16;
 // And at most 4 GiB of work (128 · N · r · p), as argon2id's m × t: ln=20, r=8 at p ≤ 4.
 const MAX_WORK_BYTES = 2 ** 32;

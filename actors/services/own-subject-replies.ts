@@ -1,9 +1,10 @@
 /** Refuses to serve on a bus that would send replies onto the services' own subjects. */
 import type { Bus } from "../../transports/bus.ts";
+import { TOKEN_REVOCATIONS } from "../tokens/revocation-feed.ts";
 import type { Subjects } from "../wire/subjects.ts";
 
 /** Where token revocations travel, whatever the prefix. */
-const REVOCATIONS_ROOT = "portcullis";
+const REVOCATIONS_ROOT = TOKEN_REVOCATIONS.split(".")[0]!;
 
 /**
  * A reply goes out with the service's permissions to the subject the requester chose, so a bus

@@ -276,6 +276,19 @@ describe("HashedPasswordChecker", () => {
       expect(logs.lines.join("\n")).not.toMatch(/Hunter2-plain|bob|apr1/);
     });
 
+    it("says a hash of a known algorithm beyond the cost limits is beyond them, not that it is plaintext", async () => {
+      // An outside probe: a `$2b$31$` line was reported as "plaintext passwords belong to the file auth type".
+      // Carol's cost-4 bcrypt hash, its cost raised to 31 (about 11 hours a verify): well-formed otherwise.
+      writeFileSync(path, `alice:${HTPASSWD_VECTORS.alice[1]}\ncarol:${HTPASSWD_VECTORS.carol[1].replace("$04$", "$31$")}\n`);
+      const logs = captureLogs();
+      const checker = new HashedPasswordChecker(hashFile(path, { logger: logs.logger }), { hasher: cheap.bcrypt, logger: logs.logger });
+      await checker.load();
+      const errors = logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((e) => e["level"] === 50);
+      expect(errors).toEqual([expect.objectContaining({ passwordFile: path, line: 2 })]);
+      expect(String(errors[0]!["err"])).toContain("beyond the limits: argon2id 1 GiB, scrypt 1 GiB, bcrypt cost 16");
+      expect(String(errors[0]!["err"])).not.toContain("plaintext");
+    });
+
     it("keeps its previous users when a rewrite is malformed or cut short, and takes the next good one", async () => {
       const good = `alice:${HTPASSWD_VECTORS.alice[1]}\ncarol:${HTPASSWD_VECTORS.carol[1]}\n`;
       writeFileSync(path, good);
