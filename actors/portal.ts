@@ -33,6 +33,13 @@ export interface PortalOptions {
   readonly onUnexpectedError?: (step: "checker" | "realm" | "logout", error: unknown) => void;
   /** Told when a checker is dropped for being gone (`CheckerUnavailable`), so it can be looked for again. */
   readonly onCheckerGone?: (checker: Checker) => void;
+  /**
+   * How long, asked at that moment, a login whose kinds' checker is down may wait for one to be
+   * registered again before it gets `LoginFailed` ("try again"); default 0. The runtime portal
+   * gives the time left of the grace after its own NATS reconnect: a checker dropped around an
+   * outage announces itself again a moment after.
+   */
+  readonly checkerReturnWaitMs?: () => number;
 }
 
 export interface OpenSessionOptions {
@@ -70,6 +77,9 @@ export class Portal {
   readonly #onRateLimiterError: ((error: unknown) => void) | undefined;
   readonly #inspect: ((event: InspectionEvent) => void) | undefined;
   readonly #onCheckerGone: ((checker: Checker) => void) | undefined;
+  readonly #checkerReturnWaitMs: () => number;
+  /** Logins waiting for a checker of their kinds to be registered again. */
+  readonly #awaitingReturn = new Set<() => void>();
 
   constructor(readonly realm: Realm, checkers: Iterable<Checker> = [], options: PortalOptions = {}) {
     this.#timeouts = options.timeouts ?? {};
@@ -77,6 +87,7 @@ export class Portal {
     this.#onRateLimiterError = options.onRateLimiterError;
     this.#inspect = options.inspect;
     this.#onCheckerGone = options.onCheckerGone;
+    this.#checkerReturnWaitMs = options.checkerReturnWaitMs ?? (() => 0);
     const onUnexpected = options.onUnexpectedError;
     const sanitize = (step: "checker" | "realm" | "logout", error: unknown): PortcullisError => {
       // One refusal text whatever the checker said ("no such user" would tell who exists).
@@ -133,6 +144,9 @@ export class Portal {
         this.#checkers.set(kind, [checker]);
       }
     }
+    const waiting = [...this.#awaitingReturn];
+    this.#awaitingReturn.clear();
+    for (const wake of waiting) wake();
   }
 
   /**
@@ -233,7 +247,7 @@ export class Portal {
   }
 
   async #requestAvatarId(credentials: Credentials): Promise<AvatarId> {
-    let checker = this.checkerFor(credentials);
+    let checker = this.checkerFor(credentials) ?? (await this.#awaitReturn(credentials));
     if (!checker) throw this.noCheckerError(credentials);
     for (;;) {
       try {
@@ -247,10 +261,33 @@ export class Portal {
         // and on that one's if it is gone too: each try drops one, so this ends.
         for (const kind of this.#remove(checker)) this.#down.set(kind, checker);
         this.#onCheckerGone?.(checker);
-        const fallback = this.checkerFor(credentials);
+        const fallback = this.checkerFor(credentials) ?? (await this.#awaitReturn(credentials));
         if (!fallback) throw new LoginFailed(NO_CHECKER);
         checker = fallback;
       }
+    }
+  }
+
+  /**
+   * A checker for `credentials` once one is registered again, when its kinds' checker is down
+   * ("try again") and `checkerReturnWaitMs` allows a wait; undefined otherwise or when the wait is over.
+   */
+  async #awaitReturn(credentials: Credentials): Promise<Checker | undefined> {
+    const deadline = performance.now() + this.#checkerReturnWaitMs();
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0 || this.noCheckerError(credentials) instanceof UnhandledCredentials) return undefined;
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.#awaitingReturn.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, left);
+        this.#awaitingReturn.add(wake);
+      });
+      const checker = this.checkerFor(credentials);
+      if (checker) return checker;
     }
   }
 

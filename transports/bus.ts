@@ -65,8 +65,9 @@ export interface Bus {
   /**
    * Tells `listener` when the connection is lost (`false`) and when it is back (`true`); returns
    * a function that stops telling it. Absent on a transport that cannot lose its connection
-   * (in-process). While it is lost, nothing published reaches anyone: messages wait in the
-   * client and go out after the reconnect.
+   * (in-process). While it is lost, nothing published reaches anyone, and nats.js 3 drops what
+   * was published meanwhile when it reconnects (its outbound buffer is reset): a request sent
+   * then meets its timeout, and a message that matters must be sent again once it is back.
    */
   onConnectionChange?(listener: (connected: boolean) => void): () => void;
 }

@@ -1,10 +1,12 @@
 /** Transport-level failures: they say nothing about authentication. */
+import { redactIdentifiers } from "./redact.ts";
 
 /** Nobody subscribes to the requested subject. */
 export class NoResponders extends Error {
   override readonly name = "NoResponders";
   constructor(readonly subject: string) {
-    super(`no responders for ${subject}`);
+    // The message is what gets logged: a session's subject names its id, never written in full.
+    super(redactIdentifiers(`no responders for ${subject}`));
   }
 }
 
@@ -12,7 +14,7 @@ export class NoResponders extends Error {
 export class RequestTimeout extends Error {
   override readonly name = "RequestTimeout";
   constructor(readonly subject: string, readonly timeoutMs: number) {
-    super(`request on ${subject} timed out after ${timeoutMs} ms`);
+    super(redactIdentifiers(`request on ${subject} timed out after ${timeoutMs} ms`));
   }
 }
 

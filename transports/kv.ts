@@ -211,8 +211,10 @@ class JetStreamKvStore<T> implements KvStore<T> {
     // last keys aged out stayed unloaded for good, 2 runs in 7). Once that message is gone from
     // the stream, there is nothing left to load.
     void (async () => {
-      for (let first = true; !isLoaded && !stopped; first = false) {
+      for (let first = true; ; first = false) {
         if (!first) await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+        // Checked after the wait too: a status asked for a watch loaded meanwhile is a needless JetStream request.
+        if (isLoaded || stopped) return;
         const now = await this.kv.status();
         if (now.values === 0 || now.streamInfo.state.first_seq > loadedAt) loaded();
       }

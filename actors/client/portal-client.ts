@@ -1,6 +1,7 @@
 /** The client side of the protocol: log in through any portal on the bus. */
 import type { Bus, BusSubscription } from "../../transports/bus.ts";
 import { NoResponders } from "../../transports/errors.ts";
+import { askRidingOutReconnects, watchReconnects } from "../../transports/reconnect-clock.ts";
 import type { EndReason } from "../../machines/login-saga.ts";
 import type { Credentials, WireCredentials } from "../credentials/credentials.ts";
 import { fromWireError, LoginFailed } from "../errors.ts";
@@ -34,6 +35,7 @@ export class PortalClient {
   constructor(private readonly bus: Bus, options: ClientOptions = {}) {
     this.#subjects = subjectsFor(options.prefix);
     this.#timeoutMs = options.timeoutMs ?? 15_000;
+    watchReconnects(bus);
   }
 
   /**
@@ -52,7 +54,8 @@ export class PortalClient {
   async requestChallenge(fields: { readonly mechanism: string } & Record<string, unknown>): Promise<Record<string, unknown>> {
     let data: Uint8Array;
     try {
-      data = await this.bus.request(this.#subjects.challenge, encode(fields), { timeoutMs: this.#timeoutMs });
+      const encoded = encode(fields);
+      data = await askRidingOutReconnects(this.bus, () => this.bus.request(this.#subjects.challenge, encoded, { timeoutMs: this.#timeoutMs }));
     } catch (error) {
       if (error instanceof NoResponders) throw new LoginFailed("no portal is serving");
       throw error;
@@ -97,11 +100,9 @@ export class PortalClient {
     }
     let data: Uint8Array;
     try {
-      data = await this.bus.request(
-        subject,
-        encode({ ...fields, interfaces: options.interfaces, mind: mindSubject, ...(options.issueToken ? { issueToken: true } : {}) }),
-        { timeoutMs: this.#timeoutMs },
-      );
+      const encoded = encode({ ...fields, interfaces: options.interfaces, mind: mindSubject, ...(options.issueToken ? { issueToken: true } : {}) });
+      // A portal not back yet from a nats-server restart: asked again for a moment, not reported as missing.
+      data = await askRidingOutReconnects(this.bus, () => this.bus.request(subject, encoded, { timeoutMs: this.#timeoutMs }));
     } catch (error) {
       subscription?.unsubscribe();
       if (error instanceof NoResponders) throw new LoginFailed("no portal is serving");

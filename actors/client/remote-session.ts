@@ -1,21 +1,15 @@
 /** A client's live session: calls to its avatar, heartbeats, notifications and logout. */
 import type { Bus, BusSubscription } from "../../transports/bus.ts";
 import { BusClosed, NoResponders } from "../../transports/errors.ts";
+import { askRidingOutReconnects, watchReconnects } from "../../transports/reconnect-clock.ts";
 import type { EndReason } from "../../machines/login-saga.ts";
 import { fromWireError, SessionEnded } from "../errors.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 import type { Subjects } from "../wire/subjects.ts";
 import { NotificationStream } from "./notification-stream.ts";
-import { reconnectedWithin, watchReconnects } from "./reconnect-clock.ts";
 
 /** How long a session with a Mind waits for the portal's `ended` after a request found it over. */
 const ENDED_GRACE_MS = 1000;
-/**
- * How long after this client's own reconnect a no-responders answer is asked again rather than
- * believed: the portal reconnects on its own schedule (up to a few seconds after a long outage).
- */
-const RECONNECT_GRACE_MS = 5000;
-const RETRY_EVERY_MS = 250;
 
 /** A notification the avatar sent to this session's Mind. */
 export interface Notification {
@@ -166,13 +160,10 @@ export class RemoteSession {
   async #request(verb: "call" | "ping" | "logout", body: unknown): Promise<Record<string, unknown>> {
     let data: Uint8Array;
     try {
-      data = await this.bus.request(this.subjects.sessionVerb(this.id, verb), encode(body));
+      // Just after this client's own reconnect the portal may not be back yet: asked again, not believed over.
+      const encoded = encode(body);
+      data = await askRidingOutReconnects(this.bus, () => this.bus.request(this.subjects.sessionVerb(this.id, verb), encoded));
     } catch (error) {
-      // Nobody received it, so asking again cannot run anything twice.
-      if (error instanceof NoResponders && reconnectedWithin(this.bus, RECONNECT_GRACE_MS)) {
-        await new Promise((resolve) => setTimeout(resolve, RETRY_EVERY_MS));
-        return this.#request(verb, body);
-      }
       if (error instanceof NoResponders || error instanceof BusClosed) {
         this.#learnedEnded(error instanceof BusClosed);
         throw new SessionEnded();

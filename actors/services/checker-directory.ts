@@ -47,6 +47,8 @@ export const DEFAULT_MAX_CHECKERS = 1000;
 
 /** How long a withdrawal of a checker's last known instance waits for other instances to answer `discover`. */
 const CONFIRM_WITHDRAWAL_MS = 250;
+/** How soon after its reconnect a portal asks the checkers it dropped meanwhile to announce (its own resubscriptions first). */
+const RECONNECT_LOOK_MS = 250;
 
 /**
  * Registers announced checkers in `portal` (the newest announcement takes precedence for its
@@ -96,6 +98,12 @@ export class CheckerDirectory {
     }));
     this.#discoveredFrom = performance.now();
     this.bus.publish(this.#subjects.discover, new Uint8Array(), { reply: inbox });
+    // Back from a lost connection: a checker dropped around the outage (its connection closed
+    // before this one's, as a nats-server shutting down does) may have announced itself while this
+    // portal could not hear it (an outside probe: logins refused for 4 s, until the next 5 s round).
+    this.#stopWatchingConnection = this.bus.onConnectionChange?.((connected) => {
+      if (connected) this.lookAgain(RECONNECT_LOOK_MS, true);
+    });
   }
 
   /**
@@ -126,6 +134,7 @@ export class CheckerDirectory {
   #lastAnswer: number | undefined;
   #inbox: string | undefined;
   #lookAgain: NodeJS.Timeout | undefined;
+  #stopWatchingConnection: (() => void) | undefined;
 
   /**
    * The portal dropped a checker that had no responders. It may have been cut off a moment (its
@@ -133,8 +142,12 @@ export class CheckerDirectory {
    * every checker to announce in a second, then every 5 s while any checker this portal knew is
    * still missing. A reviewer saw one connection blip drop a healthy checker for good.
    */
-  lookAgain(delayMs = 1000): void {
-    if (this.#lookAgain !== undefined || this.#inbox === undefined) return;
+  lookAgain(delayMs = 1000, sooner = false): void {
+    if (this.#inbox === undefined) return;
+    if (this.#lookAgain !== undefined) {
+      if (!sooner) return;
+      clearTimeout(this.#lookAgain);
+    }
     this.#lookAgain = setTimeout(() => {
       this.#lookAgain = undefined;
       if (this.#inbox === undefined || ![...this.#known.values()].some((checker) => !this.portal.hasChecker(checker))) return;
@@ -150,6 +163,7 @@ export class CheckerDirectory {
   }
 
   stop(): void {
+    this.#stopWatchingConnection?.();
     clearTimeout(this.#rediscovering);
     clearTimeout(this.#lookAgain);
     this.#lookAgain = undefined;

@@ -18,6 +18,9 @@ import type { Bus } from "../../transports/bus.ts";
 import { NoResponders, RequestTimeout } from "../../transports/errors.ts";
 import { encode } from "../wire/codec.ts";
 
+/** How often an instance without responders is asked again while its `confirmMs` runs. */
+const UNREACHABLE_RECHECK_MS = 250;
+
 export interface InstanceWatchOptions {
   /** How often every watched instance is asked; default 5000 ms. */
   readonly checkEveryMs?: number;
@@ -181,12 +184,15 @@ export class InstanceWatch {
       this.#lose(instance);
       return "gone";
     }
-    // Asked again once the window has passed, whether or not anything else asks meanwhile.
+    // Asked again every quarter second until the window has passed, whether or not anything else
+    // asks meanwhile: one back from a reconnect is found alive at once. Found unreachable when this
+    // process reconnected first, a portal's sessions had their calls refused for the whole window
+    // though it was back a moment later (an outside probe: 417 calls over 4.4 s).
     if (instance.confirmTimer === undefined) {
       instance.confirmTimer = setTimeout(() => {
         instance.confirmTimer = undefined;
         void this.#check(instance, 0);
-      }, Math.ceil(left) + 1);
+      }, Math.min(UNREACHABLE_RECHECK_MS, Math.ceil(left) + 1));
       instance.confirmTimer.unref?.();
     }
     return "unreachable";

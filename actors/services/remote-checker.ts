@@ -1,5 +1,6 @@
 /** A checker served elsewhere on the bus, used by the Portal like any local checker. */
 import { BusClosed, NoResponders, RequestTimeout } from "../../transports/errors.ts";
+import { askRidingOutReconnects, watchReconnects } from "../../transports/reconnect-clock.ts";
 import { checkWholeNumber } from "../option-checks.ts";
 import type { Bus } from "../../transports/bus.ts";
 import { isValidAvatarId } from "../checkers/avatar-id.ts";
@@ -62,6 +63,7 @@ export class RemoteChecker implements Checker {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#probe = new ServedProbe(bus, this.#subject, options.probeEveryMs, options.instances);
     this.#onAnswered = options.onAnswered;
+    watchReconnects(bus);
   }
 
   /**
@@ -89,15 +91,28 @@ export class RemoteChecker implements Checker {
         const target = answering === undefined ? undefined : this.#instanceCheck(answering);
         return target === undefined ? ask() : ask(target).catch((error: unknown) => (error instanceof NoResponders ? ask() : Promise.reject(error)));
       };
-      // Around a stalled process while one is known: straight to one that answered its probe.
-      const asked = askAt(this.#probe.detour);
-      // Sent again when a process of the checker is found gone or stalled while this waits: it may
-      // hold the check. Sent to a process that just answered, on its own subject (the queue group
-      // could hand it back to a stalled one). The first answer wins; a stalled process's late one
-      // may still come, and loses.
-      let askAgain!: (answering: readonly string[]) => void;
-      const askedAgain = new Promise<Uint8Array>((resolve, reject) => (askAgain = (answering) => void askAt(answering).then(resolve, reject)));
-      data = await Promise.race([asked, this.#probe.untilGone(asked, (answering) => askAgain(answering)), askedAgain]);
+      const attempt = () => {
+        // Around a stalled process while one is known: straight to one that answered its probe.
+        const asked = askAt(this.#probe.detour);
+        // Sent again when a process of the checker is found gone or stalled while this waits: it may
+        // hold the check. Sent to a process that just answered, on its own subject (the queue group
+        // could hand it back to a stalled one). The first answer wins; a stalled process's late one
+        // may still come, and loses.
+        let askAgain!: (answering: readonly string[]) => void;
+        const askedAgain = new Promise<Uint8Array>((resolve, reject) => (askAgain = (answering) => void askAt(answering).then(resolve, reject)));
+        // Sent again when this portal's connection comes back while it waits: the check, or its
+        // answer, may have been lost with the connection (nats.js drops what is published while
+        // it is down), and would hold the login, and the account's queue, until the timeout.
+        const stopWatching = this.bus.onConnectionChange?.((connected) => {
+          if (connected) askAgain([]);
+        });
+        const answered = Promise.race([asked, this.#probe.untilGone(asked, (answering) => askAgain(answering)), askedAgain]);
+        if (stopWatching !== undefined) void answered.then(stopWatching, stopWatching);
+        return answered;
+      };
+      // Just after a nats-server restart the checker's process may be back later than this one:
+      // for a moment its subject has nobody, and that is not "gone" (it announces again once back).
+      data = await askRidingOutReconnects(this.bus, attempt);
       this.#onAnswered?.();
     } catch (error) {
       if (error instanceof NoResponders) throw new CheckerUnavailable(`checker ${this.name} is unavailable`);

@@ -2,6 +2,7 @@
 import type { Bus } from "../../transports/bus.ts";
 import { checkWholeNumber } from "../option-checks.ts";
 import { BusClosed, NoResponders, RequestTimeout } from "../../transports/errors.ts";
+import { askRidingOutReconnects, watchReconnects } from "../../transports/reconnect-clock.ts";
 import { ANONYMOUS, type AvatarId } from "../checkers/checker.ts";
 import { fromWireError, isWireError, LoginFailed, PortcullisError } from "../errors.ts";
 import type { LoginResult, Mind, Realm } from "../realm.ts";
@@ -68,6 +69,7 @@ export class RemoteRealm implements Realm {
     this.#audit = new CallAudit(bus);
     this.#callProbeOptions = options.callProbe;
     this.#retries = new ReleaseRetries(bus, this.#subjects, options.releaseRetries);
+    watchReconnects(bus);
     // Back from a lost connection, realm processes may have let go of avatars meanwhile (they
     // took this portal for gone): ask them at once rather than at the next round.
     bus.onConnectionChange?.((connected) => {
@@ -92,13 +94,20 @@ export class RemoteRealm implements Realm {
     let reply: Record<string, unknown>;
     let probed = false;
     try {
-      const asked = this.bus.request(this.#subjects.realmAvatar(this.name), encode(request), { timeoutMs: this.#timeoutMs });
-      // Delivered: only the probe's verdict, not the request's own no-responders, can follow.
-      const gone = this.#probe.untilGone(asked).catch((error: unknown) => {
-        probed = true;
-        throw error;
-      });
-      reply = decodeObject(await Promise.race([asked, gone]));
+      const encoded = encode(request);
+      const attempt = () => {
+        const asked = this.bus.request(this.#subjects.realmAvatar(this.name), encoded, { timeoutMs: this.#timeoutMs });
+        // Delivered: only the probe's verdict, not the request's own no-responders, can follow.
+        const gone = this.#probe.untilGone(asked).catch((error: unknown) => {
+          probed = true;
+          throw error;
+        });
+        return Promise.race([asked, gone]);
+      };
+      // Just after a nats-server restart the realm's process may be back later than this one; a
+      // request nobody received is asked again for a moment. Never one the probe found gone after
+      // it was delivered: that realm may still make the avatar for this session.
+      reply = decodeObject(await askRidingOutReconnects(this.bus, attempt, { mayAskAgain: () => !probed }));
     } catch (error) {
       bridge?.close();
       if (error instanceof RequestTimeout) {

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { checkWholeNumber } from "../option-checks.ts";
 import type { Bus, BusSubscription } from "../../transports/bus.ts";
 import { BusClosed, NoResponders, RequestTimeout } from "../../transports/errors.ts";
+import { askRidingOutReconnects, watchReconnects } from "../../transports/reconnect-clock.ts";
 import { DEFAULT_CHALLENGE_EXPIRY_MS } from "../../machines/challenge.ts";
 import { ChallengeActor } from "../challenges/challenge-actor.ts";
 import { answersChallengeQueries, challengeQuerySubject } from "../challenges/challenge-query.ts";
@@ -73,6 +74,7 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
   checkWholeNumber("challenges.queryTimeoutMs", options.queryTimeoutMs, 1);
   const maxOpen = options.maxOpen ?? 10_000;
   const queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
+  watchReconnects(bus);
   const host = options.host ?? hostname();
   const mechanisms = new Map([...(options.mechanisms ?? defaultChallengeMechanisms)].map((m) => [m.name, m]));
   /** Open challenges in the order they were issued, with when (the first expires first). */
@@ -105,7 +107,9 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
     if (!(checker instanceof RemoteChecker)) throw new LoginFailed(`the checker for ${q.mechanism} cannot answer challenge queries`);
     let data: Uint8Array;
     try {
-      data = await bus.request(challengeQuerySubject(subjects.checker(checker.name)), encode(q), { timeoutMs: queryTimeoutMs });
+      const encoded = encode(q);
+      // A checker not back yet from a nats-server restart is asked again for a moment (reconnect-clock.ts).
+      data = await askRidingOutReconnects(bus, () => bus.request(challengeQuerySubject(subjects.checker(checker.name)), encoded, { timeoutMs: queryTimeoutMs }));
     } catch (error) {
       // Nobody at the query subject: the checker is gone (most often), or it serves no queries.
       if (error instanceof NoResponders) throw new LoginFailed(`checker ${checker.name} is not reachable or answers no challenge queries; try again`);

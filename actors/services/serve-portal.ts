@@ -16,6 +16,7 @@ import { processStallWatch } from "./stall-watch.ts";
 import { CHALLENGE_KINDS } from "../challenges/registry.ts";
 import { OutageEndings } from "./outage-endings.ts";
 import { RequestTimeout } from "../../transports/errors.ts";
+import { graceLeftMs, watchReconnects } from "../../transports/reconnect-clock.ts";
 import { loginCompleter } from "./complete-login.ts";
 import { checkHostingOptions } from "./hosting-options.ts";
 import type { MindLimits } from "./remote-mind.ts";
@@ -173,7 +174,11 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
         : logger.error({ step, error: describe(error) }, "unexpected error in a login step"),
     // Declared below; a checker can only be found gone once logins flow, after it exists.
     onCheckerGone: () => directory.lookAgain(),
+    // A checker dropped around a NATS outage announces itself again a moment after this portal
+    // is back: its logins wait for it within the grace instead of answering "try again" at once.
+    checkerReturnWaitMs: () => graceLeftMs(bus),
   });
+  watchReconnects(bus);
   warnShadowedCheckers(localCheckers, logger);
   // Registered first, so an announced token checker for the same kind still takes precedence.
   if (options.tokens && !portal.listCredentialsKinds().includes(TokenCredentials.kind)) portal.registerChecker(new TokenChecker(options.tokens));

@@ -3,7 +3,8 @@ import { describe, expect, it, vi } from "vitest";
 import type { AvatarId } from "../../actors/checkers/checker.ts";
 import { InMemoryUsernamePasswordDatabaseDontUse } from "../../actors/checkers/in-memory.ts";
 import { UsernamePassword } from "../../actors/credentials/username-password.ts";
-import { LoginDenied, LoginFailed, NoSuchInterface } from "../../actors/errors.ts";
+import { CheckerUnavailable, LoginDenied, LoginFailed, NoSuchInterface, UnhandledCredentials } from "../../actors/errors.ts";
+import { Anonymous } from "../../actors/credentials/anonymous.ts";
 import { Portal } from "../../actors/portal.ts";
 import type { Mind, Realm } from "../../actors/realm.ts";
 import { portalContract } from "./portal.contract.ts";
@@ -64,5 +65,41 @@ describe("Portal and what its realm returns (library face)", () => {
     expect(error).toBeInstanceOf(LoginDenied);
     expect(error).toBeInstanceOf(LoginFailed);
     expect((error as LoginDenied).message).toBe("too many logins today");
+  });
+});
+
+describe("Portal: a login whose kinds' checker is down", () => {
+  const ANONYMOUS_CREDENTIALS = new Anonymous();
+  const gone = { credentialKinds: ["username-password"], requestAvatarId: () => Promise.reject(new CheckerUnavailable("checker gone is unavailable")) };
+  const echoRealm: Realm = { requestAvatar: (id, _mind, ...interfaces) => ({ interface: interfaces[0]!, avatar: { id }, logout: () => undefined }) };
+
+  it("answers 'no checker available' at once by default", async () => {
+    const portal = new Portal(echoRealm, [gone]);
+    const startedAt = performance.now();
+    await expect(portal.login(new UsernamePassword("alice", "pw"), null, "echo")).rejects.toThrow("no checker available; try again");
+    await expect(portal.login(new UsernamePassword("alice", "pw"), null, "echo")).rejects.toThrow("no checker available; try again");
+    expect(performance.now() - startedAt).toBeLessThan(200);
+  });
+
+  it("waits, within checkerReturnWaitMs, for a checker of its kinds to be registered again, and logs in with it", async () => {
+    const portal = new Portal(echoRealm, [gone], { checkerReturnWaitMs: () => 2000 });
+    setTimeout(() => portal.registerChecker(new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" })), 200);
+    // The first meets the gone checker and waits; the second finds the kind down and waits too.
+    const [first, second] = await Promise.all([
+      portal.login(new UsernamePassword("alice", "pw"), null, "echo"),
+      new Promise((resolve) => setTimeout(resolve, 50)).then(() => portal.login(new UsernamePassword("alice", "pw"), null, "echo")),
+    ]);
+    expect((first.avatar as { id: AvatarId }).id).toBe("alice");
+    expect((second.avatar as { id: AvatarId }).id).toBe("alice");
+  });
+
+  it("gives up with 'try again' once checkerReturnWaitMs is over, and never waits for a kind nobody ever handled", async () => {
+    const portal = new Portal(echoRealm, [gone], { checkerReturnWaitMs: () => 300 });
+    const startedAt = performance.now();
+    await expect(portal.login(new UsernamePassword("alice", "pw"), null, "echo")).rejects.toThrow("no checker available; try again");
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(290);
+    const anonymousAt = performance.now();
+    await expect(portal.login(ANONYMOUS_CREDENTIALS, null, "echo")).rejects.toBeInstanceOf(UnhandledCredentials);
+    expect(performance.now() - anonymousAt).toBeLessThan(100);
   });
 });

@@ -101,7 +101,17 @@ describe("portcullis checker / realm / portal", () => {
     const readme = readFileSync(`${root}README.md`, "utf8");
     const fixture = readFileSync(`${root}test/fixtures/counter-realm.mjs`, "utf8");
     expect(readme).toContain("```js\n" + fixture + "```");
-    const bus = await defaultSplit("./test/fixtures/counter-realm.mjs");
+    // The commands its first lines give, as written but for the server's URL and the module's path.
+    const commands = [...fixture.split("\n").slice(0, 2).join("\n").matchAll(/`portcullis ([^`]+)`/g)].map((m) =>
+      m[1]!.split(/\s+/).map((a) => (a === "./counter-realm.mjs" ? "./test/fixtures/counter-realm.mjs" : a)),
+    );
+    expect(commands.map((c) => c.slice(0, 3))).toEqual([["realm", "./test/fixtures/counter-realm.mjs", "--name"], ["portal", "--realm", "counter"]]);
+    server = await startNatsServer();
+    await start(["checker", "--nats", server.url, "--auth", "memory:alice:secret"]);
+    // Beside the default echo realm under its default name, which must not take the counter's logins.
+    await start(["realm", "echo", "--nats", server.url]);
+    for (const command of commands) await start(command.map((a) => (a === "nats://127.0.0.1:4222" ? server!.url : a)));
+    const bus = await connectNatsBus({ servers: server.url });
     try {
       const notes: unknown[] = [];
       const session = await connect(bus).login(new UsernamePassword("alice", "secret"), { interfaces: ["counter"], mind: (n) => notes.push(n) });

@@ -83,7 +83,9 @@ describe("--plugin", () => {
     expect(code).toBe(2);
     const line = err.split("\n")[0]!;
     expect(line).toContain(`cannot load plugin ${dir}: Cannot find package 'portcullis'`);
-    expect(line).toContain("run `npm install portcullis` or `npm link portcullis` in its directory");
+    // The package is not on the npm registry: the hint names this very copy of it.
+    expect(line).toContain(`run \`npm install ${root.replace(/\/$/, "")}\` in its directory`);
+    expect(line).not.toContain("npm install portcullis");
   });
 
   /** A package directory outside any node_modules, named by path, whose entry point is given by `manifest`. */

@@ -1,5 +1,6 @@
 /** Identifiers never reach a log in full (PROTOCOL.md: a session id is its session's capability). */
 import { describe, expect, it, vi } from "vitest";
+import { NoResponders, RequestTimeout } from "../../transports/errors.ts";
 import { HandlerRunner } from "../../transports/handler-runner.ts";
 import { redactIdentifiers } from "../../transports/redact.ts";
 
@@ -14,6 +15,18 @@ describe("redactIdentifiers", () => {
   it("leaves shorter and longer tokens alone", () => {
     expect(redactIdentifiers("cred.login cred.checker.memory")).toBe("cred.login cred.checker.memory");
     expect(redactIdentifiers(`x.${ID}Z.y`)).toBe(`x.${ID}Z.y`);
+  });
+});
+
+describe("a request's failure", () => {
+  it("says which session subject timed out or had no responders without the session id in full, and keeps the subject for code", () => {
+    // An outside probe found the library's RequestTimeout for a ping quoting the whole id.
+    const timeout = new RequestTimeout(`cred.session.${ID}.ping`, 15000);
+    expect(timeout.message).toBe("request on cred.session.q8VxT3….ping timed out after 15000 ms");
+    expect(timeout.subject).toBe(`cred.session.${ID}.ping`);
+    const nobody = new NoResponders(`cred.session.${ID}.call`);
+    expect(nobody.message).toBe("no responders for cred.session.q8VxT3….call");
+    expect(nobody.subject).toBe(`cred.session.${ID}.call`);
   });
 });
 

@@ -53,6 +53,22 @@ describe("InstanceWatch", () => {
     expect(watch.instances).toBe(0);
   });
 
+  it("finds an instance without responders alive again within a quarter second of its return, not at the end of confirmMs", async () => {
+    // An outside probe: a realm back from a NATS restart before its portal refused the portal's
+    // sessions' calls for the whole 5 s window, though the portal was back 0.2 s later.
+    await setUp();
+    watch = new InstanceWatch(watcher, { checkEveryMs: 60_000, confirmMs: 5000 });
+    const host = watch.watch(SUBJECT, () => undefined);
+    instance.unsubscribe();
+    expect(await host.recheck()).toBe("unreachable");
+    expect(host.known()).toBe("unreachable");
+    await sleep(100);
+    serveInstance();
+    const backAt = performance.now();
+    await waitFor(() => host.known() === "alive", 2000);
+    expect(performance.now() - backAt).toBeLessThan(600);
+  });
+
   it("asks once for many concurrent state() calls, and trusts an answer for freshMs", async () => {
     await setUp();
     watch = new InstanceWatch(watcher, { checkEveryMs: 60_000, freshMs: 100 });

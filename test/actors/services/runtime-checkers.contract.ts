@@ -594,12 +594,16 @@ export function runtimeCheckersContract(name: string, makeNetwork: () => Promise
       expect(service.portal.listCredentialsKinds()).not.toContain("username-password");
     });
 
-    /** A checker built from PROTOCOL.md alone, played on the wire: every check accepted as `avatarId`. */
-    const wireChecker = async (name: string, avatarId: string) => {
+    /**
+     * A checker built from PROTOCOL.md alone, played on the wire: every check accepted as
+     * `avatarId`, or, with `hold`, taken and never answered (a process about to exit).
+     */
+    const wireChecker = async (name: string, avatarId: string, options: { readonly hold?: () => void } = {}) => {
       const s = await bus();
       const announcement = json({ name, kinds: ["username-password"] });
       s.subscribe(`cred.checker.${name}`, (m) => {
         const credentials = parse(m.data)["credentials"];
+        if (credentials !== undefined && options.hold) return void options.hold();
         m.respond(credentials === undefined ? json({ ok: false, error: { code: "BadRequest", message: "credentials: required" } }) : json({ ok: true, avatarId }));
       }, { queue: `cred.checker.${name}` });
       s.subscribe("cred.checkers.discover", (m) => void (m.reply !== undefined && s.publish(m.reply, announcement)));
@@ -649,22 +653,17 @@ export function runtimeCheckersContract(name: string, makeNetwork: () => Promise
       await portal({ checkers: [] });
       await wireChecker("previous", "from-previous");
       await sleep(20);
-      const quitter = await bus();
-      const announcement = json({ name: "quitter", kinds: ["username-password"] });
       let held = 0;
       // Takes checks and never answers them: it is about to exit.
-      quitter.subscribe("cred.checker.quitter", (m) => void (parse(m.data)["credentials"] !== undefined ? held++ : m.respond(json({ ok: false, error: { code: "BadRequest", message: "credentials: required" } }))), { queue: "cred.checker.quitter" });
-      quitter.subscribe("cred.checkers.discover", (m) => void (m.reply !== undefined && quitter.publish(m.reply, announcement)));
-      quitter.publish("cred.checkers.announce", announcement);
-      await quitter.flush();
+      const quitter = await wireChecker("quitter", "from-quitter", { hold: () => held++ });
       await sleep(50);
       const b = await bus();
       const started = performance.now();
       // Four accounts: one account's logins are checked one after another (the rate limiter's turn).
       const logins = Promise.all([0, 1, 2, 3].map((i) => login(b, { credentials: { kind: "username-password", username: `player${i}`, password: "pw" } })));
       await waitFor(() => held === 4, 2_000);
-      quitter.publish("cred.checkers.withdraw", json({ name: "quitter" }));
-      await quitter.close();
+      quitter.withdraw();
+      await quitter.bus.close();
       const replies = await logins;
       expect(replies.map((r) => r["avatarId"])).toEqual(["from-previous", "from-previous", "from-previous", "from-previous"]);
       expect(performance.now() - started).toBeLessThan(6_000);
