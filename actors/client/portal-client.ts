@@ -93,7 +93,7 @@ export class PortalClient {
         } catch {
           return;
         }
-        const item = body as { session?: unknown; type: string; event?: string; data?: unknown; reason?: EndReason };
+        const item = body as { session?: unknown; type: string; event?: string; data?: unknown; seq?: unknown; reason?: EndReason };
         if (!session) early.push(item);
         else dispatch(session, item);
       });
@@ -120,10 +120,10 @@ export class PortalClient {
   }
 }
 
-function dispatch(session: RemoteSession, item: { session?: unknown; type: string; event?: string; data?: unknown; reason?: EndReason }): void {
+function dispatch(session: RemoteSession, item: { session?: unknown; type: string; event?: string; data?: unknown; seq?: unknown; reason?: EndReason }): void {
   // Only this session's messages: anything else on the subject is not its Mind's to hear.
   if (item.session !== session.id) return;
-  if (item.type === "notify" && typeof item.event === "string") session.deliver({ event: item.event, data: item.data ?? null });
+  if (item.type === "notify" && typeof item.event === "string") session.deliver({ event: item.event, data: item.data ?? null }, item.seq);
   else if (item.type === "ended" && typeof item.reason === "string") session.ended(item.reason);
 }
 

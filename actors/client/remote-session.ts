@@ -5,6 +5,7 @@ import { askRidingOutReconnects, watchReconnects } from "../../transports/reconn
 import type { EndReason } from "../../machines/login-saga.ts";
 import { fromWireError, SessionEnded } from "../errors.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
+import { lostNotice, NotifySequence } from "../wire/notify-sequence.ts";
 import type { Subjects } from "../wire/subjects.ts";
 import { NotificationStream } from "./notification-stream.ts";
 
@@ -47,6 +48,7 @@ export class RemoteSession {
   #timer: NodeJS.Timeout | undefined;
   #mindSubscription: BusSubscription | undefined;
   #streams: Set<NotificationStream> | undefined;
+  readonly #sequence = new NotifySequence();
 
   constructor(
     private readonly bus: Bus,
@@ -121,9 +123,19 @@ export class RemoteSession {
     return stream;
   }
 
-  /** Hands one notification from the Mind to the callback and the iterators (the client calls this). */
-  deliver(notification: Notification): void {
+  /**
+   * Hands one notification from the Mind to the callback and the iterators (the client calls
+   * this), after `{ event: "dropped", data: { count, cause: "lost" } }` when its `seq` shows that
+   * some before it never arrived.
+   */
+  deliver(notification: Notification, seq?: unknown): void {
     if (this.#over) return;
+    const missed = this.#sequence.missedBefore(seq);
+    if (missed > 0) this.#hand(lostNotice(missed));
+    this.#hand(notification);
+  }
+
+  #hand(notification: Notification): void {
     this.onNotification?.(notification);
     for (const stream of this.#streams ?? []) stream.push(notification);
   }

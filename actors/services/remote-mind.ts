@@ -31,6 +31,10 @@ export const defaultMindLimits: MindLimits = {
  * dropped; once the queue has drained, `{"type":"notify","event":"dropped","data":{"count":N}}`
  * says how many, at the place of the gap. A healthy Mind holds no queue and no timer. Once
  * closed it drops everything, so nothing follows `ended`.
+ *
+ * Each `notify` message published carries `seq`, 1 for the session's first and one more for each
+ * after (the `dropped` notice included): core NATS loses what is published while the client is
+ * cut off, and a gap in `seq` is how the client learns that it missed some.
  */
 export class RemoteMind implements Mind {
   #open = true;
@@ -44,6 +48,8 @@ export class RemoteMind implements Mind {
   #dropped = 0;
   #timer: NodeJS.Timeout | undefined;
   #held = false;
+  /** The `seq` of the last notification numbered; given as a message is encoded, so queued ones keep their order. */
+  #seq = 0;
 
   constructor(
     private readonly bus: Bus,
@@ -94,13 +100,15 @@ export class RemoteMind implements Mind {
       this.#dropped++;
       return;
     }
-    const message = encode({ session: this.session, type: "notify", event, data: data ?? null });
+    const message = this.#notice(event, data ?? null);
     if (this.#queue === undefined && !this.#held && this.#take()) {
       this.#publish(message);
       return;
     }
     if (this.queued >= this.#limits.maxQueued || this.#queuedBytes + message.byteLength > this.#limits.maxQueuedBytes) {
       this.#dropped = 1;
+      // Not sent: its number goes to the next message, so `seq` has gaps only where the wire lost some.
+      this.#seq--;
       // Even with nothing queued (one message over the byte budget) the notice must come.
       this.#schedule();
       return;
@@ -185,8 +193,13 @@ export class RemoteMind implements Mind {
     if (this.#dropped > 0) {
       const count = this.#dropped;
       this.#dropped = 0;
-      this.#publish(encode({ session: this.session, type: "notify", event: "dropped", data: { count } }));
+      this.#publish(this.#notice("dropped", { count }));
     }
+  }
+
+  /** A `notify` message with the next `seq`. */
+  #notice(event: string, data: unknown): Uint8Array {
+    return encode({ session: this.session, type: "notify", event, data, seq: ++this.#seq });
   }
 
   #publish(message: Uint8Array): void {

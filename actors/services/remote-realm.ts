@@ -8,6 +8,7 @@ import { fromWireError, isWireError, LoginFailed, PortcullisError } from "../err
 import type { LoginResult, Mind, Realm } from "../realm.ts";
 import { decodeObject, encode } from "../wire/codec.ts";
 import { newIdentifier } from "../wire/identifiers.ts";
+import { lostNotice, NotifySequence } from "../wire/notify-sequence.ts";
 import { isInstanceId, subjectsFor, type Subjects } from "../wire/subjects.ts";
 import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
 import { SessionReconciler, type SessionReconcilerOptions } from "./session-reconciler.ts";
@@ -196,10 +197,18 @@ export class RemoteRealm implements Realm {
 
   #bridge(mind: Mind): { subject: string; close(): void } {
     const subject = this.bus.inbox();
+    const sequence = new NotifySequence();
     const subscription = this.bus.subscribe(subject, (message) => {
       try {
         const body = decodeObject(message.data);
-        if (body["type"] === "notify" && typeof body["event"] === "string") mind.notify(body["event"], body["data"]);
+        if (body["type"] !== "notify" || typeof body["event"] !== "string") return;
+        // Some lost on the way (a reconnect): the Mind hears how many, as a client's does.
+        const missed = sequence.missedBefore(body["seq"]);
+        if (missed > 0) {
+          const notice = lostNotice(missed);
+          mind.notify(notice.event, notice.data);
+        }
+        mind.notify(body["event"], body["data"]);
       } catch {
         // Not a notification: nothing to deliver.
       }

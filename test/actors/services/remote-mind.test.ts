@@ -63,7 +63,7 @@ describe("RemoteMind", () => {
     expect(data.slice(0, 110)).toEqual([...Array(110).keys()]);
     expect(data.length).toBeLessThan(130);
     expect(data.every((i, k) => k === 0 || i > data[k - 1])).toBe(true);
-    expect(seen[seen.length - 1]).toEqual({ session: "S", type: "notify", event: "dropped", data: { count: 200_000 - data.length } });
+    expect(seen[seen.length - 1]).toEqual({ session: "S", type: "notify", event: "dropped", data: { count: 200_000 - data.length }, seq: data.length + 1 });
     expect(mind.queued).toBe(0);
     // After the notice the Mind is back to normal.
     mind.notify("n", { i: -1 });
@@ -100,6 +100,41 @@ describe("RemoteMind", () => {
     expect(seen.map((m) => m["event"] ?? m["type"])).toEqual(["n", "n", "n", "n", "n", "dropped", "ended"]);
     expect(seen[5]!["data"]).toEqual({ count: 5 });
     expect(seen[6]).toEqual({ session: "S", type: "ended", reason: "logout" });
+  });
+
+  it("numbers what it publishes 1, 2, 3… without a gap for what it dropped: the dropped notice and what follows go on counting", async () => {
+    const { bus, seen } = recorder();
+    const mind = new RemoteMind(bus, "mind", "S", { ratePerSecond: 100, burst: 2, maxQueued: 3 });
+    for (let i = 0; i < 10; i++) mind.notify("n", i);
+    await until(() => seen.some((m) => m["event"] === "dropped"));
+    mind.notify("after");
+    await until(() => seen.some((m) => m["event"] === "after"));
+    // 2 at once, 3 queued, 5 dropped (counted in the notice), then the notice and the next one.
+    expect(seen.map((m) => [m["event"], m["seq"]])).toEqual([
+      ["n", 1],
+      ["n", 2],
+      ["n", 3],
+      ["n", 4],
+      ["n", 5],
+      ["dropped", 6],
+      ["after", 7],
+    ]);
+    expect(seen[5]!["data"]).toEqual({ count: 5 });
+  });
+
+  it("numbers a notification too large for the byte budget with nothing: the next one takes its number", async () => {
+    const { bus, seen } = recorder();
+    const mind = new RemoteMind(bus, "mind", "S", { burst: 1, maxQueuedBytes: 100 });
+    mind.notify("small");
+    mind.notify("big", "z".repeat(500));
+    await until(() => seen.length === 2);
+    mind.notify("next");
+    await until(() => seen.length === 3);
+    expect(seen.map((m) => [m["event"], m["seq"]])).toEqual([
+      ["small", 1],
+      ["dropped", 2],
+      ["next", 3],
+    ]);
   });
 
   it("holds notifications while held, within the same bound, and sends them in order on resume", async () => {

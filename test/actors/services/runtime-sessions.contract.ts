@@ -137,7 +137,7 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
       expect(reply).not.toHaveProperty("anonymous");
     });
 
-    it("publishes `notify` messages and a final `ended` on the raw mind subject", async () => {
+    it("publishes `notify` messages, numbered from 1 by `seq`, and a final `ended` on the raw mind subject", async () => {
       await portal();
       const b = await bus();
       const mind = b.inbox();
@@ -145,10 +145,12 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
       b.subscribe(mind, (m) => void seen.push(parse(m.data)));
       const { session } = await login(b, { mind });
       await request(b, `cred.session.${session}.call`, { method: "announce", args: ["hi"] });
+      await request(b, `cred.session.${session}.call`, { method: "announce", args: ["again"] });
       expect(await request(b, `cred.session.${session}.logout`, {})).toEqual({ ok: true });
-      await waitFor(() => seen.length === 2);
+      await waitFor(() => seen.length === 3);
       expect(seen).toEqual([
-        { session, type: "notify", event: "announce", data: { text: "hi" } },
+        { session, type: "notify", event: "announce", data: { text: "hi" }, seq: 1 },
+        { session, type: "notify", event: "announce", data: { text: "again" }, seq: 2 },
         { session, type: "ended", reason: "logout" },
       ]);
     });
