@@ -44,14 +44,20 @@ describe("Portal rate limiting", () => {
   });
 
   it("does not count a checker that is down as the user's failure", async () => {
+    const checker = new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" });
+    let down = true;
     const portal = new Portal(
       new TestRealm(),
-      [{ credentialKinds: ["username-password"], requestAvatarId: () => Promise.reject(new Error("db down")) }],
-      { rateLimiter: new MemoryRateLimiter() },
+      [{ credentialKinds: ["username-password"], requestAvatarId: (c: UsernamePassword) => (down ? Promise.reject(new Error("db down")) : checker.requestAvatarId(c)) }],
+      { rateLimiter: new MemoryRateLimiter({ account: { threshold: 3 } }) },
     );
-    for (let i = 0; i < 8; i++) {
+    // Twice the threshold: counted as refusals, the last of these would be RateLimited.
+    for (let i = 0; i < 6; i++) {
       const error = await portal.login(new UsernamePassword("alice", "pw"), null, "test.Testable").catch((e) => e);
       expect(error).not.toBeInstanceOf(RateLimited);
+      expect(error).not.toBeInstanceOf(UnauthorizedLogin);
     }
+    down = false;
+    await expect(portal.login(new UsernamePassword("alice", "pw"), null, "test.Testable")).resolves.toMatchObject({ interface: "test.Testable" });
   });
 });

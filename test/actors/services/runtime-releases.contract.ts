@@ -45,21 +45,35 @@ export function runtimeReleasesContract(name: string, makeNetwork: () => Promise
       await portal({ realm: new RemoteRealm(await bus(), "game") });
       const b = await bus();
       const { mind, ended } = endedOn(b);
+      // What reached the Mind: the text of each `announce` carried out.
+      const announced = new Set<string>();
+      b.subscribe(mind, (m) => {
+        const note = parse(m.data);
+        if (note["type"] === "notify") announced.add(`${note["session"]}/${note["data"]["text"]}`);
+      });
       for (let round = 0; round < 5; round++) {
         const { session } = await login(b, { mind });
-        const replies: Array<Record<string, unknown>> = [];
-        const inbox = b.inbox();
-        b.subscribe(inbox, (m) => void replies.push(parse(m.data)));
+        // One inbox per call: each must get exactly one answer.
+        const replies = Array.from({ length: 3 }, () => ({ inbox: b.inbox(), got: [] as Array<Record<string, any>> }));
+        for (const reply of replies) b.subscribe(reply.inbox, (m) => void reply.got.push(parse(m.data)));
         await b.flush();
         // The logout first, the calls right behind it: the portal is logging out when they come,
         // while the realm process, not yet released, takes them (an outside probe saw the portal
         // answer SessionEnded to calls whose notifications reached the Mind).
         b.publish(`cred.session.${session}.logout`, json({}), { reply: b.inbox() });
-        for (let i = 0; i < 3; i++) b.publish(`cred.session.${session}.call`, json({ method: "announce", args: [`x${i}`] }), { reply: inbox });
+        replies.forEach((reply, i) => b.publish(`cred.session.${session}.call`, json({ method: "announce", args: [`x${i}`] }), { reply: reply.inbox }));
         await waitFor(() => ended.length === round + 1, 5000);
-        await waitFor(() => replies.length >= 3, 5000);
+        await waitFor(() => replies.every((reply) => reply.got.length >= 1), 5000);
         await sleep(100);
-        expect(replies).toHaveLength(3);
+        replies.forEach((reply, i) => {
+          expect(reply.got).toHaveLength(1);
+          // Carried out (its notification reached the Mind) exactly when the answer says so.
+          if (reply.got[0]!["ok"] === true) expect(announced.has(`${session}/x${i}`)).toBe(true);
+          else {
+            expect(reply.got[0]!["error"]["code"]).toBe("SessionEnded");
+            expect(announced.has(`${session}/x${i}`)).toBe(false);
+          }
+        });
       }
     });
 
