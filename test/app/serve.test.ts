@@ -1,6 +1,6 @@
 /** `serve()` (behind `portcullis serve`): the checkers it is handed are the ones that check. */
 import { describe, expect, it } from "vitest";
-import { connect, InMemoryUsernamePasswordDatabaseDontUse, UsernamePassword, type Credentials } from "../../actors/index.ts";
+import { connect, InMemoryUsernamePasswordDatabaseDontUse, UnauthorizedLogin, UsernamePassword, type Credentials } from "../../actors/index.ts";
 import { serve } from "../../app/serve.ts";
 import { InProcessNetwork } from "../../transports/index.ts";
 import { captureLogs } from "../support/capture-logs.ts";
@@ -13,16 +13,23 @@ describe("serve", () => {
     const counting = Object.assign(Object.create(given) as InMemoryUsernamePasswordDatabaseDontUse, {
       requestAvatarId: (c: Credentials) => (checks++, given.requestAvatarId(c)),
     });
+    const { lines, logger } = captureLogs();
+    // The --auth line names another password: a checker made from it would accept "other".
     const server = await serve(network.connect(), {
-      auth: ["memory:alice:secret"],
+      auth: ["memory:alice:other"],
       checkers: [counting],
-      logger: captureLogs().logger,
+      logger,
       rateLimiter: null,
     });
     try {
-      const session = await connect(network.connect()).login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"] });
+      const client = connect(network.connect());
+      const session = await client.login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"] });
       expect(checks).toBe(1);
       await session.logout();
+      await expect(client.login(new UsernamePassword("alice", "other"), { interfaces: ["echo"] })).rejects.toBeInstanceOf(UnauthorizedLogin);
+      expect(checks).toBe(2);
+      // Nor registered beneath the given one: two checkers of one kind are logged as shadowing.
+      expect(lines.filter((line) => line.includes("checker-shadowed"))).toEqual([]);
     } finally {
       await server.close();
     }

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { expect, it } from "vitest";
 import { servePortal, SimpleRealm, TokenAuthority, UnauthorizedLogin, type Checker, type Credentials } from "../../../actors/index.ts";
 import { createInProcessBus } from "../../../transports/index.ts";
+import { TestRealm } from "../../support/test-realm.ts";
 import { json, parse } from "../../support/wire.ts";
 
 /** A token checker for opaque (non-JWT) tokens, an SSO's say: it takes precedence over the portal's own. */
@@ -34,11 +35,15 @@ it("ends the session of a login that fails after its session was opened (its tok
   const bus = createInProcessBus();
   const tokens = authority();
   tokens.issue = () => Promise.reject(new Error("signing key unavailable"));
-  const portal = await servePortal(bus, { realm: new SimpleRealm(), rateLimiter: null, checkers: [new OpaqueTokens()], tokens });
+  const realm = new TestRealm(["echo"]);
+  const portal = await servePortal(bus, { realm, rateLimiter: null, checkers: [new OpaqueTokens()], tokens });
   const reply = parse(await bus.request("cred.login", json({ credentials: { kind: "token", token: "opaque-123" }, interfaces: ["echo"], issueToken: true })));
   expect(reply["ok"]).toBe(false);
+  // The session was opened: its avatar was made. It is logged out, once, and no session is left.
+  expect(realm.avatars).toHaveLength(1);
   const until = Date.now() + 2000;
-  while (portal.sessions > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
+  while ((portal.sessions > 0 || realm.avatars[0]!.loggedIn) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(realm.avatars[0]!.logouts).toBe(1);
   expect(portal.sessions).toBe(0);
   await portal.close();
   await bus.close();
