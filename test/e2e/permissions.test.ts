@@ -97,9 +97,11 @@ describe("nats.conf's client user", () => {
       await waitFor(() => violations.length === 1);
     }
     await expect(connectNatsBus({ servers: `nats://${DEV_CLIENT.user}:wrong@${hostPort}` })).rejects.toThrow(/Authorization/i);
-    // Explicit options win over the URL's.
+    // Explicit options win over the URL's: connected as the client user (its permissions apply).
     const explicit = await connectNatsBus({ servers: `nats://${DEV_CLIENT.user}:wrong@${hostPort}`, ...DEV_CLIENT });
     buses.push(explicit);
+    const refused = await rejectionOf(explicit.request("cred.checker.memory", json({ credentials: login("bob") }), { timeoutMs: 2000 }));
+    expect(violationIn(refused)).toEqual({ operation: "publish", subject: "cred.checker.memory" });
     await expect(connectNatsBus({ servers: `nats://a:b@${hostPort},nats://c:d@${hostPort}` })).rejects.toThrow(/same credentials/);
   });
 

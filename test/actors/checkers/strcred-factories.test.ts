@@ -15,6 +15,9 @@ import {
   InvalidAuthType,
   makeChecker,
   registerCheckerFactory,
+  ScramChecker,
+  scramClient,
+  ScramCredentials,
   StrcredException,
   supportedKinds,
   UnauthorizedLogin,
@@ -126,8 +129,19 @@ describe("file, hashed and htpasswd auth types", () => {
       await expect(makeChecker(`${type}:${args}`), args).rejects.toThrow(InvalidAuthArgumentString);
     }
     await expect(makeChecker(`${type}:alice:Pw1-x:alice:Pw2-y`)).rejects.toThrow(/^argstring names user alice twice$/);
-    // What it does take: two users, in order.
-    expect(await makeChecker(`${type}:alice:pw:bob:pw2`)).toBeDefined();
+    // What it does take: two users, each with the password after the name.
+    const checker = await makeChecker(`${type}:alice:pw:bob:pw2`);
+    for (const [username, password, expected] of [
+      ["alice", "pw", "alice"],
+      ["bob", "pw2", "bob"],
+      ["alice", "pw2", UnauthorizedLogin],
+      ["bob", "pw", UnauthorizedLogin],
+    ] as const) {
+      // A checker may refuse by throwing at once or by rejecting: both become a rejection here.
+      const outcome = (async () => checker.requestAvatarId(type === "memory" ? new UsernamePassword(username, password) : scramLogin(checker as ScramChecker, username, password)))();
+      if (typeof expected === "string") await expect(outcome).resolves.toBe(expected);
+      else await expect(outcome).rejects.toBeInstanceOf(expected);
+    }
   });
 
   it("refuses an empty username or password in memory:U:P with InvalidAuthArgumentString, and takes an empty argstring as no users", async () => {
@@ -203,3 +217,10 @@ describe("strcred's errors", () => {
     expect((error as UnsupportedKinds).kinds).toEqual(checker.credentialKinds);
   });
 });
+
+/** SCRAM credentials as the portal's challenge would carry them: the checker's server-first, the client's proof over it. */
+function scramLogin(checker: ScramChecker, username: string, password: string): ScramCredentials {
+  const client = scramClient(username, password, "clientnonce");
+  const serverFirst = checker.answerChallengeQuery({ mechanism: "scram-sha-256", message: client.first })["challenge"] as string;
+  return new ScramCredentials(username, `${client.first.slice(3)},${serverFirst}`, client.final(serverFirst));
+}

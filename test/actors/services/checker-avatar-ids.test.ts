@@ -1,5 +1,6 @@
 /** A checker's avatarId enters a session only if it names somebody: not "", not 50,000 characters, no control characters. */
 import { afterEach, describe, expect, it } from "vitest";
+import { TestRealm } from "../../support/test-realm.ts";
 import {
   connect,
   InMemoryUsernamePasswordDatabaseDontUse,
@@ -87,9 +88,11 @@ describe("a local checker's avatarId, where it enters the saga (Portal)", () => 
     },
   );
 
-  it.each(VALID)("logs in with %s", async (_what, avatarId) => {
-    const portal = new Portal(new SimpleRealm(), [answering(avatarId)]);
+  it.each(VALID)("logs in with %s, and the realm gets that avatarId as it came", async (_what, avatarId) => {
+    const realm = new TestRealm(["echo"]);
+    const portal = new Portal(realm, [answering(avatarId)]);
     const { logout } = await portal.login(credentials, null, "echo");
+    expect(realm.avatars.map((avatar) => avatar.name)).toEqual([avatarId]);
     await logout();
   });
 });

@@ -34,9 +34,18 @@ describe("replyPrefixes that cover the services' own subjects", () => {
     await expect(serveChecker(bus, new AllowAnonymousAccess(), { name: "anonymous", ...options })).rejects.toThrow(TypeError);
   });
 
-  it("serves with replyPrefixes elsewhere, including one that merely starts with the same letters", async () => {
+  it("serves with replyPrefixes elsewhere, including one that merely starts with the same letters, and answers requests whose replies go there", async () => {
     const bus = await busAnswering("game-replies", "credits");
     const portal = await servePortal(bus, { realm: new SimpleRealm(), checkers: [new AllowAnonymousAccess()] });
-    await portal.close();
+    try {
+      for (const inboxPrefix of ["game-replies", "credits"]) {
+        const client = await connectNatsBus({ servers: server.url, inboxPrefix, replyPrefixes: [inboxPrefix] });
+        buses.push(client);
+        const reply = JSON.parse(new TextDecoder().decode(await client.request("cred.login", new TextEncoder().encode(JSON.stringify({ credentials: { kind: "anonymous" }, interfaces: ["echo"] })), { timeoutMs: 2_000 })));
+        expect(reply).toMatchObject({ ok: true, anonymous: true, interface: "echo" });
+      }
+    } finally {
+      await portal.close();
+    }
   });
 });

@@ -41,7 +41,7 @@ describe("ReleaseRetries", () => {
     expect(retries.sent).toBe(3);
   });
 
-  it("stops at NATS's no-responders status: nobody holds the session any more", async () => {
+  it("stops at a no-responders answer (the in-process bus's, as NATS's): nobody holds the session any more", async () => {
     const retries = new ReleaseRetries(portal, subjectsFor("cred"), { delaysMs: [10, 10, 10, 10], timeoutMs: 1_000 });
     retries.unanswered(SESSION);
     await waitFor(() => retries.pending === 0, 1_000);

@@ -138,12 +138,11 @@ export function runtimeCheckersContract(name: string, makeNetwork: () => Promise
     });
 
     it("swaps in a newly announced checker and restores the previous one when it is withdrawn", async () => {
-      await portal({ checkers: [] });
+      const service = await portal({ checkers: [] });
       const first = await serveChecker(await bus(), new InMemoryUsernamePasswordDatabaseDontUse({ alice: "one" }), { name: "first" });
       services.push(first);
       const b = await bus();
-      await waitFor(() => true);
-      await sleep(50);
+      await waitFor(() => service.portal.listCredentialsKinds().includes("username-password"));
       expect((await login(b, { credentials: { kind: "username-password", username: "alice", password: "one" } }))["ok"]).toBe(true);
       const second = await serveChecker(await bus(), new InMemoryUsernamePasswordDatabaseDontUse({ alice: "two" }), { name: "second" });
       await sleep(50);

@@ -93,7 +93,7 @@ describe("SessionCallProbe", () => {
     expect(await host.state()).toBe("alive");
   });
 
-  it("sends at most one probe per timeoutMs while nobody answers, even when NATS's no-responders status comes back at once", async () => {
+  it("sends at most one probe per timeoutMs while nobody answers, even when a no-responders answer (the in-process bus's, as NATS's) comes back at once", async () => {
     // Nobody subscribes CALL here, so each probe gets an immediate no-responders status.
     let sent = 0;
     const counting = {
