@@ -7,7 +7,7 @@ import type { Credentials } from "./credentials/credentials.ts";
 import { CheckerUnavailable, LoginFailed, PortcullisError, UNAUTHORIZED_MESSAGE, UnauthorizedLogin, UnhandledCredentials } from "./errors.ts";
 import { LeanActor } from "./lean-actor.ts";
 import { LoginSession } from "./login-session.ts";
-import { guardLogin } from "./rate-limit/guard.ts";
+import { guardLogin, type RateLimiterStep } from "./rate-limit/guard.ts";
 import type { RateLimiter } from "./rate-limit/rate-limiter.ts";
 import type { LoginResult, Mind, Realm } from "./realm.ts";
 import { checkedGrant } from "./realm-grant.ts";
@@ -17,8 +17,11 @@ export interface PortalOptions {
   readonly timeouts?: Partial<SagaTimeouts>;
   /** Counts refusals per account and source; past its threshold logins get `RateLimited`. */
   readonly rateLimiter?: RateLimiter | null;
-  /** Told when the rate limiter fails (logins then fail closed with `LoginFailed`). */
-  readonly onRateLimiterError?: (error: unknown) => void;
+  /**
+   * Told when the rate limiter fails: at `check` the login fails closed with `LoginFailed`; at
+   * `record` (counting the outcome) the login's own outcome stands.
+   */
+  readonly onRateLimiterError?: (error: unknown, step: RateLimiterStep) => void;
   /**
    * Receives every saga's xstate inspection events (for `@statelyai/inspect` or a log). Secrets
    * never appear in them: credentials serialize redacted and leave the context once checked.
@@ -74,7 +77,7 @@ export class Portal {
   readonly #machine;
   readonly #timeouts: Partial<SagaTimeouts>;
   readonly #rateLimiter: RateLimiter | null;
-  readonly #onRateLimiterError: ((error: unknown) => void) | undefined;
+  readonly #onRateLimiterError: ((error: unknown, step: RateLimiterStep) => void) | undefined;
   readonly #inspect: ((event: InspectionEvent) => void) | undefined;
   readonly #onCheckerGone: ((checker: Checker) => void) | undefined;
   readonly #checkerReturnWaitMs: () => number;

@@ -2,9 +2,15 @@
 import { LoginFailed, RateLimited, UnauthorizedLogin } from "../errors.ts";
 import type { RateLimiter, RateLimitKeys } from "./rate-limiter.ts";
 
+/** When a rate limiter failed: deciding whether to let an attempt through, or recording its outcome. */
+export type RateLimiterStep = "check" | "record";
+
 export interface GuardLoginOptions {
-  /** Told when the limiter fails to record an outcome (the login's own outcome stands). */
-  readonly onError?: (error: unknown) => void;
+  /**
+   * Told when the limiter fails: at `check` the attempt fails closed (`LoginFailed`); at `record`
+   * the login's own outcome stands.
+   */
+  readonly onError?: (error: unknown, step: RateLimiterStep) => void;
 }
 
 /**
@@ -47,7 +53,7 @@ async function checkAndAttempt<T>(limiter: RateLimiter, keys: RateLimitKeys, att
   try {
     wait = await limiter.check(keys);
   } catch (error) {
-    options.onError?.(error);
+    options.onError?.(error, "check");
     throw new LoginFailed("rate limiter unavailable");
   }
   if (wait > 0) throw new RateLimited(wait);
@@ -56,9 +62,9 @@ async function checkAndAttempt<T>(limiter: RateLimiter, keys: RateLimitKeys, att
     result = await attempt();
   } catch (error) {
     // Recorded before the refusal goes out, so that the client's next attempt already sees it.
-    if (error instanceof UnauthorizedLogin) await limiter.failed(keys).catch((e: unknown) => options.onError?.(e));
+    if (error instanceof UnauthorizedLogin) await limiter.failed(keys).catch((e: unknown) => options.onError?.(e, "record"));
     throw error;
   }
-  await limiter.succeeded(keys).catch((e: unknown) => options.onError?.(e));
+  await limiter.succeeded(keys).catch((e: unknown) => options.onError?.(e, "record"));
   return result;
 }

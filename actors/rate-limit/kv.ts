@@ -3,6 +3,7 @@ import { changeWithRetry, openKvStore, type KvStore, type KvValueCodec } from ".
 import { MirroredKvStore, mirrorKvStore, type KvMirrorOptions } from "../../transports/kv-mirror.ts";
 import type { NatsBus } from "../../transports/nats.ts";
 import { afterFailure, retryAfterMs, type BackoffPolicy, type FailureRecord } from "./backoff.ts";
+import { MemoryRateLimiter } from "./memory.ts";
 import {
   countedKeys,
   policiesOf,
@@ -48,6 +49,11 @@ const recordCodec: KvValueCodec<FailureRecord | undefined> = {
  * another portal is retried on the fresh value, so no count is ever lost. Records expire with the
  * bucket's TTL (the longest `forgetAfterMs`). `check` and `succeeded` reject with the store's
  * error when JetStream is unreachable; `failed` also with `KvConflict` after `maxRetries` losses.
+ *
+ * A failure the store would not take (its writes failing while its reads work: a permission
+ * missing, a broken disk) is counted in this process instead, and `check` goes by the higher of
+ * the two counts: otherwise every refusal was forgotten and guessing went on unlimited while
+ * checks passed (an outside probe saw 30 wrong passwords in a row refused without `RateLimited`).
  */
 export class KvRateLimiter implements RateLimiter {
   readonly #policies: Record<Dimension, BackoffPolicy>;
@@ -55,12 +61,16 @@ export class KvRateLimiter implements RateLimiter {
   readonly #maxRetries: number;
   /** Which keys' records the last `check` of a keys object found stored (guardLogin passes one object to both). */
   readonly #stored = new WeakMap<RateLimitKeys, ReadonlySet<string>>();
+  /** Failures the store did not take; consulted only once there has been one. */
+  readonly #unrecorded: MemoryRateLimiter;
+  #anyUnrecorded = false;
 
   /** Use `openKvRateLimiter`; this takes a store already opened with a TTL at least `forgetAfterMs`. */
   constructor(private readonly store: KvStore<FailureRecord | undefined>, options: KvRateLimiterOptions = {}) {
     this.#policies = policiesOf(options);
     this.#now = options.now ?? Date.now;
     this.#maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    this.#unrecorded = new MemoryRateLimiter(options);
   }
 
   async check(keys: RateLimitKeys): Promise<number> {
@@ -79,11 +89,18 @@ export class KvRateLimiter implements RateLimiter {
       }),
     );
     this.#stored.set(keys, stored);
+    if (this.#anyUnrecorded) waits.push(await this.#unrecorded.check(keys));
     return Math.max(0, ...waits);
   }
 
   async failed(keys: RateLimitKeys): Promise<void> {
-    await Promise.all(countedKeys(keys, this.#policies).map(({ id, policy }) => this.#increment(id, policy)));
+    try {
+      await Promise.all(countedKeys(keys, this.#policies).map(({ id, policy }) => this.#increment(id, policy)));
+    } catch (error) {
+      this.#anyUnrecorded = true;
+      await this.#unrecorded.failed(keys);
+      throw error;
+    }
   }
 
   async succeeded(keys: RateLimitKeys): Promise<void> {
@@ -93,6 +110,7 @@ export class KvRateLimiter implements RateLimiter {
     // the check and the success is then left standing, as if it came just after the success.
     const stored = this.#stored.get(keys);
     this.#stored.delete(keys);
+    if (this.#anyUnrecorded) await this.#unrecorded.succeeded(keys);
     await Promise.all(
       countedKeys(keys, this.#policies)
         .filter(({ dimension, id }) => dimension === "account" && (stored === undefined || stored.has(id)))

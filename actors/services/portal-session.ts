@@ -25,6 +25,14 @@ import { TAKEN_CALLS_WINDOW_MS } from "./taken-calls.ts";
 const UNREACHABLE = "the realm hosting the avatar is not reachable; try again";
 /** What a call hears that the realm process hosting its avatar did not receive (it was cut off meanwhile). */
 const MISSED = "the realm hosting the avatar did not receive the call; try again";
+/**
+ * How old a call may be when the realm's "not taken, though hosted" comes back for the portal to
+ * answer it: a realm remembers the calls it took for TAKEN_CALLS_WINDOW_MS, so one asked about
+ * later may have taken it and forgotten. Half of it leaves room for the time the call waited
+ * before this process handled it (a test run on two busy cores saw calls the realm had answered
+ * `ok` answered `AvatarError` here too, their audits late).
+ */
+const MISSED_VERDICT_MAX_AGE_MS = TAKEN_CALLS_WINDOW_MS / 2;
 
 export interface HostedSession {
   readonly shortId: string;
@@ -284,6 +292,7 @@ class PortalSession implements HostedSession, SessionReceiver {
         // has long given up on the others.
         case "missed-live":
           if (processStallWatch.stalledAround(receivedAt, TAKEN_CALLS_WINDOW_MS)) return;
+          if (performance.now() - receivedAt > MISSED_VERDICT_MAX_AGE_MS) return;
           void respondTo(message, () => Promise.reject(new AvatarError(MISSED)), serve);
           return;
         case "unreachable":

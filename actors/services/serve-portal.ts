@@ -164,7 +164,11 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   const portal = new Portal(options.realm, localCheckers, {
     timeouts: { ...options.timeouts, sessionMs, logoutMs, timeoutLogoutMs },
     rateLimiter,
-    onRateLimiterError: (error) => logger.error({ err: String(error) }, "rate limiter failed; refusing logins"),
+    onRateLimiterError: (error, step) =>
+      step === "check"
+        ? logger.error({ err: String(error) }, "rate limiter failed; refusing logins")
+        : // A store that reads but will not write: the shared limiter counts in this process meanwhile (actors/rate-limit/kv.ts).
+          logger.error({ err: String(error) }, "rate limiter could not record a login's outcome; logins go on, limited by this process's own count"),
     // The type only: a message could carry whatever the failing code put in it.
     onUnexpectedError: (step, error) =>
       // A release unanswered in time is expected while NATS is away or the realm is gone (an

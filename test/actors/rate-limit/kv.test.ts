@@ -1,5 +1,8 @@
 /** KvRateLimiter on a real nats-server with JetStream: the shared contract, and no lost counts between portals. */
 import { jetstreamManager } from "@nats-io/jetstream";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FailureRecord } from "../../../actors/rate-limit/backoff.ts";
 import { InMemoryUsernamePasswordDatabaseDontUse, servePortal, SimpleRealm } from "../../../actors/index.ts";
@@ -44,6 +47,41 @@ async function eventually<T>(read: () => Promise<T>, expected: T, ms = 2_000): P
 }
 
 describe("KvRateLimiter", () => {
+  it("should go on limiting in this process when its bucket can be read but not written (a permission missing): the failures it cannot store are counted here", async () => {
+    // A user that may ask JetStream anything but not publish to `$KV.>`: every write fails, every read works.
+    const config = join(mkdtempSync(join(tmpdir(), "portcullis-kv-readonly-")), "readonly.conf");
+    writeFileSync(
+      config,
+      `authorization { users = [
+        { user: admin, password: admin-pw }
+        { user: reader, password: reader-pw, permissions: { publish: { allow: ["$JS.API.>", "_INBOX.>"] }, subscribe: { allow: ["_INBOX.>"] } } }
+      ] }\n`,
+    );
+    const readOnly = await startNatsServer({ config });
+    const admin = await connectNatsBus({ servers: readOnly.url, user: "admin", pass: "admin-pw" });
+    const reader = await connectNatsBus({ servers: readOnly.url, user: "reader", pass: "reader-pw" });
+    try {
+      const name = bucket();
+      // The bucket exists (made by a user that may), as a deployment's would.
+      await openKvRateLimiter(admin, { bucket: name, storage: "memory" });
+      const limiter = await openKvRateLimiter(reader, { bucket: name, storage: "memory", account: { threshold: 3 } });
+      const keys = { account: "alice" };
+      for (let i = 0; i < 3; i++) {
+        expect(await limiter.check(keys)).toBe(0);
+        await expect(limiter.failed(keys)).rejects.toThrow();
+      }
+      // Three refusals the bucket never took: this process still holds the account back.
+      expect(await limiter.check(keys)).toBeGreaterThan(0);
+      // A success resets what this process counted, as it resets the shared record.
+      await limiter.succeeded(keys).catch(() => undefined);
+      expect(await limiter.check(keys)).toBe(0);
+    } finally {
+      await reader.close();
+      await admin.close();
+      await readOnly.stop();
+    }
+  });
+
   it("should hold against a burst of logins for one account sent at once over NATS: ten checked, the rest RateLimited, the right password among them too", async () => {
     // An outside probe: 199 wrong passwords and the right one, sent at once to `serve`, were all
     // checked, and the right one opened a session.

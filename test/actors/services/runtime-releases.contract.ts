@@ -243,6 +243,32 @@ export function runtimeReleasesContract(name: string, makeNetwork: () => Promise
       expect(asked).toContainEqual({ sessions: [session], calls: [call] });
     });
 
+    it("leaves to the realm a call whose audit comes back later than the realm remembers its calls: a realm that answered it and forgot says it did not take it", async () => {
+      // Played on the wire: a realm process that answers every call, and answers questions about
+      // calls 1.2 s late, listing none (it remembers its calls 2 s; a busy machine's audit came later).
+      const r = await bus();
+      const instance = newIdentifier();
+      r.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo", instance })));
+      r.subscribe(`cred.realm.game.instance.${instance}`, (m) => {
+        const question = parse(m.data);
+        if (!question["sessions"]) return void m.respond(json({ ok: true }));
+        setTimeout(() => m.respond(json({ ok: true, ended: [], took: [] })), 1_200);
+      });
+      r.subscribe("cred.session.*.call", (m) => void m.respond(json({ ok: true, result: 1 })));
+      r.subscribe("cred.session.*.release", (m) => void (m.reply && m.respond(json({ ok: true }))));
+      await r.flush();
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const { session } = await login(b);
+      const calls = answersTo(b);
+      await b.flush();
+      const call = calls.call(session, { method: "echo", args: [1] });
+      await waitFor(() => calls.answers.get(call)!.length > 0, 5000);
+      // Past the late audit's answer.
+      await sleep(1_500);
+      expect(calls.answers.get(call)).toEqual(["ok"]);
+    });
+
     /**
      * A realm service whose avatar's `crash` makes its supervisor give up at once (failedTimeoutMs
      * 300), and a portal played on the wire by `p`, built from PROTOCOL.md alone: a session id, a
