@@ -18,6 +18,7 @@ import { HandlerRunner, type HandlerErrorListener } from "./handler-runner.ts";
 import { TurnCork } from "./turn-cork.ts";
 import { DrainQueue } from "./drain-queue.ts";
 import { parseNatsServers } from "./nats-url.ts";
+import { watchReconnects } from "./reconnect-clock.ts";
 import { assertSubject, assertSubscription, invalidRequest, SubjectUse } from "./validation.ts";
 
 /** Where and how to connect. */
@@ -105,7 +106,12 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<NatsBus> 
     // Each request otherwise captures a stack trace up front: measured ~60% more request throughput without.
     noAsyncTraces: true,
   });
-  return new NatsBusImpl(connection, options);
+  const bus = new NatsBusImpl(connection, options);
+  // From its first moment: a client or service made on this bus after a reconnect must still know
+  // it was one (a test's challenge client, made just after a nats-server restart, took the portal's
+  // no-responders for its absence while the portal was still resubscribing).
+  watchReconnects(bus);
+  return bus;
 }
 
 const State = { open: 0, draining: 1, closed: 2 } as const;

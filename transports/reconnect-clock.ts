@@ -109,7 +109,8 @@ export interface RideOutOptions {
  * - at any other time, only when the server does not answer a PING on this connection (it is
  *   being closed too: a server shutting down): once it is back.
  * Any other outcome, or no-responders that outlives the grace, is returned as it is. `bus` must be
- * watched (`watchReconnects`) before the outage to know of it.
+ * watched (`watchReconnects`) before the outage to know of it: `connectNatsBus` watches every NATS
+ * bus from its start.
  */
 export async function askRidingOutReconnects<T>(bus: Bus, ask: () => Promise<T>, options: RideOutOptions = {}): Promise<T> {
   const graceMs = options.graceMs ?? RECONNECT_GRACE_MS;

@@ -190,7 +190,11 @@ class PortalSession implements HostedSession, SessionReceiver {
   /** Returns the answer's promise where one is pending, so that draining the bus waits for it. */
   receive(message: BusMessage): Promise<void> | undefined {
     // The portal's own probe of a realm that named no instance: the realm's to answer, not a call.
-    if (this.#remote?.isProbe(message.reply) === true) return undefined;
+    // Heard here, it was routed: a call heard after it is judged by its answer.
+    if (this.#remote?.isProbe(message.reply) === true) {
+      this.#remote.heardOwn(message.reply!);
+      return undefined;
+    }
     const verb = message.subject.slice(this.#base.length + 1);
     if (!this.#serving()) return this.#answerEnding(verb, message);
     const serve = this.#serve;

@@ -143,6 +143,11 @@ export class RemoteAvatar {
     return this.#callProbe?.isProbe(reply) === true || this.retries?.isRetry(reply) === true;
   }
 
+  /** The session's subscription heard one of those (`isProbe`): a call probe's verdict then covers the calls after it. */
+  heardOwn(reply: string): void {
+    this.#callProbe?.heard(reply);
+  }
+
   #lost(): void {
     if (this.#hostLost) return;
     // Nothing is left there to release.

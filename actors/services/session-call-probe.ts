@@ -71,6 +71,9 @@ interface Probed {
   later: ReturnType<typeof setTimeout> | undefined;
   /** A call came while a probe was out: another follows it. */
   followUp: boolean;
+  /** The reply subject of the probe out now, and whether the session's subscription has heard it (it was routed). */
+  outstanding: string | undefined;
+  outstandingRouted: boolean;
 }
 
 /** What a probe sends: a call without a method, which a realm refuses with `BadRequest`. */
@@ -83,6 +86,8 @@ export class SessionCallProbe {
   readonly #unservedConfirmMs: number;
   readonly #prefix: string;
   readonly #waiting = new Map<string, (answered: boolean) => void>();
+  /** Each probe out, by reply subject. */
+  readonly #outstanding = new Map<string, Probed>();
   /** Probes that timed out, for goneAfterMs: a late answer still shows the realm is there. */
   readonly #late = new Map<string, Probed>();
   readonly #watched = new Set<Probed>();
@@ -126,6 +131,8 @@ export class SessionCallProbe {
       asking: undefined,
       later: undefined,
       followUp: false,
+      outstanding: undefined,
+      outstandingRouted: false,
     };
     this.#watched.add(probed);
     // Timeouts while the portal could not reach NATS say nothing about the realm.
@@ -157,7 +164,18 @@ export class SessionCallProbe {
     // In doubt already: the probes run back to back until it answers or is gone.
     if (probed.silentSince !== undefined) return this.#ask(probed);
     this.#followUp(probed);
+    // A probe routed before this call and still unanswered decides for it too: if nothing answers
+    // the probe, nothing took the call either (an outside probe saw calls sent while such a probe
+    // was out left to silence, though the realm was then found dead). Otherwise the realm's last
+    // answer stands until the probe that follows this call.
+    if (probed.asking !== undefined && probed.outstandingRouted) return probed.asking;
     return Promise.resolve("alive");
+  }
+
+  /** A session's subscription heard the probe answered on `reply`: the calls it hears later were routed after the probe. */
+  heard(reply: string): void {
+    const probed = this.#outstanding.get(reply);
+    if (probed !== undefined && probed.outstanding === reply) probed.outstandingRouted = true;
   }
 
   /**
@@ -269,7 +287,15 @@ export class SessionCallProbe {
       if (late !== undefined && answered && !late.gone) late.silentSince = undefined;
     });
     const reply = `${this.#prefix}.${(this.#next++).toString(36)}`;
-    return new Promise((resolve) => {
+    probed.outstanding = reply;
+    probed.outstandingRouted = false;
+    this.#outstanding.set(reply, probed);
+    const settled = (answered: boolean): boolean => {
+      this.#outstanding.delete(reply);
+      if (probed.outstanding === reply) probed.outstanding = undefined;
+      return answered;
+    };
+    return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         this.#waiting.delete(reply);
         this.#late.set(reply, probed);
@@ -289,6 +315,6 @@ export class SessionCallProbe {
         this.#waiting.delete(reply);
         resolve(false);
       }
-    });
+    }).then(settled);
   }
 }

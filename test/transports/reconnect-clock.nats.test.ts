@@ -31,6 +31,24 @@ async function setUp(): Promise<{ mine: NatsBus; other: NatsBus }> {
 }
 
 describe("askRidingOutReconnects", () => {
+  it("knows of every reconnect of a NATS bus since it connected, though nothing asked it to watch before", async () => {
+    server = await startNatsServer();
+    const fresh = await connectNatsBus({ servers: server.url, reconnectTimeWaitMs: 50, timeoutMs: 2000 });
+    const other = await connectNatsBus({ servers: server.url });
+    buses.push(fresh, other);
+    let back!: () => void;
+    const reconnected = new Promise<void>((resolve) => (back = resolve));
+    fresh.onConnectionChange!((connected) => connected && back());
+    const { port } = server;
+    await server.stop();
+    server = await startNatsServer({ port });
+    await reconnected;
+    // The service is not back yet: it resubscribes 300 ms after this process's reconnect.
+    setTimeout(() => other.subscribe("service.late", (message) => void message.respond(message.data)), 300);
+    const answer = await askRidingOutReconnects(fresh, () => fresh.request("service.late", new Uint8Array([7])));
+    expect([...answer]).toEqual([7]);
+  });
+
   it("believes no-responders at once while the server answers this connection", async () => {
     const { mine } = await setUp();
     const startedAt = performance.now();

@@ -207,6 +207,43 @@ export function runtimeRealmsContract(name: string, makeNetwork: () => Promise<N
       expect(parse(await b.request(`cred.session.${session}.call`, json({ method: "echo", args: [3] }), { timeoutMs: 1_500 }))).toMatchObject(SESSION_ENDED);
     });
 
+    it("answers SessionEnded, once its realm (named no instance) is found gone, to a call sent while the portal's first unanswered probe was out, rather than leaving it to silence", async () => {
+      // An outside probe killing a realm built from PROTOCOL.md saw a call sent 6 s after the
+      // death, while such a probe was out, never answered, though the session ended at 12 s.
+      const realmBus = await bus();
+      await playCallingProtocolRealm(realmBus);
+      await portal({ realm: new RemoteRealm(await bus(), "game", { callProbe: { timeoutMs: 1_000, freshMs: 500, unservedConfirmMs: 600 } }) });
+      const b = await bus();
+      const { mind, ended } = endedOn(b);
+      await b.flush();
+      const { session } = await login(b, { mind });
+      expect(await request(b, `cred.session.${session}.call`, { method: "echo", args: [1] })).toEqual({ ok: true, result: 1 });
+      await realmBus.close();
+      const answers = new Map<string, string[]>();
+      const call = (n: number) => {
+        const reply = b.inbox();
+        answers.set(reply, []);
+        b.subscribe(reply, (m) => void answers.get(reply)!.push(m.data.length === 0 ? "no responders" : parse(m.data)["ok"] === true ? "ok" : parse(m.data)["error"].code));
+        b.publish(`cred.session.${session}.call`, json({ method: "echo", args: [n] }), { reply });
+        return reply;
+      };
+      // The portal's probes are `{}` on the session's call subject: the call goes right after the
+      // next one is heard here, so it is routed after the probe, which nothing will answer.
+      let sent: string | undefined;
+      b.subscribe(`cred.session.${session}.call`, (m) => {
+        if (sent === undefined && Object.keys(parse(m.data)).length === 0) sent = call(3);
+      });
+      await b.flush();
+      // A call after the death: the probe that follows it (freshMs after the last) is the one.
+      call(2);
+      await waitFor(() => sent !== undefined, 3_000);
+      await waitFor(() => ended.length > 0, 6_000);
+      expect(ended).toEqual([{ session, reason: "avatar-failed" }]);
+      await waitFor(() => answers.get(sent!)!.length > 0, 2_000);
+      await sleep(100);
+      expect(answers.get(sent!)).toEqual(["SessionEnded"]);
+    });
+
     it("orders a release from a realm that named no instance and answered no probe for goneAfterMs, so one that was only stalled lets go when it wakes", async () => {
       const realmBus = await bus();
       const released: string[] = [];
