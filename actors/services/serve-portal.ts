@@ -12,6 +12,7 @@ import type { Realm } from "../realm.ts";
 import { loginRequest, parse } from "../wire/schemas.ts";
 import { mindSubjectRule, subjectsFor } from "../wire/subjects.ts";
 import { CheckerDirectory } from "./checker-directory.ts";
+import { ThrottledWarning } from "./throttled-warning.ts";
 import { processStallWatch } from "./stall-watch.ts";
 import { CHALLENGE_KINDS } from "../challenges/registry.ts";
 import { OutageEndings } from "./outage-endings.ts";
@@ -161,14 +162,16 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
   const logoutMs = options.timeouts?.logoutMs ?? defaultSagaTimeouts.logoutMs;
   const timeoutLogoutMs = options.timeouts?.timeoutLogoutMs ?? Math.min(logoutMs, Math.floor(heartbeatMs / 2) + 700);
   const localCheckers = [...(options.checkers ?? [])];
+  // A store that is down fails every login alike: one line per 10 s, with how many were left out.
+  const limiterFailed = { check: new ThrottledWarning(() => logger, "error"), record: new ThrottledWarning(() => logger, "error") };
   const portal = new Portal(options.realm, localCheckers, {
     timeouts: { ...options.timeouts, sessionMs, logoutMs, timeoutLogoutMs },
     rateLimiter,
     onRateLimiterError: (error, step) =>
       step === "check"
-        ? logger.error({ err: String(error) }, "rate limiter failed; refusing logins")
+        ? limiterFailed.check.note(() => ({ err: String(error) }), "rate limiter failed; refusing logins")
         : // A store that reads but will not write: the shared limiter counts in this process meanwhile (actors/rate-limit/kv.ts).
-          logger.error({ err: String(error) }, "rate limiter could not record a login's outcome; logins go on, limited by this process's own count"),
+          limiterFailed.record.note(() => ({ err: String(error) }), "rate limiter could not record a login's outcome; logins go on, limited by this process's own count"),
     // The type only: a message could carry whatever the failing code put in it.
     onUnexpectedError: (step, error) =>
       // A release unanswered in time is expected while NATS is away or the realm is gone (an

@@ -14,8 +14,11 @@ export class ThrottledWarning {
   #pending: { readonly fields: Record<string, unknown>; readonly message: string } | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  /** `logger`: asked at each line, for loggers made after this warning. */
-  constructor(private readonly logger: () => Logger) {}
+  /** `logger`: asked at each line, for loggers made after this warning; `level`: what the lines are logged as. */
+  constructor(
+    private readonly logger: () => Logger,
+    private readonly level: "warn" | "error" = "warn",
+  ) {}
 
   note(fields: () => Record<string, unknown>, message: string): void {
     const now = performance.now();
@@ -39,7 +42,7 @@ export class ThrottledWarning {
   }
 
   #log(fields: Record<string, unknown>, message: string, now: number): void {
-    this.logger().warn({ ...fields, ...(this.#skipped > 0 && { omitted: this.#skipped }) }, message);
+    this.logger()[this.level]({ ...fields, ...(this.#skipped > 0 && { omitted: this.#skipped }) }, message);
     this.#lastAt = now;
     this.#skipped = 0;
     this.#pending = undefined;
