@@ -94,9 +94,12 @@ class PortalSession implements HostedSession, SessionReceiver {
   readonly #serve: { readonly logger: Logger; readonly fallback: () => AvatarError };
   readonly #remote: RemoteAvatar | undefined;
   readonly #supervised: SupervisedAvatar | undefined;
+  /** The connection this session's subscription is on. */
+  readonly #bus: Bus;
 
   constructor(bus: Bus, base: string, input: HostSessionInput) {
     const { id, session, grant, mind, logger, realm } = input;
+    this.#bus = bus;
     this.#base = base;
     this.#session = session;
     this.shortId = shortId(id);
@@ -316,6 +319,11 @@ class PortalSession implements HostedSession, SessionReceiver {
     if (state !== "gone" && state !== "unreachable") return;
     // A process that stopped cleanly listed the calls it took in its shutdown notice, which came
     // before its liveness went: a call it took is its own, even though it cannot be asked now.
+    // The notice comes on this session's connection, the verdict maybe on another (a RemoteRealm
+    // given a bus of its own): once the server answers a PING here, a notice it routed before the
+    // verdict has been heard (test runs on busy cores saw calls the realm had answered `ok` get
+    // `AvatarError` here too, the notice a moment behind).
+    if (!remote.listedCalls) await this.#bus.flush().catch(() => undefined);
     if (remote.tookCall(reply)) return;
     const error = state === "gone" || remote.listedCalls ? new SessionEnded() : new AvatarError(UNREACHABLE);
     void respondTo(message, () => Promise.reject(error), serve);
