@@ -81,5 +81,20 @@ export function runtimeHarness(makeNetwork: () => Promise<Network>) {
     await current.teardown();
   });
 
-  return { network, buses, services, bus, checker, portal, endedOn, request, playProtocolRealm, playRealm, login, loginsAtOnce };
+  /** Publishes calls on `session`, each with a reply subject of its own, and records every answer each gets. */
+  const answersTo = (b: Bus) => {
+    const answers = new Map<string, string[]>();
+    return {
+      answers,
+      call(session: string, body: unknown): string {
+        const reply = b.inbox();
+        answers.set(reply, []);
+        b.subscribe(reply, (m) => void answers.get(reply)!.push(m.data.length === 0 ? "no responders" : parse(m.data)["ok"] === true ? "ok" : parse(m.data)["error"].code));
+        b.publish(`cred.session.${session}.call`, json(body), { reply });
+        return reply;
+      },
+    };
+  };
+
+  return { network, buses, services, bus, checker, portal, endedOn, request, playProtocolRealm, playRealm, login, loginsAtOnce, answersTo };
 }

@@ -20,7 +20,7 @@ import { SESSION_ENDED, runtimeHarness } from "./runtime-harness.ts";
 
 export function runtimeRealmsContract(name: string, makeNetwork: () => Promise<Network>): void {
   describe(`runtime over ${name}: realms`, () => {
-    const { network, services, bus, checker, portal, endedOn, request, playProtocolRealm, playRealm, login } = runtimeHarness(makeNetwork);
+    const { network, services, bus, checker, portal, endedOn, request, playProtocolRealm, playRealm, login, answersTo } = runtimeHarness(makeNetwork);
 
     it("ends a remote-realm session whose avatar was released behind the portal's back, so calls never meet silence", async () => {
       const realm = new TestRealm(["echo"]);
@@ -219,14 +219,8 @@ export function runtimeRealmsContract(name: string, makeNetwork: () => Promise<N
       const { session } = await login(b, { mind });
       expect(await request(b, `cred.session.${session}.call`, { method: "echo", args: [1] })).toEqual({ ok: true, result: 1 });
       await realmBus.close();
-      const answers = new Map<string, string[]>();
-      const call = (n: number) => {
-        const reply = b.inbox();
-        answers.set(reply, []);
-        b.subscribe(reply, (m) => void answers.get(reply)!.push(m.data.length === 0 ? "no responders" : parse(m.data)["ok"] === true ? "ok" : parse(m.data)["error"].code));
-        b.publish(`cred.session.${session}.call`, json({ method: "echo", args: [n] }), { reply });
-        return reply;
-      };
+      const { answers, call: publishCall } = answersTo(b);
+      const call = (n: number) => publishCall(session, { method: "echo", args: [n] });
       // The portal's probes are `{}` on the session's call subject: the call goes right after the
       // next one is heard here, so it is routed after the probe, which nothing will answer.
       let sent: string | undefined;

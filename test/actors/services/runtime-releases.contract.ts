@@ -10,7 +10,7 @@ import { runtimeHarness } from "./runtime-harness.ts";
 
 export function runtimeReleasesContract(name: string, makeNetwork: () => Promise<Network>): void {
   describe(`runtime over ${name}: releases`, () => {
-    const { services, bus, portal, endedOn, request, playRealm, login } = runtimeHarness(makeNetwork);
+    const { services, bus, portal, endedOn, request, playRealm, login, answersTo } = runtimeHarness(makeNetwork);
 
     it("sends a release for the avatar of a login it failed because the realm seemed gone: a draining realm may still make it", async () => {
       await portal({ realm: new RemoteRealm(await bus(), "game") });
@@ -130,21 +130,6 @@ export function runtimeReleasesContract(name: string, makeNetwork: () => Promise
       await sleep(700);
       expect([...replies.values()].map((r) => r.length)).toEqual([1, 1, 1]);
     });
-
-    /** Publishes calls on `session`, each with a reply subject of its own, and records every answer each gets. */
-    const answersTo = (b: Bus) => {
-      const answers = new Map<string, string[]>();
-      return {
-        answers,
-        call(session: string, body: unknown): string {
-          const reply = b.inbox();
-          answers.set(reply, []);
-          b.subscribe(reply, (m) => void answers.get(reply)!.push(m.data.length === 0 ? "no responders" : parse(m.data)["ok"] === true ? "ok" : parse(m.data)["error"].code));
-          b.publish(`cred.session.${session}.call`, json(body), { reply });
-          return reply;
-        },
-      };
-    };
 
     it("answers each of 200 calls racing a logout once, however many the realm took before the release reached it (a reviewer: a list of the last 64 left 136 answered twice)", async () => {
       const slowLogout = { requestAvatar: () => ({ interface: "echo", avatar: { echo: (x: unknown) => x }, logout: () => sleep(300) }) };
