@@ -124,7 +124,7 @@ function dispatch(session: RemoteSession, item: { session?: unknown; type: strin
   // Only this session's messages: anything else on the subject is not its Mind's to hear.
   if (item.session !== session.id) return;
   if (item.type === "notify" && typeof item.event === "string") session.deliver({ event: item.event, data: item.data ?? null }, item.seq);
-  else if (item.type === "ended" && typeof item.reason === "string") session.ended(item.reason);
+  else if (item.type === "ended" && typeof item.reason === "string") session.ended(item.reason, item.seq);
 }
 
 /** A client for the portals on `bus`. */

@@ -140,9 +140,14 @@ export class RemoteSession {
     for (const stream of this.#streams ?? []) stream.push(notification);
   }
 
-  /** Called when the session is known to be over; the first reason wins. */
-  ended(reason: EndReason): void {
+  /**
+   * Called when the session is known to be over; the first reason wins. `seq`, the `ended`
+   * message's own, shows notifications lost just before it: the Mind hears how many first.
+   */
+  ended(reason: EndReason, seq?: unknown): void {
     if (this.#over) return;
+    const missed = this.#sequence.missedBefore(seq);
+    if (missed > 0) this.#hand(lostNotice(missed));
     this.#over = true;
     clearInterval(this.#timer);
     for (const stream of this.#streams ?? []) stream.end();

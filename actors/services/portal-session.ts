@@ -11,7 +11,7 @@ import { decodeObject, okEmpty } from "../wire/codec.ts";
 import { shortId } from "../wire/identifiers.ts";
 import type { Subjects } from "../wire/subjects.ts";
 import { answerCall } from "./avatar-call.ts";
-import { answeredCalls, RemoteAvatar } from "./remote-avatar.ts";
+import { RemoteAvatar, releaseAnswer } from "./remote-avatar.ts";
 import type { HostState } from "./instance-watch.ts";
 import type { RemoteMind } from "./remote-mind.ts";
 import { respondTo } from "./responder.ts";
@@ -129,7 +129,8 @@ class PortalSession implements HostedSession, SessionReceiver {
       // The saga logged out the avatar it was granted; a restarted one is logged out here.
       await this.#supervised?.stop();
       input.registry?.delete(input.id);
-      mind.end(end.reason ?? "logout");
+      // A realm service numbered the notifications: `ended` follows its last number, when it said it.
+      mind.end(end.reason ?? "logout", this.#remote === undefined ? undefined : (this.#remote.lastSeq ?? null));
       this.#log.info({ event: "session-ended", reason: end.reason }, "session ended");
       // While a release is still under way (one sent without waiting, after a `failed`), the
       // realm may be taking calls: they wait here for its answer's list, which decides them. The
@@ -233,7 +234,7 @@ class PortalSession implements HostedSession, SessionReceiver {
           // meanwhile are asked about one by one. A notice (a plain publish) is the realm's own:
           // it let go, and says why (`shutdown`: it stops; `avatar-failed`: it took this portal
           // for dead) and, when it stops, which calls it took; the portal answers the others.
-          remote!.markReleased(message.reply === undefined ? answeredCalls(message.data) : undefined);
+          remote!.markReleased(message.reply === undefined ? releaseAnswer(message.data) : undefined);
           const reason = message.reply === undefined ? releaseReason(message.data) : undefined;
           if (reason === "shutdown") void this.#session.shutdown();
           else if (reason === "avatar-failed") this.#avatarFailed();
@@ -251,7 +252,7 @@ class PortalSession implements HostedSession, SessionReceiver {
           // left the realm answering the ended session's calls for 45 s, and its answer's list
           // decides the calls held meanwhile. Garbage is refused (BadRequest) and changes nothing.
           if (isJsonObject(message.data) && this.#session.isActive) {
-            remote!.markReleased();
+            remote!.markReleased(releaseAnswer(message.data));
             this.#avatarFailed();
             remote!.orderRelease();
           }
@@ -357,7 +358,7 @@ class PortalSession implements HostedSession, SessionReceiver {
     // notice (no reply subject) is the realm's own: it let go of the avatar, so the logout's
     // release need not wait for an answer that may now never come.
     if (verb === "release" && !this.#supervised) {
-      if (message.reply === undefined) this.#remote?.markReleased(answeredCalls(message.data));
+      if (message.reply === undefined) this.#remote?.markReleased(releaseAnswer(message.data));
       return undefined;
     }
     return respondTo(message, () => Promise.reject(new SessionEnded()), this.#serve);

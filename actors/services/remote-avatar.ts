@@ -15,6 +15,7 @@ import { RequestTimeout } from "../../transports/errors.ts";
 export class RemoteAvatar {
   #released = false;
   #answered: ReadonlySet<string> | undefined;
+  #lastSeq: number | undefined;
   #releasing: Promise<void> | undefined;
   #onReleased: (() => void) | undefined;
   #host: WatchedHost | undefined;
@@ -39,12 +40,13 @@ export class RemoteAvatar {
   }
 
   /**
-   * Records that the realm's process already released the avatar; `answered`, when its answer to
-   * the release said so, are the reply subjects of the last calls it took (all it will ever take).
+   * Records that the realm's process already released the avatar, with what its answer to the
+   * release (or its shutdown notice) said, if anything: see `ReleaseAnswer`.
    */
-  markReleased(answered?: ReadonlySet<string>): void {
+  markReleased(answer: ReleaseAnswer = {}): void {
     // A list that comes after a notice (a realm that stops while the portal logs out) still counts.
-    if (answered !== undefined) this.#answered = answered;
+    if (answer.answered !== undefined) this.#answered = answer.answered;
+    if (answer.lastSeq !== undefined) this.#lastSeq = answer.lastSeq;
     this.#released = true;
     this.#onReleased?.();
   }
@@ -64,7 +66,7 @@ export class RemoteAvatar {
   orderRelease(timeoutMs = 5_000, options: { readonly holdCalls?: boolean } = {}): void {
     const answer = this.bus
       .request(this.subjects.sessionVerb(this.session, "release"), encode({}), { timeoutMs })
-      .then((data) => this.markReleased(answeredCalls(data)))
+      .then((data) => this.markReleased(releaseAnswer(data)))
       .catch((error: unknown) => {
         if (error instanceof RequestTimeout) this.retries?.unanswered(this.session);
         throw error;
@@ -186,6 +188,14 @@ export class RemoteAvatar {
     return this.#answered;
   }
 
+  /**
+   * The `seq` of the last notification the realm's process numbered for this session, as its
+   * answer to the release (or its shutdown notice) said; undefined when it said nothing.
+   */
+  get lastSeq(): number | undefined {
+    return this.#lastSeq;
+  }
+
   /** True once the realm's process listed the calls it took (its answer to a release, or its shutdown notice). */
   get listedCalls(): boolean {
     return this.#answered !== undefined;
@@ -224,12 +234,28 @@ export class RemoteAvatar {
   }
 }
 
-/** The calls a realm service's answer to a release, or its shutdown notice, lists (`answered`, reply subjects); undefined when it lists none. */
-export function answeredCalls(data: Uint8Array): ReadonlySet<string> | undefined {
+/**
+ * What a realm service's answer to a release, or its shutdown notice, may say (both are Portcullis
+ * additions; a realm built from PROTOCOL.md alone says neither).
+ */
+export interface ReleaseAnswer {
+  /** The reply subjects of the last calls it took (all it will ever take). */
+  readonly answered?: ReadonlySet<string>;
+  /** The `seq` of the last notification it numbered: the portal's `ended` takes the next. */
+  readonly lastSeq?: number;
+}
+
+/** Reads a `ReleaseAnswer`; what is missing or malformed is left out. */
+export function releaseAnswer(data: Uint8Array): ReleaseAnswer {
+  let body: Record<string, unknown>;
   try {
-    const answered = decodeObject(data)["answered"];
-    return Array.isArray(answered) ? new Set(answered.filter((reply): reply is string => typeof reply === "string")) : undefined;
+    body = decodeObject(data);
   } catch {
-    return undefined;
+    return {};
   }
+  const { answered, seq } = body;
+  return {
+    ...(Array.isArray(answered) ? { answered: new Set(answered.filter((reply): reply is string => typeof reply === "string")) } : {}),
+    ...(typeof seq === "number" && Number.isSafeInteger(seq) && seq >= 0 ? { lastSeq: seq } : {}),
+  };
 }

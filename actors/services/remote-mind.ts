@@ -33,8 +33,9 @@ export const defaultMindLimits: MindLimits = {
  * closed it drops everything, so nothing follows `ended`.
  *
  * Each `notify` message published carries `seq`, 1 for the session's first and one more for each
- * after (the `dropped` notice included): core NATS loses what is published while the client is
- * cut off, and a gap in `seq` is how the client learns that it missed some.
+ * after (the `dropped` notice included), and `ended` takes the number after the last: core NATS
+ * loses what is published while the client is cut off, and a gap in `seq` is how the client
+ * learns that it missed some, the last ones before the end included.
  */
 export class RemoteMind implements Mind {
   #open = true;
@@ -118,11 +119,23 @@ export class RemoteMind implements Mind {
     this.#schedule();
   }
 
-  /** Publishes what is still queued (at once), the `dropped` notice if any, then the session's last message. */
-  end(reason: EndReason): void {
+  /** The `seq` of the last notification numbered, published or queued (0 before the first). */
+  get lastSeq(): number {
+    return this.#seq;
+  }
+
+  /**
+   * Publishes what is still queued (at once), the `dropped` notice if any, then the session's last
+   * message, numbered after `lastSeq`: this Mind's own last number by default; for a session whose
+   * notifications another process published (a realm service), its last number, or `null` when
+   * it is not known, and `ended` then carries no `seq`.
+   */
+  end(reason: EndReason, lastSeq?: number | null): void {
     if (this.#open && this.subject !== null) {
       this.#flush(true);
-      const ended = encode({ session: this.session, type: "ended", reason });
+      // Read after the flush, which may have numbered a `dropped` notice.
+      const last = lastSeq === undefined ? this.#seq : lastSeq;
+      const ended = encode(last === null ? { session: this.session, type: "ended", reason } : { session: this.session, type: "ended", reason, seq: last + 1 });
       this.#publish(ended);
       this.outageEndings?.published(this.subject, ended);
     }

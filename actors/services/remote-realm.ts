@@ -13,7 +13,7 @@ import { isInstanceId, subjectsFor, type Subjects } from "../wire/subjects.ts";
 import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
 import { SessionReconciler, type SessionReconcilerOptions } from "./session-reconciler.ts";
 import { CallAudit } from "./call-audit.ts";
-import { answeredCalls, RemoteAvatar } from "./remote-avatar.ts";
+import { RemoteAvatar, releaseAnswer } from "./remote-avatar.ts";
 import { RemoteMind } from "./remote-mind.ts";
 import { ServedProbe } from "./served-probe.ts";
 import { SessionCallProbe, type SessionCallProbeOptions } from "./session-call-probe.ts";
@@ -161,7 +161,8 @@ export class RemoteRealm implements Realm {
         }
       } finally {
         avatar.unwatchHost();
-        bridge?.close();
+        // The realm's answer said its last number: notifications lost just before the end show too.
+        bridge?.close(avatar.lastSeq);
       }
     };
     if (typeof chosen !== "string") {
@@ -190,12 +191,12 @@ export class RemoteRealm implements Realm {
    * session logged out, it answers exactly the others (`portal-session.ts`).
    */
   #releaseHosted(avatar: RemoteAvatar, timeoutMs: number): Promise<void> {
-    const answered = this.#release(avatar.session, timeoutMs).then((data) => avatar.markReleased(data && answeredCalls(data)));
+    const answered = this.#release(avatar.session, timeoutMs).then((data) => avatar.markReleased(data && releaseAnswer(data)));
     avatar.releasing(answered);
     return answered;
   }
 
-  #bridge(mind: Mind): { subject: string; close(): void } {
+  #bridge(mind: Mind): { subject: string; close(lastSeq?: number): void } {
     const subject = this.bus.inbox();
     const sequence = new NotifySequence();
     const subscription = this.bus.subscribe(subject, (message) => {
@@ -213,7 +214,15 @@ export class RemoteRealm implements Realm {
         // Not a notification: nothing to deliver.
       }
     });
-    return { subject, close: () => subscription.unsubscribe() };
+    const close = (lastSeq?: number) => {
+      subscription.unsubscribe();
+      const missed = lastSeq === undefined ? 0 : sequence.missedBefore(lastSeq + 1);
+      if (missed > 0) {
+        const notice = lostNotice(missed);
+        mind.notify(notice.event, notice.data);
+      }
+    };
+    return { subject, close };
   }
 }
 

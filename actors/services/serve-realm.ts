@@ -128,7 +128,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
       const failedTimeoutMs = options.failedTimeoutMs ?? 5_000;
       let acknowledged = false;
       try {
-        acknowledged = decodeObject(await bus.request(`${base}.failed`, encode({}), { timeoutMs: failedTimeoutMs }))["ok"] === true;
+        // `seq`: the last notification's number, for the portal's `ended` to follow it.
+        acknowledged = decodeObject(await bus.request(`${base}.failed`, encode({ seq: mind.lastSeq }), { timeoutMs: failedTimeoutMs }))["ok"] === true;
       } catch {
         // Nobody answered, or garbage: not acknowledged.
       }
@@ -185,7 +186,8 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
         async () => {
           // Done once the avatar is logged out and the calls are drained.
           await release("flush");
-          return encode({ ok: true, answered: taken.list(session) });
+          // `seq`: the last notification's number, for the portal's `ended` to follow it.
+          return encode({ ok: true, answered: taken.list(session), seq: mind.lastSeq });
         },
         { logger, fallback },
       );
@@ -220,7 +222,7 @@ export async function serveRealm(bus: Bus, realm: Realm, options: ServeRealmOpti
     // calls it took, once it takes no more, the portal answers exactly the others.
     const announceRelease = (reason: "shutdown" | "avatar-failed", answered?: string[]) => {
       try {
-        bus.publish(`${base}.release`, encode(answered === undefined ? { reason } : { reason, answered }));
+        bus.publish(`${base}.release`, encode(answered === undefined ? { reason } : { reason, answered, seq: mind.lastSeq }));
       } catch {
         // The connection is gone already: the portal's instance watch will notice.
       }

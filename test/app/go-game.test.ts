@@ -244,7 +244,7 @@ describe.each(Object.entries(TOPOLOGIES))("Go over NATS, %s", (_name, deploy) =>
     await waitFor(() => bob.mind.some((m) => m["event"] === "moved"));
     expect(parse(await bob.bus.request(`cred.session.${bob.session}.logout`, json({})))).toEqual({ ok: true });
     await waitFor(() => bob.mind.at(-1)?.["type"] === "ended");
-    expect(bob.mind.at(-1)).toEqual({ session: bob.session, type: "ended", reason: "logout" });
+    expect(bob.mind.at(-1)).toEqual({ session: bob.session, type: "ended", reason: "logout", seq: 2 });
     await waitFor(() => alice.events.some((e) => e.event === "left"));
     expect(alice.events.filter((e) => e.event === "left")).toEqual([{ event: "left", data: { color: "white", player: "bob" } }]);
     expect(realm.table.watchers).toBe(1);
@@ -265,7 +265,7 @@ describe.each(Object.entries(TOPOLOGIES))("Go over NATS, %s", (_name, deploy) =>
     await waitFor(() => bob.mind.at(-1)?.["type"] === "ended", 5000);
     // Between 2× and 3× heartbeatMs + 1 s after the last activity (the login).
     expect(Date.now() - started).toBeLessThan(3 * 100 + 1000);
-    expect(bob.mind.at(-1)).toEqual({ session: bob.session, type: "ended", reason: "timeout" });
+    expect(bob.mind.at(-1)).toEqual({ session: bob.session, type: "ended", reason: "timeout", seq: 1 });
     await waitFor(() => alice.events.some((e) => e.event === "left"));
     expect(realm.table.watchers).toBe(1);
     expect(await bob.call("move", 4, 4)).toMatchObject({ ok: false, error: { code: "SessionEnded" } });

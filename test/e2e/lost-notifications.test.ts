@@ -84,6 +84,24 @@ describe("lost notifications", () => {
     await session.logout();
   });
 
+  it("tells a client library Mind how many of the last notifications before its logout were lost, from the number `ended` carries", async () => {
+    const realm = await gameRealm();
+    const portal = await servePortal(await bus(server.url), { realm: new RemoteRealm(await bus(server.url), "game"), checkers: [alice()] });
+    stops.push(() => portal.close());
+    const { cut, reconnected } = await cuttableBus();
+    const seen: Notification[] = [];
+    const session = await connect(cut).login(new UsernamePassword("alice", "secret"), { interfaces: ["game"], mind: (n) => void seen.push(n) });
+    realm.avatars[0]!.announce("one");
+    await waitFor(() => seen.length === 1);
+    const back = reconnected();
+    await announceWhileCut(realm, ["two", "three"]);
+    proxy.restore();
+    await back;
+    await session.logout();
+    expect(await session.closed).toBe("logout");
+    expect(events(seen)).toEqual(["one", { event: "dropped", data: { count: 2, cause: "lost" } }]);
+  });
+
   it("tells a library-face Portal's own Mind, whose avatar lives in a realm service, how many were lost while the portal was cut off", async () => {
     const realm = await gameRealm();
     const { cut, reconnected } = await cuttableBus();
@@ -100,6 +118,12 @@ describe("lost notifications", () => {
     realm.avatars[0]!.announce("four");
     await waitFor(() => seen.length === 3);
     expect(events(seen)).toEqual(["one", { event: "dropped", data: { count: 2, cause: "lost" } }, "four"]);
+    // Lost again, now just before the end: the realm's answer to the release says its last number.
+    const backAgain = reconnected();
+    await announceWhileCut(realm, ["five"]);
+    proxy.restore();
+    await backAgain;
     await login.logout();
+    expect(events(seen).slice(3)).toEqual([{ event: "dropped", data: { count: 1, cause: "lost" } }]);
   });
 });

@@ -99,7 +99,19 @@ describe("RemoteMind", () => {
     await bus.flush();
     expect(seen.map((m) => m["event"] ?? m["type"])).toEqual(["n", "n", "n", "n", "n", "dropped", "ended"]);
     expect(seen[5]!["data"]).toEqual({ count: 5 });
-    expect(seen[6]).toEqual({ session: "S", type: "ended", reason: "logout" });
+    // Numbered after the dropped notice the end flushed out.
+    expect(seen[6]).toEqual({ session: "S", type: "ended", reason: "logout", seq: 7 });
+  });
+
+  it("numbers `ended` after the last number it is given (a realm service's), and leaves `seq` off when that is unknown", async () => {
+    const { bus, seen } = recorder();
+    new RemoteMind(bus, "mind", "S").end("logout", 5);
+    new RemoteMind(bus, "mind", "T").end("timeout", null);
+    await bus.flush();
+    expect(seen).toEqual([
+      { session: "S", type: "ended", reason: "logout", seq: 6 },
+      { session: "T", type: "ended", reason: "timeout" },
+    ]);
   });
 
   it("numbers what it publishes 1, 2, 3… without a gap for what it dropped: the dropped notice and what follows go on counting", async () => {

@@ -501,6 +501,49 @@ export function runtimeRealmsContract(name: string, makeNetwork: () => Promise<N
       expect(await Promise.all(calls)).toEqual(sessions.map(() => ({ ok: true, result: "done" })));
     });
 
+    it("numbers `ended` after the last notification the realm service numbered, at a logout and when the realm stops", async () => {
+      const realmBus = await network.connect();
+      const realms = await serveRealm(realmBus, new TestRealm(["echo"]), { name: "game" });
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const mind = b.inbox();
+      const seen: Array<Record<string, any>> = [];
+      b.subscribe(mind, (m) => void seen.push(parse(m.data)));
+      const first = (await login(b, { mind }))["session"] as string;
+      const second = (await login(b, { mind }))["session"] as string;
+      for (const text of ["a", "b"]) await request(b, `cred.session.${first}.call`, { method: "announce", args: [text] });
+      await request(b, `cred.session.${second}.call`, { method: "announce", args: ["c"] });
+      expect(await request(b, `cred.session.${first}.logout`, {})).toEqual({ ok: true });
+      await realms.stop();
+      await realmBus.drain();
+      await waitFor(() => seen.filter((n) => n["type"] === "ended").length === 2);
+      const of = (session: string) => seen.filter((n) => n["session"] === session).map((n) => [n["event"] ?? n["reason"], n["seq"]]);
+      expect(of(first)).toEqual([
+        ["announce", 1],
+        ["announce", 2],
+        ["logout", 3],
+      ]);
+      expect(of(second)).toEqual([
+        ["announce", 1],
+        ["shutdown", 2],
+      ]);
+    });
+
+    it("leaves `seq` off `ended` when the realm service did not say its last number (one built from PROTOCOL.md alone)", async () => {
+      const realmBus = await bus();
+      await playProtocolRealm(realmBus);
+      realmBus.subscribe("cred.session.*.release", (m) => void m.respond(json({ ok: true })));
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const mind = b.inbox();
+      const seen: Array<Record<string, any>> = [];
+      b.subscribe(mind, (m) => void seen.push(parse(m.data)));
+      const { session } = await login(b, { mind });
+      expect(await request(b, `cred.session.${session}.logout`, {})).toEqual({ ok: true });
+      await waitFor(() => seen.length === 1);
+      expect(seen).toEqual([{ session, type: "ended", reason: "logout" }]);
+    });
+
     it("answers a release still under way when its realm service stops and drains, so the logout does not wait out the release's 5 s", async () => {
       const realmBus = await network.connect();
       // An avatar whose logout takes a while: the realm is still releasing it when it is told to stop.

@@ -284,7 +284,7 @@ export function runtimeReleasesContract(name: string, makeNetwork: () => Promise
         await request(p, `cred.session.${session}.call`, { method: "crash" });
         await waitFor(() => realm.hosted === 0, 3000);
         await waitFor(() => heard.some((h) => h["type"] === "ended"), 2000);
-        expect(heard.filter((h) => h["type"] === "ended")).toEqual([{ type: "ended", session, reason: "avatar-failed" }]);
+        expect(heard.filter((h) => h["type"] === "ended")).toEqual([{ type: "ended", session, reason: "avatar-failed", seq: 1 }]);
         expect(heard).toContainEqual({ notice: expect.objectContaining({ reason: "avatar-failed" }) });
       },
     );

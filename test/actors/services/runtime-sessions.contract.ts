@@ -107,6 +107,27 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
       expect(await session.closed).toBe("logout");
     });
 
+    it("tells the client library's Mind how many notifications were lost just before the session's end, from the number `ended` carries", async () => {
+      await portal();
+      const b = await bus();
+      // The client's bus, with its mind subject known to the test, which plays the lost messages' part.
+      const mindSubject = `_INBOX.${newIdentifier()}`;
+      const known = new Proxy(b, {
+        get: (target, key) => (key === "inbox" ? () => mindSubject : ((value: unknown) => (typeof value === "function" ? value.bind(target) : value))(Reflect.get(target, key))),
+      });
+      const notes: Notification[] = [];
+      const session = await connect(known).login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"], mind: (n) => notes.push(n) });
+      await session.call("announce", "one");
+      await waitFor(() => notes.length === 1);
+      // Numbers 2 and 3 never arrived; the end comes as number 4.
+      b.publish(mindSubject, json({ session: session.id, type: "ended", reason: "revoked", seq: 4 }));
+      expect(await session.closed).toBe("revoked");
+      expect(notes).toEqual([
+        { event: "announce", data: { text: "one" } },
+        { event: "dropped", data: { count: 2, cause: "lost" } },
+      ]);
+    });
+
     it("answers each login exactly once, and a call sent the moment the reply lands reaches the session", async () => {
       await portal();
       const b = await bus();
@@ -137,7 +158,7 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
       expect(reply).not.toHaveProperty("anonymous");
     });
 
-    it("publishes `notify` messages, numbered from 1 by `seq`, and a final `ended` on the raw mind subject", async () => {
+    it("publishes `notify` messages, numbered from 1 by `seq`, and a final `ended` that takes the next number, on the raw mind subject", async () => {
       await portal();
       const b = await bus();
       const mind = b.inbox();
@@ -151,7 +172,7 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
       expect(seen).toEqual([
         { session, type: "notify", event: "announce", data: { text: "hi" }, seq: 1 },
         { session, type: "notify", event: "announce", data: { text: "again" }, seq: 2 },
-        { session, type: "ended", reason: "logout" },
+        { session, type: "ended", reason: "logout", seq: 3 },
       ]);
     });
 

@@ -146,7 +146,7 @@ export function supervisionContract(name: string, makeNetwork: () => Promise<Net
       expect(await call(s, "crash")).toEqual({ ok: false, error: { code: "AvatarError", message: GAVE_UP_MESSAGE } });
       await waitFor(() => endedReason(s) !== undefined);
       expect(endedReason(s)).toBe("avatar-failed");
-      expect(s.mind[s.mind.length - 1]).toEqual({ session: s.id, type: "ended", reason: "avatar-failed" });
+      expect(s.mind[s.mind.length - 1]).toEqual({ session: s.id, type: "ended", reason: "avatar-failed", seq: 1 });
       await waitFor(() => s.realm.totalLogouts === 2);
       await sleep(20);
       // From the portal's lingering subscription: the realm service let go of the avatar.
