@@ -54,30 +54,36 @@ async function gameRealm(): Promise<TestRealm> {
   return realm;
 }
 
-/** Sends `texts` from the avatar while the connection is cut, after its server has let go of the connection. */
-async function announceWhileCut(realm: TestRealm, texts: string[]): Promise<void> {
+/** Sends `texts` from the avatar while the connection is cut (after its server let go of it), then restores it and waits until it is back. */
+async function loseWhileCut(realm: TestRealm, texts: string[], reconnected: () => Promise<void>): Promise<void> {
+  const back = reconnected();
   proxy.cut();
   // The server forgets the connection's subscriptions once it sees the socket close.
   await sleep(200);
   for (const text of texts) realm.avatars[0]!.announce(text);
+  proxy.restore();
+  await back;
+}
+
+/** A client library session through a cuttable connection, its avatar in a realm service, whose first notification ("one") has arrived. */
+async function clientSession() {
+  const realm = await gameRealm();
+  const portal = await servePortal(await bus(server.url), { realm: new RemoteRealm(await bus(server.url), "game"), checkers: [alice()] });
+  stops.push(() => portal.close());
+  const { cut, reconnected } = await cuttableBus();
+  const seen: Notification[] = [];
+  const session = await connect(cut).login(new UsernamePassword("alice", "secret"), { interfaces: ["game"], mind: (n) => void seen.push(n) });
+  realm.avatars[0]!.announce("one");
+  await waitFor(() => seen.length === 1);
+  return { realm, session, seen, reconnected };
 }
 
 const events = (seen: Notification[]) => seen.map((n) => (n.event === "announce" ? (n.data as { text: string }).text : n));
 
 describe("lost notifications", () => {
   it("tells a client library Mind how many notifications were lost while its connection was cut, before the next one", async () => {
-    const realm = await gameRealm();
-    const portal = await servePortal(await bus(server.url), { realm: new RemoteRealm(await bus(server.url), "game"), checkers: [alice()] });
-    stops.push(() => portal.close());
-    const { cut, reconnected } = await cuttableBus();
-    const seen: Notification[] = [];
-    const session = await connect(cut).login(new UsernamePassword("alice", "secret"), { interfaces: ["game"], mind: (n) => void seen.push(n) });
-    realm.avatars[0]!.announce("one");
-    await waitFor(() => seen.length === 1);
-    const back = reconnected();
-    await announceWhileCut(realm, ["two", "three", "four"]);
-    proxy.restore();
-    await back;
+    const { realm, session, seen, reconnected } = await clientSession();
+    await loseWhileCut(realm, ["two", "three", "four"], reconnected);
     realm.avatars[0]!.announce("five");
     await waitFor(() => seen.length === 3);
     expect(events(seen)).toEqual(["one", { event: "dropped", data: { count: 3, cause: "lost" } }, "five"]);
@@ -85,18 +91,8 @@ describe("lost notifications", () => {
   });
 
   it("tells a client library Mind how many of the last notifications before its logout were lost, from the number `ended` carries", async () => {
-    const realm = await gameRealm();
-    const portal = await servePortal(await bus(server.url), { realm: new RemoteRealm(await bus(server.url), "game"), checkers: [alice()] });
-    stops.push(() => portal.close());
-    const { cut, reconnected } = await cuttableBus();
-    const seen: Notification[] = [];
-    const session = await connect(cut).login(new UsernamePassword("alice", "secret"), { interfaces: ["game"], mind: (n) => void seen.push(n) });
-    realm.avatars[0]!.announce("one");
-    await waitFor(() => seen.length === 1);
-    const back = reconnected();
-    await announceWhileCut(realm, ["two", "three"]);
-    proxy.restore();
-    await back;
+    const { realm, session, seen, reconnected } = await clientSession();
+    await loseWhileCut(realm, ["two", "three"], reconnected);
     await session.logout();
     expect(await session.closed).toBe("logout");
     expect(events(seen)).toEqual(["one", { event: "dropped", data: { count: 2, cause: "lost" } }]);
@@ -111,18 +107,12 @@ describe("lost notifications", () => {
     const login = await portal.login(new UsernamePassword("alice", "secret"), mind, "game");
     realm.avatars[0]!.announce("one");
     await waitFor(() => seen.length === 1);
-    const back = reconnected();
-    await announceWhileCut(realm, ["two", "three"]);
-    proxy.restore();
-    await back;
+    await loseWhileCut(realm, ["two", "three"], reconnected);
     realm.avatars[0]!.announce("four");
     await waitFor(() => seen.length === 3);
     expect(events(seen)).toEqual(["one", { event: "dropped", data: { count: 2, cause: "lost" } }, "four"]);
     // Lost again, now just before the end: the realm's answer to the release says its last number.
-    const backAgain = reconnected();
-    await announceWhileCut(realm, ["five"]);
-    proxy.restore();
-    await backAgain;
+    await loseWhileCut(realm, ["five"], reconnected);
     await login.logout();
     expect(events(seen).slice(3)).toEqual([{ event: "dropped", data: { count: 1, cause: "lost" } }]);
   });

@@ -1,5 +1,6 @@
 /** The runtime suite, over every transport: logins, calls, Minds, heartbeats, logout and shutdown. */
 import { describe, expect, it } from "vitest";
+import type { Bus } from "../../../transports/bus.ts";
 import { NoResponders } from "../../../transports/errors.ts";
 import {
   AllowAnonymousAccess,
@@ -18,6 +19,17 @@ import { newIdentifier } from "../../../actors/wire/identifiers.ts";
 import { TestRealm } from "../../support/test-realm.ts";
 import { type Network, json, parse, sleep, waitFor } from "../../support/wire.ts";
 import { SESSION_ENDED, runtimeHarness } from "./runtime-harness.ts";
+
+/** A client library login over `b` whose mind subject the test knows (as an injector that learnt it would), and what its Mind heard. */
+async function loginKnowingMind(b: Bus) {
+  const mindSubject = `_INBOX.${newIdentifier()}`;
+  const known = new Proxy(b, {
+    get: (target, key) => (key === "inbox" ? () => mindSubject : ((value: unknown) => (typeof value === "function" ? value.bind(target) : value))(Reflect.get(target, key))),
+  });
+  const notes: Notification[] = [];
+  const session = await connect(known).login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"], mind: (n) => notes.push(n) });
+  return { mindSubject, session, notes };
+}
 
 export function runtimeSessionsContract(name: string, makeNetwork: () => Promise<Network>): void {
   describe(`runtime over ${name}: sessions`, () => {
@@ -90,13 +102,7 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
     it("hears on its Mind only its own session's messages: a notification naming another session is not delivered", async () => {
       await portal();
       const b = await bus();
-      // The client's bus, with its mind subject known to the test (an injector that learnt it).
-      const mindSubject = `_INBOX.${newIdentifier()}`;
-      const known = new Proxy(b, {
-        get: (target, key) => (key === "inbox" ? () => mindSubject : ((value: unknown) => (typeof value === "function" ? value.bind(target) : value))(Reflect.get(target, key))),
-      });
-      const notes: Notification[] = [];
-      const session = await connect(known).login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"], mind: (n) => notes.push(n) });
+      const { mindSubject, session, notes } = await loginKnowingMind(b);
       b.publish(mindSubject, json({ session: newIdentifier(), type: "notify", event: "announce", data: { text: "forged" } }));
       b.publish(mindSubject, json({ session: newIdentifier(), type: "ended", reason: "revoked" }));
       await session.call("announce", "real");
@@ -110,13 +116,8 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
     it("tells the client library's Mind how many notifications were lost just before the session's end, from the number `ended` carries", async () => {
       await portal();
       const b = await bus();
-      // The client's bus, with its mind subject known to the test, which plays the lost messages' part.
-      const mindSubject = `_INBOX.${newIdentifier()}`;
-      const known = new Proxy(b, {
-        get: (target, key) => (key === "inbox" ? () => mindSubject : ((value: unknown) => (typeof value === "function" ? value.bind(target) : value))(Reflect.get(target, key))),
-      });
-      const notes: Notification[] = [];
-      const session = await connect(known).login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"], mind: (n) => notes.push(n) });
+      // The test plays the lost messages' part.
+      const { mindSubject, session, notes } = await loginKnowingMind(b);
       await session.call("announce", "one");
       await waitFor(() => notes.length === 1);
       // Numbers 2 and 3 never arrived; the end comes as number 4.
