@@ -36,6 +36,9 @@ const NAME = /^[A-Za-z0-9_-]+$/;
 /** Rejects a prefix that is not a plain dotted subject, and a service name that is not one token. */
 export function subjectsFor(prefix: string = DEFAULT_PREFIX): Subjects {
   if (!TOKEN.test(prefix)) throw new TypeError(`invalid subject prefix: ${JSON.stringify(prefix)}`);
+  // Clients' inboxes: a portal refuses a Mind under its own prefix, so under `_INBOX` no client
+  // could have one (an outside probe), and its services would answer on clients' reply subjects.
+  if (/^_INBOX(?:_[^.]*)?(?:\.|$)/.test(prefix)) throw new TypeError(`invalid subject prefix: ${JSON.stringify(prefix)} is where clients' inboxes are`);
   const name = (n: string) => {
     if (!NAME.test(n)) throw new TypeError(`invalid service name: ${JSON.stringify(n)}`);
     return n;

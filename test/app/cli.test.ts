@@ -96,6 +96,8 @@ describe("portcullis CLI", () => {
     [["serve", "--auth", "anonymous", "--prefix", "a b"], '--prefix: invalid subject prefix: "a b"'],
     [["checker", "--auth", "anonymous", "--prefix", "x.>"], '--prefix: invalid subject prefix: "x.>"'],
     [["portal", "--prefix", ""], '--prefix: invalid subject prefix: ""'],
+    [["serve", "--auth", "anonymous", "--prefix", "_INBOX"], "--prefix: invalid subject prefix: \"_INBOX\" is where clients' inboxes are"],
+    [["portal", "--prefix", "_INBOX_alice.game"], "--prefix: invalid subject prefix: \"_INBOX_alice.game\" is where clients' inboxes are"],
     [["checker", "--auth", "anonymous", "--name", "bad name.*"], '--name: invalid service name: "bad name.*"'],
     [["portal", "--realm", "bad realm"], '--realm: invalid service name: "bad realm"'],
     [["checker", "--auth", "anonymous", "--name", "scr.challenge"], '--name: invalid service name: "scr.challenge"'],

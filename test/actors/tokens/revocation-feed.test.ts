@@ -5,6 +5,7 @@ import { readRevocation } from "../../../actors/tokens/revocation-feed.ts";
 import { BadRequest } from "../../../actors/errors.ts";
 import { RevocationList } from "../../../actors/tokens/revocation-list.ts";
 import { createInProcessBus } from "../../../transports/index.ts";
+import { sleep, waitFor } from "../../support/wire.ts";
 
 const bytes = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
 
@@ -37,6 +38,23 @@ describe("token revocation messages", () => {
     bus.publish("other.tokens.revoke", bytes({ jti: "three", expiresAt: 2e12 }));
     await bus.flush();
     expect(heard.map((r) => r.jti)).toEqual(["one", "two"]);
+    unfollow();
+    await bus.close();
+  });
+
+  it("hears and answers each revocation once under the prefix `portcullis`, whose own subject is the bus-wide one", async () => {
+    const bus = createInProcessBus();
+    const heard: Revocation[] = [];
+    const unfollow = followRevocations(bus, "portcullis", (r) => heard.push(r));
+    const inbox = bus.inbox();
+    const answers: unknown[] = [];
+    bus.subscribe(inbox, (m) => void answers.push(JSON.parse(new TextDecoder().decode(m.data))));
+    bus.publish(TOKEN_REVOCATIONS, bytes({ jti: "one", expiresAt: 2e12 }), { reply: inbox });
+    await waitFor(() => answers.length > 0);
+    // A second answer, had there been one, comes in the same turn as the first.
+    await sleep(20);
+    expect(heard.map((r) => r.jti)).toEqual(["one"]);
+    expect(answers).toEqual([{ ok: true }]);
     unfollow();
     await bus.close();
   });
