@@ -7,7 +7,7 @@ import { BadRequest } from "../errors.ts";
 import { decodeObject, errorReply, okEmpty } from "../wire/codec.ts";
 import { announcement, parse, withdrawal, type Announcement } from "../wire/schemas.ts";
 import { isInstanceId, subjectsFor } from "../wire/subjects.ts";
-import { CheckerInstanceKinds } from "./checker-instance-kinds.ts";
+import { CheckerInstanceKinds, sameKinds } from "./checker-instance-kinds.ts";
 import { CheckerPrecedence } from "./checker-precedence.ts";
 import { CheckerPresence } from "./checker-presence.ts";
 import { CheckerRecency } from "./checker-recency.ts";
@@ -200,6 +200,14 @@ export class CheckerDirectory {
       // An answer without an id while one without an id leaves: the leaver's, or another
       // process's (two copies of a checker built from PROTOCOL.md alone). The round's end asks.
       else if (announced.instance === undefined) confirming.unnamedAnswer = true;
+      // A checker whose processes name no instance cannot say which of them announced what: a
+      // live announcement is a process starting (PROTOCOL.md), and its kinds are the name's from
+      // now on. Otherwise one killed and started again with other kinds went on being routed by
+      // its old ones, with no withdrawal to ever change them (an outside probe: an added kind
+      // refused `UnhandledCredentials` for good, a removed one shadowing a live checker below).
+      if (!discovered && announced.instance === undefined && onlyUnnamed(instances) && !sameKinds(announced.kinds, known.credentialKinds)) {
+        this.#adoptKinds(announced.name, known, announced.kinds, "checker kinds changed: a process of it started announcing these");
+      }
       return;
     }
     if (known !== undefined) {
@@ -235,7 +243,11 @@ export class CheckerDirectory {
   #adoptRemainingKinds(name: string, checker: RemoteChecker): void {
     const remaining = this.#instances.get(name);
     const kinds = remaining && this.#instanceKinds.changed(name, remaining, checker.credentialKinds);
-    if (kinds === undefined) return;
+    if (kinds !== undefined) this.#adoptKinds(name, checker, kinds, "checker kinds changed: every process serving it now announces these");
+  }
+
+  /** Checker `name` handles `kinds` from now on, keeping its place among the others. */
+  #adoptKinds(name: string, checker: RemoteChecker, kinds: readonly string[], why: string): void {
     const replacement = this.#makeChecker(name, kinds);
     const since = this.#precedence.rankOf(checker) ?? this.#precedence.newest();
     const demoted = this.#precedence.isDemoted(checker);
@@ -244,7 +256,7 @@ export class CheckerDirectory {
     this.#known.set(name, replacement);
     this.#precedence.register(replacement, since);
     if (demoted) this.#precedence.demote(replacement);
-    this.options.logger.info({ checker: name, kinds, was: checker.credentialKinds }, "checker kinds changed: every process serving it now announces these");
+    this.options.logger.info({ checker: name, kinds, was: checker.credentialKinds }, why);
   }
 
   /**
@@ -419,4 +431,9 @@ export class CheckerDirectory {
 
   readonly #malformed = new ThrottledWarning(() => this.options.logger);
   readonly #ignored = new ThrottledWarning(() => this.options.logger);
+}
+
+/** True when every process known to serve a checker announced without an instance id. */
+function onlyUnnamed(instances: ReadonlySet<string>): boolean {
+  return instances.size === 1 && instances.has("");
 }

@@ -36,6 +36,6 @@ export class CheckerInstanceKinds {
 }
 
 /** The same kinds, in any order. */
-function sameKinds(a: readonly string[], b: readonly string[]): boolean {
+export function sameKinds(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((kind) => b.includes(kind));
 }

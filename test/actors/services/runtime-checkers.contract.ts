@@ -725,6 +725,52 @@ export function runtimeCheckersContract(name: string, makeNetwork: () => Promise
       expect(await login(await bus())).toMatchObject({ ok: true, avatarId: "alice" });
     });
 
+    it("takes the kinds a checker built from PROTOCOL.md alone announces when it starts again after a crash, added or removed", async () => {
+      // An outside probe: killed (no withdrawal) and started again with other kinds, such a
+      // checker was routed by its old ones for good. Played on the wire: no instance ids.
+      const service = await portal({ checkers: [] });
+      const b = await bus();
+      const served: string[] = [];
+      b.subscribe("cred.checker.multi", (m) => {
+        const { credentials } = parse(m.data);
+        served.push(credentials.kind);
+        m.respond(json(credentials.kind === "anonymous" ? { ok: true, avatarId: null, anonymous: true } : { ok: true, avatarId: credentials.username }));
+      });
+      b.subscribe("cred.checker.anonold", (m) => void m.respond(json({ ok: true, avatarId: null, anonymous: true })));
+      const announce = async (name: string, kinds: string[]) => {
+        b.publish("cred.checkers.announce", json({ name, kinds }));
+        await b.flush();
+        await sleep(100);
+      };
+      const anonymous = () => request(b, "cred.login", { credentials: { kind: "anonymous" }, interfaces: ["echo"] });
+      await announce("anonold", ["anonymous"]);
+      await announce("multi", ["username-password"]);
+      // Started again, a kind added: the name handles it at once.
+      await announce("multi", ["username-password", "anonymous"]);
+      expect(service.portal.listCredentialsKinds()).toEqual(expect.arrayContaining(["username-password", "anonymous"]));
+      expect(await anonymous()).toMatchObject({ ok: true, anonymous: true });
+      expect(served).toEqual(["anonymous"]);
+      // Started again, that kind removed: the live checker below takes it again.
+      await announce("multi", ["username-password"]);
+      expect(await anonymous()).toMatchObject({ ok: true, anonymous: true });
+      expect(served).toEqual(["anonymous"]);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "alice" });
+      // An answer to `discover` with other kinds (an older copy still running) changes nothing.
+      let answered = 0;
+      b.subscribe("cred.checkers.discover", (m) => {
+        answered++;
+        m.respond(json({ name: "multi", kinds: ["username-password", "anonymous"] }));
+      });
+      await b.flush();
+      // A withdrawal makes the portal publish `discover` (its 250 ms confirmation round).
+      await announce("ghost", ["x-ghost"]);
+      b.publish("cred.checkers.withdraw", json({ name: "ghost" }));
+      await waitFor(() => answered > 0);
+      await sleep(400);
+      expect(await anonymous()).toMatchObject({ ok: true, anonymous: true });
+      expect(served).toEqual(["anonymous", "username-password"]);
+    });
+
     it("forgets made-up names before a checker that answers checks, however fast they come", async () => {
       // An outside probe: a burst of names past maxCheckers made a portal forget its busy checker.
       const logs = captureLogs("info");
