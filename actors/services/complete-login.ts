@@ -20,6 +20,7 @@ import { RemoteRealm } from "./remote-realm.ts";
 import { ThrottledWarning } from "./throttled-warning.ts";
 import { AfterReplies } from "./after-replies.ts";
 import type { SessionSubjectReserve } from "./session-subject-reserve.ts";
+import { PendingSession } from "./pending-session.ts";
 
 /** The login fields every login request carries (`P.login`, `P.challenge.ID`). */
 export interface LoginFields {
@@ -122,6 +123,9 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       throw error;
     }
     pending.add(session);
+    // Until the login has its outcome, the session's subjects answer as one under way.
+    const underWay = reserved && new PendingSession(reserved.base, session, reserved.route, logger);
+    if (underWay !== undefined) reserved!.route.to = underWay;
     let hosted: HostedSession | undefined;
     try {
       const grant = await session.ready.finally(() => pending.delete(session));
@@ -129,6 +133,7 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
       const anonymous = typeof avatarId !== "string";
       // With the realm the session can rebuild a crashed avatar (supervision, docs/sessions.md).
       hosted = hostSession(bus, subjects, { id, session, grant, mind, logger, realm: portal.realm, linger: deps.linger, registry: sessions, supervision: deps.supervision, reserved });
+      underWay?.settle();
       sessions.set(id, hosted);
       let issued: { token: string; tokenExpiresAt: number } | undefined;
       // Only token logins and logins asking for one are tracked: every other login skips this.
@@ -169,6 +174,7 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
         if (session.actor.getSnapshot().context.avatarId === null) deps.reserve!.giveBack(reserved);
         else deps.reserve!.discard(reserved);
       }
+      underWay?.settle();
       // A failure after the session was opened (issuing its token) must not leave it live: the
       // client, told the login failed, holds no session id to log it out with.
       if (hosted !== undefined) void session.logout().catch(() => undefined);

@@ -74,6 +74,71 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
       expect(loggedOut).toBe(1);
     });
 
+    /** A realm that tells the Mind `welcome` (naming the session) as it starts making the avatar, and grants it 300 ms later. */
+    const slowWelcomingRealm = () => {
+      const made = { granted: 0, loggedOut: 0 };
+      const realm = {
+        requestAvatar: async (_avatarId: unknown, mind: { notify(event: string, data?: unknown): void } | null) => {
+          mind?.notify("welcome");
+          await sleep(300);
+          made.granted++;
+          return { interface: "echo", avatar: { echo: (x: unknown) => x }, logout: () => void made.loggedOut++ };
+        },
+      };
+      return { realm, made };
+    };
+    const servedWhere = async (where: string, realm: ReturnType<typeof slowWelcomingRealm>["realm"]) => {
+      if (where === "a realm service") {
+        services.push(await serveRealm(await bus(), realm, { name: "game" }));
+        await portal({ realm: new RemoteRealm(await bus(), "game") });
+      } else await portal({ realm });
+    };
+
+    it.each(["the portal's process", "a realm service"])(
+      "logs out a session whose logout comes while a realm in %s still makes its avatar (the id came in a notification): the login is refused, the avatar released on arrival",
+      async (where) => {
+        const { realm, made } = slowWelcomingRealm();
+        await servedWhere(where, realm);
+        const b = await bus();
+        const mind = b.inbox();
+        const early: Array<Promise<Record<string, unknown>>> = [];
+        b.subscribe(mind, (m) => {
+          const note = parse(m.data);
+          if (note["event"] !== "welcome") return;
+          early.push(request(b, `cred.session.${note["session"]}.call`, { method: "echo", args: [1] }));
+          early.push(request(b, `cred.session.${note["session"]}.logout`, {}));
+        });
+        await b.flush();
+        const reply = await login(b, { mind });
+        expect(reply).toEqual({ ok: false, error: { code: "LoginFailed", message: "login cancelled" } });
+        // The call waited for the login's outcome: no session.
+        expect(await Promise.all(early)).toMatchObject([SESSION_ENDED, { ok: true }]);
+        await waitFor(() => made.loggedOut === 1);
+        expect(made.granted).toBe(1);
+      },
+    );
+
+    it.each(["the portal's process", "a realm service"])("answers a call sent while a realm in %s still makes the avatar once the session is live (the realm's avatar, or a retryable AvatarError), rather than SessionEnded", async (where) => {
+      const { realm } = slowWelcomingRealm();
+      await servedWhere(where, realm);
+      const b = await bus();
+      const mind = b.inbox();
+      let early: Promise<Record<string, unknown>> | undefined;
+      b.subscribe(mind, (m) => {
+        const note = parse(m.data);
+        if (note["event"] === "welcome") early = request(b, `cred.session.${note["session"]}.call`, { method: "echo", args: [7] });
+      });
+      await b.flush();
+      const reply = await login(b, { mind });
+      expect(reply).toMatchObject({ ok: true });
+      if (where === "a realm service") {
+        // Only the portal heard it (the realm subscribes the session once it hosts the avatar), and
+        // it cannot hand the call on: "try again", and the call sent again reaches the avatar.
+        expect(await early).toEqual({ ok: false, error: { code: "AvatarError", message: "the realm hosting the avatar did not receive the call; try again" } });
+        expect(await request(b, `cred.session.${reply["session"]}.call`, { method: "echo", args: [7] })).toEqual({ ok: true, result: 7 });
+      } else expect(await early).toEqual({ ok: true, result: 7 });
+    });
+
     it("takes as a Mind only an inbox by default, and also what mindPrefixes names", async () => {
       await portal();
       const b = await bus();
