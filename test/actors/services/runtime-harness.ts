@@ -89,7 +89,7 @@ export function runtimeHarness(makeNetwork: () => Promise<Network>) {
       call(session: string, body: unknown): string {
         const reply = b.inbox();
         answers.set(reply, []);
-        b.subscribe(reply, (m) => void answers.get(reply)!.push(m.data.length === 0 ? "no responders" : parse(m.data)["ok"] === true ? "ok" : parse(m.data)["error"].code));
+        b.subscribe(reply, (m) => void answers.get(reply)!.push(m.data.length === 0 ? "no responders" : parse(m.data)["ok"] === true ? "ok" : `${parse(m.data)["error"].code}${parse(m.data)["error"].code === "AvatarError" ? `: ${parse(m.data)["error"].message}` : ""}`));
         b.publish(`cred.session.${session}.call`, json(body), { reply });
         return reply;
       },

@@ -223,7 +223,7 @@ export function runtimeReleasesContract(name: string, makeNetwork: () => Promise
       const call = calls.call(session, { method: "echo", args: [1] });
       await waitFor(() => calls.answers.get(call)!.length > 0, 5000);
       await sleep(200);
-      expect(calls.answers.get(call)).toEqual(["AvatarError"]);
+      expect(calls.answers.get(call)).toEqual(["AvatarError: the realm hosting the avatar did not receive the call; try again"]);
       // The question named the call.
       expect(asked).toContainEqual({ sessions: [session], calls: [call] });
     });
