@@ -11,7 +11,9 @@ import { newIdentifier } from "../wire/identifiers.ts";
 import { lostNotice, NotifySequence } from "../wire/notify-sequence.ts";
 import { isInstanceId, subjectsFor, type Subjects } from "../wire/subjects.ts";
 import { InstanceWatch, type InstanceWatchOptions } from "./instance-watch.ts";
-import { SessionReconciler, type SessionReconcilerOptions } from "./session-reconciler.ts";
+import { answerSessionsQuestion, SessionReconciler, type SessionReconcilerOptions } from "./session-reconciler.ts";
+import { serveRequests } from "./responder.ts";
+import { silentLogger } from "../logger.ts";
 import { CallAudit } from "./call-audit.ts";
 import { RemoteAvatar, releaseAnswer } from "./remote-avatar.ts";
 import { RemoteMind } from "./remote-mind.ts";
@@ -41,6 +43,14 @@ export interface RemoteRealmOptions {
   readonly releaseRetries?: ReleaseRetriesOptions;
 }
 
+/** A library-face Portal's process, as realm services see it: its instance id and its live sessions. */
+interface LibraryFaceInstance {
+  readonly id: string;
+  readonly sessions: Set<string>;
+  /** Resolves once its subscription is at the server. */
+  readonly ready: Promise<void>;
+}
+
 /** How long a logout waits for the realm to release the avatar (a live realm answers at once). */
 const RELEASE_TIMEOUT_MS = 5_000;
 
@@ -59,6 +69,8 @@ export class RemoteRealm implements Realm {
   readonly #callProbeOptions: SessionCallProbeOptions | undefined;
   #callProbe: SessionCallProbe | undefined;
   readonly #retries: ReleaseRetries;
+  /** Answers realm services for the library face's sessions (`libraryFaceInstance`); made at its first login. */
+  #libraryFace: LibraryFaceInstance | undefined;
 
   constructor(private readonly bus: Bus, readonly name: string, options: RemoteRealmOptions = {}) {
     checkWholeNumber("timeoutMs", options.timeoutMs, 1);
@@ -84,13 +96,18 @@ export class RemoteRealm implements Realm {
     const session = mind instanceof RemoteMind ? mind.session : newIdentifier();
     const bridge = mind !== null && !(mind instanceof RemoteMind) ? this.#bridge(mind) : undefined;
     const mindSubject = mind instanceof RemoteMind ? mind.subject : (bridge?.subject ?? null);
+    // A library-face Portal's session is this process's to vouch for: the realm service asks here
+    // whether it is still live, and lets go of its avatar once this process is gone.
+    const libraryFace = mind instanceof RemoteMind ? undefined : await this.#libraryFaceInstance();
+    libraryFace?.sessions.add(session);
+    const portal = mind instanceof RemoteMind ? mind.portal : libraryFace?.id;
     const request = {
       avatarId: avatarId === ANONYMOUS ? null : avatarId,
       anonymous: avatarId === ANONYMOUS,
       interfaces,
       session,
       mind: mindSubject,
-      ...(mind instanceof RemoteMind && mind.portal !== undefined && { portal: mind.portal }),
+      ...(portal !== undefined && { portal }),
     };
     let reply: Record<string, unknown>;
     let probed = false;
@@ -111,6 +128,7 @@ export class RemoteRealm implements Realm {
       reply = decodeObject(await askRidingOutReconnects(this.bus, attempt, { mayAskAgain: () => !probed }));
     } catch (error) {
       bridge?.close();
+      libraryFace?.sessions.delete(session);
       if (error instanceof RequestTimeout) {
         // The realm may still create the avatar after we gave up: tell it to release it.
         this.#release(session).catch(() => undefined);
@@ -133,6 +151,7 @@ export class RemoteRealm implements Realm {
     }
     if (reply["ok"] !== true) {
       bridge?.close();
+      libraryFace?.sessions.delete(session);
       if (reply["ok"] === false && isWireError(reply["error"])) throw realmRefusal(this.name, fromWireError(reply["error"]), () => this.#release(session).catch(() => undefined));
       // A refusal we cannot read is garbage too: the realm may have made the avatar (an outside probe's did).
       this.#release(session).catch(() => undefined);
@@ -163,6 +182,7 @@ export class RemoteRealm implements Realm {
         avatar.unwatchHost();
         // The realm's answer said its last number: notifications lost just before the end show too.
         bridge?.close(avatar.lastSeq);
+        libraryFace?.sessions.delete(session);
       }
     };
     if (typeof chosen !== "string") {
@@ -194,6 +214,26 @@ export class RemoteRealm implements Realm {
     const answered = this.#release(avatar.session, timeoutMs).then((data) => avatar.markReleased(data && releaseAnswer(data)));
     avatar.releasing(answered);
     return answered;
+  }
+
+  /**
+   * This process as a portal instance (`P.portal.ID`) for the sessions of a library-face Portal,
+   * which has no `servePortal` to answer for them: without it a realm service could not tell that
+   * such a session was over, and kept its avatar for good once this process died.
+   */
+  async #libraryFaceInstance(): Promise<LibraryFaceInstance> {
+    if (this.#libraryFace === undefined) {
+      const id = newIdentifier();
+      const sessions = new Set<string>();
+      serveRequests(this.bus, this.#subjects.portalInstance(id), (body) => answerSessionsQuestion(body, (session) => sessions.has(session)), {
+        logger: silentLogger,
+        fallback: () => new LoginFailed(),
+      });
+      // In place before a realm service first asks there (it takes a portal without responders for gone).
+      this.#libraryFace = { id, sessions, ready: this.bus.flush().catch(() => undefined) };
+    }
+    await this.#libraryFace.ready;
+    return this.#libraryFace;
   }
 
   #bridge(mind: Mind): { subject: string; close(lastSeq?: number): void } {

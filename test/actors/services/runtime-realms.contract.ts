@@ -7,11 +7,13 @@ import {
   InMemoryUsernamePasswordDatabaseDontUse,
   LoginFailed,
   NoSuchInterface,
+  Portal,
   RemoteRealm,
   servePortal,
   serveRealm,
   SimpleRealm,
   UnauthorizedLogin,
+  UsernamePassword,
 } from "../../../actors/index.ts";
 import { newIdentifier } from "../../../actors/wire/identifiers.ts";
 import { TestRealm } from "../../support/test-realm.ts";
@@ -654,6 +656,33 @@ export function runtimeRealmsContract(name: string, makeNetwork: () => Promise<N
       expect(notices.sort((x, y) => x.subject.localeCompare(y.subject))).toEqual(
         sessions.map((id) => ({ subject: `cred.session.${id}.release`, reason: "avatar-failed" })).sort((x, y) => x.subject.localeCompare(y.subject)),
       );
+    });
+
+    it("answers realm services for a library-face Portal's sessions on P.portal.ID, so they log out its avatars once its process dies", async () => {
+      const realm = new TestRealm(["echo"]);
+      const realms = await serveRealm(await bus(), realm, { name: "game", portalWatch: { checkEveryMs: 100, confirmMs: 1000 } });
+      services.push(realms);
+      const b = await bus();
+      const asked: Array<Record<string, any>> = [];
+      b.subscribe("cred.realm.game.avatar", (m) => void asked.push(parse(m.data)));
+      await b.flush();
+      // Not in `services`: this process "dies" with its connection.
+      const portalBus = await network.connect();
+      const portal = new Portal(new RemoteRealm(portalBus, "game"), [checker()]);
+      const first = await portal.login(new UsernamePassword("alice", "secret"), null, "echo");
+      await portal.login(new UsernamePassword("alice", "secret"), { notify: () => undefined }, "echo");
+      await waitFor(() => asked.length === 2);
+      const instance = asked[0]!["portal"] as string;
+      expect(asked[1]!["portal"]).toBe(instance);
+      const [one, two] = asked.map((r) => r["session"] as string);
+      const unknown = newIdentifier();
+      expect(await request(b, `cred.portal.${instance}`, { sessions: [one, two, unknown] })).toEqual({ ok: true, ended: [unknown] });
+      await first.logout();
+      expect(await request(b, `cred.portal.${instance}`, { sessions: [one, two] })).toEqual({ ok: true, ended: [one] });
+      expect(realm.avatars.map((a) => a.logouts)).toEqual([1, 0]);
+      await portalBus.close();
+      await waitFor(() => realms.hosted === 0, 5000);
+      expect(realm.avatars.map((a) => a.logouts)).toEqual([1, 1]);
     });
 
     it("tells a realm service which of the sessions it asks about are over on P.portal.ID, and refuses malformed questions", async () => {
