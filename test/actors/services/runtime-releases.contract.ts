@@ -201,6 +201,32 @@ export function runtimeReleasesContract(name: string, makeNetwork: () => Promise
       expect(answers.some((a) => a[0] === "SessionEnded")).toBe(true);
     });
 
+    it("leaves to a stopping realm a call its shutdown notice lists, even when the notice comes a moment after the portal found the realm unreachable", async () => {
+      // Played on the wire: a realm process that takes the call, stops answering on its instance
+      // subject at once, and sends its notice (listing the call) and its answer 150 ms later.
+      const realmBus = await bus();
+      const instance = newIdentifier();
+      realmBus.subscribe("cred.realm.game.avatar", (m) => void m.respond(json({ ok: true, interface: "echo", instance })));
+      const liveness = realmBus.subscribe(`cred.realm.game.instance.${instance}`, (m) => void m.respond(json({ ok: true })));
+      await realmBus.flush();
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const { session } = await login(b);
+      realmBus.subscribe(`cred.session.${session}.call`, (m) => {
+        liveness.unsubscribe();
+        setTimeout(() => {
+          realmBus.publish(`cred.session.${session}.release`, json({ reason: "shutdown", answered: [m.reply] }));
+          m.respond(json({ ok: true, result: "from the realm" }));
+        }, 150);
+      });
+      await realmBus.flush();
+      const calls = answersTo(b);
+      const call = calls.call(session, { method: "echo", args: [1] });
+      await waitFor(() => calls.answers.get(call)!.length > 0, 3000);
+      await sleep(700);
+      expect(calls.answers.get(call)).toEqual(["ok"]);
+    });
+
     it("answers AvatarError to a call its realm process says it never received though it hosts the session (lost while it was cut off), where it met silence", async () => {
       // Played on the wire: a realm process that hosts every session but whose call subscription
       // is gone (as while it reconnects), and that says which calls it took when asked: none.
