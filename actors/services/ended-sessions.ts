@@ -17,6 +17,8 @@ export const DEFAULT_ENDED_LINGER_MS = 5_000;
 export interface SessionReceiver {
   /** The answer's promise, when one is pending: draining the bus waits for it. */
   receive(message: BusMessage): Promise<void> | undefined;
+  /** The same for a message that came while the session's login was under way (`PendingSession`). */
+  receiveHeld?(message: BusMessage): Promise<void> | undefined;
 }
 
 /**

@@ -55,7 +55,11 @@ export class PendingSession implements SessionReceiver {
         { logger: this.logger, fallback },
       );
     }
-    return this.#outcome().then(() => (this.route.to === this ? undefined : this.route.to.receive(message)));
+    return this.#outcome().then(() => {
+      const to = this.route.to;
+      if (to === this) return undefined;
+      return to.receiveHeld ? to.receiveHeld(message) : to.receive(message);
+    });
   }
 
   #outcome(): Promise<void> {

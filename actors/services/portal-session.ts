@@ -25,6 +25,7 @@ import { TAKEN_CALLS_WINDOW_MS } from "./taken-calls.ts";
 const UNREACHABLE = "the realm hosting the avatar is not reachable; try again";
 /** What a call hears that the realm process hosting its avatar did not receive (it was cut off meanwhile). */
 const MISSED = "the realm hosting the avatar did not receive the call; try again";
+const TOO_EARLY = "the call came before the session was live; try again";
 /**
  * How old a call may be when the realm's "not taken, though hosted" comes back for the portal to
  * answer it: a realm remembers the calls it took for TAKEN_CALLS_WINDOW_MS, so one asked about
@@ -193,6 +194,20 @@ class PortalSession implements HostedSession, SessionReceiver {
     return this.#session.isActive && this.#session.actor.getSnapshot().value === "active";
   }
 
+  /**
+   * A message that came while the login was under way. A call then may have reached the portal
+   * alone (a realm service subscribes the session once it hosts the avatar): one the realm cannot
+   * say it took is answered `AvatarError` here, where it met silence (an outside probe, with a
+   * realm built from PROTOCOL.md alone).
+   */
+  receiveHeld(message: BusMessage): Promise<void> | undefined {
+    const remote = this.#remote;
+    if (remote === undefined || !this.#serving() || message.reply === undefined || message.subject !== `${this.#base}.call`) return this.receive(message);
+    this.#session.touch();
+    void this.#answerUnlessTaken(remote, message, true);
+    return undefined;
+  }
+
   /** Returns the answer's promise where one is pending, so that draining the bus waits for it. */
   receive(message: BusMessage): Promise<void> | undefined {
     // The portal's own probe of a realm that named no instance: the realm's to answer, not a call.
@@ -272,7 +287,7 @@ class PortalSession implements HostedSession, SessionReceiver {
    * trusted for 250 ms, and the process may have died since: the call itself is asked about
    * (batched with other calls), and the realm says whether it took it.
    */
-  async #answerUnlessTaken(remote: RemoteAvatar, message: BusMessage): Promise<void> {
+  async #answerUnlessTaken(remote: RemoteAvatar, message: BusMessage, held = false): Promise<void> {
     const serve = this.#serve;
     const reply = message.reply;
     const receivedAt = performance.now();
@@ -286,8 +301,12 @@ class PortalSession implements HostedSession, SessionReceiver {
         // not list its calls: it may have taken the call before it let go, and its release
         // notice, or the reconciler, ends the session.
         case "took":
+          return;
         case "hosted":
         case "released":
+          // A call held while the login was under way may have come before the realm subscribed
+          // the session: one that cannot say whether it took it would leave it to silence.
+          if (held) void respondTo(message, () => Promise.reject(new AvatarError(TOO_EARLY)), serve);
           return;
         // Not taken, by a process that let go of the session (it stops, or gave up its avatar):
         // its notice ends the session here too.

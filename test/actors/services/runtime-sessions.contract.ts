@@ -139,6 +139,40 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
       } else expect(await early).toEqual({ ok: true, result: 7 });
     });
 
+    it("answers AvatarError to a call sent while a realm built from PROTOCOL.md alone still makes the avatar, rather than leaving it to silence", async () => {
+      // Played on the wire: no instance, no list of calls; it subscribes the session's call
+      // subject once it has made the avatar, 300 ms after telling the Mind `welcome`.
+      const realmBus = await bus();
+      realmBus.subscribe("cred.realm.game.avatar", (m) => {
+        const { session, mind } = parse(m.data) as { session?: string; mind?: string };
+        // The portal's own `{}` (is anyone serving the realm?) is garbage to a realm.
+        if (session === undefined || mind === undefined) return void m.respond(json({ ok: false, error: { code: "BadRequest", message: "no session" } }));
+        realmBus.publish(mind, json({ session, type: "notify", event: "welcome", data: null }));
+        setTimeout(() => {
+          realmBus.subscribe(`cred.session.${session}.release`, (release) => void release.respond(json({ ok: true })));
+          realmBus.subscribe(`cred.session.${session}.call`, (call) => {
+            const body = parse(call.data);
+            call.respond(json(typeof body["method"] === "string" ? { ok: true, result: body["args"]?.[0] ?? null } : { ok: false, error: { code: "BadRequest", message: "no method" } }));
+          });
+          void realmBus.flush().then(() => m.respond(json({ ok: true, interface: "echo" })));
+        }, 300);
+      });
+      await realmBus.flush();
+      await portal({ realm: new RemoteRealm(await bus(), "game") });
+      const b = await bus();
+      const mind = b.inbox();
+      let early: Promise<Record<string, unknown>> | undefined;
+      b.subscribe(mind, (m) => {
+        const note = parse(m.data);
+        if (note["event"] === "welcome") early = request(b, `cred.session.${note["session"]}.call`, { method: "echo", args: [7] });
+      });
+      await b.flush();
+      const reply = await login(b, { mind });
+      expect(reply).toMatchObject({ ok: true });
+      expect(await early).toEqual({ ok: false, error: { code: "AvatarError", message: "the call came before the session was live; try again" } });
+      expect(await request(b, `cred.session.${reply["session"]}.call`, { method: "echo", args: [7] })).toEqual({ ok: true, result: 7 });
+    });
+
     it("takes as a Mind only an inbox by default, and also what mindPrefixes names", async () => {
       await portal();
       const b = await bus();
