@@ -316,6 +316,19 @@ export function busContract(name: string, makeNetwork: () => Promise<ContractNet
       expect(got).toEqual(["goodbye"]);
     });
 
+    it("delivers everything published right before close, even more than the socket writes at once", async () => {
+      // A service's last words (a stopping realm's release notices) may be many: 512 messages of
+      // 16 KiB (8 MiB) are far more than one socket write takes, and all must leave before close.
+      const [receiver, sender] = await open(2);
+      let got = 0;
+      receiver!.subscribe("last.words", () => void got++);
+      await ready(receiver!);
+      const payload = new Uint8Array(16 * 1024);
+      for (let i = 0; i < 512; i++) sender!.publish("last.words", payload);
+      await sender!.close();
+      await eventually(() => expect(got).toBe(512));
+    });
+
     it("refuses publish, subscribe, request and flush after close with BusClosed", async () => {
       const [bus] = await open(1);
       await bus!.close();
