@@ -18,9 +18,9 @@ const fallback = () => new AvatarError();
 /**
  * A `logout` logs out at once: the saga releases the avatar as soon as the realm grants it, and
  * the login is refused (`LoginFailed`, "login cancelled"); the logout is answered `{"ok": true}`
- * once the login has its outcome, without waiting for the avatar. Anything else waits for that outcome (`settle`: the session is
- * live, or the login failed) and is answered by what then holds the subject: the session, or the
- * answer of a session that never was.
+ * once the login has its outcome, without waiting for the avatar. Anything else waits for that
+ * outcome (`settle`: the session is live, or the login failed) and is answered by what then holds
+ * the subject (`receiveHeld` where it has one): the session, or a session that never was.
  */
 export class PendingSession implements SessionReceiver {
   // Made only when a message comes before the outcome: most logins never get one.

@@ -87,6 +87,18 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
       };
       return { realm, made };
     };
+    /** A Mind on `b` that, once the realm's `welcome` names the session (before the login reply), sends it these requests. */
+    const requestsOnWelcome = async (b: Bus, requests: ReadonlyArray<readonly [verb: string, body: unknown]>) => {
+      const mind = b.inbox();
+      const early: Array<Promise<Record<string, unknown>>> = [];
+      b.subscribe(mind, (m) => {
+        const note = parse(m.data);
+        if (note["event"] !== "welcome") return;
+        for (const [verb, body] of requests) early.push(request(b, `cred.session.${note["session"]}.${verb}`, body));
+      });
+      await b.flush();
+      return { mind, early };
+    };
     const servedWhere = async (where: string, realm: ReturnType<typeof slowWelcomingRealm>["realm"]) => {
       if (where === "a realm service") {
         services.push(await serveRealm(await bus(), realm, { name: "game" }));
@@ -100,15 +112,10 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
         const { realm, made } = slowWelcomingRealm();
         await servedWhere(where, realm);
         const b = await bus();
-        const mind = b.inbox();
-        const early: Array<Promise<Record<string, unknown>>> = [];
-        b.subscribe(mind, (m) => {
-          const note = parse(m.data);
-          if (note["event"] !== "welcome") return;
-          early.push(request(b, `cred.session.${note["session"]}.call`, { method: "echo", args: [1] }));
-          early.push(request(b, `cred.session.${note["session"]}.logout`, {}));
-        });
-        await b.flush();
+        const { mind, early } = await requestsOnWelcome(b, [
+          ["call", { method: "echo", args: [1] }],
+          ["logout", {}],
+        ]);
         const reply = await login(b, { mind });
         expect(reply).toEqual({ ok: false, error: { code: "LoginFailed", message: "login cancelled" } });
         // The call waited for the login's outcome: no session.
@@ -122,21 +129,15 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
       const { realm } = slowWelcomingRealm();
       await servedWhere(where, realm);
       const b = await bus();
-      const mind = b.inbox();
-      let early: Promise<Record<string, unknown>> | undefined;
-      b.subscribe(mind, (m) => {
-        const note = parse(m.data);
-        if (note["event"] === "welcome") early = request(b, `cred.session.${note["session"]}.call`, { method: "echo", args: [7] });
-      });
-      await b.flush();
+      const { mind, early } = await requestsOnWelcome(b, [["call", { method: "echo", args: [7] }]]);
       const reply = await login(b, { mind });
       expect(reply).toMatchObject({ ok: true });
       if (where === "a realm service") {
         // Only the portal heard it (the realm subscribes the session once it hosts the avatar), and
         // it cannot hand the call on: "try again", and the call sent again reaches the avatar.
-        expect(await early).toEqual({ ok: false, error: { code: "AvatarError", message: "the realm hosting the avatar did not receive the call; try again" } });
+        expect(await early[0]).toEqual({ ok: false, error: { code: "AvatarError", message: "the realm hosting the avatar did not receive the call; try again" } });
         expect(await request(b, `cred.session.${reply["session"]}.call`, { method: "echo", args: [7] })).toEqual({ ok: true, result: 7 });
-      } else expect(await early).toEqual({ ok: true, result: 7 });
+      } else expect(await early[0]).toEqual({ ok: true, result: 7 });
     });
 
     it("answers AvatarError to a call sent while a realm built from PROTOCOL.md alone still makes the avatar, rather than leaving it to silence", async () => {
@@ -160,16 +161,10 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
       await realmBus.flush();
       await portal({ realm: new RemoteRealm(await bus(), "game") });
       const b = await bus();
-      const mind = b.inbox();
-      let early: Promise<Record<string, unknown>> | undefined;
-      b.subscribe(mind, (m) => {
-        const note = parse(m.data);
-        if (note["event"] === "welcome") early = request(b, `cred.session.${note["session"]}.call`, { method: "echo", args: [7] });
-      });
-      await b.flush();
+      const { mind, early } = await requestsOnWelcome(b, [["call", { method: "echo", args: [7] }]]);
       const reply = await login(b, { mind });
       expect(reply).toMatchObject({ ok: true });
-      expect(await early).toEqual({ ok: false, error: { code: "AvatarError", message: "the call came before the session was live; try again" } });
+      expect(await early[0]).toEqual({ ok: false, error: { code: "AvatarError", message: "the call came before the session was live; try again" } });
       expect(await request(b, `cred.session.${reply["session"]}.call`, { method: "echo", args: [7] })).toEqual({ ok: true, result: 7 });
     });
 
