@@ -58,7 +58,11 @@ export interface Bus {
   flush(): Promise<void>;
   /** Lets in-flight handlers finish, stops every subscription, then closes. */
   drain(): Promise<void>;
-  /** Closes at once; pending requests reject with `BusClosed`. */
+  /**
+   * Closes without waiting for handlers; pending requests reject with `BusClosed` and no handler
+   * runs after. What was published before is still delivered: over NATS, once the server says it
+   * has read it (at most 2 s).
+   */
   close(): Promise<void>;
   /** Resolves when the bus is closed, by `close`, `drain` or loss of the connection. */
   readonly closed: Promise<void>;

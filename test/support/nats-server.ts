@@ -12,6 +12,9 @@ export interface NatsServerHandle {
   readonly url: string;
   readonly port: number;
   stop(): Promise<void>;
+  /** Freezes the server's process (SIGSTOP) until `resume()`: a server that reads nothing for a while. */
+  pause(): void;
+  resume(): void;
 }
 
 export interface NatsServerOptions {
@@ -44,7 +47,13 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
     try {
       await waitUntilReady(child);
-      return { url: `nats://127.0.0.1:${port}`, port, stop: () => stop(child, storeDir) };
+      return {
+        url: `nats://127.0.0.1:${port}`,
+        port,
+        stop: () => (child.kill("SIGCONT"), stop(child, storeDir)),
+        pause: () => void child.kill("SIGSTOP"),
+        resume: () => void child.kill("SIGCONT"),
+      };
     } catch (error) {
       lastError = error;
       await stop(child, storeDir);

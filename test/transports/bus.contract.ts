@@ -329,6 +329,23 @@ export function busContract(name: string, makeNetwork: () => Promise<ContractNet
       await eventually(() => expect(got).toBe(512));
     });
 
+    it("runs no handler once closed, even for messages already on their way", async () => {
+      const [receiver, sender] = await open(2);
+      let closing: Promise<void> | undefined;
+      let handledAfterClose = 0;
+      // The first message closes the bus; the others, read with it, are on their way.
+      receiver!.subscribe("late", () => {
+        if (closing === undefined) closing = receiver!.close();
+        else handledAfterClose++;
+      });
+      await ready(receiver!);
+      for (let i = 0; i < 500; i++) sender!.publish("late", bytes("x"));
+      await sender!.flush();
+      await eventually(() => expect(closing).toBeDefined());
+      await closing;
+      expect(handledAfterClose).toBe(0);
+    });
+
     it("refuses publish, subscribe, request and flush after close with BusClosed", async () => {
       const [bus] = await open(1);
       await bus!.close();

@@ -1,5 +1,5 @@
 /** The bus contract over a real nats-server started from nats.conf. */
-import { expect, it } from "vitest";
+import { expect, it, vi } from "vitest";
 import { connectNatsBus, type NatsBus } from "../../transports/index.ts";
 import { MAX_DRAINS_IN_FLIGHT } from "../../transports/drain-queue.ts";
 import { startNatsServer } from "../support/nats-server.ts";
@@ -128,6 +128,37 @@ it("delivers a reply written in a turn a drain corked, when close() comes later 
     await service.flush();
     expect(new TextDecoder().decode(await client.request("svc.last", new Uint8Array(), { timeoutMs: 2000 }))).toBe("last words");
     await client.drain();
+  } finally {
+    await server.stop();
+  }
+});
+
+it("delivers everything published before close() even when nats-server reads it late, while the closing connection has unread input", async () => {
+  // A stopping realm's last notices were lost this way on two loaded cores: nats.js's close()
+  // destroyed the socket, and a socket closed with unread input is reset, which takes with it
+  // what the kernel still held for a server that had not read it yet.
+  const server = await startNatsServer();
+  try {
+    const receiver = await connectNatsBus({ servers: server.url, name: "late-reader-receiver" });
+    const sender = await connectNatsBus({ servers: server.url, name: "late-reader-sender" });
+    let got = 0;
+    receiver.subscribe("last.words", () => void got++);
+    sender.subscribe("chatter", () => {});
+    await receiver.flush();
+    await sender.flush();
+    // Input the sender will not have read when it closes.
+    for (let i = 0; i < 64; i++) receiver.publish("chatter", new Uint8Array(4096));
+    await receiver.flush();
+    server.pause();
+    // 16 MiB: more than the kernel holds for a server that reads nothing.
+    const payload = new Uint8Array(16 * 1024);
+    for (let i = 0; i < 1024; i++) sender.publish("last.words", payload);
+    const closing = sender.close();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    server.resume();
+    await closing;
+    await vi.waitFor(() => expect(got).toBe(1024), { timeout: 10_000 });
+    await receiver.close();
   } finally {
     await server.stop();
   }
