@@ -3,6 +3,7 @@
  * costs no JetStream round trip. Writes still go to the store (compare-and-set stays exact).
  */
 import { KvConflict, type KvChange, type KvItem, type KvStore, type KvWatch } from "./kv.ts";
+import { waitAtMost } from "./wait-at-most.ts";
 
 export interface KvMirrorOptions {
   /** The bucket's TTL: JetStream drops values this long after they were stored, silently, so the mirror drops them too. */
@@ -111,9 +112,7 @@ export class MirroredKvStore<T> implements KvStore<T> {
       if (reason !== null) this.#stop(reason);
       else this.close();
     });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([watch.loaded, new Promise((resolve) => (timer = setTimeout(resolve, loadWaitMs)))]);
-    clearTimeout(timer);
+    await waitAtMost(watch.loaded, loadWaitMs);
   }
 
   async get(key: string): Promise<KvItem<T> | null> {

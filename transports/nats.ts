@@ -16,6 +16,7 @@ import { BusClosed, ForbiddenReplySubject, NoResponders, RequestTimeout } from "
 import { replyRule, type ReplyRule } from "./reply-subjects.ts";
 import { HandlerRunner, type HandlerErrorListener } from "./handler-runner.ts";
 import { TurnCork } from "./turn-cork.ts";
+import { waitAtMost } from "./wait-at-most.ts";
 import { DrainQueue } from "./drain-queue.ts";
 import { parseNatsServers } from "./nats-url.ts";
 import { watchReconnects } from "./reconnect-clock.ts";
@@ -259,17 +260,12 @@ class NatsBusImpl implements NatsBus {
    * nats.js's close() destroys the socket at once, and with it whatever nats-server had not read
    * yet: bytes still in the socket's buffer, and bytes in the kernel too, since a socket closed
    * with unread input is reset. A stopping realm's last release notices were lost that way on
-   * two loaded cores (four of eight, with the unsubscription behind them), and 16 MiB published
-   * while nats-server was stopped arrived as 4. A PONG says the server has read everything sent
+   * two loaded cores (four of eight, with the unsubscription behind them), and of 1,024 messages
+   * of 16 KiB published while nats-server was stopped, 6 arrived. A PONG says the server has read everything sent
    * before its PING; a server that does not answer within CLOSE_FLUSH_MS is not waited for.
    */
   async #closeConnection(): Promise<void> {
-    if (isConnected(this.connection)) {
-      let timer: NodeJS.Timeout | undefined;
-      const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_FLUSH_MS)));
-      await Promise.race([this.connection.flush().catch(() => undefined), givenUp]);
-      clearTimeout(timer);
-    }
+    if (isConnected(this.connection)) await waitAtMost(this.connection.flush().catch(() => undefined), CLOSE_FLUSH_MS);
     await this.connection.close().catch(() => undefined);
   }
 

@@ -9,6 +9,7 @@
  * notifications go out). Until then a call waits a moment for the answer.
  */
 import type { Bus } from "../../transports/bus.ts";
+import { waitAtMost } from "../../transports/wait-at-most.ts";
 
 /** A session whose notifications can be held back. */
 export interface Holdable {
@@ -66,9 +67,7 @@ export class ConnectionDoubt {
   async settled(id: string, waitMs: number): Promise<boolean> {
     const doubt = this.#entries.get(id)?.doubt;
     if (doubt === undefined) return true;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([doubt.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-    clearTimeout(timer);
+    await waitAtMost(doubt.promise, waitMs);
     return this.#entries.get(id)?.doubt === undefined;
   }
 

@@ -1,5 +1,6 @@
 /** One live session on the portal: its `P.session.ID.>` subscription, heartbeats, supervision, logout and its end. */
 import type { Bus, BusMessage } from "../../transports/bus.ts";
+import { waitAtMost } from "../../transports/wait-at-most.ts";
 import type { AvatarId } from "../checkers/checker.ts";
 import { AvatarError, BadRequest, SessionEnded } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -350,7 +351,7 @@ class PortalSession implements HostedSession, SessionReceiver {
       // Still none: a realm that stops may send it a moment after its process no longer answers
       // (a test run on two loaded cores saw three calls the realm had answered `ok` get
       // `AvatarError` here after the PING). A truly unreachable realm's calls wait that long more.
-      if (!remote.listedCalls && state === "unreachable") await noticeOrTimeout(remote);
+      if (!remote.listedCalls && state === "unreachable") await waitAtMost(remote.whenReleased(), NOTICE_GRACE_MS);
     }
     if (remote.tookCall(reply)) return;
     const error = state === "gone" || remote.listedCalls ? new SessionEnded() : new AvatarError(UNREACHABLE);
@@ -422,13 +423,6 @@ const DECIDE_TRIES = 8;
  * calls' checks of the moment), or `busy` after DECIDE_TRIES asks. Only `unreachable` and `gone`
  * make the portal answer a call: a process that answers has the call and answers it itself.
  */
-/** Resolves when the realm's process says it let go of the avatar (its notice), or after `NOTICE_GRACE_MS`. */
-function noticeOrTimeout(remote: RemoteAvatar): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, NOTICE_GRACE_MS)));
-  return Promise.race([remote.whenReleased(), timeout]).finally(() => clearTimeout(timer));
-}
-
 async function untilDecided(remote: RemoteAvatar): Promise<HostState> {
   let state: HostState = "busy";
   for (let tries = 0; tries < DECIDE_TRIES && state === "busy"; tries++) state = await remote.hostState();
