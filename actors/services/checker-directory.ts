@@ -4,7 +4,7 @@ import type { Bus, BusMessage, BusSubscription } from "../../transports/bus.ts";
 import type { Logger } from "../logger.ts";
 import type { Portal } from "../portal.ts";
 import { BadRequest } from "../errors.ts";
-import { decodeObject, errorReply, okEmpty } from "../wire/codec.ts";
+import { decodeObject, encode, errorReply, okEmpty } from "../wire/codec.ts";
 import { announcement, parse, withdrawal, type Announcement } from "../wire/schemas.ts";
 import { isInstanceId, subjectsFor } from "../wire/subjects.ts";
 import { CheckerInstanceKinds, sameKinds } from "./checker-instance-kinds.ts";
@@ -47,6 +47,8 @@ export const DEFAULT_MAX_CHECKERS = 1000;
 
 /** How long a withdrawal of a checker's last known instance waits for other instances to answer `discover`. */
 const CONFIRM_WITHDRAWAL_MS = 250;
+/** What a portal asks on `P.checkers.discover`: a JSON object, as every payload is (PROTOCOL.md); checkers answer any message there. */
+const DISCOVER = encode({});
 /** How soon after its reconnect a portal asks the checkers it dropped meanwhile to announce (its own resubscriptions first). */
 const RECONNECT_LOOK_MS = 250;
 
@@ -97,7 +99,7 @@ export class CheckerDirectory {
       onAnnouncement(m, true);
     }));
     this.#discoveredFrom = performance.now();
-    this.bus.publish(this.#subjects.discover, new Uint8Array(), { reply: inbox });
+    this.bus.publish(this.#subjects.discover, DISCOVER, { reply: inbox });
     // Back from a lost connection: a checker dropped around the outage (its connection closed
     // before this one's, as a nats-server shutting down does) may have announced itself while this
     // portal could not hear it (an outside probe: logins refused for 4 s, until the next 5 s round).
@@ -152,7 +154,7 @@ export class CheckerDirectory {
       this.#lookAgain = undefined;
       if (this.#inbox === undefined || ![...this.#known.values()].some((checker) => !this.portal.hasChecker(checker))) return;
       try {
-        this.bus.publish(this.#subjects.discover, new Uint8Array(), { reply: this.#inbox });
+        this.bus.publish(this.#subjects.discover, DISCOVER, { reply: this.#inbox });
       } catch {
         // The bus is closing: nothing to look for any more.
         return;
@@ -160,6 +162,18 @@ export class CheckerDirectory {
       this.lookAgain(5000);
     }, delayMs);
     this.#lookAgain.unref?.();
+  }
+
+  /**
+   * A login met no responders at `checker`. One that withdrew without an instance and was kept
+   * while still served (the fallback of its kinds) has now stopped: its withdrawal is complete,
+   * and its kinds get the withdrawal's grace, then `UnhandledCredentials` (an outside probe's
+   * checker withdrew, drained for a second and stopped; its kind answered "try again" for good,
+   * as for a crash). Any other is looked for again: it may be back in a moment.
+   */
+  checkerGone(checker: Checker): void {
+    if (checker instanceof RemoteChecker && this.#known.get(checker.name) === checker && this.#precedence.isDemoted(checker)) return this.#drop(checker.name, checker);
+    this.lookAgain();
   }
 
   stop(): void {
@@ -194,7 +208,11 @@ export class CheckerDirectory {
     if (known !== undefined && instances !== undefined && this.portal.hasChecker(known)) {
       // Withdrawn without an instance but still served (below the others of its kinds): a live
       // announcement is its comeback, and goes on top, as it would on a portal that had dropped it.
-      if (!discovered && this.#precedence.isDemoted(known)) this.#precedence.promote(known);
+      // Known only from answers to `discover` without `since` (built from PROTOCOL.md alone): its
+      // first live announcement is its start, and goes on top too (an outside probe's checker,
+      // starting while a discover was out, answered it first, and its announcement was then
+      // taken for a repeat: the older checker kept the kind for good). Later ones are repeats.
+      if (!discovered && (this.#precedence.isDemoted(known) || this.#precedence.rankOf(known) === Number.NEGATIVE_INFINITY)) this.#precedence.promote(known);
       const confirming = this.#confirming.get(announced.name);
       if (confirming === undefined || !confirming.leaving.has(announced.instance ?? "")) instances.add(announced.instance ?? "");
       // An answer without an id while one without an id leaves: the leaver's, or another
@@ -311,7 +329,7 @@ export class CheckerDirectory {
       confirming.round = round;
     }
     try {
-      this.bus.publish(this.#subjects.discover, new Uint8Array(), { reply: this.#inbox });
+      this.bus.publish(this.#subjects.discover, DISCOVER, { reply: this.#inbox });
     } catch {
       this.#confirming.delete(name);
       return this.#drop(name, checker);
@@ -379,7 +397,7 @@ export class CheckerDirectory {
       this.#rediscovering = undefined;
       if (this.#inbox === undefined) return;
       try {
-        this.bus.publish(this.#subjects.discover, new Uint8Array(), { reply: this.#inbox });
+        this.bus.publish(this.#subjects.discover, DISCOVER, { reply: this.#inbox });
       } catch {
         // The bus is closing.
       }

@@ -180,7 +180,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
         ? logger.warn({ step, error: describe(error) }, "the realm did not answer the release in time; the session ended anyway")
         : logger.error({ step, error: describe(error) }, "unexpected error in a login step"),
     // Declared below; a checker can only be found gone once logins flow, after it exists.
-    onCheckerGone: () => directory.lookAgain(),
+    onCheckerGone: (checker) => directory.checkerGone(checker),
     // A checker dropped around a NATS outage announces itself again a moment after this portal
     // is back: its logins wait for it within the grace instead of answering "try again" at once.
     checkerReturnWaitMs: () => graceLeftMs(bus),

@@ -63,7 +63,12 @@ export function okEmpty(): Uint8Array {
   return OK;
 }
 
-/** `{"ok": false, "error": {...}}`; errors outside the closed set become `fallback`. */
+/**
+ * `{"ok": false, "error": {...}}`; errors outside the closed set become `fallback`. A `RateLimited`
+ * carries `retryAfterMs` in `error` and beside it: PROTOCOL.md says it "is included" but not where,
+ * so a client reading either place finds it.
+ */
 export function errorReply(error: unknown, fallback?: () => PortcullisError): Uint8Array {
-  return encode({ ok: false, error: toWireError(error, fallback) });
+  const wire = toWireError(error, fallback);
+  return encode(wire.retryAfterMs === undefined ? { ok: false, error: wire } : { ok: false, error: wire, retryAfterMs: wire.retryAfterMs });
 }

@@ -206,6 +206,11 @@ describe("portcullis serve and portal against an unusual NATS", () => {
           codes.push(await client.login(new UsernamePassword("alice", "wrong"), { interfaces: ["echo"] }).then(() => "ok", (e) => e.code));
         }
         expect(codes).toEqual([...Array(10).fill("UnauthorizedLogin"), "RateLimited"]);
+        // On the wire, as a client written from PROTOCOL.md reads it: retryAfterMs in `error` and beside it.
+        const body = new TextEncoder().encode(JSON.stringify({ credentials: { kind: "username-password", username: "alice", password: "wrong" }, interfaces: ["echo"] }));
+        const limited = JSON.parse(new TextDecoder().decode(await bus.request("cred.login", body, { timeoutMs: 5_000 })));
+        expect(limited).toMatchObject({ ok: false, error: { code: "RateLimited", retryAfterMs: expect.any(Number) }, retryAfterMs: expect.any(Number) });
+        expect(limited.retryAfterMs).toBe(limited.error.retryAfterMs);
       } finally {
         await bus.close();
       }

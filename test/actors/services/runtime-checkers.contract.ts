@@ -597,9 +597,9 @@ export function runtimeCheckersContract(name: string, makeNetwork: () => Promise
      * A checker built from PROTOCOL.md alone, played on the wire: every check accepted as
      * `avatarId`, or, with `hold`, taken and never answered (a process about to exit).
      */
-    const wireChecker = async (name: string, avatarId: string, options: { readonly hold?: () => void } = {}) => {
+    const wireChecker = async (name: string, avatarId: string, options: { readonly hold?: () => void; readonly kind?: string } = {}) => {
       const s = await bus();
-      const announcement = json({ name, kinds: ["username-password"] });
+      const announcement = json({ name, kinds: [options.kind ?? "username-password"] });
       s.subscribe(`cred.checker.${name}`, (m) => {
         const credentials = parse(m.data)["credentials"];
         if (credentials !== undefined && options.hold) return void options.hold();
@@ -645,6 +645,74 @@ export function runtimeCheckersContract(name: string, makeNetwork: () => Promise
       await sleep(50);
       expect(await login(b)).toMatchObject({ ok: true, avatarId: "from-lingering" });
       void back;
+    });
+
+    it("asks on P.checkers.discover with a JSON object, as PROTOCOL.md has every payload, and a reply subject", async () => {
+      // An outside probe's checker saw an empty payload there.
+      const spy = await bus();
+      const seen: Array<{ data: Uint8Array; reply: string | undefined }> = [];
+      spy.subscribe("cred.checkers.discover", (m) => void seen.push({ data: m.data, reply: m.reply }));
+      await spy.flush();
+      await portal({ checkers: [] });
+      await waitFor(() => seen.length > 0, 2_000);
+      expect(new TextDecoder().decode(seen[0]!.data)).toBe("{}");
+      expect(seen[0]!.reply).toMatch(/^_INBOX\./);
+    });
+
+    it("completes the withdrawal of a checker built from PROTOCOL.md alone that went on serving a moment and then stopped: 'try again' for the grace, then UnhandledCredentials", async () => {
+      // An outside probe: withdrawn, it drained for a second and unsubscribed; its kind then got
+      // LoginFailed ("try again") for good, as for a checker that crashed without a word.
+      await portal({ checkers: [], checkerWithdrawnGraceMs: 600 });
+      const lone = await wireChecker("lone", "from-lone", { kind: "x-lone" });
+      await sleep(50);
+      const b = await bus();
+      const attempt = async () => {
+        const reply = await login(b, { credentials: { kind: "x-lone" } });
+        return reply["ok"] === true ? reply["avatarId"] : reply["error"].code;
+      };
+      expect(await attempt()).toBe("from-lone");
+      lone.withdraw();
+      await lone.bus.flush();
+      // The round finds it still served: kept as the fallback, the only checker of its kind.
+      await sleep(400);
+      expect(await attempt()).toBe("from-lone");
+      await lone.bus.close();
+      expect(await attempt()).toBe("LoginFailed");
+      expect(await attempt()).toBe("LoginFailed");
+      await sleep(800);
+      expect(await attempt()).toBe("UnhandledCredentials");
+    });
+
+    it("swaps in a checker built from PROTOCOL.md alone whose first announcement follows its answer to a portal's discover", async () => {
+      // An outside probe: a checker starting while a discover was out answered it before it
+      // announced, and its announcement was then taken for a repeat: the older checker kept its kind.
+      await portal({ checkers: [] });
+      await wireChecker("older", "from-older");
+      const other = await wireChecker("other", "from-other", { kind: "x-other" });
+      await sleep(50);
+      const b = await bus();
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "from-older" });
+      // The newer one answers the discover that a withdrawal sets off, and announces right after.
+      const s = await bus();
+      const announcement = json({ name: "newer", kinds: ["username-password"] });
+      s.subscribe("cred.checker.newer", (m) => void m.respond(json({ ok: true, avatarId: "from-newer" })), { queue: "cred.checker.newer" });
+      let answered = 0;
+      s.subscribe("cred.checkers.discover", (m) => {
+        if (m.reply === undefined) return;
+        s.publish(m.reply, announcement);
+        if (answered++ === 0) s.publish("cred.checkers.announce", announcement);
+      });
+      await s.flush();
+      other.withdraw();
+      await waitFor(() => answered > 0, 2_000);
+      await sleep(50);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "from-newer" });
+      // Its later announcements are repeats: a newer checker announced since stays on top.
+      await wireChecker("newest", "from-newest");
+      await sleep(50);
+      s.publish("cred.checkers.announce", announcement);
+      await sleep(50);
+      expect(await login(b)).toMatchObject({ ok: true, avatarId: "from-newest" });
     });
 
     it("falls back for the checks a checker built from PROTOCOL.md alone held when it withdrew and exited at once, within seconds, not at the check timeout", async () => {

@@ -1,7 +1,7 @@
 /** The wire codec's limits: size, UTF-8 JSON objects only, nesting depth; and subjects fit for a log. */
 import { describe, expect, it } from "vitest";
-import { BadRequest } from "../../../actors/errors.ts";
-import { decodeObject, MAX_NESTING } from "../../../actors/wire/codec.ts";
+import { BadRequest, RateLimited } from "../../../actors/errors.ts";
+import { decodeObject, errorReply, MAX_NESTING } from "../../../actors/wire/codec.ts";
 import { loggableSubject, newIdentifier } from "../../../actors/wire/identifiers.ts";
 
 const enc = new TextEncoder();
@@ -28,5 +28,19 @@ describe("loggableSubject", () => {
     expect(loggableSubject(`cred.challenge.${id}`)).toBe(`cred.challenge.${id.slice(0, 6)}…`);
     expect(loggableSubject("cred.login")).toBe("cred.login");
     expect(loggableSubject(`cred.session.${id}.call`)).not.toContain(id);
+  });
+});
+
+describe("errorReply", () => {
+  it("puts a RateLimited's retryAfterMs both in `error` and beside it, where a client from PROTOCOL.md may look for it", () => {
+    expect(JSON.parse(new TextDecoder().decode(errorReply(new RateLimited(1500))))).toEqual({
+      ok: false,
+      error: { code: "RateLimited", message: "too many attempts", retryAfterMs: 1500 },
+      retryAfterMs: 1500,
+    });
+  });
+
+  it("adds nothing beside `error` for the other codes", () => {
+    expect(JSON.parse(new TextDecoder().decode(errorReply(new BadRequest("no"))))).toEqual({ ok: false, error: { code: "BadRequest", message: "no" } });
   });
 });
