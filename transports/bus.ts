@@ -52,6 +52,12 @@ export interface Bus {
   request(subject: string, data: Uint8Array, options?: RequestOptions): Promise<Uint8Array>;
   publish(subject: string, data: Uint8Array, options?: { readonly reply?: string }): void;
   subscribe(subject: string, handler: MessageHandler, options?: SubscribeOptions): BusSubscription;
+  /**
+   * The largest payload this connection may send (NATS: the server's `max_payload`, 1 MiB unless
+   * configured); undefined: no limit. `publish`, `request` and `respond` throw `PayloadTooLarge`
+   * above it, and send nothing.
+   */
+  readonly maxPayload?: number | undefined;
   /** A fresh unique subject to receive on (NATS's `_INBOX.…`). */
   inbox(): string;
   /** Resolves once everything published so far has reached the server. */

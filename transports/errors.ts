@@ -34,3 +34,11 @@ export class ForbiddenReplySubject extends Error {
     super(`ignored a request whose reply subject is not an inbox: ${JSON.stringify(reply.slice(0, 80))}`);
   }
 }
+
+/** A payload over what the connection may send (NATS: the server's `max_payload`): nothing was sent. */
+export class PayloadTooLarge extends Error {
+  override readonly name = "PayloadTooLarge";
+  constructor(readonly subject: string, readonly bytes: number, readonly limit: number) {
+    super(redactIdentifiers(`payload of ${bytes} bytes on ${subject} is over the connection's limit of ${limit}`));
+  }
+}

@@ -1,7 +1,7 @@
 /** The embedded bus: NATS subject semantics inside one process, no server needed. */
 import { randomBytes } from "node:crypto";
 import type { Bus, BusMessage, BusSubscription, MessageHandler, RequestOptions, SubscribeOptions } from "./bus.ts";
-import { BusClosed, NoResponders, RequestTimeout } from "./errors.ts";
+import { BusClosed, NoResponders, PayloadTooLarge, RequestTimeout } from "./errors.ts";
 import { HandlerRunner, type HandlerErrorListener } from "./handler-runner.ts";
 import { RoutedSubscription, Router, SubscriptionState as State, type Endpoint } from "./in-process-router.ts";
 import { assertSubject, assertSubscription, invalidRequest, SubjectUse } from "./validation.ts";
@@ -12,6 +12,8 @@ export interface InProcessOptions {
   readonly timeoutMs?: number;
   /** Told when a handler throws or rejects; by default one process warning per subscription. */
   readonly onHandlerError?: HandlerErrorListener;
+  /** The largest payload an endpoint may send, as a nats-server's `max_payload`; absent: no limit. */
+  readonly maxPayload?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -60,8 +62,11 @@ class InProcessBus implements Bus, Endpoint {
   #draining: Promise<void> | undefined;
   #resolveClosed!: () => void;
 
+  readonly maxPayload: number | undefined;
+
   constructor(router: Router, readonly name: string | undefined, options: InProcessOptions) {
     this.#router = router;
+    this.maxPayload = options.maxPayload;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.runner = new HandlerRunner(options.onHandlerError);
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
@@ -72,6 +77,7 @@ class InProcessBus implements Bus, Endpoint {
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     const invalid = invalidRequest(subject, timeoutMs);
     if (invalid) return invalid;
+    if (this.maxPayload !== undefined && data.byteLength > this.maxPayload) return Promise.reject(new PayloadTooLarge(subject, data.byteLength, this.maxPayload));
     const match = this.#router.match(subject);
     if (match.plain.length === 0 && match.groups.length === 0) {
       return Promise.reject(new NoResponders(subject));
@@ -93,6 +99,7 @@ class InProcessBus implements Bus, Endpoint {
     assertSubject(subject, SubjectUse.publish);
     const reply = options?.reply;
     if (reply !== undefined) assertSubject(reply, SubjectUse.publish);
+    if (this.maxPayload !== undefined && data.byteLength > this.maxPayload) throw new PayloadTooLarge(subject, data.byteLength, this.maxPayload);
     const match = this.#router.match(subject);
     // As nats-server does for a client that asks for it (nats.js always does): a message with a
     // reply subject that nobody hears gets an empty no-responders status on that subject.

@@ -7,7 +7,7 @@ export type {
   RequestOptions,
   SubscribeOptions,
 } from "./bus.ts";
-export { BusClosed, ForbiddenReplySubject, NoResponders, RequestTimeout } from "./errors.ts";
+export { BusClosed, ForbiddenReplySubject, NoResponders, PayloadTooLarge, RequestTimeout } from "./errors.ts";
 export type { HandlerErrorListener } from "./handler-runner.ts";
 export { createInProcessBus, InProcessNetwork, type InProcessOptions } from "./in-process.ts";
 export { connectNatsBus, type NatsBus, type NatsBusOptions } from "./nats.ts";

@@ -12,7 +12,7 @@ import {
   type Subscription,
 } from "@nats-io/transport-node";
 import type { Bus, BusMessage, BusSubscription, MessageHandler, RequestOptions, SubscribeOptions } from "./bus.ts";
-import { BusClosed, ForbiddenReplySubject, NoResponders, RequestTimeout } from "./errors.ts";
+import { BusClosed, ForbiddenReplySubject, NoResponders, PayloadTooLarge, RequestTimeout } from "./errors.ts";
 import { replyRule, type ReplyRule } from "./reply-subjects.ts";
 import { HandlerRunner, type HandlerErrorListener } from "./handler-runner.ts";
 import { TurnCork } from "./turn-cork.ts";
@@ -155,11 +155,18 @@ class NatsBusImpl implements NatsBus {
     });
   }
 
+  /** The server's `max_payload`, as it said when this connection (re)connected. */
+  get maxPayload(): number | undefined {
+    return this.connection.info?.max_payload;
+  }
+
   request(subject: string, data: Uint8Array, options?: RequestOptions): Promise<Uint8Array> {
     if (this.#state === State.closed) return Promise.reject(new BusClosed());
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     const invalid = invalidRequest(subject, timeoutMs);
     if (invalid) return invalid;
+    const limit = this.maxPayload;
+    if (limit !== undefined && data.byteLength > limit) return Promise.reject(new PayloadTooLarge(subject, data.byteLength, limit));
     const replied = this.connection.request(subject, data, { timeout: timeoutMs });
     this.#cork.afterPublish();
     return replied.then(
@@ -175,6 +182,8 @@ class NatsBusImpl implements NatsBus {
     assertSubject(subject, SubjectUse.publish);
     const reply = options?.reply;
     if (reply !== undefined) assertSubject(reply, SubjectUse.publish);
+    const limit = this.maxPayload;
+    if (limit !== undefined && data.byteLength > limit) throw new PayloadTooLarge(subject, data.byteLength, limit);
     try {
       this.connection.publish(subject, data, reply === undefined ? undefined : { reply });
       this.#cork.afterPublish();

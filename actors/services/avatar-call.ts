@@ -17,5 +17,14 @@ export async function answerCall(body: Record<string, unknown>, avatar: unknown,
     avatar instanceof SupervisedAvatar
       ? await avatar.call(method, args ?? [], onUnexpected)
       : await callAvatar(avatar, method, args ?? [], onUnexpected);
-  return okReply({ result: result === undefined ? null : result });
+  return okReply({ result: sendable(result) });
+}
+
+/**
+ * What JSON cannot say at the top level (`undefined`, a function, a symbol: the anonymous avatarId
+ * is one) goes as `null`, as JSON.stringify writes them inside an array; left as they were, the
+ * reply lost its `result` field (an outside probe got a bare `{"ok": true}`).
+ */
+function sendable(result: unknown): unknown {
+  return result === undefined || typeof result === "function" || typeof result === "symbol" ? null : result;
 }

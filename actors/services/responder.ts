@@ -1,6 +1,7 @@
 /** Serving one request subject: decode, handle, reply; garbage gets `BadRequest` and serving goes on. */
 import type { Bus, BusMessage, BusSubscription } from "../../transports/bus.ts";
-import { PortcullisError, type LoginFailed } from "../errors.ts";
+import { fromWireError, PortcullisError, type LoginFailed } from "../errors.ts";
+import { PayloadTooLarge } from "../../transports/errors.ts";
 import type { Logger } from "../logger.ts";
 import { decodeObject, errorReply } from "../wire/codec.ts";
 import { loggableSubject } from "../wire/identifiers.ts";
@@ -72,7 +73,25 @@ export async function respondTo(message: BusMessage, handler: RequestHandler, op
   try {
     message.respond(reply);
   } catch (error) {
+    if (error instanceof PayloadTooLarge && answerTooLarge(message, error, options)) return;
     options.logger.warn({ subject: loggableSubject(message.subject), error: describe(error) }, "could not send a reply");
+  }
+}
+
+/**
+ * A reply over NATS's `max_payload` (an avatar method's result, say) cannot leave; silence would
+ * break PROTOCOL.md's "never silence" (an outside probe's 2.7 MB result met the client's timeout).
+ * The caller gets the subject's fallback code (`AvatarError` for a call) saying so; false when
+ * even that could not be sent.
+ */
+function answerTooLarge(message: BusMessage, error: PayloadTooLarge, options: ServeOptions): boolean {
+  options.logger.warn({ subject: loggableSubject(message.subject), bytes: error.bytes, limit: error.limit }, "a reply was over NATS's max_payload; the caller was told so");
+  const refusal = fromWireError({ code: options.fallback().code, message: `the reply is too large to send (${error.bytes} bytes; the limit is ${error.limit})` });
+  try {
+    message.respond(errorReply(refusal));
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -21,6 +21,18 @@ export class TestAvatar {
   announce(text: string): void {
     this.mind?.notify("announce", { text });
   }
+  /** A result of `size` characters: past NATS's max_payload, it cannot be sent. */
+  sized(size: number): string {
+    return "y".repeat(size);
+  }
+  /** What JSON cannot say: `undefined`, a function or a symbol. */
+  unsayable(kind: string): unknown {
+    return kind === "function" ? () => 1 : kind === "symbol" ? Symbol("x") : undefined;
+  }
+  /** A notification whose text has `size` characters. */
+  shout(size: number): void {
+    this.mind?.notify("shout", { text: "y".repeat(size) });
+  }
   whoami(): string {
     return this.name === ANONYMOUS ? "anonymous" : this.name;
   }

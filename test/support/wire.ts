@@ -22,3 +22,6 @@ export async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<v
     await sleep(5);
   }
 }
+
+/** nats.conf's `max_payload` (2MB): in-process networks standing in for NATS are given the same. */
+export const NATS_CONF_MAX_PAYLOAD = 2 * 1024 * 1024;

@@ -1,11 +1,13 @@
 /** The one contract every Bus implementation must pass, run per transport by its own test file. */
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { BusClosed, NoResponders, RequestTimeout, type Bus, type BusMessage } from "../../transports/index.ts";
+import { BusClosed, NoResponders, PayloadTooLarge, RequestTimeout, type Bus, type BusMessage } from "../../transports/index.ts";
 
 /** What a transport's test file supplies: fresh connections to one shared network. */
 export interface ContractNetwork {
   connect(): Promise<Bus> | Bus;
+  /** The largest payload a connection may send: nats.conf's `max_payload`, and the in-process network's alike. */
+  readonly maxPayload: number;
   teardown(): Promise<void>;
 }
 
@@ -432,6 +434,29 @@ export function busContract(name: string, makeNetwork: () => Promise<ContractNet
       const reply = await client!.request("bin.big", payload, { timeoutMs: 5_000 });
       expect(reply.length).toBe(payload.length);
       expect(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength).equals(payload)).toBe(true);
+    });
+
+    it("refuses a payload over the connection's limit with PayloadTooLarge, sending nothing, and goes on serving", async () => {
+      const [server, client] = await open(2);
+      expect(client!.maxPayload).toBe(network.maxPayload);
+      const heard: number[] = [];
+      server!.subscribe("big.heard", (m) => void heard.push(m.data.byteLength));
+      // A responder whose answer is too large hears so from `respond`, and can still answer something.
+      server!.subscribe("big.answer", (m) => {
+        try {
+          m.respond(new Uint8Array(network.maxPayload + 1));
+        } catch (error) {
+          m.respond(bytes(error instanceof PayloadTooLarge ? `too large: ${error.bytes} > ${error.limit}` : "other"));
+        }
+      });
+      server!.subscribe("big.echo", echo);
+      await ready(server!);
+      expect(() => client!.publish("big.heard", new Uint8Array(network.maxPayload + 1))).toThrow(PayloadTooLarge);
+      await expect(client!.request("big.echo", new Uint8Array(network.maxPayload + 1))).rejects.toThrow(PayloadTooLarge);
+      expect(text(await client!.request("big.answer", bytes("{}")))).toBe(`too large: ${network.maxPayload + 1} > ${network.maxPayload}`);
+      client!.publish("big.heard", new Uint8Array(8));
+      await eventually(() => expect(heard).toEqual([8]));
+      expect(text(await client!.request("big.echo", bytes("still here")))).toBe("still here");
     });
   });
 }

@@ -4,8 +4,10 @@ import { createInProcessBus, InProcessNetwork, type BusMessage, type BusSubscrip
 import { busContract } from "./bus.contract.ts";
 
 busContract("in-process", async () => {
-  const network = new InProcessNetwork();
-  return { connect: () => network.connect(), teardown: async () => {} };
+  // nats.conf's max_payload (2MB), so both transports refuse the same payloads.
+  const maxPayload = 2 * 1024 * 1024;
+  const network = new InProcessNetwork({ maxPayload });
+  return { connect: () => network.connect(), maxPayload, teardown: async () => {} };
 });
 
 describe("in-process bus", () => {

@@ -7,7 +7,8 @@ import { busContract } from "./bus.contract.ts";
 
 busContract("nats", async () => {
   const server = await startNatsServer();
-  return { connect: () => connectNatsBus({ servers: server.url }), teardown: () => server.stop() };
+  // nats.conf's max_payload: 2MB.
+  return { connect: () => connectNatsBus({ servers: server.url }), maxPayload: 2 * 1024 * 1024, teardown: () => server.stop() };
 });
 
 it("exposes the underlying NATS connection and follows it when it closes", async () => {

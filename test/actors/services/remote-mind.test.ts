@@ -7,8 +7,8 @@ import type { Bus } from "../../../transports/bus.ts";
 const dec = new TextDecoder();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function recorder(): { bus: Bus; seen: Array<Record<string, any>> } {
-  const bus = createInProcessBus();
+function recorder(maxPayload?: number): { bus: Bus; seen: Array<Record<string, any>> } {
+  const bus = createInProcessBus(maxPayload === undefined ? {} : { maxPayload });
   const seen: Array<Record<string, any>> = [];
   bus.subscribe("mind", (m) => void seen.push(JSON.parse(dec.decode(m.data))));
   return { bus, seen };
@@ -23,6 +23,29 @@ async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
 }
 
 describe("RemoteMind", () => {
+  it("sends a `dropped` notice under its number for a notification over the bus's max payload, and goes on with the next ones, queued or not", async () => {
+    // An outside probe: one 2.7 MB notification (NATS's max_payload is 2 MB here) closed the Mind
+    // for the rest of the session, with no word of it.
+    const { bus, seen } = recorder(1_000);
+    const mind = new RemoteMind(bus, "mind", "S", { ratePerSecond: 1_000, burst: 3 });
+    mind.notify("small", 1);
+    mind.notify("big", "x".repeat(2_000));
+    mind.notify("small", 2);
+    // Past the burst: queued, and a queued one too large is dropped the same way.
+    mind.notify("big", "x".repeat(2_000));
+    mind.notify("small", 3);
+    mind.end("logout");
+    await bus.flush();
+    expect(seen.map((m) => [m["type"], m["event"], m["data"], m["seq"]])).toEqual([
+      ["notify", "small", 1, 1],
+      ["notify", "dropped", { count: 1 }, 2],
+      ["notify", "small", 2, 3],
+      ["notify", "dropped", { count: 1 }, 4],
+      ["notify", "small", 3, 5],
+      ["ended", undefined, undefined, 6],
+    ]);
+  });
+
   it("publishes notifications at once, in order, while the Mind keeps up", async () => {
     const { bus, seen } = recorder();
     const mind = new RemoteMind(bus, "mind", "S");

@@ -17,7 +17,7 @@ import {
 } from "../../../actors/index.ts";
 import { newIdentifier } from "../../../actors/wire/identifiers.ts";
 import { TestRealm } from "../../support/test-realm.ts";
-import { type Network, json, parse, sleep, waitFor } from "../../support/wire.ts";
+import { type Network, json, NATS_CONF_MAX_PAYLOAD, parse, sleep, waitFor } from "../../support/wire.ts";
 import { SESSION_ENDED, runtimeHarness } from "./runtime-harness.ts";
 
 /** A client library login over `b` whose mind subject the test knows (as an injector that learnt it would), and what its Mind heard. */
@@ -46,6 +46,40 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
       await session.call("announce", "hello");
       await waitFor(() => notes.length === 1);
       expect(notes[0]).toEqual({ event: "announce", data: { text: "hello" } });
+      await session.logout();
+      expect(await session.closed).toBe("logout");
+    });
+
+    it("answers `result: null` for a method returning what JSON cannot say (undefined, a function, a symbol), never a reply without `result`", async () => {
+      await portal({ realm: new TestRealm(["echo"]) });
+      const b = await bus();
+      const { session } = await login(b);
+      for (const kind of ["undefined", "function", "symbol"]) {
+        expect(await request(b, `cred.session.${session}.call`, { method: "unsayable", args: [kind] })).toEqual({ ok: true, result: null });
+      }
+    });
+
+    it.each(["the portal's process", "a realm service"])("answers a call whose result is over NATS's max_payload with AvatarError saying so, and tells the Mind of a notification too large with `dropped`, the session going on (realm in %s)", async (where) => {
+      // An outside probe: a 2.7 MB result met silence, and a 2.7 MB notification cut the Mind off for good.
+      const realm = new TestRealm(["echo"]);
+      if (where === "a realm service") {
+        services.push(await serveRealm(await bus(), realm, { name: "game" }));
+        await portal({ realm: new RemoteRealm(await bus(), "game") });
+      } else await portal({ realm });
+      const notes: Notification[] = [];
+      const session = await connect(await bus()).login(new UsernamePassword("alice", "secret"), { interfaces: ["echo"], mind: (n) => notes.push(n) });
+      const tooLarge = NATS_CONF_MAX_PAYLOAD + 1_000;
+      await expect(session.call("sized", tooLarge)).rejects.toMatchObject({ code: "AvatarError", message: expect.stringContaining("too large") });
+      expect(await session.call("sized", 3)).toBe("yyy");
+      await session.call("shout", 1);
+      await session.call("shout", tooLarge);
+      await session.call("shout", 2);
+      await waitFor(() => notes.length === 3);
+      expect(notes.map((n) => [n.event, n.data])).toEqual([
+        ["shout", { text: "y" }],
+        ["dropped", { count: 1 }],
+        ["shout", { text: "yy" }],
+      ]);
       await session.logout();
       expect(await session.closed).toBe("logout");
     });
