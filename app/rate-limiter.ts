@@ -1,5 +1,5 @@
 /** Chooses the rate limiter for a portal process: shared JetStream KV counts over NATS, memory otherwise (or without JetStream). */
-import { MemoryRateLimiter, openKvRateLimiter, type RateLimiter } from "../actors/index.ts";
+import { LocalUntilSharedRateLimiter, MemoryRateLimiter, openKvRateLimiter, type RateLimiter } from "../actors/index.ts";
 import type { Bus, NatsBus } from "../transports/index.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -22,13 +22,15 @@ export async function rateLimiterFor(
   setting: { threshold: number } | null | undefined,
   prefix = "cred",
   warn: (message: string) => void = () => undefined,
+  /** Without JetStream at start, how often to try again (a connection's return tries at once too). */
+  retryEveryMs?: number,
 ): Promise<RateLimiter | null> {
   if (setting === null) return null;
   const options = setting === undefined ? {} : { account: { threshold: setting.threshold } };
   if (kind === "in-process") return new MemoryRateLimiter(options);
   // One bucket per prefix: deployments sharing a NATS account keep their counts apart.
-  try {
-    return await openKvRateLimiter(bus as NatsBus, {
+  const openShared = () =>
+    openKvRateLimiter(bus as NatsBus, {
       ...options,
       bucket: `portcullis_rate_limit_${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}`,
       mirror: {
@@ -36,14 +38,21 @@ export async function rateLimiterFor(
         onResumed: () => warn("the rate limiter's local copy of its bucket is loaded again: login checks read it"),
       },
     });
+  try {
+    return await openShared();
   } catch (error) {
     if ((error as Error).name !== "JetStreamNotEnabled") throw error;
     // Still limited, per process: refusing to start would leave no portal at all, and a plain
-    // `nats-server` is what most people try first. Several portals then each allow the threshold.
+    // `nats-server` is what most people try first. Several portals then each allow the threshold,
+    // until JetStream is there: then this one counts in the shared bucket too.
     warn(
       "the NATS server has no JetStream: rate-limit counts are kept in this process only, so each portal " +
-        "allows the threshold on its own; start nats-server with -js (or -c nats.conf) to share them",
+        "allows the threshold on its own, until JetStream is there; start nats-server with -js (or -c nats.conf) to share them",
     );
-    return new MemoryRateLimiter(options);
+    return new LocalUntilSharedRateLimiter(new MemoryRateLimiter(options), openShared, {
+      bus,
+      ...(retryEveryMs === undefined ? {} : { retryEveryMs }),
+      onShared: () => warn("the NATS server has JetStream now: rate-limit counts are shared with the other portals from here on"),
+    });
   }
 }
