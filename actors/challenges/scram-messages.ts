@@ -60,9 +60,9 @@ export function parseClientFirst(message: string): ClientFirst {
   return { gs2Header: `${match[1]},,`, bare: match[2]!, username, clientNonce };
 }
 
-/** `=2C` → `,` and `=3D` → `=`; any other `=` is malformed. */
+/** `=2C` → `,` and `=3D` → `=`; any other `=` is malformed, and so is NUL (RFC 5802's value-safe-char starts at %x01). */
 export function decodeSaslName(name: string): string {
-  if (/=(?!2C|3D)/.test(name)) throw new BadRequest("invalid message: malformed saslname");
+  if (/=(?!2C|3D)|\0/.test(name)) throw new BadRequest("invalid message: malformed saslname");
   return name.replace(/=2C/g, ",").replace(/=3D/g, "=");
 }
 

@@ -6,7 +6,7 @@ import { BadRequest, UnhandledCredentials } from "../errors.ts";
 import { wireString } from "./challenge-credentials.ts";
 import { answerField, requireUsername } from "./cram-md5.ts";
 import type { ChallengeMechanism, ChallengeStep } from "./mechanism.ts";
-import { isSSHAlgorithm, isStrictBase64, type SSHAlgorithm } from "./ssh-wire.ts";
+import { isSSHAlgorithm, isStrictBase64, MIN_RSA_BITS, parseSSHPublicKey, signatureLength, SSH_ALGORITHMS, type SSHAlgorithm } from "./ssh-wire.ts";
 
 export const SSH_KEY = "ssh-key";
 
@@ -62,7 +62,14 @@ export const sshKeyMechanism: ChallengeMechanism = {
     const algorithm = answer.body["algorithm"];
     if (!isSSHAlgorithm(algorithm)) throw new BadRequest("invalid algorithm: expected ssh-ed25519 or rsa-sha2-256");
     // Checked before anything is asked: a malformed answer leaves the round open, as scram's does.
+    // So does one that can never verify: a blob that is no key of the algorithm's type, a signature
+    // of the wrong length (an outside probe's 10-byte signature used up the challenge, and counted
+    // against the account as a wrong answer, where cram-md5's short hex got BadRequest).
     const publicKey = base64Field(answerField(answer.body, "publicKey", 16384), "publicKey");
+    const key = parseSSHPublicKey(Buffer.from(publicKey, "base64"));
+    if (key === undefined || key.type !== SSH_ALGORITHMS[algorithm]) {
+      throw new BadRequest(`invalid publicKey: expected the wire blob of an ${SSH_ALGORITHMS[algorithm]} key${algorithm === "rsa-sha2-256" ? ` of at least ${MIN_RSA_BITS} bits` : ""}`);
+    }
     if (answer.body["signature"] === undefined) {
       // SSH's query before signing: does this key open this account? The round stays open.
       return {
@@ -72,6 +79,8 @@ export const sshKeyMechanism: ChallengeMechanism = {
       };
     }
     const signature = base64Field(answerField(answer.body, "signature", 4096), "signature");
+    const length = signatureLength(key);
+    if (Buffer.from(signature, "base64").length !== length) throw new BadRequest(`invalid signature: a ${algorithm} signature by this key is ${length} bytes`);
     return { type: "login", credentials: new SSHKeyCredentials(username, issued.challenge, algorithm, publicKey, signature) };
   },
 };

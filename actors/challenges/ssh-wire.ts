@@ -9,6 +9,17 @@ export function isSSHAlgorithm(value: unknown): value is SSHAlgorithm {
   return typeof value === "string" && Object.hasOwn(SSH_ALGORITHMS, value);
 }
 
+/** The smallest RSA modulus taken, in bits: OpenSSH's `RequiredRSASize` default. */
+export const MIN_RSA_BITS = 1024;
+
+/**
+ * How long a signature by `key` is, in bytes: 64 for Ed25519, the modulus's length for RSA
+ * (RFC 8332 pads it to that). Any other length can never verify.
+ */
+export function signatureLength(key: SSHPublicKey): number {
+  return key.type === "ssh-ed25519" ? 64 : Math.ceil((key.key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+}
+
 /** A public key read from its blob. */
 export interface SSHPublicKey {
   readonly type: "ssh-ed25519" | "ssh-rsa";
@@ -36,7 +47,7 @@ function unsigned(mpint: Buffer): string {
   return mpint.subarray(at).toString("base64url");
 }
 
-/** Reads a blob; undefined when malformed or of another key type. */
+/** Reads a blob; undefined when malformed, of another key type, or an RSA key under `MIN_RSA_BITS`. */
 export function parseSSHPublicKey(blob: Buffer): SSHPublicKey | undefined {
   try {
     const parts = readStrings(blob);
@@ -47,6 +58,8 @@ export function parseSSHPublicKey(blob: Buffer): SSHPublicKey | undefined {
     }
     if (type === "ssh-rsa" && parts.length === 3) {
       const key = createPublicKey({ key: { kty: "RSA", e: unsigned(parts[1]!), n: unsigned(parts[2]!) }, format: "jwk" });
+      // As OpenSSH's RequiredRSASize: a shorter modulus is factored cheaply (an outside probe logged in with a 512-bit key).
+      if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) return undefined;
       return { type, blob, key };
     }
   } catch {

@@ -92,6 +92,13 @@ function sshCase(user: string, pair: { publicKey: KeyObject; privateKey: KeyObje
         // A character of the URL-safe alphabet (a signature's base64url need not hold one).
         { ...good, signature: `-${signature.slice(1)}` },
         { ...good, publicKey: `%%%%${publicKey}` },
+        // Base64, but never a signature of this key (an outside probe's 10-byte one used up the
+        // challenge and counted as a wrong answer), nor a key of the algorithm's type.
+        { ...good, signature: b64(Buffer.alloc(10, 1)) },
+        { ...good, signature: b64(Buffer.concat([Buffer.from(signature, "base64"), Buffer.from([0])])) },
+        { ...good, publicKey: b64(Buffer.from(publicKey, "base64").subarray(0, 20)) },
+        { ...good, publicKey: "AAAA" },
+        { ...good, algorithm: rsa ? "ssh-ed25519" : "rsa-sha2-256" },
       ];
     },
   };

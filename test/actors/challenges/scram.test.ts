@@ -66,9 +66,9 @@ describe("ScramChecker", () => {
     expect(a).toEqual(b);
   });
 
-  it("rejects a malformed or channel-bound client-first-message with BadRequest", () => {
+  it("rejects a malformed or channel-bound client-first-message with BadRequest, a NUL in the name included (RFC 5802's saslname has none)", () => {
     const checker = vectorChecker();
-    for (const message of ["", "n,,r=x", "p=tls-unique,,n=user,r=x", "n,a=admin,n=user,r=x", "n,,n=us=er,r=x", "n,,n=user,r=x,m=ext"]) {
+    for (const message of ["", "n,,r=x", "p=tls-unique,,n=user,r=x", "n,a=admin,n=user,r=x", "n,,n=us=er,r=x", "n,,n=user,r=x,m=ext", "n,,n=al\u0000ice,r=x"]) {
       expect(() => checker.answerChallengeQuery({ mechanism: "scram-sha-256", message })).toThrow(BadRequest);
     }
   });

@@ -110,6 +110,22 @@ describe("SSHPublicKeyDatabase", () => {
     ]);
   });
 
+  it("skips an RSA key under 1024 bits as a bad line, as OpenSSH's RequiredRSASize does: listed, it still never logs in; a 1024-bit one does", async () => {
+    // An outside probe logged in with a 512-bit key, which is factored cheaply.
+    const weak = sshKeySigner(newKeyPair("rsa", { modulusLength: 512 }).privateKey);
+    const fair = sshKeySigner(newKeyPair("rsa", { modulusLength: 1024 }).privateKey);
+    const path = join(dir, "frank");
+    writeFileSync(path, [`ssh-rsa ${weak.publicKey} weak`, `ssh-rsa ${fair.publicKey} fair`].join("\n"));
+    const warnings: Array<Record<string, unknown>> = [];
+    const logger = { debug: () => undefined, info: () => undefined, warn: (o: Record<string, unknown>) => void warnings.push(o), error: () => undefined, child: () => logger };
+    const db = new SSHPublicKeyDatabase({ frank: path }, { logger });
+    const rsaAnswer = (signer: typeof weak) => new SSHKeyCredentials("frank", CHALLENGE, "rsa-sha2-256", signer.publicKey, signer.sign(CHALLENGE));
+    await expect(db.requestAvatarId(rsaAnswer(weak))).rejects.toBeInstanceOf(UnauthorizedLogin);
+    expect(await db.answerChallengeQuery({ mechanism: "ssh-key", username: "frank", algorithm: "rsa-sha2-256", publicKey: weak.publicKey })).toEqual({ keyAcceptable: false });
+    expect(await db.requestAvatarId(rsaAnswer(fair))).toBe("frank");
+    expect(warnings).toEqual([{ file: path, line: 1 }]);
+  });
+
   it("finds a key among thousands by its blob: the last of 2,000 logs in, an unlisted one is refused", async () => {
     const many = Array.from({ length: 1_999 }, () => sshKeySigner(newKeyPair("ed25519").privateKey));
     const path = keysFile("frank", ...many, alice);
