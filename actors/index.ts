@@ -70,14 +70,16 @@ export type { ChallengeMechanism, ChallengeQuery, ChallengeStep, IssueContext, I
 export { CramMD5Credentials, cramMD5Mechanism, cramMD5Response } from "./challenges/cram-md5.ts";
 export { PBMD5Credentials, pbMD5Mechanism, pbMD5Response } from "./challenges/pb-md5.ts";
 export { ScramCredentials, scramSHA256Mechanism } from "./challenges/scram-sha-256.ts";
-export { deriveScramKeys, type ScramKeys } from "./challenges/scram-messages.ts";
+export { deriveScramKeys, formatScramSecret, parseScramSecret, type ScramKeys } from "./challenges/scram-messages.ts";
 export { SSHKeyCredentials, sshKeyMechanism } from "./challenges/ssh-key.ts";
 export { parseSSHPublicKey, sshPublicKeyBlob, SSH_ALGORITHMS, type SSHAlgorithm, type SSHPublicKey } from "./challenges/ssh-wire.ts";
 export { CHALLENGE_KINDS, defaultChallengeMechanisms } from "./challenges/registry.ts";
 export { serveChallengeChecker } from "./challenges/serve-challenge-checker.ts";
 export { ScramChecker, DEFAULT_SCRAM_ITERATIONS, type ScramCheckerOptions } from "./checkers/scram.ts";
+export { ScramKeysFileChecker, type ScramKeysFileOptions } from "./checkers/scram-file.ts";
 export { SSHPublicKeyDatabase, type AuthorizedKeysSource, type SSHPublicKeyDatabaseOptions } from "./checkers/ssh-keys.ts";
 export { scramCheckerFactory } from "./strcred/scram.ts";
+export { scramFileCheckerFactory } from "./strcred/scram-file.ts";
 export { sshKeyCheckerFactory } from "./strcred/sshkey.ts";
 export { type ChallengeOptions } from "./services/serve-challenges.ts";
 export { scramClient, sshKeySigner, type ScramClient, type SSHKeySigner } from "./client/challenge-answers.ts";

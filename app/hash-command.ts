@@ -1,18 +1,26 @@
-/** `portcullis hash [--algorithm argon2id|scrypt|bcrypt] [USERNAME]`: prints a password-file line `username:PHC`. */
+/** `portcullis hash [--algorithm argon2id|scrypt|bcrypt|scram-sha-256] [USERNAME]`: prints a password-file line `username:PHC` (or SCRAM keys). */
 import { StringDecoder } from "node:string_decoder";
 import { parseArgs } from "node:util";
-import { argon2id, bcrypt, scrypt, type PasswordHasher } from "../actors/index.ts";
+import { randomBytes } from "node:crypto";
+import { argon2id, bcrypt, DEFAULT_SCRAM_ITERATIONS, deriveScramKeys, formatScramSecret, scrypt, type PasswordHasher } from "../actors/index.ts";
 import { optionError } from "./option-error.ts";
 import { UsageError } from "./usage-error.ts";
 
-export const HASH_USAGE = `Usage: portcullis hash [--algorithm argon2id|scrypt|bcrypt] [USERNAME]
+export const HASH_USAGE = `Usage: portcullis hash [--algorithm argon2id|scrypt|bcrypt|scram-sha-256] [USERNAME]
 
 Reads a password (from the terminal without echo, asked twice; otherwise the first line of
 stdin) and prints 'USERNAME:HASH', a line for a 'hashed:' password file (just the hash
-without USERNAME). The default algorithm is argon2id.
+without USERNAME). The default algorithm is argon2id. With scram-sha-256 it prints the
+password's SCRAM keys instead (RFC 5803: SCRAM-SHA-256$4096:SALT$STOREDKEY:SERVERKEY),
+a line for a 'scram-file:' file.
 `;
 
-const HASHERS: Record<string, () => PasswordHasher> = { argon2id, scrypt, bcrypt };
+/** RFC 5803's stored keys, with a fresh 16-byte salt and RFC 7677's 4096 iterations, as `ScramChecker.addUser` derives them. */
+const scramSha256 = (): Pick<PasswordHasher, "hash"> => ({
+  hash: async (password: string) => formatScramSecret(deriveScramKeys(password, randomBytes(16).toString("base64"), DEFAULT_SCRAM_ITERATIONS)),
+});
+
+const HASHERS: Record<string, () => Pick<PasswordHasher, "hash">> = { argon2id, scrypt, bcrypt, "scram-sha-256": scramSha256 };
 /** bcrypt ignores every byte past the 72nd: two passwords sharing those would both verify. */
 const BCRYPT_MAX_BYTES = 72;
 /** Ctrl-C at the prompt, told apart from Ctrl-D (no password). */
@@ -42,7 +50,7 @@ export async function hashCommand(args: readonly string[], io: HashCommandIO): P
   if (values.help) return (io.stdout.write(HASH_USAGE), 0);
   const algorithm = values.algorithm ?? "argon2id";
   const makeHasher = Object.hasOwn(HASHERS, algorithm) ? HASHERS[algorithm] : undefined;
-  if (!makeHasher) throw new UsageError(`unknown algorithm: ${algorithm} (argon2id, scrypt or bcrypt)`);
+  if (!makeHasher) throw new UsageError(`unknown algorithm: ${algorithm} (argon2id, scrypt, bcrypt or scram-sha-256)`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument: ${positionals[1]}`);
   const username = positionals[0];
   // The line must stay one `user:hash` line of the file.

@@ -30,6 +30,25 @@ export function deriveScramKeys(password: string, saltBase64: string, iterations
   };
 }
 
+const B64 = "[A-Za-z0-9+/]+={0,2}";
+const SCRAM_SECRET = new RegExp(`^SCRAM-SHA-256\\$(\\d{1,7}):(${B64})\\$(${B64}):(${B64})$`);
+
+/** RFC 5803's form of stored SCRAM keys, as PostgreSQL writes them: `SCRAM-SHA-256$ITERATIONS:SALT$STOREDKEY:SERVERKEY`. */
+export function formatScramSecret(keys: ScramKeys): string {
+  return `SCRAM-SHA-256$${keys.iterations}:${keys.salt}$${keys.storedKey.toString("base64")}:${keys.serverKey.toString("base64")}`;
+}
+
+/** Reads RFC 5803's form; undefined unless it is exactly that, with 32-byte keys and at least one iteration. */
+export function parseScramSecret(text: string): ScramKeys | undefined {
+  const match = SCRAM_SECRET.exec(text);
+  if (!match) return undefined;
+  const iterations = Number(match[1]);
+  const storedKey = Buffer.from(match[3]!, "base64");
+  const serverKey = Buffer.from(match[4]!, "base64");
+  if (iterations < 1 || storedKey.length !== 32 || serverKey.length !== 32 || Buffer.from(match[2]!, "base64").length === 0) return undefined;
+  return { salt: match[2]!, iterations, storedKey, serverKey };
+}
+
 export function xor(a: Buffer, b: Buffer): Buffer {
   const out = Buffer.alloc(a.length);
   for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!;

@@ -20,6 +20,11 @@ export interface PasswordFileLayout {
   readonly usernameField?: number;
   /** Index of the password among the fields; default 1. */
   readonly passwordField?: number;
+  /**
+   * When true the password field runs to the end of the line, delimiters and all (a stored secret
+   * that holds the delimiter: RFC 5803's SCRAM keys); default false, as Twisted.
+   */
+  readonly passwordToEnd?: boolean;
   /** When false, names are looked up, and come back, lower-cased; default true. */
   readonly caseSensitive?: boolean;
   /**
@@ -83,6 +88,7 @@ export class PasswordFile {
   readonly #delim: string;
   readonly #ufield: number;
   readonly #pfield: number;
+  readonly #toEnd: boolean;
   readonly #caseSensitive: boolean;
   readonly #cache: boolean;
   readonly #logger: Logger;
@@ -110,6 +116,7 @@ export class PasswordFile {
     this.#delim = layout.delim ?? ":";
     this.#ufield = layout.usernameField ?? 0;
     this.#pfield = layout.passwordField ?? 1;
+    this.#toEnd = layout.passwordToEnd ?? false;
     this.#caseSensitive = layout.caseSensitive ?? true;
     this.#cache = layout.cache ?? false;
     this.#logger = (layout.logger ?? silentLogger).child({ passwordFile: path });
@@ -250,10 +257,10 @@ export class PasswordFile {
         warnings.push([line, "empty username; line skipped"]);
         continue;
       }
-      const stored = parts[this.#pfield]!;
+      const stored = this.#toEnd ? parts.slice(this.#pfield).join(this.#delim) : parts[this.#pfield]!;
       this.validate(stored, line);
       // Parsed as Twisted does (`a:b:c` stores `b`), but a password holding the delimiter is cut short.
-      if (parts.length > fields) warnings.push([line, `more fields than expected (${fields}); extra fields ignored, a password containing the delimiter is cut short`]);
+      if (parts.length > fields && !this.#toEnd) warnings.push([line, `more fields than expected (${fields}); extra fields ignored, a password containing the delimiter is cut short`]);
       // `user:` would otherwise accept an empty password; the checker refuses it.
       if (stored === "") warnings.push([line, "empty password; this user cannot log in"]);
       // The first entry wins (Twisted without cache, and Apache): see docs/checkers.md.

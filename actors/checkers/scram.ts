@@ -55,7 +55,33 @@ export class ScramChecker implements ChallengeQueryChecker {
   /** Adds a user from stored keys (e.g. migrated from another SCRAM server). */
   addKeys(username: string, keys: ScramKeys): void {
     this.#users.set(username, keys);
+    this.#decoyIterations = undefined;
   }
+
+  /** Every user from now on is one of `users` (a keys file read again: `ScramKeysFileChecker`). */
+  replaceUsers(users: ReadonlyMap<string, ScramKeys>): void {
+    this.#users.clear();
+    for (const [username, keys] of users) this.#users.set(username, keys);
+    this.#decoyIterations = undefined;
+  }
+
+  /**
+   * The iteration count a made-up user's server-first names: the one most users have, so that
+   * stored keys with another count than the default (a keys file, a migration) do not tell the
+   * real users from the rest.
+   */
+  #decoyIterationsOf(): number {
+    if (this.#decoyIterations === undefined) {
+      const counts = new Map<number, number>();
+      for (const { iterations } of this.#users.values()) counts.set(iterations, (counts.get(iterations) ?? 0) + 1);
+      let best = this.#iterations;
+      let most = 0;
+      for (const [iterations, count] of counts) if (count > most) [best, most] = [iterations, count];
+      this.#decoyIterations = best;
+    }
+    return this.#decoyIterations;
+  }
+  #decoyIterations: number | undefined;
 
   /**
    * `{"mechanism": "scram-sha-256", "message": client-first}` → `{"challenge": server-first,
@@ -103,7 +129,7 @@ export class ScramChecker implements ChallengeQueryChecker {
     const known = this.#users.get(username);
     if (known) return known;
     const mac = (label: string) => createHmac("sha256", this.#decoy).update(`${label}\u0000${username}`).digest();
-    return { salt: mac("salt").subarray(0, 16).toString("base64"), iterations: this.#iterations, storedKey: mac("stored"), serverKey: mac("server") };
+    return { salt: mac("salt").subarray(0, 16).toString("base64"), iterations: this.#decoyIterationsOf(), storedKey: mac("stored"), serverKey: mac("server") };
   }
 }
 

@@ -5,6 +5,7 @@ import { InvalidAuthType, UnsupportedKinds } from "./errors.ts";
 import type { CheckerFactory, CheckerFactoryContext } from "./factory.ts";
 import { inMemoryCheckerFactory } from "./memory.ts";
 import { scramCheckerFactory } from "./scram.ts";
+import { scramFileCheckerFactory } from "./scram-file.ts";
 import { sshKeyCheckerFactory } from "./sshkey.ts";
 import { fileCheckerFactory } from "./file.ts";
 import { hashedCheckerFactory } from "./hashed.ts";
@@ -12,7 +13,7 @@ import { htpasswdCheckerFactory } from "./htpasswd.ts";
 import { tokenCheckerFactory } from "./token.ts";
 
 const factories = new Map<string, CheckerFactory>(
-  [inMemoryCheckerFactory, anonymousCheckerFactory, fileCheckerFactory, hashedCheckerFactory, htpasswdCheckerFactory, scramCheckerFactory, sshKeyCheckerFactory, tokenCheckerFactory].map((f) => [f.authType, f]),
+  [inMemoryCheckerFactory, anonymousCheckerFactory, fileCheckerFactory, hashedCheckerFactory, htpasswdCheckerFactory, scramCheckerFactory, scramFileCheckerFactory, sshKeyCheckerFactory, tokenCheckerFactory].map((f) => [f.authType, f]),
 );
 
 /** Makes a factory available to `makeChecker` and `--auth`; a later one replaces an earlier of the same type. */

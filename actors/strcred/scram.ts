@@ -10,7 +10,9 @@ export const scramCheckerFactory: CheckerFactory = {
 
 Passwords given on the command line are turned into salted keys at start-up
 (PBKDF2-SHA-256, 4096 iterations) and then forgotten: the checker keeps only
-salt, iterations, StoredKey and ServerKey, and never sees a password again.`,
+salt, iterations, StoredKey and ServerKey, and never sees a password again.
+The command line itself stays readable with 'ps' while the process runs:
+in production use scram-file, which reads stored keys from a file.`,
   argStringFormat: "A colon-separated list (name:password:...)",
   credentialKinds: [SCRAM_SHA_256],
   generateChecker(argstring: string) {

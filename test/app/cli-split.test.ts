@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { connect, UsernamePassword } from "../../actors/index.ts";
+import { connect, loginWithChallenge, UsernamePassword } from "../../actors/index.ts";
 import { main } from "../../app/cli.ts";
 import { connectNatsBus } from "../../transports/index.ts";
 import { startNatsServer, type NatsServerHandle } from "../support/nats-server.ts";
@@ -242,6 +242,38 @@ describe("portcullis hash + serve --auth hashed (README)", () => {
         const session = await connect(bus).login(new UsernamePassword("alice", password!), { interfaces: ["echo"] });
         expect(session.avatarId).toBe("alice");
         await expect(connect(bus).login(new UsernamePassword("alice", "wrong"), { interfaces: ["echo"] })).rejects.toMatchObject({ code: "UnauthorizedLogin" });
+        await session.logout();
+      } finally {
+        await bus.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it("runs the README's scram-file example and logs alice in with scram-sha-256 over NATS", async () => {
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { execFileSync } = await import("node:child_process");
+    const dir = await mkdtemp(`${tmpdir()}/portcullis-readme-scram-`);
+    server = await startNatsServer();
+    try {
+      const readme = readFileSync(`${root}README.md`, "utf8");
+      const block = readme.split("<!-- cli-scram-examples:start -->")[1]!.split("<!-- cli-scram-examples:end -->")[0]!;
+      const lines = block.split("\n").filter((l) => l.includes("portcullis "));
+      expect(lines).toHaveLength(2);
+      const [, password, hashArgs] = /^echo '([^']*)' \| portcullis (hash .+) >> scram\.keys$/.exec(lines[0]!.trim())!;
+      const line = execFileSync(process.execPath, ["--import", "tsx", "app/main.ts", ...hashArgs!.split(" ")], { cwd: root, input: `${password}\n` }).toString();
+      expect(line).toMatch(/^alice:SCRAM-SHA-256\$4096:/);
+      expect(line).not.toContain(password!);
+      writeFileSync(`${dir}/scram.keys`, line);
+      const serveArgs = lines[1]!.trim().split(/\s+/).slice(1).map((a) => (a === "nats://127.0.0.1:4222" ? server!.url : a.replace("scram-file:scram.keys", `scram-file:${dir}/scram.keys`)));
+      await start(serveArgs);
+      const bus = await connectNatsBus({ servers: server.url });
+      try {
+        const session = await loginWithChallenge(bus, "scram-sha-256", { username: "alice", password: password! }, { interfaces: ["echo"] });
+        expect(session.avatarId).toBe("alice");
+        await expect(loginWithChallenge(bus, "scram-sha-256", { username: "alice", password: "wrong" }, { interfaces: ["echo"] })).rejects.toMatchObject({ code: "UnauthorizedLogin" });
         await session.logout();
       } finally {
         await bus.close();

@@ -17,6 +17,9 @@ import {
   CascadingChecker,
   ScramChecker,
   ScramCredentials,
+  ScramKeysFileChecker,
+  deriveScramKeys,
+  formatScramSecret,
   scramClient,
   SSHKeyCredentials,
   SSHPublicKeyDatabase,
@@ -222,6 +225,19 @@ export const CHECKER_CASES: readonly CheckerCase[] = [
       const checker = new ScramChecker({ iterations: 16 });
       checker.addUser("alice", "pencil", { salt: SCRAM_SALT });
       return checker;
+    },
+    kinds: [ScramCredentials.kind],
+    good: [[scramAnswer("alice", "pencil"), "alice"]],
+    wrongPassword: scramAnswer("alice", "pen"),
+    unknownUser: scramAnswer("mallory", "pencil"),
+    wrongKind: new UsernamePassword("alice", "pencil"),
+  },
+  {
+    name: "ScramKeysFileChecker (scram-sha-256, RFC 5803 keys in a file)",
+    make: (dir) => {
+      const path = join(dir, "scram-keys");
+      writeFileSync(path, `# keys\nalice:${formatScramSecret(deriveScramKeys("pencil", SCRAM_SALT, 16))}\n`);
+      return new ScramKeysFileChecker(path);
     },
     kinds: [ScramCredentials.kind],
     good: [[scramAnswer("alice", "pencil"), "alice"]],
