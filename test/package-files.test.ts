@@ -34,3 +34,32 @@ it("publishes every file the published documents link to", () => {
   expect(documents.length).toBeGreaterThan(1);
   for (const document of documents) expect(linkedFrom(document).filter((target) => !packed.has(target)), document).toEqual([]);
 });
+
+it("builds on `prepare` in a checkout and skips the build in an installed copy, which ships no tsconfig: `npm install <installed copy>` works", async () => {
+  // An outside newcomer ran the install the CLI suggests for a plugin's directory, naming the
+  // installed copy: npm ran its `prepare`, `tsc -p tsconfig.build.json` failed, exit 1.
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  expect(packed.has("tsconfig.build.json")).toBe(false);
+  const prepare = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts["prepare"]!;
+  const run = (cwd: string) => {
+    try {
+      execFileSync("sh", ["-c", prepare], { cwd, stdio: "ignore" });
+      return 0;
+    } catch (error) {
+      return (error as { status: number }).status;
+    }
+  };
+  const installed = mkdtempSync(join(tmpdir(), "portcullis-installed-"));
+  const checkout = mkdtempSync(join(tmpdir(), "portcullis-checkout-"));
+  try {
+    expect(run(installed)).toBe(0);
+    // A checkout whose build fails still fails its `prepare`.
+    writeFileSync(join(checkout, "tsconfig.build.json"), "{}");
+    writeFileSync(join(checkout, "package.json"), JSON.stringify({ scripts: { build: "exit 3" } }));
+    expect(run(checkout)).not.toBe(0);
+  } finally {
+    rmSync(installed, { recursive: true, force: true });
+    rmSync(checkout, { recursive: true, force: true });
+  }
+});
