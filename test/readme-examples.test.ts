@@ -35,7 +35,7 @@ describe("README examples", () => {
     const server = await startNatsServer();
     const bus = await connectNatsBus({ servers: server.url });
     try {
-      const checker = await serveChecker(bus, new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" }), { name: "memory" });
+      const checker = await serveChecker(bus, new InMemoryUsernamePasswordDatabaseDontUse({ alice: "pw" }), { name: "players" });
       const realm = await serveRealm(bus, new SimpleRealm(), { name: "echo" });
       const portal = await servePortal(bus, { realm: new RemoteRealm(bus, "echo") });
       const notes: unknown[] = [];

@@ -91,7 +91,9 @@ export class PasswordFile {
   readonly #toEnd: boolean;
   readonly #caseSensitive: boolean;
   readonly #cache: boolean;
-  readonly #logger: Logger;
+  #logger: Logger;
+  /** Whether `#logger` was given (else silent until `adoptLogger`). */
+  readonly #hasLogger: boolean;
   readonly #settleMs: number;
   readonly #unterminatedSettleMs: number;
   readonly #firstReadSettleMs: number;
@@ -120,10 +122,20 @@ export class PasswordFile {
     this.#caseSensitive = layout.caseSensitive ?? true;
     this.#cache = layout.cache ?? false;
     this.#logger = (layout.logger ?? silentLogger).child({ passwordFile: path });
+    this.#hasLogger = layout.logger !== undefined;
     this.#settleMs = Math.max(0, layout.settleMs ?? DEFAULT_SETTLE_MS);
     this.#unterminatedSettleMs = Math.max(this.#settleMs, layout.unterminatedSettleMs ?? DEFAULT_UNTERMINATED_SETTLE_MS);
     // No previous contents to serve meanwhile: a first read waits no longer than the default settle.
     this.#firstReadSettleMs = Math.min(this.#settleMs, DEFAULT_SETTLE_MS);
+  }
+
+  /**
+   * Logs to `logger` from now on, when this file was made without one: a checker given a logger
+   * passes it on, so `new HashedPasswordChecker(hashFile(path), { logger })` logs a bad file
+   * (an outside newcomer's plaintext file refused every login without a word).
+   */
+  adoptLogger(logger: Logger): void {
+    if (!this.#hasLogger) this.#logger = logger.child({ passwordFile: this.path });
   }
 
   /** The name as the file stores it (lower-cased when case-insensitive). */

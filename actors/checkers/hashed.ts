@@ -25,6 +25,8 @@ export interface HashSource {
   all?(): Promise<ReadonlyMap<string, string>> | ReadonlyMap<string, string>;
   /** Reads the store now when it is read lazily (a file): its problems are logged, never thrown. */
   load?(): Promise<void>;
+  /** Logs to the checker's logger, when the source was made without one of its own. */
+  adoptLogger?(logger: Logger): void;
 }
 
 export interface HashedPasswordCheckerOptions {
@@ -55,7 +57,7 @@ export function hashFile(path: string, layout: PasswordFileLayout = {}): HashSou
     // Plaintext passwords (Twisted's `file` format) end up here: say so, by line number only.
     throw new MalformedPasswordFile(`line ${line}: unrecognised hash format (plaintext passwords belong to the file auth type; make hashes with 'portcullis hash')`, line);
   });
-  return { lookup: (username) => file.lookup(username), all: () => file.users(), load: () => file.load() };
+  return { lookup: (username) => file.lookup(username), all: () => file.users(), load: () => file.load(), adoptLogger: (logger) => file.adoptLogger(logger) };
 }
 
 /** A fixed or live map of usernames to hashes; later changes to a `Map` are seen. */
@@ -88,6 +90,7 @@ export class HashedPasswordChecker implements Checker {
     this.#hasher = options.hasher ?? argon2id();
     this.#onRehash = options.onRehash;
     this.#logger = (options.logger ?? silentLogger).child({ checker: "hashed" });
+    if (options.logger) this.#source.adoptLogger?.(options.logger);
   }
 
   /** Reads a file source now, so a bad file is logged at start-up rather than at the first login. Never rejects. */

@@ -1,4 +1,5 @@
 /** Issues and verifies signed session tokens (JWT via jose): log in once, present the token anywhere. */
+import { KeyObject as NodeKeyObject, sign, timingSafeEqual, verify } from "node:crypto";
 import { errors, jwtVerify, SignJWT, type CryptoKey, type KeyObject } from "jose";
 import { checkWholeNumber } from "../option-checks.ts";
 import { isValidAvatarId } from "../checkers/avatar-id.ts";
@@ -30,6 +31,39 @@ export interface TokenAuthorityOptions {
   readonly clockSkewMs?: number;
   readonly revocations?: RevocationList;
   readonly now?: () => number;
+}
+
+/**
+ * Refuses keys that cannot work with `TypeError`, before any token is made: an outside newcomer's
+ * HS256 authority with two different secrets issued tokens nobody accepted, itself included, and
+ * swapped or RSA EdDSA keys failed only at the first `issue`, as a bare `LoginFailed` to the client.
+ */
+function checkKeys({ algorithm, signingKey, verifyingKey }: TokenAuthorityOptions): void {
+  if (algorithm === "HS256") {
+    for (const key of [verifyingKey, signingKey]) {
+      if (key instanceof Uint8Array && key.byteLength < 32) throw new TypeError("an HS256 secret must be at least 32 bytes");
+      if (key !== undefined && !(key instanceof Uint8Array) && key.type !== "secret") throw new TypeError("HS256 takes a secret (bytes), not a public or private key");
+    }
+    if (signingKey instanceof Uint8Array && verifyingKey instanceof Uint8Array && !(signingKey.byteLength === verifyingKey.byteLength && timingSafeEqual(signingKey, verifyingKey))) {
+      throw new TypeError("HS256 uses one secret: signingKey and verifyingKey must be the same bytes");
+    }
+    return;
+  }
+  if (algorithm !== "EdDSA") throw new TypeError(`unsupported token algorithm: ${String(algorithm)} (HS256 or EdDSA)`);
+  const ed25519 = (key: Key, type: "public" | "private", role: string) => {
+    const kind = key instanceof Uint8Array ? "secret" : key.type;
+    const curve =
+      key instanceof NodeKeyObject ? key.asymmetricKeyType : key instanceof Uint8Array ? undefined : (key as { algorithm?: { name?: string } }).algorithm?.name?.toLowerCase();
+    if (kind !== type || curve !== "ed25519") throw new TypeError(`EdDSA's ${role} must be an Ed25519 ${type} key`);
+  };
+  ed25519(verifyingKey, "public", "verifyingKey");
+  if (signingKey === undefined) return;
+  ed25519(signingKey, "private", "signingKey");
+  // Of one pair: what it signs, its own verifying key must accept.
+  if (signingKey instanceof NodeKeyObject && verifyingKey instanceof NodeKeyObject) {
+    const probe = Buffer.from("portcullis key pair check");
+    if (!verify(null, probe, verifyingKey, sign(null, probe, signingKey))) throw new TypeError("EdDSA's signingKey and verifyingKey are not one key pair");
+  }
 }
 
 /** The longest lifetime verified by default, whatever the authority's own `ttlMs` is shorter than. */
@@ -65,9 +99,7 @@ export class TokenAuthority {
   readonly #now: () => number;
 
   constructor(options: TokenAuthorityOptions) {
-    if (options.algorithm === "HS256" && options.verifyingKey instanceof Uint8Array && options.verifyingKey.byteLength < 32) {
-      throw new TypeError("an HS256 secret must be at least 32 bytes");
-    }
+    checkKeys(options);
     checkWholeNumber("ttlMs", options.ttlMs, 1000, Number.MAX_SAFE_INTEGER);
     checkWholeNumber("maxLifetimeMs", options.maxLifetimeMs, 1000, Number.MAX_SAFE_INTEGER);
     checkWholeNumber("clockSkewMs", options.clockSkewMs, 0, Number.MAX_SAFE_INTEGER);

@@ -276,6 +276,17 @@ describe("HashedPasswordChecker", () => {
       expect(logs.lines.join("\n")).not.toMatch(/Hunter2-plain|bob|apr1/);
     });
 
+    it("logs a bad file through the checker's logger when the file source was made without one", async () => {
+      // An outside newcomer's `new HashedPasswordChecker(hashFile(path), { logger })` refused every login without a word.
+      writeFileSync(path, "bob:Hunter2-plain\n");
+      const logs = captureLogs();
+      const checker = new HashedPasswordChecker(hashFile(path), { hasher: cheap.bcrypt, logger: logs.logger });
+      await checker.load();
+      const errors = logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((e) => e["level"] === 50);
+      expect(errors).toEqual([expect.objectContaining({ passwordFile: path, line: 1, msg: "unable to load the password file; refusing every login" })]);
+      expect(logs.lines.join("\n")).not.toContain("Hunter2-plain");
+    });
+
     it("says a hash of a known algorithm beyond the cost limits is beyond them, not that it is plaintext", async () => {
       // An outside probe: a `$2b$31$` line was reported as "plaintext passwords belong to the file auth type".
       // Carol's cost-4 bcrypt hash, its cost raised to 31 (about 11 hours a verify): well-formed otherwise.

@@ -1,6 +1,7 @@
 /** Signed session tokens: issue, verify, expiry, revocation, and refusal as UnauthorizedLogin. */
 import { generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { randomBytes } from "node:crypto";
+import { newKeyPair } from "../../support/key-pairs.ts";
 import { describe, expect, it } from "vitest";
 import { ANONYMOUS } from "../../../actors/checkers/checker.ts";
 import { TokenCredentials } from "../../../actors/credentials/token.ts";
@@ -32,6 +33,24 @@ describe("TokenAuthority", () => {
     await expect(verifyOnly.issue("bob")).rejects.toThrow(/cannot sign/);
   });
 
+  it("refuses keys that cannot work when it is made, not at the first token: two HS256 secrets, swapped, mismatched or RSA EdDSA keys", () => {
+    // An outside newcomer's HS256 authority with two secrets issued tokens nobody accepted, itself included.
+    const ed = newKeyPair("ed25519");
+    const otherEd = newKeyPair("ed25519");
+    const rsa = newKeyPair("rsa", { modulusLength: 2048 });
+    expect(() => new TokenAuthority({ algorithm: "HS256", signingKey: randomBytes(32), verifyingKey: randomBytes(32) })).toThrow("HS256 uses one secret");
+    expect(() => new TokenAuthority({ algorithm: "HS256", signingKey: randomBytes(16), verifyingKey: secret })).toThrow("at least 32 bytes");
+    expect(() => new TokenAuthority({ algorithm: "HS256", verifyingKey: ed.publicKey })).toThrow("HS256 takes a secret");
+    expect(() => new TokenAuthority({ algorithm: "EdDSA", signingKey: ed.publicKey, verifyingKey: ed.privateKey })).toThrow("verifyingKey must be an Ed25519 public key");
+    expect(() => new TokenAuthority({ algorithm: "EdDSA", signingKey: rsa.privateKey, verifyingKey: rsa.publicKey })).toThrow("must be an Ed25519");
+    expect(() => new TokenAuthority({ algorithm: "EdDSA", signingKey: ed.privateKey, verifyingKey: otherEd.publicKey })).toThrow("not one key pair");
+    expect(() => new TokenAuthority({ algorithm: "EdDSA", verifyingKey: secret })).toThrow("must be an Ed25519 public key");
+    // What works: one secret; one Ed25519 pair; the public key alone, to verify.
+    expect(() => new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret })).not.toThrow();
+    expect(() => new TokenAuthority({ algorithm: "EdDSA", signingKey: ed.privateKey, verifyingKey: ed.publicKey })).not.toThrow();
+    expect(() => new TokenAuthority({ algorithm: "EdDSA", verifyingKey: ed.publicKey })).not.toThrow();
+  });
+
   it("carries ANONYMOUS through a token", async () => {
     const authority = new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret });
     const { token } = await authority.issue(ANONYMOUS);
@@ -41,7 +60,8 @@ describe("TokenAuthority", () => {
   it("refuses expired, tampered, foreign-key and revoked tokens with the one UnauthorizedLogin", async () => {
     let now = Date.now();
     const authority = new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret, ttlMs: 60_000, now: () => now });
-    const foreign = new TokenAuthority({ algorithm: "HS256", signingKey: randomBytes(32), verifyingKey: randomBytes(32) });
+    const other = randomBytes(32);
+    const foreign = new TokenAuthority({ algorithm: "HS256", signingKey: other, verifyingKey: other });
     const { token, claims } = await authority.issue("alice");
     const [h, p, s] = token.split(".");
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, "base64url").toString()), sub: "mallory" })).toString("base64url")}.${s}`;
