@@ -61,6 +61,8 @@ export async function hashCommand(args: readonly string[], io: HashCommandIO): P
   let password: string | undefined | typeof INTERRUPTED;
   if (io.stdin.isTTY && io.stdin.setRawMode) {
     password = await readHidden(io, "New password: ");
+    // Refused before it is asked for again.
+    if (password === "") return fail(io, "empty password refused");
     if (typeof password === "string") {
       const again = await readHidden(io, "Re-type new password: ");
       if (typeof again !== "string") password = again;

@@ -17,6 +17,28 @@ function isFactory(value: unknown): value is CheckerFactory {
   );
 }
 
+/** What an auth type may be called: one word `--auth TYPE:ARGS` can name. */
+const AUTH_TYPE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+const FACTORY_FIELDS = { authType: "string", authHelp: "string", argStringFormat: "string", credentialKinds: "array", generateChecker: "function" } as const;
+
+/**
+ * For an export that looks like a factory with fields missing or of the wrong type, which they
+ * are (an outside newcomer's half-written factory was reported as "no checker factory" alone).
+ */
+function nearMiss(candidates: readonly unknown[]): string {
+  for (const candidate of candidates) {
+    if (typeof candidate !== "object" || candidate === null) continue;
+    const value = candidate as Record<string, unknown>;
+    if (!("authType" in value) && !("generateChecker" in value)) continue;
+    const wrong = Object.entries(FACTORY_FIELDS)
+      .filter(([field, type]) => (type === "array" ? !Array.isArray(value[field]) : typeof value[field] !== type))
+      .map(([field, type]) => `${field} (${type})`);
+    if (wrong.length > 0) return `: an export looks like one but lacks ${wrong.join(", ")}`;
+  }
+  return "";
+}
+
 /**
  * The file a bare package name means in the working directory's node_modules (the user's project),
  * as a URL; undefined when it is not found there. A plain `import(name)` would look only beside
@@ -85,8 +107,12 @@ export async function loadPlugins(packages: readonly string[]): Promise<string[]
     }
     const candidates = Array.isArray(module["checkerFactories"]) ? (module["checkerFactories"] as unknown[]) : Object.values(module);
     const factories = candidates.filter(isFactory);
-    if (factories.length === 0) throw new UsageError(`plugin ${name} exports no checker factory`);
+    if (factories.length === 0) throw new UsageError(`plugin ${name} exports no checker factory${nearMiss(candidates)}`);
     for (const factory of factories) {
+      // It is written as `--auth TYPE:…` and parsed at the first colon: "bad type!" was taken, and listed.
+      if (!AUTH_TYPE.test(factory.authType)) {
+        throw new UsageError(`plugin ${name}: auth type ${JSON.stringify(factory.authType)} is not a name --auth can take (letters, digits, '-' and '_', starting with a letter)`);
+      }
       // A plugin taking over `memory` or `file` would change what an --auth already on the
       // command line means, with no word said (an outside probe's accepted any password).
       // The same factory again (a plugin named twice, on the command line and in PORTCULLIS_PLUGINS) is no conflict.

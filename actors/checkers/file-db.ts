@@ -323,10 +323,12 @@ export class FilePasswordDB implements Checker {
   readonly credentialKinds: readonly string[];
   readonly #file: PasswordFile;
   readonly #hash: FileHash | undefined;
+  readonly #logger: Logger;
 
   constructor(path: string, options: FilePasswordDBOptions = {}) {
     this.#file = new PasswordFile(path, options);
     this.#hash = options.hash;
+    this.#logger = (options.logger ?? silentLogger).child({ passwordFile: path });
     this.credentialKinds = this.#hash ? [UsernamePassword.kind] : [UsernamePassword.kind, UsernameHashedPassword.kind];
   }
 
@@ -368,7 +370,9 @@ export class FilePasswordDB implements Checker {
     let hashed: string;
     try {
       hashed = await hash(credentials.username, credentials.password, against);
-    } catch {
+    } catch (error) {
+      // Its class, never its message: that may quote the password it was hashing.
+      this.#logger.error({ error: error instanceof Error ? error.name : typeof error }, "the password file's hash function failed");
       throw new LoginFailed("the password file's hash function failed");
     }
     if (constantTimeEqual(hashed, against) && usable) return username;

@@ -13,6 +13,8 @@ export interface ServeOptions {
   readonly logger: Logger;
   /** The error sent when the handler throws something outside the closed set. */
   readonly fallback: () => PortcullisError | LoginFailed;
+  /** Told of each request refused with a protocol error (malformed ones included), before the reply. */
+  readonly onRefused?: (error: PortcullisError) => void;
 }
 
 /**
@@ -67,7 +69,7 @@ export async function respondTo(message: BusMessage, handler: RequestHandler, op
   } catch (error) {
     if (!(error instanceof PortcullisError)) {
       options.logger.error({ subject: loggableSubject(message.subject), error: describe(error) }, "unexpected error while serving a request");
-    }
+    } else options.onRefused?.(error);
     reply = errorReply(error, options.fallback);
   }
   try {

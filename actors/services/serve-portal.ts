@@ -273,6 +273,7 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     reserve,
   });
 
+  const malformedLogins = new ThrottledWarning(() => logger);
   const login: BusSubscription = guarded(() =>
     serveRequests(
       bus,
@@ -286,7 +287,16 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
         }
         return completeLogin(request, () => credentialsFromWire(request.credentials), { kind: request.credentials.kind });
       },
-      { queue: subjects.portalQueue, logger, fallback: () => new LoginFailed() },
+      {
+        queue: subjects.portalQueue,
+        logger,
+        fallback: () => new LoginFailed(),
+        // Not a login outcome, but an operator debugging a client wants to see it: at most a line
+        // per 10 s, counting the rest (an outside newcomer's malformed logins left no line at all).
+        onRefused: (error) => {
+          if (error instanceof BadRequest) malformedLogins.note(() => ({ event: "login-malformed", err: error.message }), "refused a malformed login request");
+        },
+      },
     ),
   );
   undo.push(() => login.unsubscribe());

@@ -26,7 +26,7 @@ export function findCheckerFactories(): CheckerFactory[] {
   return [...factories.values()];
 }
 
-/** Rejects with `InvalidAuthType` when no factory has `authType`. */
+/** Throws `InvalidAuthType` when no factory has `authType`. */
 export function findCheckerFactory(authType: string): CheckerFactory {
   const factory = factories.get(authType);
   if (!factory) throw new InvalidAuthType(authType);

@@ -124,6 +124,18 @@ describe("--plugin", () => {
     expect(twice.code).toBe(0);
   });
 
+  it("refuses an auth type --auth cannot name, and says which fields a half-written factory lacks (outside newcomer)", async () => {
+    const spaced = await runCli(["--plugin", pluginDirectory("bad type!", {}, "index.js"), "--help-auth"]);
+    expect(spaced.code).toBe(2);
+    expect(spaced.err).toContain('auth type "bad type!" is not a name --auth can take');
+    const dir = mkdtempSync(join(tmpdir(), "portcullis-plugin-half-"));
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "half", version: "1.0.0", type: "module" }));
+    writeFileSync(join(dir, "index.js"), `export const half = { authType: "half", generateChecker() {} };\n`);
+    const half = await runCli(["--plugin", dir, "--help-auth"]);
+    expect(half.code).toBe(2);
+    expect(half.err).toContain("exports no checker factory: an export looks like one but lacks authHelp (string), argStringFormat (string), credentialKinds (array)");
+  });
+
   it("refuses a plugin whose factory takes a built-in auth type, with a usage error naming it", async () => {
     const dir = pluginDirectory("memory", {}, "index.js");
     const result = await runCli(["--plugin", dir, "--help-auth"]);

@@ -102,15 +102,20 @@ describe("FilePasswordDB", () => {
     expect(calls).toBe(1);
   });
 
-  it("fails with LoginFailed, not a refusal, when the hash function throws", async () => {
+  it("fails with LoginFailed, not a refusal, when the hash function throws, and logs it by class, never its message", async () => {
+    const logger = recordingLogger();
     const db = new FilePasswordDB(path, {
-      hash: () => {
-        throw new Error("boom");
+      logger,
+      hash: (_u, password) => {
+        throw new RangeError(`cannot hash ${password}`);
       },
     });
     const error = await login(db, "user1", "pass1").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LoginFailed);
     expect(error).not.toBeInstanceOf(UnauthorizedLogin);
+    // An outside newcomer's failing hash function left no line at all.
+    expect(logger.entries).toContainEqual(expect.objectContaining({ level: "error", object: { error: "RangeError" }, message: "the password file's hash function failed" }));
+    expect(JSON.stringify(logger.entries)).not.toContain("pass1");
   });
 
   // Twisted's CredTests.test_derivedInterface: FilePasswordDB duck-types credentials too.

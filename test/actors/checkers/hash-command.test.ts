@@ -77,6 +77,12 @@ describe("hashCommand", () => {
     const done = hashCommand(["alice"], ctrlD.io);
     ctrlD.stdin.write("\u0004");
     expect(await done).toBe(1);
+    // On a terminal an empty password is refused at once, not after asking to re-type it.
+    const enter = fakeIO(true);
+    const refused = hashCommand(["alice"], enter.io);
+    enter.stdin.write("\r");
+    expect(await refused).toBe(1);
+    expect(enter.err()).toBe("New password: \nportcullis hash: empty password refused\n");
   });
 
   it("refuses a password bcrypt would cut at 72 bytes, and one that is not valid UTF-8, printing nothing", async () => {
