@@ -1,5 +1,12 @@
 /** The closed set of Portcullis errors: one class per protocol error code, and the table between them and the wire. */
 import { brandError, isBrandedInstance } from "./error-brand.ts";
+import type { EndReason } from "../machines/login-saga.ts";
+
+/** Every end reason, spelled out: this module imports nothing at run time (a copy of it must load alone: error-brand.test.ts). */
+const END_REASONS: Record<EndReason, true> = { logout: true, timeout: true, revoked: true, "avatar-failed": true, shutdown: true };
+function isEndReason(value: unknown): value is EndReason {
+  return typeof value === "string" && Object.hasOwn(END_REASONS, value);
+}
 
 /** Every protocol error code (PROTOCOL.md), a closed set clients switch on. */
 export const ErrorCode = {
@@ -127,8 +134,11 @@ export class AvatarError extends PortcullisError {
 export class SessionEnded extends PortcullisError {
   override readonly name = "SessionEnded";
   readonly code = ErrorCode.SessionEnded;
-  constructor(message = "session ended") {
+  /** Why, when the portal still knows (a session that ended moments ago): the Mind's `ended` reason. */
+  readonly reason: EndReason | undefined;
+  constructor(message = "session ended", reason?: EndReason) {
     super(message);
+    this.reason = reason;
   }
 }
 
@@ -137,16 +147,19 @@ export interface WireError {
   readonly code: ErrorCode;
   readonly message: string;
   readonly retryAfterMs?: number;
+  /** `SessionEnded` only: why the session ended, when the portal still knows. */
+  readonly reason?: string;
 }
 
 /** Turns any thrown value into a wire error; unknown errors become `fallback` with its own safe message. */
 export function toWireError(error: unknown, fallback: () => PortcullisError = () => new LoginFailed()): WireError {
   const known = error instanceof PortcullisError ? error : fallback();
-  const wire: { code: ErrorCode; message: string; retryAfterMs?: number } = {
+  const wire: { code: ErrorCode; message: string; retryAfterMs?: number; reason?: string } = {
     code: known.code,
     message: known.message,
   };
   if (known instanceof RateLimited) wire.retryAfterMs = known.retryAfterMs;
+  if (known instanceof SessionEnded && known.reason !== undefined) wire.reason = known.reason;
   return wire;
 }
 
@@ -159,7 +172,7 @@ const fromCode: Record<ErrorCode, (wire: WireError) => PortcullisError> = {
   BadRequest: (w) => new BadRequest(w.message),
   NoSuchMethod: (w) => new NoSuchMethod(w.message),
   AvatarError: (w) => new AvatarError(w.message),
-  SessionEnded: (w) => new SessionEnded(w.message),
+  SessionEnded: (w) => new SessionEnded(w.message, isEndReason(w.reason) ? w.reason : undefined),
 };
 
 /** Whether `wire` is an error PROTOCOL.md defines: an object whose `code` is one of the closed set. */

@@ -161,17 +161,21 @@ export class RemoteSession {
   /**
    * A request found the session over. The portal's `ended` notification says why; it may still be
    * on its way (a call answered `SessionEnded` can beat it), so a session with a Mind waits up to
-   * `ENDED_GRACE_MS` for it before settling for `timeout`, the one reason a client can infer.
+   * `ENDED_GRACE_MS` for it before settling for the reason the `SessionEnded` carried, or
+   * `timeout`, the one reason a client can infer, when it carried none (no-responders, say).
    */
-  #learnedEnded(busClosed: boolean): void {
+  #learnedEnded(busClosed: boolean, reason?: EndReason): void {
     if (this.#over || this.#waitingForReason) return;
+    // The portal says why while it still knows (a session that ended moments ago): without a Mind
+    // that is the only way to learn it (an outside newcomer's revoked session reported `timeout`).
+    const known = reason ?? "timeout";
     if (this.#mindSubscription === undefined || busClosed) {
-      this.ended("timeout");
+      this.ended(known);
       return;
     }
     this.#waitingForReason = true;
     clearInterval(this.#timer);
-    setTimeout(() => this.ended("timeout"), ENDED_GRACE_MS).unref();
+    setTimeout(() => this.ended(known), ENDED_GRACE_MS).unref();
   }
 
   async #request(verb: "call" | "ping" | "logout", body: unknown): Promise<Record<string, unknown>> {
@@ -190,7 +194,7 @@ export class RemoteSession {
     const reply = decodeObject(data);
     if (reply["ok"] !== true) {
       const error = fromWireError(reply["error"]);
-      if (error instanceof SessionEnded) this.#learnedEnded(false);
+      if (error instanceof SessionEnded) this.#learnedEnded(false, error.reason);
       throw error;
     }
     return reply;

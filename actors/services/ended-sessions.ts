@@ -7,6 +7,7 @@ import type { BusMessage, BusSubscription } from "../../transports/bus.ts";
 import { checkWholeNumber } from "../option-checks.ts";
 import { SessionEnded, type AvatarError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import type { EndReason } from "../../machines/login-saga.ts";
 import { okEmpty } from "../wire/codec.ts";
 import { respondTo } from "./responder.ts";
 
@@ -43,6 +44,8 @@ export class EndedSessionResponder implements SessionReceiver {
     private readonly decideCall?: (message: BusMessage) => Promise<void> | undefined,
     /** True for the portal's own messages to the realm (a release sent again): the realm's to answer. */
     private readonly own?: (reply: string | undefined) => boolean,
+    /** Why it ended, said with each `SessionEnded` (a client without a Mind learns it no other way). */
+    private readonly reason?: EndReason,
   ) {}
 
   receive(message: BusMessage): Promise<void> | undefined {
@@ -51,7 +54,7 @@ export class EndedSessionResponder implements SessionReceiver {
     if (verb === "logout") return respondTo(message, () => okEmpty(), this.serve);
     if (verb === "call" && this.decideCall !== undefined) return this.decideCall(message);
     if (verb === "call" && message.reply !== undefined && this.taken?.has(message.reply) === true) return undefined;
-    return respondTo(message, () => Promise.reject(new SessionEnded()), this.serve);
+    return respondTo(message, () => Promise.reject(new SessionEnded(undefined, this.reason)), this.serve);
   }
 }
 

@@ -142,7 +142,8 @@ class PortalSession implements HostedSession, SessionReceiver {
       // 2–3 of 300 calls sent in the milliseconds after a `failed`). The list goes on deciding
       // after that: a call the realm took can still arrive here later.
       const remote = this.#remote;
-      if (remote === undefined) route.to = new EndedSessionResponder(base, this.#serve);
+      const reason = end.reason ?? "logout";
+      if (remote === undefined) route.to = new EndedSessionResponder(base, this.#serve, undefined, undefined, undefined, reason);
       else {
         void remote.releaseSettled().then(() => {
           // Without the realm's list (someone else's release order got its answer) the realm
@@ -157,6 +158,7 @@ class PortalSession implements HostedSession, SessionReceiver {
             nonEmpty(remote.takenCalls),
             ask ? (message) => this.#answerEnding("call", message) : undefined,
             (reply) => remote.isProbe(reply),
+            reason,
           );
         });
       }

@@ -3,7 +3,9 @@ import { generateKeyPair } from "jose";
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  connect,
   InMemoryUsernamePasswordDatabaseDontUse,
+  TokenCredentials,
   serveChecker,
   servePortal,
   TokenChecker,
@@ -108,6 +110,28 @@ describe("session tokens over NATS (seed 003)", () => {
       const again = await ask(client, "cred.login", { credentials: { kind: "token", token: issued["token"] }, interfaces: ["echo"] });
       expect(again["error"].code).toBe("UnauthorizedLogin");
     }
+  });
+
+  it("tells a session without a Mind why it ended: SessionEnded carries `reason` (revoked), and the client library's `closed` says so", async () => {
+    // An outside newcomer's revoked session, with no Mind to hear `ended`, reported `timeout`.
+    const secret = randomBytes(32);
+    const portal = await servePortal(await bus(), {
+      realm: new SimpleRealm(),
+      checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })],
+      tokens: new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret }),
+    });
+    portals.push(portal);
+    const client = await bus();
+    const raw = await ask(client, "cred.login", { credentials: password, interfaces: ["echo"], issueToken: true });
+    const library = await connect(client).login(new TokenCredentials(raw["token"]), { interfaces: ["echo"] });
+    await portal.tokens.revokeToken(raw["token"]);
+    await waitFor(() => portal.sessions === 0, 3_000);
+    expect(await ask(client, `cred.session.${raw["session"]}.call`, { method: "echo", args: [1] })).toEqual({
+      ok: false,
+      error: { code: "SessionEnded", message: "session ended", reason: "revoked" },
+    });
+    await expect(library.call("echo", 1)).rejects.toMatchObject({ code: "SessionEnded", reason: "revoked" });
+    expect(await library.closed).toBe("revoked");
   });
 
   it("answers a token login that asks for a token with that same token: a token never renews itself past its expiry or its revocation", async () => {
