@@ -152,7 +152,14 @@ export function serveChallenges(bus: Bus, deps: ChallengeServiceDeps, options: C
     async (body) => {
       const request = parse(challengeRequest, body);
       const mechanism = mechanisms.get(request.mechanism);
-      if (!mechanism) throw new UnhandledCredentials(`No checker for ${request.mechanism}`);
+      if (!mechanism) {
+        // A kind this portal checks, but not by challenge: say where it goes (an outside probe read
+        // "No checker for username-password" from a portal that had one).
+        if (portal.checkerFor({ kinds: [request.mechanism] }) !== undefined) {
+          throw new UnhandledCredentials(`${request.mechanism} is not a challenge mechanism: send those credentials to ${subjects.login}`);
+        }
+        throw new UnhandledCredentials(`No checker for ${request.mechanism}`);
+      }
       const unavailable = cannotCheck(mechanism.name);
       if (unavailable) throw unavailable;
       if (deps.isClosing()) throw new LoginFailed("portal is shutting down");

@@ -90,6 +90,11 @@ export function challengeContract(
       expect(reply).toEqual({ ok: false, error: { code: "UnhandledCredentials", message: "No checker for x-unknown" } });
     });
 
+    it("says a kind it checks on P.login is not a challenge mechanism, rather than that no checker handles it", async () => {
+      const reply = await request("cred.challenge", { mechanism: "username-password" });
+      expect(reply).toEqual({ ok: false, error: { code: "UnhandledCredentials", message: "username-password is not a challenge mechanism: send those credentials to cred.login" } });
+    });
+
     it("answers garbage on P.challenge with BadRequest", async () => {
       for (const body of [new TextEncoder().encode("not json"), json([1]), json({}), json({ mechanism: 7 }), json({ mechanism: "" })]) {
         expect(await raw("cred.challenge", body)).toMatchObject({ ok: false, error: { code: "BadRequest" } });
