@@ -285,9 +285,12 @@ export class PasswordFile {
   #failed(error: unknown): void {
     const reason = describe(error);
     const fields = { err: reason, ...(error instanceof MalformedPasswordFile && error.line !== undefined && { line: error.line }) };
+    // Once per cause, not once per login: a bad file under load wrote an error line for every
+    // attempt (a re-check probe saw each load logged twice).
+    if (reason === this.#lastFailure) return;
     if (this.#snapshot === undefined) {
       this.#logger.error(fields, "unable to load the password file; refusing every login");
-    } else if (reason !== this.#lastFailure) {
+    } else {
       this.#logger.warn(fields, "unable to reload the password file; keeping its previous contents");
     }
     this.#lastFailure = reason;

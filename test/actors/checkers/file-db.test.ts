@@ -54,12 +54,11 @@ describe("FilePasswordDB", () => {
 
   const login = (db: FilePasswordDB, username: string, password: string) => Promise.resolve(db.requestAvatarId(new UsernamePassword(username, password)));
 
-  it("refuses every login with UnauthorizedLogin and logs an error when the file does not exist", async () => {
+  it("refuses every login with UnauthorizedLogin and logs an error when the file does not exist, once for the cause, not once per login", async () => {
     const logger = recordingLogger();
     const db = new FilePasswordDB(join(dir, "test_thisbetternoteverexist.db"), { logger });
-    await expect(login(db, "user1", "pass1")).rejects.toBeInstanceOf(UnauthorizedLogin);
-    await expect(login(db, "user1", "pass1")).rejects.toBeInstanceOf(UnauthorizedLogin);
-    expect(logger.entries.filter((e) => e.level === "error")).toHaveLength(2);
+    for (let i = 0; i < 5; i++) await expect(login(db, "user1", "pass1")).rejects.toBeInstanceOf(UnauthorizedLogin);
+    expect(logger.entries.filter((e) => e.level === "error")).toHaveLength(1);
     expect(JSON.stringify(logger.entries[0])).toContain("ENOENT");
   });
 
