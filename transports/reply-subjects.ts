@@ -19,6 +19,16 @@ export function isInbox(subject: string): boolean {
   return INBOX.test(subject);
 }
 
+/**
+ * The inbox prefix `subject` is under: `_INBOX` or `_INBOX_<user>`; undefined for a subject that
+ * is no inbox. One client's inboxes all share one (nats.js's `inboxPrefix`).
+ */
+export function inboxPrefixOf(subject: string | undefined): string | undefined {
+  if (subject === undefined) return undefined;
+  const match = /^(_INBOX(?:_[A-Za-z0-9_-]+)?)\./.exec(subject);
+  return match?.[1];
+}
+
 /** The default: inboxes only. */
 export const answersInboxes: ReplyRule = (reply) => INBOX.test(reply) && PUBLISHABLE.test(reply);
 

@@ -206,6 +206,7 @@ export class ChallengeActor {
       login = this.input.completeLogin(fields, take, {
         kind: this.input.mechanism.name,
         log: { via: "challenge" },
+        replyTo: answer.message.reply,
         ...(step.extra ? { extra: step.extra } : {}),
       });
     } catch (error) {

@@ -1,5 +1,6 @@
 /** The end of every login on a portal: credentials → login saga → hosted session → the login reply. */
 import type { Bus } from "../../transports/bus.ts";
+import { inboxPrefixOf } from "../../transports/reply-subjects.ts";
 import { ANONYMOUS } from "../checkers/checker.ts";
 import type { Credentials } from "../credentials/credentials.ts";
 import { TokenCredentials } from "../credentials/token.ts";
@@ -37,6 +38,8 @@ export interface CompleteLoginOptions {
   readonly extra?: Record<string, unknown>;
   /** Extra fields for the login's log line. */
   readonly log?: Record<string, unknown>;
+  /** The reply subject of the request that logs in: an inbox mind must be under its inbox prefix. */
+  readonly replyTo?: string | undefined;
 }
 
 export interface LoginHostDeps {
@@ -99,6 +102,15 @@ export function loginCompleter(deps: LoginHostDeps): CompleteLogin {
     const mindSubject = fields.mind ?? null;
     if (mindSubject !== null && !isSafeMindSubject(mindSubject, subjects.prefix, deps.mindRule)) {
       throw new BadRequest(deps.mindPrefixesNote);
+    }
+    // Nothing in core NATS says who sent a request, but the client reads its reply on its own
+    // inboxes: an inbox mind under another prefix is someone else's (an outside probe's alice
+    // pointed her sessions' Minds at bob's, and the services published her notifications and
+    // `ended` there, 51 messages for one move with 50 sessions).
+    const replyInbox = inboxPrefixOf(options.replyTo);
+    const mindInbox = mindSubject === null ? undefined : inboxPrefixOf(mindSubject);
+    if (replyInbox !== undefined && mindInbox !== undefined && replyInbox !== mindInbox) {
+      throw new BadRequest(`invalid mind: an inbox mind must be under the request's own inbox prefix (${replyInbox}.)`);
     }
     if (fields.issueToken === true && !deps.tokens?.issues) throw new BadRequest("this portal issues no session tokens");
     if (sessions.size + pending.size >= maxSessions) {

@@ -278,14 +278,14 @@ export async function servePortal(bus: Bus, options: ServePortalOptions): Promis
     serveRequests(
       bus,
       subjects.login,
-      async (body) => {
+      async (body, message) => {
         const request = parse(loginRequest, body);
         // A challenge answer sent straight to P.login could be replayed: challenge kinds only
         // ever reach a checker through the challenge actor that issued the challenge.
         if (CHALLENGE_KINDS.has(request.credentials.kind)) {
           throw new BadRequest(`credentials of kind ${request.credentials.kind} are only accepted on ${subjects.challenge}`);
         }
-        return completeLogin(request, () => credentialsFromWire(request.credentials), { kind: request.credentials.kind });
+        return completeLogin(request, () => credentialsFromWire(request.credentials), { kind: request.credentials.kind, replyTo: message.reply });
       },
       {
         queue: subjects.portalQueue,

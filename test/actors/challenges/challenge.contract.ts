@@ -220,6 +220,11 @@ export function challengeContract(
               error: { code: "BadRequest", message: "invalid mind: must be a plain subject under _INBOX. or _INBOX_<user>." },
             });
           }
+          // Another user's inbox: this client's replies come to _INBOX.
+          expect(await answer(id, { ...c.answer(user, "good", challenge), mind: "_INBOX_bob.mind" })).toEqual({
+            ok: false,
+            error: { code: "BadRequest", message: "invalid mind: an inbox mind must be under the request's own inbox prefix (_INBOX.)" },
+          });
           // The same correct response, sent again, still logs in: the refused ones used nothing up.
           const reply = await answer(id, c.answer(user, "good", challenge));
           expect(reply).toMatchObject({ ok: true, avatarId: user });

@@ -205,7 +205,7 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
     it("takes as a Mind only an inbox by default, and also what mindPrefixes names", async () => {
       await portal();
       const b = await bus();
-      for (const mind of ["_INBOX.a1", "_INBOX_alice.x.y"]) expect(await login(b, { mind }), mind).toMatchObject({ ok: true });
+      expect(await login(b, { mind: "_INBOX.a1" })).toMatchObject({ ok: true });
       for (const mind of ["game.minds.alice", "$JS.API.INFO"]) {
         expect(await login(b, { mind }), mind).toMatchObject({ ok: false, error: { code: "BadRequest", message: "invalid mind: must be a plain subject under _INBOX. or _INBOX_<user>." } });
       }
@@ -225,6 +225,31 @@ export function runtimeSessionsContract(name: string, makeNetwork: () => Promise
       // The inbox-minded one is still live.
       expect(game.sessions).toBe(1);
       await expect(portal({ mindPrefixes: ["$JS"] })).rejects.toThrow(TypeError);
+    });
+
+    it("takes an inbox mind only under the login request's own inbox prefix: a client cannot point its session's Mind at another user's inbox", async () => {
+      // An outside probe's alice named bob's Mind subject as hers: her sessions' notifications and
+      // `ended` messages went to bob. NATS says nothing of who sent a request, but a client reads
+      // its reply on its own inboxes, which share one prefix (nats.js's inboxPrefix).
+      await portal();
+      const b = await bus();
+      const loginReplyingTo = async (reply: string, mind: string) => {
+        const answered = new Promise<Record<string, any>>((resolve) => {
+          const sub = b.subscribe(reply, (m) => {
+            sub.unsubscribe();
+            resolve(parse(m.data));
+          });
+        });
+        await b.flush();
+        b.publish("cred.login", json({ credentials: { kind: "username-password", username: "alice", password: "secret" }, interfaces: ["echo"], mind }), { reply });
+        return answered;
+      };
+      const refusal = (prefix: string) => ({ ok: false, error: { code: "BadRequest", message: `invalid mind: an inbox mind must be under the request's own inbox prefix (${prefix}.)` } });
+      expect(await loginReplyingTo("_INBOX_alice.r1", "_INBOX_bob.mind")).toEqual(refusal("_INBOX_alice"));
+      expect(await loginReplyingTo("_INBOX_alice.r2", "_INBOX.mind")).toEqual(refusal("_INBOX_alice"));
+      expect(await loginReplyingTo("_INBOX.r3", "_INBOX_bob.mind")).toEqual(refusal("_INBOX"));
+      expect(await loginReplyingTo("_INBOX_alice.r4", "_INBOX_alice.x.y")).toMatchObject({ ok: true });
+      expect(await loginReplyingTo("_INBOX.r5", "_INBOX.elsewhere")).toMatchObject({ ok: true });
     });
 
     it("hears on its Mind only its own session's messages: a notification naming another session is not delivered", async () => {
