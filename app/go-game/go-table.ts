@@ -22,34 +22,45 @@ export class GoTable {
   readonly #board: GoBoard;
   readonly #seats: Record<Color, string | null> = { black: null, white: null };
   readonly #watchers = new Set<GameMind>();
+  /** Sessions of each seat's player now attached: `joined` when the first comes, `left` when the last goes. */
+  readonly #present: Record<Color, number> = { black: 0, white: 0 };
 
   constructor(size: number = BOARD_SIZE) {
     this.#board = new GoBoard(size);
   }
 
-  /** `player`'s seat: the one they already hold, else the next free one in login order; null when full. */
+  /** `player`'s seat: the one they already hold, else the next free one in login order; null when full. `attach` announces it. */
   seat(player: string): Color | null {
     for (const color of [Color.black, Color.white]) if (this.#seats[color] === player) return color;
     for (const color of [Color.black, Color.white]) {
       if (this.#seats[color] === null) {
         this.#seats[color] = player;
-        this.#broadcast((m) => m.joined(color, player));
         return color;
       }
     }
     return null;
   }
 
-  /** Starts pushing changes to `mind`. */
-  attach(mind: GameMind): void {
-    this.#watchers.add(mind);
+  /**
+   * A session joins the table: changes are pushed to `mind` (null: a session without one) from now
+   * on. For a seat's player (`color`), the others hear `joined` when it is the first of the
+   * player's sessions here: a player logging in again comes back to the seat, and says so.
+   */
+  attach(mind: GameMind | null, color?: Color): void {
+    const player = color === undefined ? null : this.#seats[color];
+    if (color !== undefined && this.#present[color]++ === 0 && player) this.#broadcast((m) => m.joined(color, player));
+    if (mind) this.#watchers.add(mind);
   }
 
-  /** Stops pushing to `mind`; when it was a player's, the others are told they left. */
-  detach(mind: GameMind, color?: Color): void {
-    if (!this.#watchers.delete(mind)) return;
+  /**
+   * A session leaves: nothing more is pushed to `mind`. For a seat's player, the others hear
+   * `left` when it was the last of the player's sessions here (an outside probe saw `left` for a
+   * player whose second session went on playing, and no `joined` when one came back).
+   */
+  detach(mind: GameMind | null, color?: Color): void {
+    if (mind) this.#watchers.delete(mind);
     const player = color === undefined ? null : this.#seats[color];
-    if (color !== undefined && player) this.#broadcast((m) => m.left(color, player));
+    if (color !== undefined && --this.#present[color] === 0 && player) this.#broadcast((m) => m.left(color, player));
   }
 
   get watchers(): number {

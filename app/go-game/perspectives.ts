@@ -12,6 +12,7 @@ import type { BoardView, GoTable } from "./go-table.ts";
 abstract class GoPerspective {
   readonly #table: GoTable;
   #mind: GameMind | null = null;
+  #attached = false;
 
   constructor(table: GoTable, readonly avatarId: string) {
     this.#table = table;
@@ -28,15 +29,19 @@ abstract class GoPerspective {
     return this.#table.view();
   }
 
-  /** PB's `Perspective.attached`: a client's Mind is now connected to this perspective. */
+  /** PB's `Perspective.attached`: a client's Mind (or none) is now connected to this perspective. */
   attached(mind: GameMind | null): void {
+    if (this.#attached) return;
+    this.#attached = true;
     this.#mind = mind;
-    if (mind) this.#table.attach(mind);
+    this.#table.attach(mind, this.seat);
   }
 
   /** PB's `Perspective.detached`: the session ended (logout, timeout, revoked, shutdown). */
   detached(): void {
-    if (this.#mind) this.#table.detach(this.#mind, this.seat);
+    if (!this.#attached) return;
+    this.#attached = false;
+    this.#table.detach(this.#mind, this.seat);
     this.#mind = null;
   }
 }

@@ -144,6 +144,25 @@ describe("GoRealm", () => {
     expect(aliceMind.events.filter((e) => e.event === "left")).toEqual([{ event: "left", data: { color: "white", player: "bob" } }]);
   });
 
+  it("should say `left` when a player's last session goes and `joined` when one comes back, not for each of several sessions", async () => {
+    // An outside probe: alice's first of two sessions logging out told everyone she left while her
+    // second went on playing; bob logging out and back in said `left` and never `joined`.
+    const realm = new GoRealm({ keyring: KEYS });
+    const carol = new RecordingMind();
+    realm.requestAvatar("carol", carol, GoInterface.spectator);
+    const first = realm.requestAvatar("alice", null, GoInterface.player);
+    const second = realm.requestAvatar("alice", new RecordingMind(), GoInterface.player);
+    const bob = realm.requestAvatar("bob", null, GoInterface.player);
+    const seats = () => carol.events.filter((e) => e.event === "joined" || e.event === "left").map((e) => `${e.event} ${(e.data as { player: string }).player}`);
+    expect(seats()).toEqual(["joined alice", "joined bob"]);
+    await first.logout();
+    expect(seats()).toEqual(["joined alice", "joined bob"]);
+    await bob.logout();
+    realm.requestAvatar("bob", null, GoInterface.player);
+    await second.logout();
+    expect(seats()).toEqual(["joined alice", "joined bob", "left bob", "joined bob", "left alice"]);
+  });
+
   it("should refuse moves before an opponent is seated", async () => {
     const realm = new GoRealm({ keyring: KEYS });
     const alice = realm.requestAvatar("alice", null, GoInterface.player);
