@@ -12,8 +12,8 @@ type Method = (...args: unknown[]) => unknown;
  * Finds `name` on the avatar. An avatar with any `perspective_*` method is Twisted-style: only
  * `perspective_NAME` is callable, and its other methods are the realm's own (an outside probe's
  * client called a Twisted-style avatar's `grantGold` helper and granted itself a million). An
- * avatar without one exposes the methods of its own class chain (`SimplePerspective`-like
- * objects written the TypeScript way). Object.prototype and names starting with `_` are out of reach.
+ * avatar without one exposes the methods of its own class chain (an avatar written the TypeScript
+ * way, `{ add(n) {…} }`). Object.prototype and names starting with `_` are out of reach.
  */
 export function findAvatarMethod(avatar: unknown, name: string): Method | undefined {
   if (typeof avatar !== "object" || avatar === null || !METHOD_NAME.test(name)) return undefined;
