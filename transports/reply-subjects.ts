@@ -6,7 +6,7 @@
  */
 
 /** nats.js's inboxes (`_INBOX.…`) and per-user inbox prefixes (`_INBOX_alice.…`, nats.conf). */
-const INBOX = /^_INBOX(?:_[A-Za-z0-9_-]+)?\./;
+const INBOX = /^(_INBOX(?:_[A-Za-z0-9_-]+)?)\./;
 /** A subject one can publish to: tokens not empty, no wildcards, no whitespace. */
 const PUBLISHABLE = /^[^\s.*>]+(?:\.[^\s.*>]+)*$/;
 const PREFIX = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
@@ -24,9 +24,7 @@ export function isInbox(subject: string): boolean {
  * is no inbox. One client's inboxes all share one (nats.js's `inboxPrefix`).
  */
 export function inboxPrefixOf(subject: string | undefined): string | undefined {
-  if (subject === undefined) return undefined;
-  const match = /^(_INBOX(?:_[A-Za-z0-9_-]+)?)\./.exec(subject);
-  return match?.[1];
+  return subject === undefined ? undefined : INBOX.exec(subject)?.[1];
 }
 
 /** The default: inboxes only. */

@@ -39,6 +39,8 @@ export class ScramChecker implements ChallengeQueryChecker {
   readonly #nonce: () => string;
   /** Keys made-up users' salts and keys; per process, so they are stable but unguessable. */
   readonly #decoy = randomBytes(32);
+  /** The iteration count made-up users get (`#decoyIterationsOf`), until the users change. */
+  #decoyIterations: number | undefined;
 
   constructor(options: ScramCheckerOptions = {}) {
     this.#iterations = options.iterations ?? DEFAULT_SCRAM_ITERATIONS;
@@ -81,7 +83,6 @@ export class ScramChecker implements ChallengeQueryChecker {
     }
     return this.#decoyIterations;
   }
-  #decoyIterations: number | undefined;
 
   /**
    * `{"mechanism": "scram-sha-256", "message": client-first}` → `{"challenge": server-first,

@@ -39,13 +39,13 @@ export class EndedSessionResponder implements SessionReceiver {
   constructor(
     private readonly base: string,
     private readonly serve: { readonly logger: Logger; readonly fallback: () => AvatarError },
+    /** Why it ended, said with each `SessionEnded` (a client without a Mind learns it no other way). */
+    private readonly reason: EndReason,
     private readonly taken?: ReadonlySet<string>,
     /** Decides each call instead (asking the realm process whether it took it), when there is no list. */
     private readonly decideCall?: (message: BusMessage) => Promise<void> | undefined,
     /** True for the portal's own messages to the realm (a release sent again): the realm's to answer. */
     private readonly own?: (reply: string | undefined) => boolean,
-    /** Why it ended, said with each `SessionEnded` (a client without a Mind learns it no other way). */
-    private readonly reason?: EndReason,
   ) {}
 
   receive(message: BusMessage): Promise<void> | undefined {

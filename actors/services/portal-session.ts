@@ -143,7 +143,7 @@ class PortalSession implements HostedSession, SessionReceiver {
       // after that: a call the realm took can still arrive here later.
       const remote = this.#remote;
       const reason = end.reason ?? "logout";
-      if (remote === undefined) route.to = new EndedSessionResponder(base, this.#serve, undefined, undefined, undefined, reason);
+      if (remote === undefined) route.to = new EndedSessionResponder(base, this.#serve, reason);
       else {
         void remote.releaseSettled().then(() => {
           // Without the realm's list (someone else's release order got its answer) the realm
@@ -155,10 +155,10 @@ class PortalSession implements HostedSession, SessionReceiver {
           route.to = new EndedSessionResponder(
             base,
             this.#serve,
+            reason,
             nonEmpty(remote.takenCalls),
             ask ? (message) => this.#answerEnding("call", message) : undefined,
             (reply) => remote.isProbe(reply),
-            reason,
           );
         });
       }

@@ -217,70 +217,60 @@ describe("portcullis checker / realm / portal", () => {
   });
 });
 
+/**
+ * Runs a README block of two lines, as written: `echo 'PASSWORD' | portcullis hash … >> FILE`, then
+ * `portcullis serve … --auth TYPE:FILE` against a nats-server of the test's, in a directory of its
+ * own. `use` gets the password, the line `hash` printed and a bus to that server.
+ */
+async function runReadmeHashBlock(marker: string, file: string, use: (password: string, line: string, bus: Awaited<ReturnType<typeof connectNatsBus>>) => Promise<void>): Promise<void> {
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { execFileSync } = await import("node:child_process");
+  const dir = await mkdtemp(`${tmpdir()}/portcullis-readme-`);
+  server = await startNatsServer();
+  try {
+    const readme = readFileSync(`${root}README.md`, "utf8");
+    const block = readme.split(`<!-- ${marker}:start -->`)[1]!.split(`<!-- ${marker}:end -->`)[0]!;
+    const lines = block.split("\n").filter((l) => l.includes("portcullis "));
+    expect(lines).toHaveLength(2);
+    const escaped = file.replace(".", "\\.");
+    const [, password, hashArgs] = new RegExp(`^echo '([^']*)' \\| portcullis (hash .+) >> ${escaped}$`).exec(lines[0]!.trim())!;
+    const line = execFileSync(process.execPath, ["--import", "tsx", "app/main.ts", ...hashArgs!.split(" ")], { cwd: root, input: `${password}\n` }).toString();
+    writeFileSync(`${dir}/${file}`, line);
+    // Line 2, run in that directory.
+    const serveArgs = lines[1]!.trim().split(/\s+/).slice(1).map((a) => (a === "nats://127.0.0.1:4222" ? server!.url : a.replace(`:${file}`, `:${dir}/${file}`)));
+    await start(serveArgs);
+    const bus = await connectNatsBus({ servers: server.url });
+    try {
+      await use(password!, line, bus);
+    } finally {
+      await bus.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe("portcullis hash + serve --auth hashed (README)", () => {
   it("runs the README's password-file example and logs alice in with that password", async () => {
-    const { mkdtemp, rm } = await import("node:fs/promises");
-    const { tmpdir } = await import("node:os");
-    const { execFileSync } = await import("node:child_process");
-    const dir = await mkdtemp(`${tmpdir()}/portcullis-readme-`);
-    server = await startNatsServer();
-    try {
-      const readme = readFileSync(`${root}README.md`, "utf8");
-      const block = readme.split("<!-- cli-hash-examples:start -->")[1]!.split("<!-- cli-hash-examples:end -->")[0]!;
-      const lines = block.split("\n").filter((l) => l.includes("portcullis "));
-      expect(lines).toHaveLength(2);
-      // Line 1: echo 'PASSWORD' | portcullis hash alice >> users.txt
-      const [, password, hashArgs] = /^echo '([^']*)' \| portcullis (hash \S+) >> users\.txt$/.exec(lines[0]!.trim())!;
-      const line = execFileSync(process.execPath, ["--import", "tsx", "app/main.ts", ...hashArgs!.split(" ")], { cwd: root, input: `${password}\n` }).toString();
+    await runReadmeHashBlock("cli-hash-examples", "users.txt", async (password, line, bus) => {
       expect(line).toMatch(/^alice:\$argon2id\$/);
-      writeFileSync(`${dir}/users.txt`, line);
-      // Line 2: portcullis serve … --auth hashed:users.txt, run in that directory.
-      const serveArgs = lines[1]!.trim().split(/\s+/).slice(1).map((a) => (a === "nats://127.0.0.1:4222" ? server!.url : a.replace("hashed:users.txt", `hashed:${dir}/users.txt`)));
-      await start(serveArgs);
-      const bus = await connectNatsBus({ servers: server.url });
-      try {
-        const session = await connect(bus).login(new UsernamePassword("alice", password!), { interfaces: ["echo"] });
-        expect(session.avatarId).toBe("alice");
-        await expect(connect(bus).login(new UsernamePassword("alice", "wrong"), { interfaces: ["echo"] })).rejects.toMatchObject({ code: "UnauthorizedLogin" });
-        await session.logout();
-      } finally {
-        await bus.close();
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      const session = await connect(bus).login(new UsernamePassword("alice", password), { interfaces: ["echo"] });
+      expect(session.avatarId).toBe("alice");
+      await expect(connect(bus).login(new UsernamePassword("alice", "wrong"), { interfaces: ["echo"] })).rejects.toMatchObject({ code: "UnauthorizedLogin" });
+      await session.logout();
+    });
   }, 30_000);
 
   it("runs the README's scram-file example and logs alice in with scram-sha-256 over NATS", async () => {
-    const { mkdtemp, rm } = await import("node:fs/promises");
-    const { tmpdir } = await import("node:os");
-    const { execFileSync } = await import("node:child_process");
-    const dir = await mkdtemp(`${tmpdir()}/portcullis-readme-scram-`);
-    server = await startNatsServer();
-    try {
-      const readme = readFileSync(`${root}README.md`, "utf8");
-      const block = readme.split("<!-- cli-scram-examples:start -->")[1]!.split("<!-- cli-scram-examples:end -->")[0]!;
-      const lines = block.split("\n").filter((l) => l.includes("portcullis "));
-      expect(lines).toHaveLength(2);
-      const [, password, hashArgs] = /^echo '([^']*)' \| portcullis (hash .+) >> scram\.keys$/.exec(lines[0]!.trim())!;
-      const line = execFileSync(process.execPath, ["--import", "tsx", "app/main.ts", ...hashArgs!.split(" ")], { cwd: root, input: `${password}\n` }).toString();
+    await runReadmeHashBlock("cli-scram-examples", "scram.keys", async (password, line, bus) => {
       expect(line).toMatch(/^alice:SCRAM-SHA-256\$4096:/);
-      expect(line).not.toContain(password!);
-      writeFileSync(`${dir}/scram.keys`, line);
-      const serveArgs = lines[1]!.trim().split(/\s+/).slice(1).map((a) => (a === "nats://127.0.0.1:4222" ? server!.url : a.replace("scram-file:scram.keys", `scram-file:${dir}/scram.keys`)));
-      await start(serveArgs);
-      const bus = await connectNatsBus({ servers: server.url });
-      try {
-        const session = await loginWithChallenge(bus, "scram-sha-256", { username: "alice", password: password! }, { interfaces: ["echo"] });
-        expect(session.avatarId).toBe("alice");
-        await expect(loginWithChallenge(bus, "scram-sha-256", { username: "alice", password: "wrong" }, { interfaces: ["echo"] })).rejects.toMatchObject({ code: "UnauthorizedLogin" });
-        await session.logout();
-      } finally {
-        await bus.close();
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      expect(line).not.toContain(password);
+      const session = await loginWithChallenge(bus, "scram-sha-256", { username: "alice", password }, { interfaces: ["echo"] });
+      expect(session.avatarId).toBe("alice");
+      await expect(loginWithChallenge(bus, "scram-sha-256", { username: "alice", password: "wrong" }, { interfaces: ["echo"] })).rejects.toMatchObject({ code: "UnauthorizedLogin" });
+      await session.logout();
+    });
   }, 30_000);
 
   it("answers --help-auth-type and --help-auth on every subcommand, hash included", async () => {

@@ -49,6 +49,17 @@ describe("session tokens over NATS (seed 003)", () => {
     buses = [];
     portals = [];
   });
+  /** A portal with alice's password that issues HS256 tokens under a secret of its own. */
+  const portalIssuingTokens = async () => {
+    const secret = randomBytes(32);
+    const portal = await servePortal(await bus(), {
+      realm: new SimpleRealm(),
+      checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })],
+      tokens: new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret }),
+    });
+    portals.push(portal);
+    return portal;
+  };
   afterEach(async () => {
     for (const p of portals) await p.close();
     for (const b of buses) await b.close();
@@ -114,13 +125,7 @@ describe("session tokens over NATS (seed 003)", () => {
 
   it("tells a session without a Mind why it ended: SessionEnded carries `reason` (revoked), and the client library's `closed` says so", async () => {
     // An outside newcomer's revoked session, with no Mind to hear `ended`, reported `timeout`.
-    const secret = randomBytes(32);
-    const portal = await servePortal(await bus(), {
-      realm: new SimpleRealm(),
-      checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })],
-      tokens: new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret }),
-    });
-    portals.push(portal);
+    const portal = await portalIssuingTokens();
     const client = await bus();
     const raw = await ask(client, "cred.login", { credentials: password, interfaces: ["echo"], issueToken: true });
     const library = await connect(client).login(new TokenCredentials(raw["token"]), { interfaces: ["echo"] });
@@ -135,13 +140,7 @@ describe("session tokens over NATS (seed 003)", () => {
   });
 
   it("answers a token login that asks for a token with that same token: a token never renews itself past its expiry or its revocation", async () => {
-    const secret = randomBytes(32);
-    const portal = await servePortal(await bus(), {
-      realm: new SimpleRealm(),
-      checkers: [new InMemoryUsernamePasswordDatabaseDontUse({ alice: "secret" })],
-      tokens: new TokenAuthority({ algorithm: "HS256", signingKey: secret, verifyingKey: secret }),
-    });
-    portals.push(portal);
+    const portal = await portalIssuingTokens();
     const client = await bus();
     const issued = await ask(client, "cred.login", { credentials: password, interfaces: ["echo"], issueToken: true });
     const renewed = await ask(client, "cred.login", { credentials: { kind: "token", token: issued["token"] }, interfaces: ["echo"], issueToken: true });
